@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/infersweep/infersweep/devstack"
+)
+
+// devShutdownTimeout is the promise made to a user pressing Ctrl-C.
+const devShutdownTimeout = 10 * time.Second
+
+type devFlags struct {
+	opts devstack.Options
+}
+
+func newDevCommand(g *globalFlags) *cobra.Command {
+	f := &devFlags{}
+	cmd := &cobra.Command{
+		Use:   "dev",
+		Short: "Run Temporal, its Web UI and an S3 store on this machine",
+		Long: `dev starts, in this one process, everything infersweep needs:
+
+  - a Temporal server (frontend on --port) persisted in SQLite under --state-dir,
+    namespace "default", with infersweep's search attributes registered
+    (SweepId, SweepDate, Hardware, Framework, Model, Precision);
+  - the Temporal Web UI on --ui-port;
+  - an S3-compatible store on --s3-port persisted under --state-dir, with the
+    lake's bucket created. It does not check request signatures: keep it on
+    loopback.
+
+A restarted dev on the same --state-dir shows every earlier workflow and
+object. It prints the export lines a worker in another terminal needs, and
+stops cleanly on Ctrl-C or SIGTERM.`,
+		Example: `  # start with state in ./.infersweep
+  infersweep dev
+
+  # throwaway stack on other ports, addresses as JSON
+  infersweep dev --ephemeral --port 17233 --ui-port 18233 --s3-port 19000 -o json`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runDev(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), g, f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.opts.StateDir, "state-dir", ".infersweep", "directory for the Temporal database and the S3 store")
+	fl.BoolVar(&f.opts.Ephemeral, "ephemeral", false, "keep everything in memory; nothing survives exit")
+	fl.StringVar(&f.opts.IP, "ip", "127.0.0.1", "address to listen on")
+	fl.IntVar(&f.opts.TemporalPort, "port", 7233, "Temporal frontend gRPC port")
+	fl.IntVar(&f.opts.UIPort, "ui-port", 8233, "Temporal Web UI port")
+	fl.IntVar(&f.opts.S3Port, "s3-port", 9000, "S3 store port")
+	fl.StringVar(&f.opts.Namespace, "namespace", "default", "Temporal namespace to create")
+	fl.StringVar(&f.opts.Bucket, "bucket", "infersweep", "S3 bucket to create")
+	return cmd
+}
+
+// portFlags tells the user which flag moves a busy port.
+var portFlags = map[devstack.Service]string{
+	devstack.ServiceTemporal: "--port",
+	devstack.ServiceUI:       "--ui-port",
+	devstack.ServiceS3:       "--s3-port",
+}
+
+func runDev(ctx context.Context, out, logOut io.Writer, g *globalFlags, f *devFlags) error {
+	asJSON, err := g.jsonOutput()
+	if err != nil {
+		return err
+	}
+	logger, err := g.logger(logOut)
+	if err != nil {
+		return err
+	}
+	f.opts.Logger = logger
+
+	started := time.Now()
+	stack, err := devstack.Start(ctx, f.opts)
+	var busy *devstack.PortInUseError
+	if errors.As(err, &busy) {
+		return usageError{fmt.Errorf("%w\n  another process holds the port: stop it, or pass %s with a free port", err, portFlags[busy.Service])}
+	}
+	if err != nil {
+		return err
+	}
+	if err := printDevStack(out, stack, asJSON, time.Since(started)); err != nil {
+		_ = stack.Stop(context.WithoutCancel(ctx))
+		return err
+	}
+
+	<-ctx.Done()
+	fmt.Fprintln(out, "stopping…")
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), devShutdownTimeout)
+	defer cancel()
+	if err := stack.Stop(stopCtx); err != nil {
+		return fmt.Errorf("stop dev stack: %w", err)
+	}
+	fmt.Fprintln(out, "stopped")
+	return nil
+}
+
+func printDevStack(out io.Writer, stack *devstack.Stack, asJSON bool, startup time.Duration) error {
+	if asJSON {
+		return writeJSON(out, map[string]any{
+			"temporal_address": stack.Temporal.Address,
+			"namespace":        stack.Temporal.Namespace,
+			"ui_url":           stack.UIURL,
+			"s3_endpoint":      stack.S3.Endpoint,
+			"bucket":           stack.S3.Bucket,
+			"state_dir":        stack.StateDir,
+			"env":              stack.Env(),
+			"startup_seconds":  startup.Seconds(),
+		})
+	}
+	state := stack.StateDir
+	if state == "" {
+		state = "(in memory: --ephemeral)"
+	}
+	fmt.Fprintf(out, `infersweep dev stack is up (started in %.1fs)
+
+  Temporal   %s   namespace %s
+  Web UI     %s
+  S3         %s   bucket %s
+  State      %s
+
+To use it from another terminal:
+
+`, startup.Seconds(), stack.Temporal.Address, stack.Temporal.Namespace, stack.UIURL, stack.S3.Endpoint, stack.S3.Bucket, state)
+	for _, kv := range stack.Env() {
+		fmt.Fprintf(out, "  export %s\n", kv)
+	}
+	_, err := fmt.Fprintln(out, "\nPress Ctrl-C to stop.")
+	return err
+}

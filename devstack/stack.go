@@ -1,0 +1,246 @@
+package devstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	uiserver "github.com/temporalio/ui-server/v2/server"
+	"go.temporal.io/sdk/client"
+
+	"github.com/infersweep/infersweep/results"
+	"github.com/infersweep/infersweep/workers"
+	"github.com/infersweep/infersweep/workflows"
+)
+
+// Options choose where the stack listens and keeps its state. Zero ports
+// mean "any free port", which is what tests want; the CLI passes the
+// well-known defaults (7233, 8233, 9000).
+type Options struct {
+	// StateDir holds temporal.db and s3.bolt; ignored when Ephemeral.
+	StateDir  string
+	Ephemeral bool
+	IP        string // default 127.0.0.1
+	// TemporalPort is the frontend gRPC port; UIPort serves the Web UI;
+	// S3Port the object store.
+	TemporalPort int
+	UIPort       int
+	S3Port       int
+	Namespace    string // default "default"
+	Bucket       string // default "infersweep"
+	Logger       *slog.Logger
+}
+
+// Service names the part of the stack a port belongs to, for errors that
+// tell the user which flag to change.
+type Service string
+
+const (
+	ServiceTemporal Service = "Temporal frontend"
+	ServiceUI       Service = "Temporal Web UI"
+	ServiceS3       Service = "S3 store"
+)
+
+// PortInUseError reports a port that another process holds.
+type PortInUseError struct {
+	Service Service
+	Address string
+	Err     error
+}
+
+func (e *PortInUseError) Error() string {
+	return fmt.Sprintf("%s: cannot listen on %s: %v", e.Service, e.Address, e.Err)
+}
+
+func (e *PortInUseError) Unwrap() error { return e.Err }
+
+// DevCredentials are the static keys the embedded store hands out. It does
+// not check signatures, but the AWS SDK signs every request and needs some.
+var DevCredentials = aws.Credentials{AccessKeyID: "infersweep", SecretAccessKey: "infersweep-dev-secret", Source: "infersweep dev stack"}
+
+// Stack is a running dev stack. Stop it to release ports and flush state.
+type Stack struct {
+	Temporal workers.TemporalConfig
+	S3       results.S3Config
+	UIURL    string
+	StateDir string // empty when ephemeral
+
+	temporal *temporalServer
+	ui       *uiserver.Server
+	s3       *s3Server
+	logger   *slog.Logger
+}
+
+// Start brings up Temporal, its Web UI and the S3 store, registers
+// infersweep's search attributes, and returns once all three answer.
+// Nothing is left running when it returns an error.
+func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
+	opts = withDefaults(opts)
+	stack := &Stack{logger: opts.Logger}
+	defer func() {
+		if err != nil {
+			stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			_ = stack.Stop(stopCtx)
+		}
+	}()
+
+	var temporalDB, s3DB string
+	if !opts.Ephemeral {
+		if err := os.MkdirAll(opts.StateDir, 0o755); err != nil {
+			return nil, fmt.Errorf("create state dir: %w", err)
+		}
+		stack.StateDir = opts.StateDir
+		temporalDB = filepath.Join(opts.StateDir, "temporal.db")
+		s3DB = filepath.Join(opts.StateDir, "s3.bolt")
+	}
+
+	// The S3 listener is kept and served; the other two ports are probed,
+	// because the Temporal and UI servers bind by themselves (and the UI
+	// server exits the process when it can't).
+	s3Listener, err := listen(ServiceS3, opts.IP, opts.S3Port)
+	if err != nil {
+		return nil, err
+	}
+	temporalPort, err := probePort(ServiceTemporal, opts.IP, opts.TemporalPort)
+	if err != nil {
+		s3Listener.Close()
+		return nil, err
+	}
+	uiPort, err := probePort(ServiceUI, opts.IP, opts.UIPort)
+	if err != nil {
+		s3Listener.Close()
+		return nil, err
+	}
+
+	// The S3 store opens its state file first: its lock tells at once
+	// whether another stack is using this state dir.
+	if stack.s3, err = startS3(s3Listener, s3DB, opts.Bucket, opts.Logger); err != nil {
+		s3Listener.Close()
+		return nil, err
+	}
+	stack.S3 = results.S3Config{
+		Endpoint:  "http://" + s3Listener.Addr().String(),
+		Region:    "us-east-1",
+		Bucket:    opts.Bucket,
+		PathStyle: true,
+	}
+
+	temporalHostPort := net.JoinHostPort(opts.IP, strconv.Itoa(temporalPort))
+	stack.temporal, err = startTemporal(ctx, temporalOptions{hostPort: temporalHostPort, dbFile: temporalDB, namespace: opts.Namespace, logger: opts.Logger})
+	if err != nil {
+		return nil, err
+	}
+	stack.Temporal = workers.TemporalConfig{Address: temporalHostPort, Namespace: opts.Namespace}
+	if err := stack.prepareNamespace(ctx); err != nil {
+		return nil, err
+	}
+
+	if stack.ui, err = startUI(ctx, opts.IP, uiPort, temporalHostPort, opts.Namespace); err != nil {
+		return nil, err
+	}
+	stack.UIURL = fmt.Sprintf("http://%s/namespaces/%s/workflows", net.JoinHostPort(opts.IP, strconv.Itoa(uiPort)), opts.Namespace)
+	return stack, nil
+}
+
+func withDefaults(opts Options) Options {
+	if opts.IP == "" {
+		opts.IP = "127.0.0.1"
+	}
+	if opts.Namespace == "" {
+		opts.Namespace = "default"
+	}
+	if opts.Bucket == "" {
+		opts.Bucket = "infersweep"
+	}
+	if opts.StateDir == "" {
+		opts.StateDir = ".infersweep"
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return opts
+}
+
+func (s *Stack) prepareNamespace(ctx context.Context) error {
+	c, err := s.Dial(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return registerSearchAttributes(ctx, c, s.Temporal.Namespace, workflows.SearchAttributes())
+}
+
+// Dial returns an SDK client for the stack's namespace. The caller closes it.
+func (s *Stack) Dial(ctx context.Context) (client.Client, error) {
+	return workers.Dial(ctx, s.Temporal, s.logger)
+}
+
+// Env lists the environment another process needs to join this stack, as
+// NAME=value pairs: a worker in a second terminal, the Temporal CLI, an AWS
+// or DuckDB client.
+func (s *Stack) Env() []string {
+	env := append(s.Temporal.Env(), s.S3.Env()...)
+	return append(env,
+		"AWS_ACCESS_KEY_ID="+DevCredentials.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY="+DevCredentials.SecretAccessKey,
+		// For the Temporal CLI, which reads its own variables.
+		"TEMPORAL_ADDRESS="+s.Temporal.Address,
+		"TEMPORAL_NAMESPACE="+s.Temporal.Namespace,
+	)
+}
+
+// Stop shuts the UI, Temporal and S3 down in that order, so no component
+// outlives the one it talks to. It returns when all have stopped or ctx ends.
+func (s *Stack) Stop(ctx context.Context) error {
+	var errs []error
+	if s.ui != nil {
+		s.ui.Stop()
+		s.ui = nil
+	}
+	if s.temporal != nil {
+		done := make(chan error, 1)
+		go func() { done <- s.temporal.stop() }()
+		select {
+		case err := <-done:
+			errs = append(errs, err)
+		case <-ctx.Done():
+			// SQLite commits each step, so leaving now loses nothing
+			// that was acknowledged to a client.
+			errs = append(errs, fmt.Errorf("temporal server did not stop in time: %w", ctx.Err()))
+		}
+		s.temporal = nil
+	}
+	if s.s3 != nil {
+		errs = append(errs, s.s3.stop(ctx))
+		s.s3 = nil
+	}
+	return errors.Join(errs...)
+}
+
+func listen(service Service, ip string, port int) (net.Listener, error) {
+	addr := net.JoinHostPort(ip, strconv.Itoa(port))
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, &PortInUseError{Service: service, Address: addr, Err: err}
+	}
+	return l, nil
+}
+
+// probePort checks that port is free (or picks a free one for 0) and
+// releases it for the server that will bind it.
+func probePort(service Service, ip string, port int) (int, error) {
+	l, err := listen(service, ip, port)
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}

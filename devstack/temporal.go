@@ -1,0 +1,228 @@
+package devstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/server/common/cluster"
+	"go.temporal.io/server/common/config"
+	"go.temporal.io/server/common/dynamicconfig"
+	"go.temporal.io/server/common/log"
+	"go.temporal.io/server/common/metrics"
+	"go.temporal.io/server/common/persistence/sql"
+	"go.temporal.io/server/common/persistence/sql/sqlplugin"
+	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
+	"go.temporal.io/server/common/primitives"
+	"go.temporal.io/server/common/resolver"
+	"go.temporal.io/server/schema/sqlite"
+	"go.temporal.io/server/temporal"
+	"google.golang.org/protobuf/types/known/durationpb"
+)
+
+const clusterName = "active"
+
+// namespaceRetention is how long the dev server keeps closed workflows. A
+// week covers looking back at last night's and last weekend's sweeps.
+const namespaceRetention = 7 * 24 * time.Hour
+
+// temporalServer is one embedded Temporal server with all four services in
+// this process, persisted in a single SQLite file (or in memory).
+type temporalServer struct {
+	server   temporal.Server
+	hostPort string
+	// memoryKeeper holds a reference to an in-memory database: SQLite drops
+	// such a database when its last connection closes, and the namespace is
+	// written before the server opens its own connections.
+	memoryKeeper sqlplugin.DB
+}
+
+type temporalOptions struct {
+	hostPort  string
+	dbFile    string // empty: in-memory
+	namespace string
+	logger    *slog.Logger
+}
+
+func startTemporal(ctx context.Context, opts temporalOptions) (*temporalServer, error) {
+	host, portText, err := net.SplitHostPort(opts.hostPort)
+	if err != nil {
+		return nil, fmt.Errorf("temporal address %q: %w", opts.hostPort, err)
+	}
+	frontendPort, err := strconv.Atoi(portText)
+	if err != nil {
+		return nil, fmt.Errorf("temporal address %q: port: %w", opts.hostPort, err)
+	}
+
+	sqlCfg := &config.SQL{
+		PluginName:        sqliteplugin.PluginName,
+		// WAL lets the UI's reads proceed beside the server's writes; FULL
+		// sync makes every committed workflow step survive a power cut.
+		ConnectAttributes: map[string]string{"mode": "rwc", "journal_mode": "wal", "synchronous": "full"},
+		DatabaseName:      opts.dbFile,
+	}
+	if opts.dbFile == "" {
+		// A shared in-memory database lives as long as one connection to it
+		// is open; the name keeps two ephemeral stacks in one process apart.
+		sqlCfg.ConnectAttributes = map[string]string{"mode": "memory", "cache": "shared"}
+		sqlCfg.DatabaseName = "infersweep-" + strconv.Itoa(frontendPort)
+	}
+	ts := &temporalServer{hostPort: opts.hostPort}
+	if opts.dbFile == "" {
+		// The plugin creates the schema when it opens an in-memory database.
+		if ts.memoryKeeper, err = sql.NewSQLDB(sqlplugin.DbKindUnknown, sqlCfg, resolver.NewNoopResolver(), log.NewNoopLogger(), metrics.NoopMetricsHandler); err != nil {
+			return nil, fmt.Errorf("open in-memory temporal database: %w", err)
+		}
+	}
+	if err := prepareDatabase(sqlCfg, opts); err != nil {
+		ts.closeKeeper()
+		return nil, err
+	}
+
+	// Only the frontend port is the user's; the other services and the
+	// membership ring take whatever the kernel gives, on loopback.
+	services := map[string]config.Service{}
+	for _, name := range []primitives.ServiceName{primitives.FrontendService, primitives.HistoryService, primitives.MatchingService, primitives.WorkerService} {
+		grpcPort := frontendPort
+		if name != primitives.FrontendService {
+			if grpcPort, err = probePort(ServiceTemporal, host, 0); err != nil {
+				return nil, err
+			}
+		}
+		membershipPort, err := probePort(ServiceTemporal, host, 0)
+		if err != nil {
+			return nil, err
+		}
+		services[string(name)] = config.Service{RPC: config.RPC{GRPCPort: grpcPort, MembershipPort: membershipPort, BindOnIP: host}}
+	}
+
+	cfg := &config.Config{
+		Global: config.Global{
+			Membership: config.Membership{MaxJoinDuration: 30 * time.Second, BroadcastAddress: host},
+		},
+		Persistence: config.Persistence{
+			DefaultStore:     sqliteplugin.PluginName,
+			VisibilityStore:  sqliteplugin.PluginName,
+			NumHistoryShards: 1,
+			DataStores:       map[string]config.DataStore{sqliteplugin.PluginName: {SQL: sqlCfg}},
+		},
+		ClusterMetadata: &cluster.Config{
+			FailoverVersionIncrement: 10,
+			MasterClusterName:        clusterName,
+			CurrentClusterName:       clusterName,
+			ClusterInformation: map[string]cluster.ClusterInformation{
+				clusterName: {Enabled: true, InitialFailoverVersion: 1, RPCAddress: opts.hostPort},
+			},
+		},
+		DCRedirectionPolicy: config.DCRedirectionPolicy{Policy: "noop"},
+		Services:            services,
+		Archival: config.Archival{
+			History:    config.HistoryArchival{State: "disabled"},
+			Visibility: config.VisibilityArchival{State: "disabled"},
+		},
+		NamespaceDefaults: config.NamespaceDefaults{Archival: config.ArchivalNamespaceDefaults{
+			History:    config.HistoryArchivalNamespaceDefaults{State: "disabled"},
+			Visibility: config.VisibilityArchivalNamespaceDefaults{State: "disabled"},
+		}},
+		// The server's own system workers dial the frontend through this.
+		PublicClient: config.PublicClient{HostPort: opts.hostPort},
+	}
+
+	dynamic := dynamicconfig.StaticClient{
+		// Search attributes registered a moment ago must be usable at once:
+		// the first sweep starts right after `dev` registers them.
+		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): true,
+		// A dev server stops on Ctrl-C; nothing is gained by draining
+		// in-flight polls for the production default.
+		dynamicconfig.FrontendShutdownDrainDuration.Key(): time.Duration(0),
+		dynamicconfig.MatchingShutdownDrainDuration.Key(): time.Duration(0),
+		dynamicconfig.HistoryShutdownDrainDuration.Key():  time.Duration(0),
+	}
+
+	ts.server, err = temporal.NewServer(
+		temporal.WithConfig(cfg),
+		temporal.ForServices(temporal.DefaultServices),
+		temporal.WithLogger(temporalLogger{logger: opts.logger.With("component", "temporal")}),
+		temporal.WithDynamicConfigClient(dynamic),
+	)
+	if err != nil {
+		ts.closeKeeper()
+		return nil, fmt.Errorf("create temporal server: %w", err)
+	}
+	if err := ts.server.Start(); err != nil {
+		ts.closeKeeper()
+		return nil, fmt.Errorf("start temporal server: %w", err)
+	}
+	return ts, nil
+}
+
+// prepareDatabase creates the schema in a new database file and the
+// namespace when it is missing; both are no-ops on a state dir from an
+// earlier run.
+func prepareDatabase(sqlCfg *config.SQL, opts temporalOptions) error {
+	if opts.dbFile != "" {
+		if _, err := os.Stat(opts.dbFile); errors.Is(err, os.ErrNotExist) {
+			if err := sqlite.SetupSchema(sqlCfg); err != nil {
+				return fmt.Errorf("create temporal schema in %s: %w", opts.dbFile, err)
+			}
+		}
+	}
+	ns, err := sqlite.NewNamespaceConfig(clusterName, opts.namespace, false, nil)
+	if err != nil {
+		return fmt.Errorf("namespace %q: %w", opts.namespace, err)
+	}
+	ns.Detail.Config.Retention = durationpb.New(namespaceRetention)
+	if err := sqlite.CreateNamespaces(sqlCfg, ns); err != nil {
+		return fmt.Errorf("create namespace %q: %w", opts.namespace, err)
+	}
+	return nil
+}
+
+// registerSearchAttributes adds whichever of attrs the namespace lacks. It
+// goes through the operator API rather than the namespace row so that state
+// dirs created by an older infersweep gain attributes added since.
+func registerSearchAttributes(ctx context.Context, c client.Client, namespace string, attrs map[string]enumspb.IndexedValueType) error {
+	ops := c.OperatorService()
+	existing, err := ops.ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
+	if err != nil {
+		return fmt.Errorf("list search attributes of %q: %w", namespace, err)
+	}
+	missing := map[string]enumspb.IndexedValueType{}
+	for name, kind := range attrs {
+		have, ok := existing.GetCustomAttributes()[name]
+		switch {
+		case !ok:
+			missing[name] = kind
+		case have != kind:
+			return fmt.Errorf("search attribute %s of namespace %q is %s, infersweep needs %s: use a fresh --state-dir", name, namespace, have, kind)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	_, err = ops.AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{Namespace: namespace, SearchAttributes: missing})
+	if err != nil {
+		return fmt.Errorf("add search attributes to %q: %w", namespace, err)
+	}
+	return nil
+}
+
+func (s *temporalServer) stop() error {
+	err := s.server.Stop()
+	s.closeKeeper()
+	return err
+}
+
+func (s *temporalServer) closeKeeper() {
+	if s.memoryKeeper != nil {
+		_ = s.memoryKeeper.Close()
+	}
+}

@@ -1,0 +1,5 @@
+// Package workflows holds infersweep's deterministic orchestration: the
+// nightly sweep and its per-hardware children. Workflow code here does no
+// I/O, reads no clock and starts no goroutines; side effects live in the
+// activities package.
+package workflows
