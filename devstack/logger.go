@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 
 	"go.temporal.io/server/common/log"
 	"go.temporal.io/server/common/log/tag"
@@ -12,8 +13,13 @@ import (
 // temporalLogger routes the embedded server's logs into our slog handler so
 // one level flag controls everything a dev stack prints. The server is
 // chatty at info level; the default dev level keeps warnings and errors.
+//
+// Once shutdown begins the logger goes quiet: services stopping one after
+// another log errors about peers that are already gone, which tell a user
+// pressing Ctrl-C nothing.
 type temporalLogger struct {
-	logger *slog.Logger
+	logger   *slog.Logger
+	stopping *atomic.Bool
 }
 
 var _ log.Logger = temporalLogger{}
@@ -21,7 +27,7 @@ var _ log.WithLogger = temporalLogger{}
 
 func (l temporalLogger) log(level slog.Level, msg string, tags []tag.Tag) {
 	ctx := context.Background()
-	if !l.logger.Enabled(ctx, level) {
+	if l.stopping.Load() || !l.logger.Enabled(ctx, level) {
 		return
 	}
 	attrs := make([]slog.Attr, 0, len(tags))
@@ -65,5 +71,5 @@ func (l temporalLogger) With(tags ...tag.Tag) log.Logger {
 	for _, t := range tags {
 		args = append(args, t.Key(), tagValue(t.Value()))
 	}
-	return temporalLogger{logger: l.logger.With(args...)}
+	return temporalLogger{logger: l.logger.With(args...), stopping: l.stopping}
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -43,6 +44,7 @@ type temporalServer struct {
 	// such a database when its last connection closes, and the namespace is
 	// written before the server opens its own connections.
 	memoryKeeper sqlplugin.DB
+	stopping     *atomic.Bool
 }
 
 type temporalOptions struct {
@@ -63,7 +65,7 @@ func startTemporal(ctx context.Context, opts temporalOptions) (*temporalServer, 
 	}
 
 	sqlCfg := &config.SQL{
-		PluginName:        sqliteplugin.PluginName,
+		PluginName: sqliteplugin.PluginName,
 		// WAL lets the UI's reads proceed beside the server's writes; FULL
 		// sync makes every committed workflow step survive a power cut.
 		ConnectAttributes: map[string]string{"mode": "rwc", "journal_mode": "wal", "synchronous": "full"},
@@ -75,7 +77,7 @@ func startTemporal(ctx context.Context, opts temporalOptions) (*temporalServer, 
 		sqlCfg.ConnectAttributes = map[string]string{"mode": "memory", "cache": "shared"}
 		sqlCfg.DatabaseName = "infersweep-" + strconv.Itoa(frontendPort)
 	}
-	ts := &temporalServer{hostPort: opts.hostPort}
+	ts := &temporalServer{hostPort: opts.hostPort, stopping: &atomic.Bool{}}
 	if opts.dbFile == "" {
 		// The plugin creates the schema when it opens an in-memory database.
 		if ts.memoryKeeper, err = sql.NewSQLDB(sqlplugin.DbKindUnknown, sqlCfg, resolver.NewNoopResolver(), log.NewNoopLogger(), metrics.NoopMetricsHandler); err != nil {
@@ -101,7 +103,14 @@ func startTemporal(ctx context.Context, opts temporalOptions) (*temporalServer, 
 		if err != nil {
 			return nil, err
 		}
-		services[string(name)] = config.Service{RPC: config.RPC{GRPCPort: grpcPort, MembershipPort: membershipPort, BindOnIP: host}}
+		rpc := config.RPC{GRPCPort: grpcPort, MembershipPort: membershipPort, BindOnIP: host}
+		if name == primitives.FrontendService {
+			// The HTTP API (and Nexus, which needs it) on any free port.
+			if rpc.HTTPPort, err = probePort(ServiceTemporal, host, 0); err != nil {
+				return nil, err
+			}
+		}
+		services[string(name)] = config.Service{RPC: rpc}
 	}
 
 	cfg := &config.Config{
@@ -150,7 +159,7 @@ func startTemporal(ctx context.Context, opts temporalOptions) (*temporalServer, 
 	ts.server, err = temporal.NewServer(
 		temporal.WithConfig(cfg),
 		temporal.ForServices(temporal.DefaultServices),
-		temporal.WithLogger(temporalLogger{logger: opts.logger.With("component", "temporal")}),
+		temporal.WithLogger(temporalLogger{logger: opts.logger.With("component", "temporal"), stopping: ts.stopping}),
 		temporal.WithDynamicConfigClient(dynamic),
 	)
 	if err != nil {
@@ -216,6 +225,7 @@ func registerSearchAttributes(ctx context.Context, c client.Client, namespace st
 }
 
 func (s *temporalServer) stop() error {
+	s.stopping.Store(true)
 	err := s.server.Stop()
 	s.closeKeeper()
 	return err
