@@ -1,0 +1,292 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/infersweep/infersweep/loadgen"
+)
+
+type loadgenFlags struct {
+	cfg         loadgen.Config
+	endpoint    string
+	rangeMode   string
+	requestRate string
+	goodput     string
+	resultFile  string
+	waitReady   time.Duration
+}
+
+func newLoadgenCommand(g *globalFlags) *cobra.Command {
+	f := &loadgenFlags{cfg: loadgen.Config{Workload: loadgen.DefaultWorkload()}}
+	cmd := &cobra.Command{
+		Use:   "loadgen",
+		Short: "Drive an OpenAI-compatible engine with streaming load and measure it",
+		Long: `loadgen sends random prompts to an OpenAI-compatible server (vLLM, SGLang,
+TensorRT-LLM, the simulated engine) over streaming SSE and reports vLLM
+benchmark_serving's metrics under its JSON key names.
+
+Prompts are token-id arrays (exact input lengths, no tokenizer), unique per
+request, seeded. Lengths are uniform in [r·L, L] (--range-mode inferencemax, as
+InferenceMAX) or [L(1−r), L(1+r)] (--range-mode vllm); the actual means are
+always reported.
+
+Closed loop (default): --max-concurrency requests in flight, --request-rate inf.
+Open loop: --request-rate R with gamma(--burstiness) gaps, optionally capped by
+--max-concurrency. Warmups (default 2 × concurrency) are left out of every figure.
+
+TTFT is the first chunk with non-empty choices; ITL is every gap between such
+chunks (per chunk, pooled); TPOT = (E2EL − TTFT)/(output tokens − 1). With
+--time-scale s (an engine simulated s times faster than real time), every time
+and rate is reported in simulated units and the summary says so.
+
+Exit status: 0 when at least one request completed, 1 when all failed or the
+run could not start, 2 for bad flags.`,
+		Example: `  # InferenceMAX's 1k/1k point at concurrency 64 against a local vLLM
+  infersweep loadgen --base-url http://127.0.0.1:8000 --random-input-len 1024 \
+    --random-output-len 1024 --random-range-ratio 0.8 --max-concurrency 64
+
+  # open loop at 20 req/s, SLOs for goodput, summary as JSON
+  infersweep loadgen --request-rate 20 --max-concurrency 256 --goodput "ttft:500 tpot:50" -o json`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runLoadgen(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), g, f)
+		},
+	}
+	fl := cmd.Flags()
+	c, w := &f.cfg, &f.cfg.Workload
+	fl.StringVar(&c.BaseURL, "base-url", "http://127.0.0.1:8000", "server address")
+	fl.StringVar(&w.Model, "model", "", "model name to request (default: the first one the server lists)")
+	fl.StringVar(&f.endpoint, "endpoint", "/v1/completions", "/v1/completions or /v1/chat/completions")
+	fl.IntVar(&w.InputLen, "random-input-len", w.InputLen, "target input length L, tokens")
+	fl.IntVar(&w.OutputLen, "random-output-len", w.OutputLen, "target output length L, tokens (max_tokens, with ignore_eos)")
+	fl.Float64Var(&w.RangeRatio, "random-range-ratio", w.RangeRatio, "length spread r (see --range-mode)")
+	fl.StringVar(&f.rangeMode, "range-mode", string(loadgen.RangeInferenceMAX), "inferencemax: [r·L, L]; vllm: [L(1−r), L(1+r)]")
+	fl.IntVar(&w.PrefixLen, "random-prefix-len", 0, "tokens shared by every prompt, for prefix-cache workloads")
+	fl.IntVar(&w.VocabMin, "vocab-min", w.VocabMin, "lowest token id drawn")
+	fl.IntVar(&w.VocabMax, "vocab-max", w.VocabMax, "token ids are drawn below this")
+	fl.Uint64Var(&w.Seed, "seed", 0, "seed for prompts and arrivals")
+	fl.IntVar(&c.NumPrompts, "num-prompts", 0, "measured requests (default 10 × max-concurrency)")
+	fl.IntVar(&c.MaxConcurrency, "max-concurrency", 0, "requests in flight at most (required for a closed loop)")
+	fl.StringVar(&f.requestRate, "request-rate", "inf", "requests/s, or inf for a closed loop")
+	fl.Float64Var(&c.Burstiness, "burstiness", 1, "gamma shape of arrival gaps: 1 Poisson, <1 burstier")
+	fl.IntVar(&c.NumWarmups, "num-warmups", -1, "unmeasured requests first (default 2 × max-concurrency)")
+	fl.DurationVar(&c.Duration, "duration", 0, "stop sending new requests after this long (0: no bound)")
+	fl.DurationVar(&c.RequestTimeout, "request-timeout", 30*time.Minute, "bound on one request")
+	fl.DurationVar(&c.StallTimeout, "stall-timeout", time.Minute, "bound on the silence between two chunks of a stream")
+	fl.StringVar(&f.goodput, "goodput", "", `SLOs in ms for goodput, e.g. "ttft:500 tpot:50 e2el:20000"`)
+	fl.Float64Var(&c.TimeScale, "time-scale", 1, "the engine runs this many times faster than real time (simulated engine)")
+	fl.BoolVar(&c.ScrapeMetrics, "scrape-metrics", false, "poll the server's Prometheus /metrics once a second")
+	fl.StringVar(&f.resultFile, "result-file", "", "write the summary JSON (vLLM key names) here")
+	fl.DurationVar(&f.waitReady, "wait-ready", 0, "first wait this long for /health to answer 200")
+	fl.StringVar(&c.APIKey, "api-key", os.Getenv("OPENAI_API_KEY"), "bearer token (default $OPENAI_API_KEY)")
+	return cmd
+}
+
+func (f *loadgenFlags) resolve() error {
+	switch f.endpoint {
+	case "/v1/completions":
+		f.cfg.Workload.API = loadgen.APICompletions
+	case "/v1/chat/completions":
+		f.cfg.Workload.API = loadgen.APIChat
+	default:
+		return fmt.Errorf("--endpoint %q: want /v1/completions or /v1/chat/completions", f.endpoint)
+	}
+	f.cfg.Workload.RangeMode = loadgen.RangeMode(f.rangeMode)
+	if f.requestRate == "inf" {
+		f.cfg.RequestRate = math.Inf(1)
+	} else {
+		rate, err := strconv.ParseFloat(f.requestRate, 64)
+		if err != nil || rate <= 0 {
+			return fmt.Errorf("--request-rate %q: want a positive number or inf", f.requestRate)
+		}
+		f.cfg.RequestRate = rate
+	}
+	slo, err := parseGoodput(f.goodput)
+	if err != nil {
+		return err
+	}
+	f.cfg.Goodput = slo
+	return nil
+}
+
+func parseGoodput(spec string) (loadgen.SLO, error) {
+	var slo loadgen.SLO
+	for _, part := range strings.Fields(strings.ReplaceAll(spec, ",", " ")) {
+		name, value, ok := strings.Cut(part, ":")
+		ms, err := strconv.ParseFloat(value, 64)
+		if !ok || err != nil || ms <= 0 {
+			return slo, fmt.Errorf("--goodput %q: want name:milliseconds pairs such as ttft:500", part)
+		}
+		switch name {
+		case "ttft":
+			slo.TTFTms = ms
+		case "tpot":
+			slo.TPOTms = ms
+		case "e2el":
+			slo.E2ELms = ms
+		default:
+			return slo, fmt.Errorf("--goodput %q: metric %q is not ttft, tpot or e2el", part, name)
+		}
+	}
+	return slo, nil
+}
+
+func runLoadgen(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *loadgenFlags) error {
+	asJSON, err := g.jsonOutput()
+	if err != nil {
+		return err
+	}
+	if err := f.resolve(); err != nil {
+		return usageError{err}
+	}
+	if f.cfg.Workload.Model == "" {
+		readyCtx, cancel := context.WithTimeout(ctx, max(f.waitReady, 5*time.Second))
+		model, err := loadgen.WaitReady(readyCtx, nil, f.cfg.BaseURL, 500*time.Millisecond)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("find the served model (or pass --model): %w", err)
+		}
+		f.cfg.Workload.Model = model
+	} else if f.waitReady > 0 {
+		readyCtx, cancel := context.WithTimeout(ctx, f.waitReady)
+		_, err := loadgen.WaitReady(readyCtx, nil, f.cfg.BaseURL, 500*time.Millisecond)
+		cancel()
+		if err != nil {
+			return err
+		}
+	}
+	cfg := f.cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return usageError{err}
+	}
+	if file, ok := errOut.(*os.File); ok && term.IsTerminal(int(file.Fd())) {
+		cfg.OnProgress = progressBar(errOut)
+	}
+
+	res, runErr := loadgen.Run(ctx, cfg)
+	if res == nil {
+		return runErr
+	}
+	if cfg.OnProgress != nil {
+		fmt.Fprintln(errOut)
+	}
+	if f.resultFile != "" {
+		if err := writeResultFile(f.resultFile, res.Summary); err != nil {
+			return err
+		}
+	}
+	printSummaryTable(errOut, res.Summary)
+	if asJSON {
+		if err := writeJSON(out, res.Summary); err != nil {
+			return err
+		}
+	}
+	if errors.Is(runErr, loadgen.ErrAllFailed) {
+		return fmt.Errorf("%w (%d requests): first reason: %s", runErr, res.Summary.Failed, firstError(res.Summary))
+	}
+	return runErr
+}
+
+func firstError(s loadgen.Summary) string {
+	reasons := s.ErrorReasons()
+	if len(reasons) == 0 {
+		return "unknown"
+	}
+	return s.ErrorExamples[reasons[0]]
+}
+
+func writeResultFile(path string, s loadgen.Summary) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write --result-file: %w", err)
+	}
+	return nil
+}
+
+// progressBar redraws one status line on a terminal.
+func progressBar(w io.Writer) func(loadgen.Progress) {
+	return func(p loadgen.Progress) {
+		const width = 30
+		phase := "measuring"
+		if p.Warmup {
+			phase = "warming up"
+		}
+		finished := p.Done + p.Failed
+		filled := 0
+		if p.Total > 0 {
+			filled = width * finished / p.Total
+		}
+		fmt.Fprintf(w, "\r%-10s [%s%s] %d/%d requests, %d failed, %d in flight, %s",
+			phase, strings.Repeat("█", filled), strings.Repeat("░", width-filled), finished, p.Total, p.Failed, p.InFlight, p.Elapsed.Truncate(time.Second))
+	}
+}
+
+func printSummaryTable(w io.Writer, s loadgen.Summary) {
+	ms := func(m loadgen.Metric) string {
+		if math.IsNaN(float64(m)) {
+			return "n/a"
+		}
+		return strconv.FormatFloat(float64(m), 'f', 2, 64)
+	}
+	fmt.Fprintf(w, "============ Serving Benchmark Result ============\n")
+	row := func(name, value string) { fmt.Fprintf(w, "%-40s %s\n", name+":", value) }
+	row("Successful requests", strconv.Itoa(s.Completed))
+	row("Failed requests", strconv.Itoa(s.Failed))
+	row("Benchmark duration (s)", ms(s.Duration))
+	row("Total input tokens", strconv.FormatInt(s.TotalInputTokens, 10))
+	row("Total generated tokens", strconv.FormatInt(s.TotalOutputTokens, 10))
+	row("Mean input / output length (tokens)", ms(s.MeanInputLen)+" / "+ms(s.MeanOutputLen))
+	row("Request throughput (req/s)", ms(s.RequestThroughput))
+	if !math.IsNaN(float64(s.RequestGoodput)) {
+		row("Request goodput (req/s)", ms(s.RequestGoodput))
+	}
+	row("Output token throughput (tok/s)", ms(s.OutputThroughput))
+	row("Total token throughput (tok/s)", ms(s.TotalTokenThroughput))
+	row("Peak concurrent requests", strconv.FormatInt(s.MaxConcurrentReqs, 10))
+	for _, m := range []struct {
+		title                             string
+		mean, median, std, p90, p99, p999 loadgen.Metric
+	}{
+		{"Time to First Token", s.MeanTTFTms, s.MedianTTFTms, s.StdTTFTms, s.P90TTFTms, s.P99TTFTms, s.P999TTFTms},
+		{"Time per Output Token (excl. 1st token)", s.MeanTPOTms, s.MedianTPOTms, s.StdTPOTms, s.P90TPOTms, s.P99TPOTms, s.P999TPOTms},
+		{"Inter-token Latency (per chunk)", s.MeanITLms, s.MedianITLms, s.StdITLms, s.P90ITLms, s.P99ITLms, s.P999ITLms},
+		{"End-to-end Latency", s.MeanE2ELms, s.MedianE2ELms, s.StdE2ELms, s.P90E2ELms, s.P99E2ELms, s.P999E2ELms},
+	} {
+		fmt.Fprintf(w, "%s\n", centered(m.title))
+		row("  mean / median / std (ms)", ms(m.mean)+" / "+ms(m.median)+" / "+ms(m.std))
+		row("  p90 / p99 / p99.9 (ms)", ms(m.p90)+" / "+ms(m.p99)+" / "+ms(m.p999))
+	}
+	fmt.Fprintf(w, "%s\n", centered("Client"))
+	row("Time basis", s.TimeBasis)
+	row("Chunks received (wall-clock chunks/s)", strconv.FormatInt(s.TotalChunks, 10)+" ("+ms(s.ClientChunksPerS)+")")
+	row("Client CPU per chunk (µs)", ms(s.ClientCPUMicrosChunk))
+	row("Connections opened", strconv.FormatInt(s.ConnectionsOpened, 10))
+	row("Usage chunks / mismatches", fmt.Sprintf("%d / %d", s.UsageReported, s.UsageChunkMismatches))
+	if s.MaxConcurrency > 0 && s.MaxConcurrentReqs < int64(min(s.MaxConcurrency, s.NumPrompts)) {
+		fmt.Fprintf(w, "WARNING: only %d requests were ever in flight, below --max-concurrency %d: the client or the server capped it\n", s.MaxConcurrentReqs, s.MaxConcurrency)
+	}
+	for _, reason := range s.ErrorReasons() {
+		fmt.Fprintf(w, "failed %d× %s (e.g. %s)\n", s.Errors[reason], reason, s.ErrorExamples[reason])
+	}
+	fmt.Fprintln(w, strings.Repeat("=", 50))
+}
+
+func centered(title string) string {
+	pad := max(0, 48-len(title)) / 2
+	return strings.Repeat("-", pad) + title + strings.Repeat("-", pad)
+}

@@ -1,0 +1,466 @@
+package loadgen
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// Config is one load run against one server.
+type Config struct {
+	BaseURL  string // e.g. http://127.0.0.1:8000
+	APIKey   string // sent as a bearer token when set
+	Workload Workload
+	// NumPrompts measured requests; 0 means 10 × MaxConcurrency.
+	NumPrompts int
+	// MaxConcurrency caps requests in flight; 0 means no cap (open loop only).
+	MaxConcurrency int
+	// RequestRate in requests/s; +Inf (the default) is a closed loop at
+	// MaxConcurrency, InferenceMAX's mode.
+	RequestRate float64
+	Burstiness  float64 // gamma shape of arrival gaps; 1 is Poisson
+	// NumWarmups requests run first at the same concurrency and are left
+	// out of every figure; -1 means 2 × MaxConcurrency.
+	NumWarmups int
+	// Duration stops sending new requests after this long; 0 means none.
+	Duration time.Duration
+	// RequestTimeout bounds one request; StallTimeout bounds the silence
+	// between two chunks of one stream.
+	RequestTimeout time.Duration
+	StallTimeout   time.Duration
+	Goodput        SLO
+	// TimeScale reports results in simulated time for an engine running
+	// TimeScale times faster than real time; 1 is wall-clock.
+	TimeScale float64
+	// ScrapeMetrics polls the server's Prometheus /metrics once a second.
+	ScrapeMetrics bool
+	// OnProgress, when set, is called about five times a second from one
+	// goroutine.
+	OnProgress func(Progress)
+}
+
+// SLO thresholds for goodput, in milliseconds; zero means unconstrained.
+type SLO struct {
+	TTFTms, TPOTms, E2ELms float64
+}
+
+func (s SLO) enabled() bool { return s.TTFTms > 0 || s.TPOTms > 0 || s.E2ELms > 0 }
+
+// Progress is a snapshot of a running load.
+type Progress struct {
+	Warmup    bool
+	Done      int
+	Failed    int
+	Total     int
+	InFlight  int
+	Elapsed   time.Duration
+	OutTokens int64
+}
+
+// readBufferSize is the stream reader's buffer; longer lines are
+// reassembled, so this sets speed, not a limit.
+const readBufferSize = 64 << 10
+
+// WithDefaults fills unset fields.
+func (c Config) WithDefaults() Config {
+	if c.RequestRate == 0 {
+		c.RequestRate = math.Inf(1)
+	}
+	if c.Burstiness == 0 {
+		c.Burstiness = 1
+	}
+	if c.NumPrompts == 0 {
+		c.NumPrompts = 10 * max(c.MaxConcurrency, 1)
+	}
+	if c.NumWarmups < 0 {
+		c.NumWarmups = 2 * c.MaxConcurrency
+	}
+	if c.RequestTimeout == 0 {
+		c.RequestTimeout = 30 * time.Minute
+	}
+	if c.StallTimeout == 0 {
+		c.StallTimeout = time.Minute
+	}
+	if c.TimeScale == 0 {
+		c.TimeScale = 1
+	}
+	return c
+}
+
+// Validate names the first setting that cannot work.
+func (c Config) Validate() error {
+	if !strings.HasPrefix(c.BaseURL, "http://") && !strings.HasPrefix(c.BaseURL, "https://") {
+		return fmt.Errorf("base-url %q: want http://host:port", c.BaseURL)
+	}
+	if err := c.Workload.Validate(); err != nil {
+		return err
+	}
+	switch {
+	case c.NumPrompts < 1:
+		return fmt.Errorf("num-prompts %d: want at least 1", c.NumPrompts)
+	case c.MaxConcurrency < 0:
+		return fmt.Errorf("max-concurrency %d: want 0 (no cap) or more", c.MaxConcurrency)
+	case math.IsInf(c.RequestRate, 1) && c.MaxConcurrency == 0:
+		return fmt.Errorf("request-rate inf needs max-concurrency: a closed loop runs at a fixed concurrency")
+	case c.RequestRate <= 0 || math.IsNaN(c.RequestRate):
+		return fmt.Errorf("request-rate %g: want a positive rate or inf", c.RequestRate)
+	case c.Burstiness <= 0:
+		return fmt.Errorf("burstiness %g: want > 0", c.Burstiness)
+	case c.TimeScale <= 0:
+		return fmt.Errorf("time-scale %g: want > 0", c.TimeScale)
+	case c.NumWarmups < 0:
+		return fmt.Errorf("num-warmups %d: want 0 or more", c.NumWarmups)
+	}
+	return nil
+}
+
+// Result is everything one run measured.
+type Result struct {
+	Summary Summary
+	Records []Record
+	Metrics *ScrapedMetrics // nil unless ScrapeMetrics
+}
+
+// ErrAllFailed is returned, with the Result, when no request completed.
+var ErrAllFailed = errors.New("every measured request failed")
+
+type runner struct {
+	cfg    Config
+	client *http.Client
+	url    string
+
+	readers sync.Pool
+
+	started   time.Time // start of the measured window
+	done      atomic.Int64
+	failed    atomic.Int64
+	inFlight  atomic.Int64
+	peak      atomic.Int64
+	conns     atomic.Int64
+	outTokens atomic.Int64
+	warmup    atomic.Bool
+	total     atomic.Int64
+}
+
+// Run drives one load against cfg.BaseURL. It returns the Result even when
+// requests failed; the error is non-nil only when the run could not start,
+// was cancelled, or every measured request failed (ErrAllFailed).
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	// Bodies are built before any clock starts.
+	warmups, err := cfg.Workload.Prompts(cfg.NumPrompts, cfg.NumWarmups)
+	if err != nil {
+		return nil, err
+	}
+	prompts, err := cfg.Workload.Prompts(0, cfg.NumPrompts)
+	if err != nil {
+		return nil, err
+	}
+	r := newRunner(cfg)
+	defer r.client.CloseIdleConnections()
+
+	stopProgress := r.reportProgress(ctx)
+	defer stopProgress()
+
+	if len(warmups) > 0 {
+		r.warmup.Store(true)
+		r.total.Store(int64(len(warmups)))
+		r.closedLoop(ctx, warmups, make([]Record, len(warmups)), 0)
+		r.done.Store(0)
+		r.failed.Store(0)
+		r.peak.Store(0)
+		r.outTokens.Store(0)
+		r.warmup.Store(false)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("cancelled during warmup: %w", err)
+	}
+
+	var scraper *scraper
+	if cfg.ScrapeMetrics {
+		scraper = startScraper(ctx, r.client, cfg.BaseURL+"/metrics")
+	}
+	r.total.Store(int64(len(prompts)))
+	records := make([]Record, len(prompts))
+	cpuBefore := cpuTime()
+	r.started = time.Now()
+	if math.IsInf(cfg.RequestRate, 1) {
+		r.closedLoop(ctx, prompts, records, cfg.Duration)
+	} else {
+		r.openLoop(ctx, prompts, records)
+	}
+	window := time.Since(r.started)
+	cpu := cpuTime() - cpuBefore
+
+	res := &Result{Records: sentRecords(records)}
+	if scraper != nil {
+		res.Metrics = scraper.stop()
+	}
+	res.Summary = summarizeRun(cfg, res.Records, window, clientStats{cpu: cpu, connections: r.conns.Load(), peak: r.peak.Load()})
+	if err := ctx.Err(); err != nil {
+		return res, fmt.Errorf("cancelled after %d of %d requests: %w", len(res.Records), len(prompts), err)
+	}
+	if res.Summary.Completed == 0 {
+		return res, ErrAllFailed
+	}
+	return res, nil
+}
+
+func newRunner(cfg Config) *runner {
+	conns := cfg.MaxConcurrency
+	transport := &http.Transport{
+		DialContext:         (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:        0,
+		MaxIdleConnsPerHost: max(conns, 1),
+		// One connection per request in flight, never a hidden cap: a
+		// server that refuses connections shows up as failed requests.
+		MaxConnsPerHost:    conns,
+		IdleConnTimeout:    90 * time.Second,
+		DisableCompression: true,
+		WriteBufferSize:    64 << 10,
+		ReadBufferSize:     64 << 10,
+		// HTTP/1.1 only: one stream per connection, as the engines serve.
+		TLSNextProto: map[string]func(string, *tls.Conn) http.RoundTripper{},
+	}
+	r := &runner{cfg: cfg, client: &http.Client{Transport: transport}, url: strings.TrimRight(cfg.BaseURL, "/") + cfg.Workload.API.Path()}
+	r.readers.New = func() any { return newSSEReader(nil, readBufferSize) }
+	return r
+}
+
+// closedLoop keeps MaxConcurrency requests in flight until prompts run out,
+// the duration passes, or ctx ends.
+func (r *runner) closedLoop(ctx context.Context, prompts []Prompt, records []Record, duration time.Duration) {
+	var next atomic.Int64
+	var deadline time.Time
+	if duration > 0 {
+		deadline = time.Now().Add(duration)
+	}
+	var wg sync.WaitGroup
+	for range min(max(r.cfg.MaxConcurrency, 1), len(prompts)) {
+		wg.Go(func() {
+			for ctx.Err() == nil && (deadline.IsZero() || time.Now().Before(deadline)) {
+				i := int(next.Add(1) - 1)
+				if i >= len(prompts) {
+					return
+				}
+				r.send(ctx, &prompts[i], &records[i], 0)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// openLoop sends on a precomputed schedule; with MaxConcurrency set, a
+// request whose time has come waits for a slot and the wait is recorded.
+func (r *runner) openLoop(ctx context.Context, prompts []Prompt, records []Record) {
+	schedule := arrivals(len(prompts), r.cfg.RequestRate, r.cfg.Burstiness, r.cfg.Workload.Seed)
+	var slots chan struct{}
+	if r.cfg.MaxConcurrency > 0 {
+		slots = make(chan struct{}, r.cfg.MaxConcurrency)
+	}
+	var wg sync.WaitGroup
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for i := range prompts {
+		if r.cfg.Duration > 0 && schedule[i] >= r.cfg.Duration {
+			break
+		}
+		// Sleep to absolute deadlines so lateness does not accumulate.
+		if wait := time.Until(r.started.Add(schedule[i])); wait > 0 {
+			timer.Reset(wait)
+			select {
+			case <-ctx.Done():
+			case <-timer.C:
+			}
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		queued := time.Now()
+		if slots != nil {
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+			}
+			if ctx.Err() != nil {
+				break
+			}
+		}
+		queueTime := time.Since(queued)
+		records[i].ScheduledTime = schedule[i]
+		wg.Go(func() {
+			r.send(ctx, &prompts[i], &records[i], queueTime)
+			if slots != nil {
+				<-slots
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// send performs one request and fills rec. It never panics on a bad
+// server: every failure becomes rec.Err.
+func (r *runner) send(ctx context.Context, p *Prompt, rec *Record, queueTime time.Duration) {
+	rec.Index = p.Index
+	rec.RequestedInput, rec.RequestedOut = p.InputTokens, p.OutputTokens
+	rec.InputTokens = p.InputTokens
+	rec.QueueTime = queueTime
+
+	reqCtx, cancel := context.WithTimeout(ctx, r.cfg.RequestTimeout)
+	defer cancel()
+	// The stall clock starts at the first chunk: before it, a request may
+	// wait in the engine's queue for as long as RequestTimeout allows.
+	var stalled atomic.Bool
+	stall := time.AfterFunc(time.Hour, func() { stalled.Store(true); cancel() })
+	stall.Stop()
+	defer stall.Stop()
+
+	trace := &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
+		if !info.Reused {
+			r.conns.Add(1)
+		}
+	}}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(reqCtx, trace), http.MethodPost, r.url, bytes.NewReader(p.Body))
+	if err != nil {
+		rec.Err = err.Error()
+		r.failed.Add(1)
+		return
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	if r.cfg.APIKey != "" {
+		req.Header.Set("Authorization", "Bearer "+r.cfg.APIKey)
+	}
+
+	n := r.inFlight.Add(1)
+	for peak := r.peak.Load(); n > peak && !r.peak.CompareAndSwap(peak, n); peak = r.peak.Load() {
+	}
+	defer r.inFlight.Add(-1)
+
+	state := streamState{rec: rec, send: time.Now()}
+	if !r.started.IsZero() {
+		rec.SendTime = state.send.Sub(r.started)
+	}
+	if rec.ScheduledTime == 0 {
+		rec.ScheduledTime = rec.SendTime - queueTime
+	}
+	rec.ITLs = make([]uint32, 0, max(p.OutputTokens-1, 0))
+
+	resp, err := r.client.Do(req)
+	if err != nil {
+		state.finish(r.describe(err, &stalled))
+		r.account(rec)
+		return
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+		state.finish(fmt.Errorf("HTTP %d: %s", resp.StatusCode, strings.TrimSpace(clip(body))))
+		r.account(rec)
+		return
+	}
+
+	reader := r.readers.Get().(*sseReader)
+	reader.r.Reset(resp.Body)
+	defer func() {
+		reader.r.Reset(nil)
+		r.readers.Put(reader)
+	}()
+	for {
+		payload, err := reader.next()
+		if err != nil {
+			state.finish(r.describe(err, &stalled))
+			break
+		}
+		stall.Reset(r.cfg.StallTimeout)
+		if err := state.onPayload(time.Now(), payload); err != nil {
+			state.finish(err)
+			break
+		}
+		if state.sawDone {
+			state.finish(nil)
+			break
+		}
+	}
+	r.account(rec)
+}
+
+func (r *runner) describe(err error, stalled *atomic.Bool) error {
+	if stalled.Load() {
+		return fmt.Errorf("stalled: no data for %s", r.cfg.StallTimeout)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("request timeout %s exceeded", r.cfg.RequestTimeout)
+	}
+	return err
+}
+
+func (r *runner) account(rec *Record) {
+	if rec.OK() {
+		r.done.Add(1)
+		r.outTokens.Add(int64(rec.OutputTokens))
+	} else {
+		r.failed.Add(1)
+	}
+}
+
+func (r *runner) reportProgress(ctx context.Context) (stop func()) {
+	if r.cfg.OnProgress == nil {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	begun := time.Now()
+	wg.Go(func() {
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			r.cfg.OnProgress(Progress{
+				Warmup: r.warmup.Load(), Done: int(r.done.Load()), Failed: int(r.failed.Load()),
+				Total: int(r.total.Load()), InFlight: int(r.inFlight.Load()), Elapsed: time.Since(begun), OutTokens: r.outTokens.Load(),
+			})
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	})
+	return func() { cancel(); wg.Wait() }
+}
+
+// sentRecords drops the slots of requests never sent (a duration bound or
+// a cancellation), which have no index set beyond the first.
+func sentRecords(records []Record) []Record {
+	out := records[:0]
+	for i := range records {
+		if records[i].RequestedOut > 0 {
+			out = append(out, records[i])
+		}
+	}
+	return out
+}
+
+// cpuTime is this process's user+system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

@@ -1,0 +1,297 @@
+package loadgen
+
+import (
+	"encoding/json"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Metric is a figure that may be unmeasured: NaN marshals as JSON null, so
+// nothing unmeasured reads as zero.
+type Metric float64
+
+func (m Metric) MarshalJSON() ([]byte, error) {
+	f := float64(m)
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return []byte("null"), nil
+	}
+	return strconv.AppendFloat(nil, f, 'g', -1, 64), nil
+}
+
+func (m *Metric) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*m = Metric(math.NaN())
+		return nil
+	}
+	var f float64
+	if err := json.Unmarshal(b, &f); err != nil {
+		return err
+	}
+	*m = Metric(f)
+	return nil
+}
+
+// Time bases a Summary can be in.
+const (
+	TimeBasisWall      = "wall-clock"
+	TimeBasisSimulated = "simulated (wall-clock × time_scale)"
+)
+
+// Summary is a run's figures under vLLM benchmark_serving's JSON key names,
+// so tools that read vLLM result files read ours, plus what vLLM does not
+// report (actual mean lengths, queueing, client cost).
+type Summary struct {
+	Date           string  `json:"date"`
+	Backend        string  `json:"backend"`
+	ModelID        string  `json:"model_id"`
+	BaseURL        string  `json:"base_url"`
+	Endpoint       string  `json:"endpoint"`
+	NumPrompts     int     `json:"num_prompts"`
+	RequestRate    string  `json:"request_rate"` // "inf" or requests/s
+	Burstiness     float64 `json:"burstiness"`
+	MaxConcurrency int     `json:"max_concurrency"`
+	NumWarmups     int     `json:"num_warmups"`
+	Seed           uint64  `json:"seed"`
+
+	RandomInputLen   int     `json:"random_input_len"`
+	RandomOutputLen  int     `json:"random_output_len"`
+	RandomRangeRatio float64 `json:"random_range_ratio"`
+	RangeMode        string  `json:"range_mode"`
+	RandomPrefixLen  int     `json:"random_prefix_len"`
+
+	Duration             Metric `json:"duration"` // seconds, in TimeBasis
+	Completed            int    `json:"completed"`
+	Failed               int    `json:"failed"`
+	TotalInputTokens     int64  `json:"total_input_tokens"`
+	TotalOutputTokens    int64  `json:"total_output_tokens"`
+	MeanInputLen         Metric `json:"mean_input_len"`
+	MeanOutputLen        Metric `json:"mean_output_len"`
+	RequestThroughput    Metric `json:"request_throughput"`     // req/s
+	RequestGoodput       Metric `json:"request_goodput"`        // req/s meeting every SLO; null without SLOs
+	OutputThroughput     Metric `json:"output_throughput"`      // tok/s
+	TotalTokenThroughput Metric `json:"total_token_throughput"` // tok/s
+	MaxConcurrentReqs    int64  `json:"max_concurrent_requests"`
+
+	MeanTTFTms   Metric `json:"mean_ttft_ms"`
+	MedianTTFTms Metric `json:"median_ttft_ms"`
+	StdTTFTms    Metric `json:"std_ttft_ms"`
+	P90TTFTms    Metric `json:"p90_ttft_ms"`
+	P99TTFTms    Metric `json:"p99_ttft_ms"`
+	P999TTFTms   Metric `json:"p99.9_ttft_ms"`
+	MeanTPOTms   Metric `json:"mean_tpot_ms"`
+	MedianTPOTms Metric `json:"median_tpot_ms"`
+	StdTPOTms    Metric `json:"std_tpot_ms"`
+	P90TPOTms    Metric `json:"p90_tpot_ms"`
+	P99TPOTms    Metric `json:"p99_tpot_ms"`
+	P999TPOTms   Metric `json:"p99.9_tpot_ms"`
+	MeanITLms    Metric `json:"mean_itl_ms"`
+	MedianITLms  Metric `json:"median_itl_ms"`
+	StdITLms     Metric `json:"std_itl_ms"`
+	P90ITLms     Metric `json:"p90_itl_ms"`
+	P99ITLms     Metric `json:"p99_itl_ms"`
+	P999ITLms    Metric `json:"p99.9_itl_ms"`
+	MeanE2ELms   Metric `json:"mean_e2el_ms"`
+	MedianE2ELms Metric `json:"median_e2el_ms"`
+	StdE2ELms    Metric `json:"std_e2el_ms"`
+	P90E2ELms    Metric `json:"p90_e2el_ms"`
+	P99E2ELms    Metric `json:"p99_e2el_ms"`
+	P999E2ELms   Metric `json:"p99.9_e2el_ms"`
+
+	MeanQueueTimeMs     Metric `json:"mean_queue_time_ms"`
+	P99QueueTimeMs      Metric `json:"p99_queue_time_ms"`
+	MeanScheduleDelayMs Metric `json:"mean_schedule_delay_ms"` // open loop: actual − scheduled send
+	P99ScheduleDelayMs  Metric `json:"p99_schedule_delay_ms"`
+
+	// Definitions and provenance of the figures above.
+	TimeScale float64 `json:"time_scale"`
+	TimeBasis string  `json:"time_basis"`
+	ITLBasis  string  `json:"itl_basis"`
+
+	UsageReported        int               `json:"usage_reported"`         // requests whose server sent a usage chunk
+	UsageChunkMismatches int               `json:"usage_chunk_mismatches"` // usage completion_tokens ≠ content chunks
+	OutputLenMismatches  int               `json:"output_len_mismatches"`  // output tokens ≠ max_tokens despite ignore_eos
+	Errors               map[string]int    `json:"errors"`                 // failure reason → count
+	ErrorExamples        map[string]string `json:"error_examples"`         // failure reason → first full message
+
+	ConnectionsOpened    int64  `json:"connections_opened"`
+	TotalChunks          int64  `json:"total_chunks"`
+	ClientChunksPerS     Metric `json:"client_chunks_per_s"`     // wall-clock, whatever the time basis
+	ClientCPUMicrosChunk Metric `json:"client_cpu_us_per_chunk"` // whole process CPU ÷ chunks
+}
+
+type clientStats struct {
+	cpu         time.Duration
+	connections int64
+	peak        int64
+}
+
+func summarizeRun(cfg Config, records []Record, window time.Duration, client clientStats) Summary {
+	w := cfg.Workload
+	s := Summary{
+		Date: time.Now().UTC().Format(time.RFC3339), Backend: "openai", ModelID: w.Model, BaseURL: cfg.BaseURL, Endpoint: w.API.Path(),
+		NumPrompts: cfg.NumPrompts, RequestRate: "inf", Burstiness: cfg.Burstiness, MaxConcurrency: cfg.MaxConcurrency,
+		NumWarmups: cfg.NumWarmups, Seed: w.Seed,
+		RandomInputLen: w.InputLen, RandomOutputLen: w.OutputLen, RandomRangeRatio: w.RangeRatio, RangeMode: string(w.RangeMode), RandomPrefixLen: w.PrefixLen,
+		TimeScale: cfg.TimeScale, TimeBasis: TimeBasisWall, ITLBasis: "per chunk: every gap between content chunks, pooled over requests",
+		Errors: map[string]int{}, ErrorExamples: map[string]string{}, ConnectionsOpened: client.connections, MaxConcurrentReqs: client.peak,
+	}
+	if w.API == APIChat {
+		s.Backend = "openai-chat"
+	}
+	if !math.IsInf(cfg.RequestRate, 1) {
+		s.RequestRate = strconv.FormatFloat(cfg.RequestRate, 'g', -1, 64)
+	}
+	if cfg.TimeScale != 1 {
+		s.TimeBasis = TimeBasisSimulated
+	}
+	// Simulated time runs TimeScale times faster than the wall clock.
+	scale := cfg.TimeScale
+	msPerNs := scale / float64(time.Millisecond)
+	msPerMicro := scale / 1000
+
+	var ttfts, tpots, e2els, queues, delays []int64
+	var itlCount int
+	for i := range records {
+		itlCount += len(records[i].ITLs)
+	}
+	itls := make([]uint32, 0, itlCount)
+	var goodCount int
+	for i := range records {
+		r := &records[i]
+		s.TotalChunks += int64(r.Chunks)
+		queues = append(queues, int64(r.QueueTime))
+		delays = append(delays, int64(r.SendTime-r.ScheduledTime))
+		if !r.OK() {
+			s.Failed++
+			class := errorClass(r.Err)
+			if s.Errors[class]++; s.Errors[class] == 1 {
+				s.ErrorExamples[class] = r.Err
+			}
+			continue
+		}
+		s.Completed++
+		s.TotalInputTokens += int64(r.InputTokens)
+		s.TotalOutputTokens += int64(r.OutputTokens)
+		if r.UsageReported {
+			s.UsageReported++
+			if r.OutputTokens != r.Chunks {
+				s.UsageChunkMismatches++
+			}
+		}
+		if r.OutputTokens != r.RequestedOut {
+			s.OutputLenMismatches++
+		}
+		ttfts = append(ttfts, int64(r.TTFT))
+		e2els = append(e2els, int64(r.E2EL))
+		itls = append(itls, r.ITLs...)
+		tpot, hasTPOT := r.TPOT()
+		if hasTPOT {
+			tpots = append(tpots, int64(tpot))
+		}
+		if cfg.Goodput.enabled() && meets(cfg.Goodput, r, tpot, hasTPOT, msPerNs) {
+			goodCount++
+		}
+	}
+
+	seconds := window.Seconds() * scale
+	s.Duration = Metric(seconds)
+	s.RequestThroughput = Metric(float64(s.Completed) / seconds)
+	s.OutputThroughput = Metric(float64(s.TotalOutputTokens) / seconds)
+	s.TotalTokenThroughput = Metric(float64(s.TotalInputTokens+s.TotalOutputTokens) / seconds)
+	s.RequestGoodput = Metric(math.NaN())
+	if cfg.Goodput.enabled() {
+		s.RequestGoodput = Metric(float64(goodCount) / seconds)
+	}
+	s.MeanInputLen, s.MeanOutputLen = Metric(math.NaN()), Metric(math.NaN())
+	if s.Completed > 0 {
+		s.MeanInputLen = Metric(float64(s.TotalInputTokens) / float64(s.Completed))
+		s.MeanOutputLen = Metric(float64(s.TotalOutputTokens) / float64(s.Completed))
+	}
+
+	setDist(summarize(ttfts, msPerNs), &s.MeanTTFTms, &s.MedianTTFTms, &s.StdTTFTms, &s.P90TTFTms, &s.P99TTFTms, &s.P999TTFTms)
+	setDist(summarize(tpots, msPerNs), &s.MeanTPOTms, &s.MedianTPOTms, &s.StdTPOTms, &s.P90TPOTms, &s.P99TPOTms, &s.P999TPOTms)
+	setDist(summarize(itls, msPerMicro), &s.MeanITLms, &s.MedianITLms, &s.StdITLms, &s.P90ITLms, &s.P99ITLms, &s.P999ITLms)
+	setDist(summarize(e2els, msPerNs), &s.MeanE2ELms, &s.MedianE2ELms, &s.StdE2ELms, &s.P90E2ELms, &s.P99E2ELms, &s.P999E2ELms)
+	q := summarize(queues, msPerNs)
+	s.MeanQueueTimeMs, s.P99QueueTimeMs = Metric(q.Mean), Metric(q.P99)
+	d := summarize(delays, msPerNs)
+	s.MeanScheduleDelayMs, s.P99ScheduleDelayMs = Metric(d.Mean), Metric(d.P99)
+	if math.IsInf(cfg.RequestRate, 1) {
+		s.MeanScheduleDelayMs, s.P99ScheduleDelayMs = Metric(math.NaN()), Metric(math.NaN())
+	}
+
+	s.ClientChunksPerS, s.ClientCPUMicrosChunk = Metric(math.NaN()), Metric(math.NaN())
+	if s.TotalChunks > 0 {
+		s.ClientChunksPerS = Metric(float64(s.TotalChunks) / window.Seconds())
+		s.ClientCPUMicrosChunk = Metric(float64(client.cpu.Microseconds()) / float64(s.TotalChunks))
+	}
+	scaleRecords(records, scale)
+	return s
+}
+
+func meets(slo SLO, r *Record, tpot time.Duration, hasTPOT bool, msPerNs float64) bool {
+	if slo.TTFTms > 0 && float64(r.TTFT)*msPerNs > slo.TTFTms {
+		return false
+	}
+	if slo.TPOTms > 0 && (!hasTPOT || float64(tpot)*msPerNs > slo.TPOTms) {
+		return false
+	}
+	return slo.E2ELms <= 0 || float64(r.E2EL)*msPerNs <= slo.E2ELms
+}
+
+func setDist(d Distribution, mean, median, std, p90, p99, p999 *Metric) {
+	*mean, *median, *std, *p90, *p99, *p999 = Metric(d.Mean), Metric(d.Median), Metric(d.Std), Metric(d.P90), Metric(d.P99), Metric(d.P999)
+}
+
+// scaleRecords puts per-request times in the summary's time basis, so the
+// lake holds one basis per run.
+func scaleRecords(records []Record, scale float64) {
+	if scale == 1 {
+		return
+	}
+	d := func(v time.Duration) time.Duration { return time.Duration(float64(v) * scale) }
+	for i := range records {
+		r := &records[i]
+		r.SendTime, r.ScheduledTime, r.QueueTime, r.TTFT, r.E2EL = d(r.SendTime), d(r.ScheduledTime), d(r.QueueTime), d(r.TTFT), d(r.E2EL)
+		for j, v := range r.ITLs {
+			r.ITLs[j] = uint32(min(float64(v)*scale, 1<<32-1))
+		}
+	}
+}
+
+// errorClass groups failures by reason without the per-request details
+// (ports, byte counts, server text) that would make every error unique;
+// ErrorExamples keeps one whole message per class.
+func errorClass(msg string) string {
+	const maxLen = 120
+	if strings.HasPrefix(msg, "HTTP ") && len(msg) >= len("HTTP 400") {
+		return msg[:len("HTTP 400")]
+	}
+	for _, cut := range []string{" after ", ": dial tcp", ": read tcp", " in \""} {
+		if i := strings.Index(msg, cut); i > 0 {
+			msg = msg[:i]
+		}
+	}
+	if len(msg) > maxLen {
+		msg = msg[:maxLen]
+	}
+	return msg
+}
+
+// ErrorReasons lists failure reasons by count, most frequent first.
+func (s Summary) ErrorReasons() []string {
+	reasons := make([]string, 0, len(s.Errors))
+	for r := range s.Errors {
+		reasons = append(reasons, r)
+	}
+	sort.Slice(reasons, func(i, j int) bool {
+		if s.Errors[reasons[i]] != s.Errors[reasons[j]] {
+			return s.Errors[reasons[i]] > s.Errors[reasons[j]]
+		}
+		return reasons[i] < reasons[j]
+	})
+	return reasons
+}
