@@ -394,6 +394,9 @@ func (r *runner) send(ctx context.Context, p *Prompt, rec *Record, queueTime tim
 		}
 		if state.sawDone {
 			state.finish(nil)
+			// Read to the end of the body so the connection is reused:
+			// closing it early would cost a new connection per request.
+			_, _ = io.Copy(io.Discard, io.LimitReader(reader.r, 64<<10))
 			break
 		}
 	}

@@ -71,15 +71,18 @@ func startScraper(ctx context.Context, client *http.Client, url string) *scraper
 	ctx, cancel := context.WithCancel(ctx)
 	s := &scraper{client: client, url: url, start: time.Now(), cancel: cancel, latest: map[string]float64{}}
 	s.out.CounterDeltas = map[string]float64{}
+	// The first reading is taken before the measured window opens, so
+	// counter deltas cover all of it.
+	s.scrapeOnce(ctx)
 	s.wg.Go(func() {
 		tick := time.NewTicker(time.Second)
 		defer tick.Stop()
 		for {
-			s.scrapeOnce(ctx)
 			select {
 			case <-ctx.Done():
 				return
 			case <-tick.C:
+				s.scrapeOnce(ctx)
 			}
 		}
 	})

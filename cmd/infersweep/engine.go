@@ -1,0 +1,241 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/infersweep/infersweep/simengine"
+)
+
+func newEngineCommand(g *globalFlags) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "engine",
+		Short: "Inference engines infersweep can run; today the simulated one",
+	}
+	cmd.AddCommand(newEngineSimCommand(g), newEnginePredictCommand(g))
+	return cmd
+}
+
+// engineFlags are the vLLM-style flags shared by sim and predict.
+type engineFlags struct {
+	model, hardware, precision string
+	cfg                        simengine.EngineConfig
+}
+
+// register adds the flags; predict takes a list of hardware instead of one.
+func (f *engineFlags) register(cmd *cobra.Command, oneHardware bool) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.model, "model", "llama-3.3-70b", "model: "+strings.Join(simengine.ModelNames(), ", "))
+	if oneHardware {
+		fl.StringVar(&f.hardware, "hardware", "h100", "accelerator: "+strings.Join(simengine.HardwareNames(), ", "))
+	}
+	fl.StringVar(&f.precision, "precision", "fp8", "weights: bf16, fp8 or fp4")
+	fl.IntVar(&f.cfg.TP, "tp", 8, "tensor-parallel GPUs")
+	fl.IntVar(&f.cfg.MaxNumSeqs, "max-num-seqs", 512, "requests in a batch at most")
+	fl.IntVar(&f.cfg.MaxNumBatchedTokens, "max-num-batched-tokens", 8192, "tokens in a step at most (chunked prefill)")
+	fl.IntVar(&f.cfg.MaxModelLen, "max-model-len", 9472, "prompt + output tokens at most")
+	fl.Float64Var(&f.cfg.GPUMemoryUtilization, "gpu-memory-utilization", 0.9, "fraction of HBM for weights and KV cache")
+	cal := simengine.DefaultCalibration()
+	fl.Float64Var(&f.cfg.Calibration.MFU, "mfu", cal.MFU, "achieved fraction of peak FLOP/s")
+	fl.Float64Var(&f.cfg.Calibration.MBU, "mbu", cal.MBU, "achieved fraction of peak HBM bandwidth")
+	fl.DurationVar(&f.cfg.Calibration.StepOverhead, "step-overhead", cal.StepOverhead, "fixed cost of each engine step")
+	f.cfg.Calibration.LayerOverhead, f.cfg.Calibration.AllReduceLatency = cal.LayerOverhead, cal.AllReduceLatency
+}
+
+func (f *engineFlags) resolve() (simengine.EngineConfig, error) {
+	cfg := f.cfg
+	var err error
+	if cfg.Model, err = simengine.LookupModel(f.model); err != nil {
+		return cfg, usageError{fmt.Errorf("--model: %w", err)}
+	}
+	if cfg.Hardware, err = simengine.LookupHardware(f.hardware); err != nil {
+		return cfg, usageError{fmt.Errorf("--hardware: %w", err)}
+	}
+	switch p := simengine.Precision(strings.ToLower(f.precision)); p {
+	case simengine.BF16, simengine.FP8, simengine.FP4:
+		cfg.Precision = p
+	default:
+		return cfg, usageError{fmt.Errorf("--precision %q: want bf16, fp8 or fp4", f.precision)}
+	}
+	return cfg, nil
+}
+
+func newEngineSimCommand(g *globalFlags) *cobra.Command {
+	f := &engineFlags{}
+	var (
+		host, servedName string
+		port             int
+		cfg              simengine.ServerConfig
+	)
+	cmd := &cobra.Command{
+		Use:   "sim",
+		Short: "Serve a simulated vLLM-shaped engine over HTTP",
+		Long: `sim starts a server with vLLM's API (/v1/completions, /v1/chat/completions,
+/v1/models, /health, /version, /metrics) whose tokens come from a model of vLLM's
+scheduler and a roofline of the chosen hardware: throughput and latency respond
+to concurrency, sequence lengths, TP and hardware the way real engines do. It is
+a model, not a measurement (see 'go doc ./simengine').
+
+/health answers 503 until --startup-delay has passed. /debug/requests returns
+the server-side time of every chunk (with --record-chunks), to check a client's
+measurements. With --time-scale s the engine runs s times faster than real time
+and its metrics are in simulated seconds; tell the load generator the same scale.
+
+Fault flags (seeded by --seed) make it fail like real engines: at startup
+(exit 1 with an out-of-memory line), by crashing mid-run, stalling streams or
+answering HTTP 500. A config that cannot fit (weights larger than HBM at this
+TP) fails at startup the same way.`,
+		Example: `  infersweep engine sim --model llama-3.3-70b --hardware h100 --precision fp8 --tp 8 --port 8000
+
+  # 20× faster than real time, ready after 2 s, 5% of requests fail
+  infersweep engine sim --time-scale 20 --startup-delay 2s --error-rate 0.05`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			engineCfg, err := f.resolve()
+			if err != nil {
+				return err
+			}
+			logger, err := g.logger(cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			cfg.Engine, cfg.Logger, cfg.ServedModelName = engineCfg, logger, servedName
+			if cfg.ServedModelName == "" {
+				cfg.ServedModelName = engineCfg.Model.Name
+			}
+			return runSim(cmd.Context(), cmd.OutOrStdout(), cfg, net.JoinHostPort(host, strconv.Itoa(port)))
+		},
+	}
+	f.register(cmd, true)
+	fl := cmd.Flags()
+	fl.StringVar(&host, "host", "127.0.0.1", "address to listen on")
+	fl.IntVar(&port, "port", 8000, "port to listen on")
+	fl.StringVar(&servedName, "served-model-name", "", "model id clients send (default: --model)")
+	fl.Float64Var(&cfg.TimeScale, "time-scale", 1, "run this many times faster than real time")
+	fl.DurationVar(&cfg.StartupDelay, "startup-delay", 0, "time before /health turns 200, as model loading takes")
+	fl.BoolVar(&cfg.RecordChunks, "record-chunks", false, "keep every chunk's send time for /debug/requests (8 bytes/token)")
+	fl.Float64Var(&cfg.Faults.FailStartupProb, "fail-startup-prob", 0, "probability the engine fails to start")
+	fl.IntVar(&cfg.Faults.CrashAfterRequests, "crash-after-requests", 0, "crash after this many completed requests (0: never)")
+	fl.Float64Var(&cfg.Faults.StallProb, "stall-prob", 0, "probability a stream stops mid-answer, connection held open")
+	fl.Float64Var(&cfg.Faults.ErrorRate, "error-rate", 0, "probability a request gets HTTP 500")
+	fl.DurationVar(&cfg.Faults.SlowStart, "slow-start", 0, "steps run 5× slower for this long after startup")
+	fl.Uint64Var(&cfg.Faults.Seed, "seed", 0, "seed for faults and early stops")
+	return cmd
+}
+
+func runSim(ctx context.Context, out io.Writer, cfg simengine.ServerConfig, addr string) error {
+	srv, err := simengine.NewServer(cfg)
+	var oom *simengine.OOMError
+	if errors.As(err, &oom) {
+		cfg.Logger.Error("engine startup failed", "error", err)
+		return err
+	}
+	if err != nil {
+		return usageError{err}
+	}
+	listener, err := net.Listen("tcp", addr)
+	if err != nil {
+		return usageError{fmt.Errorf("listen on %s: %w (pass --port with a free port)", addr, err)}
+	}
+	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- httpSrv.Serve(listener) }()
+	fmt.Fprintf(out, "simulated %s (%s, %s, TP %d) on http://%s, time scale %g\n",
+		cfg.ServedModelName, cfg.Engine.Hardware.Name, cfg.Engine.Precision, cfg.Engine.TP, listener.Addr(), cfg.TimeScale)
+
+	runErr := srv.Run(ctx)
+	if runErr != nil {
+		// A crashed or failed engine takes its connections down with it.
+		_ = httpSrv.Close()
+		cfg.Logger.Error("engine died", "error", runErr)
+		return runErr
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	_ = httpSrv.Shutdown(shutdownCtx)
+	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func newEnginePredictCommand(g *globalFlags) *cobra.Command {
+	f := &engineFlags{}
+	var (
+		hardware    []string
+		concurrency []int
+		isl, osl    int
+	)
+	cmd := &cobra.Command{
+		Use:   "predict",
+		Short: "Print the simulated engine's throughput/interactivity curve without running it",
+		Long: `predict runs the simulated engine's scheduler on a virtual clock at each
+concurrency (closed loop, 2·conc requests of --isl/--osl tokens) and prints
+throughput per GPU and interactivity (1000 / median TPOT). It takes well under
+a second and needs no server: a dry run of a sweep's curve.`,
+		Example: `  infersweep engine predict --model llama-3.3-70b --precision fp8 --tp 8 \
+    --hardware h100,h200,b200,mi355x --isl 1024 --osl 1024 --conc 4,16,64,256 -o json`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			asJSON, err := g.jsonOutput()
+			if err != nil {
+				return err
+			}
+			type row struct {
+				Hardware         string  `json:"hardware"`
+				ISL              int     `json:"isl"`
+				OSL              int     `json:"osl"`
+				Concurrency      int     `json:"concurrency"`
+				TputPerGPU       float64 `json:"tput_per_gpu"`
+				OutputTputPerGPU float64 `json:"output_tput_per_gpu"`
+				Interactivity    float64 `json:"interactivity"`
+				MedianTTFTms     float64 `json:"median_ttft_ms"`
+				MedianTPOTms     float64 `json:"median_tpot_ms"`
+				TimeBasis        string  `json:"time_basis"`
+			}
+			var rows []row
+			for _, hw := range hardware {
+				f.hardware = hw
+				cfg, err := f.resolve()
+				if err != nil {
+					return err
+				}
+				cfg.MaxModelLen = max(cfg.MaxModelLen, isl+osl)
+				for _, c := range concurrency {
+					p, err := simengine.Predict(cfg, isl, osl, c, 2*c)
+					if err != nil {
+						return err
+					}
+					rows = append(rows, row{hw, isl, osl, c, p.TputPerGPU, p.OutputTputPerGPU, p.Interactivity,
+						float64(p.MedianTTFT) / 1e6, float64(p.MedianTPOT) / 1e6, "simulated (model prediction)"})
+				}
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				return writeJSON(out, rows)
+			}
+			fmt.Fprintf(out, "%s %s TP%d, %d/%d tokens, simulated (a model, not a measurement)\n", f.model, f.precision, f.cfg.TP, isl, osl)
+			fmt.Fprintf(out, "%-8s %6s %12s %12s %14s %12s\n", "hardware", "conc", "tok/s/GPU", "out tok/s/GPU", "tok/s/user", "TTFT ms")
+			for _, r := range rows {
+				fmt.Fprintf(out, "%-8s %6d %12.0f %12.0f %14.1f %12.1f\n", r.Hardware, r.Concurrency, r.TputPerGPU, r.OutputTputPerGPU, r.Interactivity, r.MedianTTFTms)
+			}
+			return nil
+		},
+	}
+	f.register(cmd, false)
+	fl := cmd.Flags()
+	fl.StringSliceVar(&hardware, "hardware", []string{"h100"}, "accelerators to compare: "+strings.Join(simengine.HardwareNames(), ", "))
+	fl.IntSliceVar(&concurrency, "conc", []int{4, 8, 16, 32, 64, 128, 256}, "concurrencies")
+	fl.IntVar(&isl, "isl", 1024, "input tokens per request")
+	fl.IntVar(&osl, "osl", 1024, "output tokens per request")
+	return cmd
+}

@@ -1,0 +1,314 @@
+package simengine
+
+import (
+	"fmt"
+	"math"
+	"time"
+)
+
+// BlockSize is the KV-cache block in tokens, vLLM's default.
+const BlockSize = 16
+
+// EngineConfig is one replica of the simulated engine.
+type EngineConfig struct {
+	Model                Model
+	Hardware             Hardware
+	Precision            Precision
+	TP                   int
+	MaxNumSeqs           int
+	MaxNumBatchedTokens  int
+	MaxModelLen          int
+	GPUMemoryUtilization float64
+	Calibration          Calibration
+}
+
+// Validate reports settings a real engine would refuse at startup,
+// including weights that do not fit: the simulated out-of-memory.
+func (c EngineConfig) Validate() error {
+	switch {
+	case c.TP < 1:
+		return fmt.Errorf("tp %d: want at least 1", c.TP)
+	case c.MaxNumSeqs < 1:
+		return fmt.Errorf("max-num-seqs %d: want at least 1", c.MaxNumSeqs)
+	case c.MaxNumBatchedTokens < 1:
+		return fmt.Errorf("max-num-batched-tokens %d: want at least 1", c.MaxNumBatchedTokens)
+	case c.MaxModelLen < 1 || c.MaxModelLen > c.Model.MaxModelLen:
+		return fmt.Errorf("max-model-len %d: want 1 to %d for %s", c.MaxModelLen, c.Model.MaxModelLen, c.Model.Name)
+	case c.GPUMemoryUtilization <= 0 || c.GPUMemoryUtilization > 1:
+		return fmt.Errorf("gpu-memory-utilization %g: want (0, 1]", c.GPUMemoryUtilization)
+	}
+	r := newRoofline(c.Model, c.Hardware, c.Precision, c.TP, c.Calibration)
+	budget := c.Hardware.HBMGB * 1e9 * c.GPUMemoryUtilization
+	if w := r.weightBytesPerGPU(); w >= budget {
+		return &OOMError{Msg: fmt.Sprintf("CUDA out of memory: %s %s weights need %.1f GiB per GPU at TP %d; %s has %.1f GiB × %.2f usable",
+			c.Model.Name, c.Precision, w/(1<<30), c.TP, c.Hardware.Name, c.Hardware.HBMGB*1e9/(1<<30), c.GPUMemoryUtilization)}
+	}
+	if blocks := kvBlocks(c, r); blocks*BlockSize < c.MaxModelLen {
+		return &OOMError{Msg: fmt.Sprintf("the KV cache holds %d tokens, fewer than max-model-len %d: lower --max-model-len or raise --tp", blocks*BlockSize, c.MaxModelLen)}
+	}
+	return nil
+}
+
+// OOMError is a configuration that cannot start: a config error, not a
+// node fault, so a sweep should not retry it elsewhere.
+type OOMError struct{ Msg string }
+
+func (e *OOMError) Error() string { return e.Msg }
+
+func kvBlocks(c EngineConfig, r roofline) int {
+	free := c.Hardware.HBMGB*1e9*c.GPUMemoryUtilization - r.weightBytesPerGPU()
+	return int(free / r.kvBytesPerTokenPerGPU() / BlockSize)
+}
+
+// Sequence is one request inside the engine. Only the engine's goroutine
+// touches it, except Stream, which is the handler's window onto it.
+type Sequence struct {
+	ID        uint64
+	PromptLen int
+	MaxTokens int
+
+	computed  int // tokens whose KV is cached
+	generated int // tokens sampled so far
+	blocks    int
+
+	Arrival     time.Duration // engine clock
+	FirstToken  time.Duration
+	LastToken   time.Duration
+	Preemptions int
+	Finished    bool
+	Aborted     bool
+
+	Stream *Stream
+}
+
+// pending is how many tokens must be computed before the next sample: the
+// rest of the prompt, one decode token, or after a preemption by
+// recompute, the prompt and every token generated so far.
+func (s *Sequence) pending() int { return s.PromptLen + s.generated - s.computed }
+
+// Engine is vLLM V1's scheduler loop on a virtual clock: no goroutines,
+// no sleeping, so tests step it deterministically. The server drives it in
+// real time.
+type Engine struct {
+	cfg     EngineConfig
+	rl      roofline
+	total   int // KV blocks
+	free    int
+	waiting []*Sequence // FCFS; preempted requests return to the front
+	running []*Sequence // in admission order
+	clock   time.Duration
+
+	// Counters since start, in engine time.
+	PromptTokens     int64
+	GenerationTokens int64
+	Preemptions      int64
+	Finished         int64
+	BusyTime         time.Duration
+}
+
+// NewEngine checks cfg and sizes the KV cache.
+func NewEngine(cfg EngineConfig) (*Engine, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	rl := newRoofline(cfg.Model, cfg.Hardware, cfg.Precision, cfg.TP, cfg.Calibration)
+	blocks := kvBlocks(cfg, rl)
+	return &Engine{cfg: cfg, rl: rl, total: blocks, free: blocks}, nil
+}
+
+// KVCapacityTokens is how many tokens the cache holds.
+func (e *Engine) KVCapacityTokens() int { return e.total * BlockSize }
+
+// Clock is the engine's time.
+func (e *Engine) Clock() time.Duration { return e.clock }
+
+// AdvanceTo moves an idle engine's clock forward (never back).
+func (e *Engine) AdvanceTo(t time.Duration) {
+	if t > e.clock {
+		e.clock = t
+	}
+}
+
+// Add queues a request at the current clock.
+func (e *Engine) Add(s *Sequence) {
+	s.Arrival = e.clock
+	e.waiting = append(e.waiting, s)
+}
+
+// Running and Waiting are the queue depths vLLM reports.
+func (e *Engine) Running() int { return len(e.running) }
+func (e *Engine) Waiting() int { return len(e.waiting) }
+
+// KVUsage is the fraction of KV blocks in use.
+func (e *Engine) KVUsage() float64 { return float64(e.total-e.free) / float64(e.total) }
+
+// Idle tells whether there is nothing to compute.
+func (e *Engine) Idle() bool { return len(e.running) == 0 && len(e.waiting) == 0 }
+
+// StepResult says what one step did.
+type StepResult struct {
+	Duration    time.Duration
+	Utilization float64
+	// Emitted are the sequences that sampled a token this step, at the
+	// step's end (FirstToken or LastToken tells when).
+	Emitted   []*Sequence
+	Finished  []*Sequence
+	Preempted []*Sequence
+	Batch     int // requests in the step
+	Tokens    int // tokens computed
+}
+
+func blocksFor(tokens int) int { return (tokens + BlockSize - 1) / BlockSize }
+
+// Step schedules and runs one batch, advancing the clock by its duration.
+// An idle engine returns a zero result.
+func (e *Engine) Step() StepResult {
+	var res StepResult
+	e.dropAborted()
+	budget := e.cfg.MaxNumBatchedTokens
+	type scheduled struct {
+		seq *Sequence
+		n   int
+	}
+	var batch []scheduled
+
+	// Running requests first, oldest first: one token for a decode, a
+	// chunk for an unfinished prefill.
+	for i := 0; i < len(e.running) && budget > 0; i++ {
+		s := e.running[i]
+		n := min(s.pending(), budget)
+		need := blocksFor(s.computed+n) - s.blocks
+		preemptedSelf := false
+		for need > e.free {
+			// Out of blocks: preempt the newest request, by recompute. It
+			// is always at or after i, so nothing scheduled is undone.
+			victim := e.running[len(e.running)-1]
+			e.preempt(victim)
+			res.Preempted = append(res.Preempted, victim)
+			if victim == s {
+				preemptedSelf = true
+				break
+			}
+		}
+		if preemptedSelf {
+			break
+		}
+		e.free -= need
+		s.blocks += need
+		batch = append(batch, scheduled{s, n})
+		budget -= n
+	}
+
+	// Then new requests, first come first served, while nothing was
+	// preempted this step (vLLM does not admit while it is evicting).
+	for len(res.Preempted) == 0 && len(e.waiting) > 0 && len(e.running) < e.cfg.MaxNumSeqs && budget > 0 {
+		s := e.waiting[0]
+		n := min(s.pending(), budget)
+		need := blocksFor(s.computed+n) - s.blocks
+		if need > e.free {
+			break
+		}
+		e.waiting = e.waiting[1:]
+		e.free -= need
+		s.blocks += need
+		e.running = append(e.running, s)
+		batch = append(batch, scheduled{s, n})
+		budget -= n
+	}
+	if len(batch) == 0 {
+		return res
+	}
+
+	work := make([]work, len(batch))
+	for i, b := range batch {
+		work[i].n, work[i].ctx = b.n, b.seq.computed
+		res.Tokens += b.n
+	}
+	cost := e.rl.step(work)
+	e.clock += cost.duration
+	e.BusyTime += cost.duration
+	res.Duration, res.Utilization, res.Batch = cost.duration, cost.utilization, len(batch)
+
+	for _, b := range batch {
+		s := b.seq
+		if s.generated == 0 {
+			e.PromptTokens += int64(min(b.n, s.PromptLen-s.computed))
+		}
+		s.computed += b.n
+		if s.pending() > 0 {
+			continue // prefill continues next step
+		}
+		s.generated++
+		e.GenerationTokens++
+		if s.generated == 1 {
+			s.FirstToken = e.clock
+		}
+		s.LastToken = e.clock
+		res.Emitted = append(res.Emitted, s)
+		if s.generated >= s.MaxTokens {
+			s.Finished = true
+			res.Finished = append(res.Finished, s)
+		}
+	}
+	if len(res.Finished) > 0 {
+		e.removeFinished()
+	}
+	return res
+}
+
+func (e *Engine) preempt(s *Sequence) {
+	e.free += s.blocks
+	s.blocks, s.computed = 0, 0
+	s.Preemptions++
+	e.Preemptions++
+	for i, r := range e.running {
+		if r == s {
+			e.running = append(e.running[:i], e.running[i+1:]...)
+			break
+		}
+	}
+	e.waiting = append([]*Sequence{s}, e.waiting...)
+}
+
+func (e *Engine) removeFinished() {
+	kept := e.running[:0]
+	for _, s := range e.running {
+		if s.Finished {
+			e.free += s.blocks
+			s.blocks = 0
+			e.Finished++
+			continue
+		}
+		kept = append(kept, s)
+	}
+	clear(e.running[len(kept):])
+	e.running = kept
+}
+
+// dropAborted releases requests whose client went away.
+func (e *Engine) dropAborted() {
+	keep := func(list []*Sequence) []*Sequence {
+		kept := list[:0]
+		for _, s := range list {
+			if s.Stream != nil && s.Stream.aborted.Load() {
+				s.Aborted = true
+				e.free += s.blocks
+				s.blocks = 0
+				continue
+			}
+			kept = append(kept, s)
+		}
+		clear(list[len(kept):])
+		return kept
+	}
+	e.running = keep(e.running)
+	e.waiting = keep(e.waiting)
+}
+
+// PowerWatts models per-GPU power from how busy the last step kept it:
+// idle draw is about a fifth of the board limit on current accelerators.
+func (e *Engine) PowerWatts(utilization float64) float64 {
+	tdp := e.cfg.Hardware.TDPkW * 1000
+	idle := 0.2 * tdp
+	return idle + (tdp-idle)*math.Max(0, math.Min(1, utilization))
+}

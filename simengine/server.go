@@ -1,0 +1,420 @@
+package simengine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ServerConfig is one simulated engine process.
+type ServerConfig struct {
+	Engine EngineConfig
+	// ServedModelName is the id clients send and /v1/models lists.
+	ServedModelName string
+	// TimeScale > 1 runs the engine that many times faster than real time.
+	// Its own metrics (/metrics, /debug/requests timings excepted) are in
+	// simulated time.
+	TimeScale    float64
+	StartupDelay time.Duration
+	Faults       Faults
+	// RecordChunks keeps the wall-clock time of every chunk written, for
+	// /debug/requests (8 bytes per token).
+	RecordChunks bool
+	Logger       *slog.Logger
+}
+
+// Stream is the handler's view of one sequence: the scheduler publishes
+// token counts, the handler writes them out.
+type Stream struct {
+	sampled  atomic.Int64
+	finished atomic.Bool
+	aborted  atomic.Bool
+	notify   chan struct{}
+
+	lastTokenSim time.Duration // scheduler-owned, for ITL histograms
+}
+
+func (s *Stream) wake() {
+	select {
+	case s.notify <- struct{}{}:
+	default:
+	}
+}
+
+// StartupError is a failed engine start (injected or a real OOM).
+type StartupError struct{ Msg string }
+
+func (e *StartupError) Error() string { return e.Msg }
+
+// CrashError is the injected crash of a running engine.
+type CrashError struct{ After int }
+
+func (e *CrashError) Error() string {
+	return fmt.Sprintf("RuntimeError: CUDA error: an illegal memory access was encountered (simulated crash after %d requests)", e.After)
+}
+
+// Server is the simulated engine behind an OpenAI-compatible HTTP API.
+type Server struct {
+	cfg    ServerConfig
+	engine *Engine
+	dice   *dice
+	start  time.Time
+	ready  atomic.Bool
+	nextID atomic.Uint64
+	// stopped closes when Run returns, so handlers waiting for tokens
+	// give up instead of holding their connections forever.
+	stopped chan struct{}
+
+	mu       sync.Mutex // guards incoming, metrics, debug
+	incoming []*Sequence
+	wake     chan struct{}
+	metrics  metricsState
+	debug    []DebugRequest
+	lags     []time.Duration
+}
+
+// DebugRequest is the server-side truth about one finished request.
+type DebugRequest struct {
+	ID               uint64  `json:"id"`
+	PromptTokens     int     `json:"prompt_tokens"`
+	CompletionTokens int     `json:"completion_tokens"`
+	ArrivalNs        int64   `json:"arrival_ns"`  // wall clock since server start
+	ChunkNs          []int64 `json:"chunk_ns"`    // when each content chunk was flushed
+	Preemptions      int     `json:"preemptions"` // recomputes this request suffered
+}
+
+// maxDebugRequests bounds /debug/requests memory.
+const maxDebugRequests = 100_000
+
+// NewServer builds the engine; an impossible config (weights that do not
+// fit, say) fails here, as it would at engine startup.
+func NewServer(cfg ServerConfig) (*Server, error) {
+	if cfg.TimeScale <= 0 {
+		return nil, fmt.Errorf("time-scale %g: want > 0", cfg.TimeScale)
+	}
+	if err := cfg.Faults.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	engine, err := NewEngine(cfg.Engine)
+	if err != nil {
+		return nil, err
+	}
+	return &Server{cfg: cfg, engine: engine, dice: newDice(cfg.Faults.Seed), wake: make(chan struct{}, 1), stopped: make(chan struct{}), metrics: newMetricsState()}, nil
+}
+
+// Run waits out the startup delay, becomes ready, and runs the scheduler
+// until ctx ends (nil), an injected crash (*CrashError) or an injected
+// startup failure (*StartupError).
+func (s *Server) Run(ctx context.Context) error {
+	defer close(s.stopped)
+	s.start = time.Now()
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-time.After(s.cfg.StartupDelay):
+	}
+	if s.dice.hit(s.cfg.Faults.FailStartupProb) {
+		return &StartupError{Msg: "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB (simulated by --fail-startup-prob)"}
+	}
+	s.cfg.Logger.Info("engine ready", "model", s.cfg.ServedModelName, "kv_cache_tokens", s.engine.KVCapacityTokens(),
+		"max_concurrency_at_max_model_len", float64(s.engine.KVCapacityTokens())/float64(s.cfg.Engine.MaxModelLen))
+	s.ready.Store(true)
+	return s.loop(ctx)
+}
+
+// simNow is the engine time that corresponds to the wall clock now.
+func (s *Server) simNow() time.Duration {
+	return time.Duration(float64(time.Since(s.start)) * s.cfg.TimeScale)
+}
+
+func (s *Server) loop(ctx context.Context) error {
+	readyAt := s.simNow()
+	wallBase, simBase := time.Now(), readyAt
+	s.engine.AdvanceTo(readyAt)
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		s.mu.Lock()
+		arrivals := s.incoming
+		s.incoming = nil
+		s.mu.Unlock()
+		if len(arrivals) > 0 && s.engine.Idle() {
+			// An idle engine's clock catches up with the wall clock.
+			s.engine.AdvanceTo(simBase + time.Duration(float64(time.Since(wallBase))*s.cfg.TimeScale))
+		}
+		for _, seq := range arrivals {
+			s.engine.Add(seq)
+		}
+		if s.engine.Idle() {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-s.wake:
+				continue
+			}
+		}
+
+		before := s.engine.Clock()
+		res := s.engine.Step()
+		if res.Batch == 0 {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-s.wake:
+				continue
+			}
+		}
+		if s.cfg.Faults.SlowStart > 0 && before-readyAt < time.Duration(float64(s.cfg.Faults.SlowStart)*s.cfg.TimeScale) {
+			s.engine.AdvanceTo(before + slowStartFactor*res.Duration)
+		}
+		// Sleep to an absolute deadline so step errors never accumulate.
+		deadline := wallBase.Add(time.Duration(float64(s.engine.Clock()-simBase) / s.cfg.TimeScale))
+		if wait := time.Until(deadline); wait > 0 {
+			timer.Reset(wait)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-timer.C:
+			}
+		}
+		lag := time.Since(deadline)
+		s.publish(res, lag)
+		if n := s.cfg.Faults.CrashAfterRequests; n > 0 && s.engine.Finished >= int64(n) {
+			return &CrashError{After: n}
+		}
+	}
+}
+
+// publish hands tokens to the streams and updates the metrics.
+func (s *Server) publish(res StepResult, lag time.Duration) {
+	s.mu.Lock()
+	m := &s.metrics
+	m.running, m.waiting, m.kvUsage = s.engine.Running(), s.engine.Waiting(), s.engine.KVUsage()
+	m.powerWatts = s.engine.PowerWatts(res.Utilization)
+	m.promptTokens, m.generationTokens = s.engine.PromptTokens, s.engine.GenerationTokens
+	m.preemptions, m.success = s.engine.Preemptions, s.engine.Finished
+	if len(s.lags) < 1_000_000 {
+		s.lags = append(s.lags, lag)
+	}
+	for _, seq := range res.Emitted {
+		st := seq.Stream
+		if seq.generated == 1 {
+			m.ttft.observe((seq.FirstToken - seq.Arrival).Seconds())
+		} else {
+			m.itl.observe((seq.LastToken - st.lastTokenSim).Seconds())
+		}
+		st.lastTokenSim = seq.LastToken
+		if seq.Finished {
+			m.e2e.observe((seq.LastToken - seq.Arrival).Seconds())
+		}
+	}
+	s.mu.Unlock()
+	for _, seq := range res.Emitted {
+		seq.Stream.sampled.Store(int64(seq.generated))
+		if seq.Finished {
+			seq.Stream.finished.Store(true)
+		}
+		seq.Stream.wake()
+	}
+}
+
+// StepLag reports how late steps ended against their deadlines, wall clock.
+func (s *Server) StepLag() []time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]time.Duration(nil), s.lags...)
+}
+
+func (s *Server) submit(seq *Sequence) {
+	s.mu.Lock()
+	s.incoming = append(s.incoming, seq)
+	s.mu.Unlock()
+	s.poke()
+}
+
+func (s *Server) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Handler serves vLLM's HTTP API.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) {
+		if !s.ready.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	})
+	mux.HandleFunc("GET /version", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"version": "0.11.0+infersweep-sim"})
+	})
+	mux.HandleFunc("GET /v1/models", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": []map[string]any{{
+			"id": s.cfg.ServedModelName, "object": "model", "created": s.start.Unix(), "owned_by": "infersweep-sim",
+			"root": s.cfg.Engine.Model.Name, "max_model_len": s.cfg.Engine.MaxModelLen,
+		}}})
+	})
+	mux.HandleFunc("GET /metrics", s.serveMetrics)
+	mux.HandleFunc("GET /debug/requests", func(w http.ResponseWriter, _ *http.Request) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		writeJSON(w, http.StatusOK, s.debug)
+	})
+	mux.HandleFunc("POST /v1/completions", func(w http.ResponseWriter, r *http.Request) { s.serveGenerate(w, r, false) })
+	mux.HandleFunc("POST /v1/chat/completions", func(w http.ResponseWriter, r *http.Request) { s.serveGenerate(w, r, true) })
+	return mux
+}
+
+type generateRequest struct {
+	Model    string          `json:"model"`
+	Prompt   json.RawMessage `json:"prompt"`
+	Messages []struct {
+		Role    string `json:"role"`
+		Content string `json:"content"`
+	} `json:"messages"`
+	MaxTokens           *int `json:"max_tokens"`
+	MaxCompletionTokens *int `json:"max_completion_tokens"`
+	IgnoreEOS           bool `json:"ignore_eos"`
+	Stream              bool `json:"stream"`
+	StreamOptions       struct {
+		IncludeUsage bool `json:"include_usage"`
+	} `json:"stream_options"`
+}
+
+// Token counts for text, where no tokenizer is at hand: about four
+// characters per token (OpenAI's rule of thumb for English), and for chat
+// four template tokens per message plus three for the reply header, as
+// Llama-3's template spends.
+func textTokens(text string) int { return max(1, (len(text)+3)/4) }
+
+func promptTokens(req *generateRequest, chat bool) (int, error) {
+	if chat {
+		if len(req.Messages) == 0 {
+			return 0, errors.New("messages must not be empty")
+		}
+		n := 3
+		for _, m := range req.Messages {
+			n += 4 + textTokens(m.Content)
+		}
+		return n, nil
+	}
+	if len(req.Prompt) == 0 {
+		return 0, errors.New("prompt is required")
+	}
+	var text string
+	if err := json.Unmarshal(req.Prompt, &text); err == nil {
+		return textTokens(text), nil
+	}
+	var ids []int
+	if err := json.Unmarshal(req.Prompt, &ids); err == nil {
+		if len(ids) == 0 {
+			return 0, errors.New("prompt must not be empty")
+		}
+		return len(ids), nil
+	}
+	return 0, errors.New("prompt must be a string or a list of token ids (batched prompts are not simulated)")
+}
+
+func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool) {
+	if !s.ready.Load() {
+		writeError(w, http.StatusServiceUnavailable, "ServiceUnavailable", "the engine is starting")
+		return
+	}
+	var req generateRequest
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		writeError(w, http.StatusBadRequest, "BadRequestError", "invalid JSON body: "+err.Error())
+		return
+	}
+	if req.Model != s.cfg.ServedModelName {
+		writeError(w, http.StatusNotFound, "NotFoundError", fmt.Sprintf("The model `%s` does not exist.", req.Model))
+		return
+	}
+	prompt, err := promptTokens(&req, chat)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "BadRequestError", err.Error())
+		return
+	}
+	maxLen := s.cfg.Engine.MaxModelLen
+	maxTokens := 16 // vLLM's default for completions
+	if chat {
+		maxTokens = maxLen - prompt
+	}
+	for _, v := range []*int{req.MaxTokens, req.MaxCompletionTokens} {
+		if v != nil {
+			maxTokens = *v
+		}
+	}
+	if maxTokens < 1 {
+		writeError(w, http.StatusBadRequest, "BadRequestError", fmt.Sprintf("max_tokens must be at least 1, got %d.", maxTokens))
+		return
+	}
+	if prompt+maxTokens > maxLen {
+		writeError(w, http.StatusBadRequest, "BadRequestError", fmt.Sprintf(
+			"This model's maximum context length is %d tokens. However, you requested %d tokens (%d in the messages, %d in the completion). Please reduce the length of the messages or completion.",
+			maxLen, prompt+maxTokens, prompt, maxTokens))
+		return
+	}
+	if s.dice.hit(s.cfg.Faults.ErrorRate) {
+		writeError(w, http.StatusInternalServerError, "InternalServerError", "simulated engine error (--error-rate)")
+		return
+	}
+	output, finish := maxTokens, "length"
+	if !req.IgnoreEOS {
+		// Without ignore_eos the model may stop early: an EOS lands
+		// uniformly in the allowed length.
+		if output = s.dice.between1(maxTokens); output < maxTokens {
+			finish = "stop"
+		}
+	}
+	stallAt := 0
+	if s.dice.hit(s.cfg.Faults.StallProb) {
+		stallAt = s.dice.between1(output)
+	}
+
+	id := s.nextID.Add(1)
+	stream := &Stream{notify: make(chan struct{}, 1)}
+	seq := &Sequence{ID: id, PromptLen: prompt, MaxTokens: output, Stream: stream}
+	arrival := time.Since(s.start)
+	s.submit(seq)
+
+	g := generation{srv: s, w: w, r: r, chat: chat, id: id, prompt: prompt, output: output, finish: finish, stallAt: stallAt,
+		includeUsage: req.StreamOptions.IncludeUsage, stream: stream}
+	var chunkTimes []int64
+	if req.Stream {
+		chunkTimes = g.streamOut()
+	} else {
+		g.respondWhole()
+	}
+	if !stream.finished.Load() {
+		stream.aborted.Store(true)
+		s.poke() // so the scheduler frees the blocks
+		return
+	}
+	s.mu.Lock()
+	if len(s.debug) < maxDebugRequests {
+		s.debug = append(s.debug, DebugRequest{ID: id, PromptTokens: prompt, CompletionTokens: output, ArrivalNs: arrival.Nanoseconds(), ChunkNs: chunkTimes, Preemptions: seq.Preemptions})
+	}
+	s.mu.Unlock()
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// writeError answers in vLLM's error shape.
+func writeError(w http.ResponseWriter, status int, kind, msg string) {
+	writeJSON(w, status, map[string]any{"object": "error", "message": msg, "type": kind, "param": nil, "code": status})
+}
