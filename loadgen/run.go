@@ -71,7 +71,7 @@ type Progress struct {
 
 // readBufferSize is the stream reader's buffer; longer lines are
 // reassembled, so this sets speed, not a limit.
-const readBufferSize = 64 << 10
+const readBufferSize = 16 << 10
 
 // WithDefaults fills unset fields.
 func (c Config) WithDefaults() Config {
@@ -232,8 +232,11 @@ func newRunner(cfg Config) *runner {
 		MaxConnsPerHost:    conns,
 		IdleConnTimeout:    90 * time.Second,
 		DisableCompression: true,
-		WriteBufferSize:    64 << 10,
-		ReadBufferSize:     64 << 10,
+		// The transport's own buffers stay small: the stream reader has
+		// its own, and at 10,000 connections every kilobyte per
+		// connection is 10 MB.
+		WriteBufferSize: 16 << 10,
+		ReadBufferSize:  4 << 10,
 		// HTTP/1.1 only: one stream per connection, as the engines serve.
 		TLSNextProto: map[string]func(string, *tls.Conn) http.RoundTripper{},
 	}
