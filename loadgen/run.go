@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -346,6 +347,9 @@ func (r *runner) send(ctx context.Context, p *Prompt, rec *Record, queueTime tim
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "text/event-stream")
+	// vLLM and the simulated engine take X-Request-Id as the request's id,
+	// so server-side logs and timings can be matched to this record.
+	req.Header.Set("X-Request-Id", RequestID(r.cfg.Workload.Seed, p.Index))
 	if r.cfg.APIKey != "" {
 		req.Header.Set("Authorization", "Bearer "+r.cfg.APIKey)
 	}
@@ -404,6 +408,11 @@ func (r *runner) send(ctx context.Context, p *Prompt, rec *Record, queueTime tim
 		}
 	}
 	r.account(rec)
+}
+
+// RequestID is the id a run sends with prompt index i.
+func RequestID(seed uint64, index int) string {
+	return "infersweep-" + strconv.FormatUint(seed, 10) + "-" + strconv.Itoa(index)
 }
 
 func (r *runner) describe(err error, stalled *atomic.Bool) error {

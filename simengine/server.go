@@ -81,7 +81,9 @@ type Server struct {
 
 // DebugRequest is the server-side truth about one finished request.
 type DebugRequest struct {
-	ID               uint64  `json:"id"`
+	ID uint64 `json:"id"`
+	// RequestID is the client's X-Request-Id header, when it sent one.
+	RequestID        string  `json:"request_id,omitempty"`
 	PromptTokens     int     `json:"prompt_tokens"`
 	CompletionTokens int     `json:"completion_tokens"`
 	ArrivalNs        int64   `json:"arrival_ns"`  // wall clock since server start
@@ -227,6 +229,13 @@ func (s *Server) publish(res StepResult, lag time.Duration) {
 	}
 }
 
+// DebugRequests is the server-side record of finished requests.
+func (s *Server) DebugRequests() []DebugRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]DebugRequest(nil), s.debug...)
+}
+
 // StepLag reports how late steps ended against their deadlines, wall clock.
 func (s *Server) StepLag() []time.Duration {
 	s.mu.Lock()
@@ -267,9 +276,7 @@ func (s *Server) Handler() http.Handler {
 	})
 	mux.HandleFunc("GET /metrics", s.serveMetrics)
 	mux.HandleFunc("GET /debug/requests", func(w http.ResponseWriter, _ *http.Request) {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		writeJSON(w, http.StatusOK, s.debug)
+		writeJSON(w, http.StatusOK, s.DebugRequests())
 	})
 	mux.HandleFunc("POST /v1/completions", func(w http.ResponseWriter, r *http.Request) { s.serveGenerate(w, r, false) })
 	mux.HandleFunc("POST /v1/chat/completions", func(w http.ResponseWriter, r *http.Request) { s.serveGenerate(w, r, true) })
@@ -403,7 +410,7 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 	}
 	s.mu.Lock()
 	if len(s.debug) < maxDebugRequests {
-		s.debug = append(s.debug, DebugRequest{ID: id, PromptTokens: prompt, CompletionTokens: output, ArrivalNs: arrival.Nanoseconds(), ChunkNs: chunkTimes, Preemptions: seq.Preemptions})
+		s.debug = append(s.debug, DebugRequest{ID: id, RequestID: r.Header.Get("X-Request-Id"), PromptTokens: prompt, CompletionTokens: output, ArrivalNs: arrival.Nanoseconds(), ChunkNs: chunkTimes, Preemptions: seq.Preemptions})
 	}
 	s.mu.Unlock()
 }

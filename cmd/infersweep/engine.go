@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -153,6 +154,7 @@ func runSim(ctx context.Context, out io.Writer, cfg simengine.ServerConfig, addr
 		cfg.ServedModelName, cfg.Engine.Hardware.Name, cfg.Engine.Precision, cfg.Engine.TP, listener.Addr(), cfg.TimeScale)
 
 	runErr := srv.Run(ctx)
+	logStepLag(cfg, srv)
 	if runErr != nil {
 		// A crashed or failed engine takes its connections down with it.
 		_ = httpSrv.Close()
@@ -166,6 +168,17 @@ func runSim(ctx context.Context, out io.Writer, cfg simengine.ServerConfig, addr
 		return err
 	}
 	return nil
+}
+
+// logStepLag reports how well the engine kept its step schedule: steps
+// that end late stretch every latency the clients measure.
+func logStepLag(cfg simengine.ServerConfig, srv *simengine.Server) {
+	lags := srv.StepLag()
+	if len(lags) == 0 {
+		return
+	}
+	slices.Sort(lags)
+	cfg.Logger.Info("step schedule", "steps", len(lags), "p50_lag", lags[len(lags)/2], "p99_lag", lags[len(lags)*99/100], "max_lag", lags[len(lags)-1])
 }
 
 func newEnginePredictCommand(g *globalFlags) *cobra.Command {
