@@ -1,0 +1,130 @@
+package sweep
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"regexp"
+	"strconv"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Settings are infersweep's own knobs, kept out of the master configs so
+// those stay valid for InferenceMAX's tools.
+type Settings struct {
+	Workload WorkloadSettings          `yaml:"workload" json:"workload"`
+	Goodput  GoodputSettings           `yaml:"goodput" json:"goodput"`
+	Hardware map[string]HardwareCost   `yaml:"hardware" json:"hardware"`
+	Retry    RetrySettings             `yaml:"retry" json:"retry"`
+	Pools    map[string]PoolSettings   `yaml:"pools" json:"pools"`
+	Engines  map[string]EngineSettings `yaml:"engines" json:"engines"`
+}
+
+// WorkloadSettings are the load generator's defaults for every point.
+type WorkloadSettings struct {
+	RandomRangeRatio float64 `yaml:"random-range-ratio" json:"random_range_ratio"`
+	RangeMode        string  `yaml:"range-mode" json:"range_mode"`
+	PromptsPerConc   int     `yaml:"prompts-per-conc" json:"prompts_per_conc"`
+	WarmupsPerConc   int     `yaml:"warmups-per-conc" json:"warmups_per_conc"`
+	RequestRate      string  `yaml:"request-rate" json:"request_rate"`
+	Seed             uint64  `yaml:"seed" json:"seed"`
+}
+
+// GoodputSettings are SLOs in milliseconds; zero means unconstrained.
+type GoodputSettings struct {
+	TTFTms float64 `yaml:"ttft-ms" json:"ttft_ms"`
+	TPOTms float64 `yaml:"tpot-ms" json:"tpot_ms"`
+	E2ELms float64 `yaml:"e2el-ms" json:"e2el_ms"`
+}
+
+// HardwareCost prices a GPU-hour in three tiers and says its all-in power.
+type HardwareCost struct {
+	Hyperscaler float64 `yaml:"hyperscaler-usd-per-gpu-hour" json:"hyperscaler_usd_per_gpu_hour"`
+	Neocloud    float64 `yaml:"neocloud-usd-per-gpu-hour" json:"neocloud_usd_per_gpu_hour"`
+	Rental3Y    float64 `yaml:"rental-3y-usd-per-gpu-hour" json:"rental_3y_usd_per_gpu_hour"`
+	KWPerGPU    float64 `yaml:"all-in-kw-per-gpu" json:"all_in_kw_per_gpu"`
+}
+
+// RetrySettings bound how hard a sweep tries.
+type RetrySettings struct {
+	PointAttempts int           `yaml:"point-attempts" json:"point_attempts"`
+	StartTimeout  time.Duration `yaml:"start-timeout" json:"start_timeout"`
+	LoadTimeout   time.Duration `yaml:"load-timeout" json:"load_timeout"`
+}
+
+// PoolSettings size a runner label's pool; 0 capacity means one point per
+// node in runners.yaml.
+type PoolSettings struct {
+	Capacity int `yaml:"capacity" json:"capacity"`
+}
+
+// EngineSettings add arguments and environment to an engine's launch, per
+// framework or per entry name.
+type EngineSettings struct {
+	Args []string          `yaml:"args" json:"args"`
+	Env  map[string]string `yaml:"env" json:"env"`
+}
+
+// DefaultSettings are InferenceMAX's workload conventions and its published
+// cost and power figures (H100, B200, GB200, MI355X); other hardware has
+// no price until one is configured.
+func DefaultSettings() Settings {
+	return Settings{
+		Workload: WorkloadSettings{RandomRangeRatio: 0.8, RangeMode: "inferencemax", PromptsPerConc: 10, WarmupsPerConc: 2, RequestRate: "inf"},
+		Hardware: map[string]HardwareCost{
+			"h100":   {Hyperscaler: 1.30, Neocloud: 1.69, Rental3Y: 1.30, KWPerGPU: 1.73},
+			"b200":   {Hyperscaler: 1.95, Neocloud: 2.34, Rental3Y: 2.90, KWPerGPU: 2.17},
+			"gb200":  {Hyperscaler: 2.21, Neocloud: 2.75, Rental3Y: 3.30, KWPerGPU: 2.10},
+			"mi355x": {Hyperscaler: 1.48, Neocloud: 1.90, Rental3Y: 2.10, KWPerGPU: 2.65},
+		},
+		Retry: RetrySettings{PointAttempts: 3, StartTimeout: 30 * time.Minute, LoadTimeout: 2 * time.Hour},
+	}
+}
+
+var yamlLine = regexp.MustCompile(`line (\d+): (.*)`)
+
+// ParseSettings reads a settings file over the defaults; unknown fields
+// are errors.
+func ParseSettings(file string, data []byte) (Settings, Errors) {
+	s := DefaultSettings()
+	var errs Errors
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&s); err != nil && !errors.Is(err, io.EOF) {
+		var typeErr *yaml.TypeError
+		msgs := []string{err.Error()}
+		if errors.As(err, &typeErr) {
+			msgs = typeErr.Errors
+		}
+		for _, m := range msgs {
+			e := &Error{File: file, Msg: m}
+			if sub := yamlLine.FindStringSubmatch(m); sub != nil {
+				e.Line, _ = strconv.Atoi(sub[1])
+				e.Col, e.Msg = 1, sub[2]
+			}
+			errs = append(errs, e)
+		}
+		return s, errs
+	}
+	w := s.Workload
+	switch {
+	case w.RangeMode != "inferencemax" && w.RangeMode != "vllm":
+		errs = append(errs, &Error{File: file, Path: "workload.range-mode", Msg: fmt.Sprintf("%q: want inferencemax or vllm", w.RangeMode)})
+	case w.RandomRangeRatio < 0 || w.RandomRangeRatio > 1:
+		errs = append(errs, &Error{File: file, Path: "workload.random-range-ratio", Msg: fmt.Sprintf("%g: want 0 to 1", w.RandomRangeRatio)})
+	case w.PromptsPerConc < 1:
+		errs = append(errs, &Error{File: file, Path: "workload.prompts-per-conc", Msg: fmt.Sprintf("%d: want at least 1", w.PromptsPerConc)})
+	case s.Retry.PointAttempts < 1:
+		errs = append(errs, &Error{File: file, Path: "retry.point-attempts", Msg: fmt.Sprintf("%d: want at least 1", s.Retry.PointAttempts)})
+	}
+	if w.RequestRate != "inf" {
+		if rate, err := strconv.ParseFloat(w.RequestRate, 64); err != nil || rate <= 0 || math.IsNaN(rate) {
+			errs = append(errs, &Error{File: file, Path: "workload.request-rate", Msg: fmt.Sprintf("%q: want inf or a positive rate", w.RequestRate)})
+		}
+	}
+	return s, errs
+}

@@ -1,0 +1,70 @@
+package sweep
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files in testdata from the current output")
+
+// TestInvalidConfigsReportEveryErrorExactly loads each file under
+// testdata/invalid against testdata/runners.yaml and compares the whole
+// error report with the .err file beside it.
+func TestInvalidConfigsReportEveryErrorExactly(t *testing.T) {
+	files, err := filepath.Glob("testdata/invalid/*.yaml")
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(files), 30)
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			plan, err := LoadPlan(Sources{Masters: []string{file}, Runners: "testdata/runners.yaml"}, Filters{})
+			require.Nil(t, plan, "an invalid config must not produce a plan")
+			require.Error(t, err)
+			golden := strings.TrimSuffix(file, ".yaml") + ".err"
+			if *update {
+				require.NoError(t, os.WriteFile(golden, []byte(err.Error()+"\n"), 0o644))
+			}
+			want, readErr := os.ReadFile(golden)
+			require.NoError(t, readErr)
+			require.Equal(t, strings.TrimSpace(string(want)), err.Error())
+		})
+	}
+}
+
+func TestCrossFileChecks(t *testing.T) {
+	_, err := LoadPlan(Sources{Masters: []string{"testdata/valid/single-node.yaml", "testdata/valid/single-node.yaml"}, Runners: "testdata/runners.yaml"}, Filters{})
+	require.EqualError(t, err, "testdata/valid/single-node.yaml:1:1: dsr1-fp8-h200-sglang: entry defined twice (also at testdata/valid/single-node.yaml:1)\n"+
+		"testdata/valid/single-node.yaml:23:1: llama70b-fp4-mi355x-vllm: entry defined twice (also at testdata/valid/single-node.yaml:23)")
+
+	_, err = LoadPlan(Sources{Masters: []string{"testdata/valid/single-node.yaml"}, Runners: "testdata/missing-runners.yaml"}, Filters{})
+	require.ErrorContains(t, err, "testdata/missing-runners.yaml: cannot read: open testdata/missing-runners.yaml: no such file or directory")
+}
+
+func TestRunnersFileErrors(t *testing.T) {
+	_, errs := ParseRunners("runners.yaml", []byte("labels:\n  H200: [a]\n  h200: [b]\n  empty: []\nhardware:\n  h200: { gpus-per-node: 0 }\nextra: 1\n"))
+	require.Equal(t, "runners.yaml:3:1: labels.h200: task queue hw-h200 is also H200's: rename one label\n"+
+		"runners.yaml:4:3: labels.empty: no nodes: want a list of node names\n"+
+		"runners.yaml:6:26: hardware.h200.gpus-per-node: 0 is below the minimum 1\n"+
+		"runners.yaml:7:1: extra: unknown field (want one of labels, hardware)", errs.Err().Error())
+}
+
+func TestSettingsFile(t *testing.T) {
+	s, errs := ParseSettings("s.yaml", []byte("workload:\n  random-range-ratio: 1\n  seed: 7\npools:\n  h200: { capacity: 3 }\n"))
+	require.Empty(t, errs)
+	require.InDelta(t, 1.0, s.Workload.RandomRangeRatio, 0)
+	require.EqualValues(t, 7, s.Workload.Seed)
+	require.Equal(t, 10, s.Workload.PromptsPerConc, "defaults survive a partial file")
+	require.Equal(t, 3, s.Pools["h200"].Capacity)
+	require.InDelta(t, 1.73, s.Hardware["h100"].KWPerGPU, 0)
+
+	_, errs = ParseSettings("s.yaml", []byte("workload:\n  range-ratio: 1\n"))
+	require.Equal(t, "s.yaml:2:1: field range-ratio not found in type sweep.WorkloadSettings", errs.Err().Error())
+	_, errs = ParseSettings("s.yaml", []byte("workload:\n  range-mode: sharegpt\n"))
+	require.Equal(t, `s.yaml: workload.range-mode: "sharegpt": want inferencemax or vllm`, errs.Err().Error())
+	_, errs = ParseSettings("s.yaml", nil)
+	require.Empty(t, errs, "an empty file means defaults")
+}
