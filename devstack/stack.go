@@ -15,6 +15,7 @@ import (
 	uiserver "github.com/temporalio/ui-server/v2/server"
 	"go.temporal.io/sdk/client"
 
+	"github.com/infersweep/infersweep/devstack/s3store"
 	"github.com/infersweep/infersweep/results"
 	"github.com/infersweep/infersweep/workers"
 	"github.com/infersweep/infersweep/workflows"
@@ -74,7 +75,7 @@ type Stack struct {
 
 	temporal *temporalServer
 	ui       *uiserver.Server
-	s3       *s3Server
+	s3       *s3store.Server
 	logger   *slog.Logger
 }
 
@@ -122,7 +123,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 
 	// The S3 store opens its state file first: its lock tells at once
 	// whether another stack is using this state dir.
-	if stack.s3, err = startS3(s3Listener, s3DB, opts.Bucket, opts.Logger); err != nil {
+	if stack.s3, err = s3store.Start(s3Listener, s3DB, opts.Bucket, opts.Logger); err != nil {
 		s3Listener.Close()
 		return nil, err
 	}
@@ -210,7 +211,7 @@ func (s *Stack) Stop(ctx context.Context) error {
 		s.temporal = nil
 	}
 	if s.s3 != nil {
-		errs = append(errs, s.s3.stop(ctx))
+		errs = append(errs, s.s3.Stop(ctx))
 		s.s3 = nil
 	}
 	return errors.Join(errs...)

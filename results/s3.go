@@ -91,11 +91,67 @@ func NewS3Client(ctx context.Context, cfg S3Config, opts ...func(*awsconfig.Load
 type Store struct {
 	client *s3.Client
 	bucket string
+	// pageSize is ListObjectsV2's MaxKeys; 0 leaves the server's default.
+	pageSize int32
 }
 
 // NewStore wraps a client bound to one bucket.
 func NewStore(client *s3.Client, bucket string) *Store {
 	return &Store{client: client, bucket: bucket}
+}
+
+// WithPageSize returns a store that lists n keys per request, to exercise
+// paging.
+func (s *Store) WithPageSize(n int32) *Store {
+	c := *s
+	c.pageSize = n
+	return &c
+}
+
+// Bucket is the store's bucket name.
+func (s *Store) Bucket() string { return s.bucket }
+
+// ErrExists is returned by PutIfAbsent when the key already holds an object.
+var ErrExists = errors.New("object already exists")
+
+// PutIfAbsent stores body only if key is free (If-None-Match: *), so two
+// writers of one key can never both succeed.
+func (s *Store) PutIfAbsent(ctx context.Context, key string, body []byte, contentType string) error {
+	_, err := s.client.PutObject(ctx, &s3.PutObjectInput{
+		Bucket:      aws.String(s.bucket),
+		Key:         aws.String(key),
+		Body:        bytes.NewReader(body),
+		ContentType: aws.String(contentType),
+		IfNoneMatch: aws.String("*"),
+	})
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) && (apiErr.ErrorCode() == "PreconditionFailed" || apiErr.ErrorCode() == "ConditionalRequestConflict") {
+		return fmt.Errorf("s3 put s3://%s/%s: %w", s.bucket, key, ErrExists)
+	}
+	return s.wrap("put", key, err)
+}
+
+// Size is the object's length in bytes.
+func (s *Store) Size(ctx context.Context, key string) (int64, error) {
+	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
+	if err != nil {
+		return 0, s.wrap("head", key, err)
+	}
+	return aws.ToInt64(out.ContentLength), nil
+}
+
+// GetRange reads length bytes at off.
+func (s *Store) GetRange(ctx context.Context, key string, off, length int64) ([]byte, error) {
+	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{
+		Bucket: aws.String(s.bucket), Key: aws.String(key),
+		Range: aws.String(fmt.Sprintf("bytes=%d-%d", off, off+length-1)),
+	})
+	if err != nil {
+		return nil, s.wrap("get range of", key, err)
+	}
+	defer out.Body.Close()
+	body, err := io.ReadAll(out.Body)
+	return body, s.wrap("read", key, err)
 }
 
 // ObjectInfo describes one stored object.
@@ -130,8 +186,21 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 
 // List returns every object under prefix, following continuation tokens.
 func (s *Store) List(ctx context.Context, prefix string) ([]ObjectInfo, error) {
+	return s.ListAfter(ctx, prefix, "")
+}
+
+// ListAfter lists keys under prefix that sort after startAfter: a date
+// range of a Hive-partitioned prefix without listing what comes before.
+func (s *Store) ListAfter(ctx context.Context, prefix, startAfter string) ([]ObjectInfo, error) {
 	var objects []ObjectInfo
-	pages := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{Bucket: aws.String(s.bucket), Prefix: aws.String(prefix)})
+	in := &s3.ListObjectsV2Input{Bucket: aws.String(s.bucket), Prefix: aws.String(prefix)}
+	if startAfter != "" {
+		in.StartAfter = aws.String(startAfter)
+	}
+	if s.pageSize > 0 {
+		in.MaxKeys = aws.Int32(s.pageSize)
+	}
+	pages := s3.NewListObjectsV2Paginator(s.client, in)
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {

@@ -1,4 +1,6 @@
-package devstack
+// Package s3store is the dev stack's S3-compatible store: gofakes3 over a
+// bbolt file (or memory), served over HTTP. Tests of the lake use it too.
+package s3store
 
 import (
 	"context"
@@ -15,11 +17,11 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// s3Server is an S3-compatible endpoint backed by one bbolt file: every
+// Server is an S3-compatible endpoint backed by one bbolt file: every
 // PUT is a bbolt transaction, so a crash never leaves a torn object, and
 // ListObjectsV2 pages like AWS. It does not verify request signatures,
 // which is acceptable for a store bound to loopback.
-type s3Server struct {
+type Server struct {
 	http *http.Server
 	db   *bolt.DB // nil when ephemeral
 	done chan error
@@ -30,8 +32,10 @@ type s3Server struct {
 // hanging.
 const boltLockTimeout = 2 * time.Second
 
-func startS3(listener net.Listener, dbFile, bucket string, logger *slog.Logger) (*s3Server, error) {
-	srv := &s3Server{done: make(chan error, 1)}
+// Start serves the store on listener with bucket created. An empty dbFile
+// keeps objects in memory.
+func Start(listener net.Listener, dbFile, bucket string, logger *slog.Logger) (*Server, error) {
+	srv := &Server{done: make(chan error, 1)}
 	var backend gofakes3.Backend
 	if dbFile == "" {
 		backend = s3mem.New()
@@ -77,7 +81,8 @@ func ensureBucket(backend gofakes3.Backend, bucket string) error {
 	return nil
 }
 
-func (s *s3Server) stop(ctx context.Context) error {
+// Stop shuts the server down and closes the state file.
+func (s *Server) Stop(ctx context.Context) error {
 	err := s.http.Shutdown(ctx)
 	if serveErr := <-s.done; serveErr != nil && err == nil {
 		err = serveErr
@@ -86,7 +91,7 @@ func (s *s3Server) stop(ctx context.Context) error {
 	return err
 }
 
-func (s *s3Server) closeDB() {
+func (s *Server) closeDB() {
 	if s.db != nil {
 		_ = s.db.Close()
 	}

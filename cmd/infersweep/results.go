@@ -1,0 +1,329 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/infersweep/infersweep/results"
+)
+
+func newResultsCommand(g *globalFlags) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "results",
+		Short: "Browse, export and mirror the results lake (Parquet on S3)",
+		Long: `results reads the lake at INFERSWEEP_S3_* (see 'infersweep config'): one Parquet
+file per point per table (points, requests, server_metrics) under Hive partitions
+dt=YYYY-MM-DD/hardware=<label>, and a manifest per sweep written last. Only
+sweeps with a manifest are shown unless --running is given.`,
+	}
+	cmd.AddCommand(newResultsLsCommand(g), newResultsShowCommand(g), newResultsExportCommand(g), newResultsPullCommand(g))
+	return cmd
+}
+
+func openLake(ctx context.Context) (*results.Lake, error) {
+	cfg, err := results.LoadS3Config()
+	if err != nil {
+		return nil, usageError{err}
+	}
+	client, err := results.NewS3Client(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return results.NewLake(results.NewStore(client, cfg.Bucket)), nil
+}
+
+func newResultsLsCommand(g *globalFlags) *cobra.Command {
+	var from, to string
+	var running bool
+	cmd := &cobra.Command{
+		Use:     "ls",
+		Short:   "List sweeps by date",
+		Example: "  infersweep results ls --from 2026-11-01\n  infersweep results ls --running -o json",
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			asJSON, err := g.jsonOutput()
+			if err != nil {
+				return err
+			}
+			lake, err := openLake(cmd.Context())
+			if err != nil {
+				return err
+			}
+			refs, err := lake.Sweeps(cmd.Context(), from, to, running)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				return writeJSON(out, refs)
+			}
+			fmt.Fprintf(out, "%-12s %-40s %s\n", "DATE", "SWEEP", "STATE")
+			for _, r := range refs {
+				state := "committed"
+				if !r.Committed {
+					state = "running or interrupted (no manifest)"
+				}
+				fmt.Fprintf(out, "%-12s %-40s %s\n", r.Date, r.SweepID, state)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&from, "from", "", "first date, YYYY-MM-DD")
+	cmd.Flags().StringVar(&to, "until", "", "last date, YYYY-MM-DD")
+	cmd.Flags().BoolVar(&running, "running", false, "include sweeps without a manifest")
+	return cmd
+}
+
+func newResultsShowCommand(g *globalFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:     "show SWEEP",
+		Short:   "Show a sweep's points and headline figures",
+		Example: "  infersweep results show nightly-2026-11-27\n  infersweep results show nightly-2026-11-27 -o json | jq '.[].tput_per_gpu'",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			asJSON, err := g.jsonOutput()
+			if err != nil {
+				return err
+			}
+			lake, err := openLake(cmd.Context())
+			if err != nil {
+				return err
+			}
+			m, err := lake.Manifest(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			points, err := lake.Points(cmd.Context(), m)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				return writeJSON(out, points)
+			}
+			fmt.Fprintf(out, "sweep %s (%s), %s, %d points\n", m.SweepID, m.Date, m.Status, len(m.Points))
+			fmt.Fprintf(out, "%-30s %-10s %5s %4s %12s %12s %10s %-9s\n", "ENTRY", "RUNNER", "CONC", "TP", "tok/s/GPU", "tok/s/user", "TTFT p50", "STATUS")
+			for _, p := range points {
+				fmt.Fprintf(out, "%-30s %-10s %5d %4d %12s %12s %10s %-9s\n", p.Entry, p.Runner, p.Conc, p.TP, num(p.TputPerGPU, "%.0f"), num(p.Interactivity, "%.1f"), num(p.TTFT.Median, "%.1f ms"), p.Status)
+			}
+			return nil
+		},
+	}
+}
+
+// num prints an optional figure, or says it was not measured.
+func num(v *float64, format string) string {
+	if v == nil {
+		return "n/a"
+	}
+	return fmt.Sprintf(format, *v)
+}
+
+func newResultsExportCommand(g *globalFlags) *cobra.Command {
+	var format, dir string
+	cmd := &cobra.Command{
+		Use:   "export SWEEP",
+		Short: "Write a sweep's points as Parquet, CSV or JSON files",
+		Long: `export writes SWEEP's point rows to DIR/<sweep>/points.{csv,json}, or with
+--format parquet copies every table's files to DIR/<sweep>/<table>/<point>.parquet.`,
+		Example: "  infersweep results export nightly-2026-11-27 --format csv --to ./out",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != "parquet" && format != "csv" && format != "json" {
+				return usageError{fmt.Errorf("--format %q: want parquet, csv or json", format)}
+			}
+			ctx := cmd.Context()
+			lake, err := openLake(ctx)
+			if err != nil {
+				return err
+			}
+			m, err := lake.Manifest(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			target := filepath.Join(dir, m.SweepID)
+			if err := os.MkdirAll(target, 0o755); err != nil {
+				return err
+			}
+			if format == "parquet" {
+				n, err := copyObjects(ctx, lake.Store(), m, func(table, pointID, _ string) string {
+					return filepath.Join(target, table, pointID+".parquet")
+				})
+				if err == nil {
+					fmt.Fprintf(cmd.OutOrStdout(), "wrote %d files under %s\n", n, target)
+				}
+				return err
+			}
+			points, err := lake.Points(ctx, m)
+			if err != nil {
+				return err
+			}
+			path := filepath.Join(target, "points."+format)
+			f, err := os.Create(path)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if format == "json" {
+				err = writeJSON(f, points)
+			} else {
+				err = writeCSV(f, points)
+			}
+			if err != nil {
+				return fmt.Errorf("write %s: %w", path, err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %d points to %s\n", len(points), path)
+			return f.Close()
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "parquet", "parquet, csv or json")
+	cmd.Flags().StringVar(&dir, "to", ".", "directory to write into")
+	return cmd
+}
+
+// writeCSV flattens point rows through their JSON form: nested metrics
+// become ttft_ms.median and so on, missing figures stay empty.
+func writeCSV(w io.Writer, points []results.PointRow) error {
+	var flat []map[string]string
+	columns := map[string]bool{}
+	for _, p := range points {
+		b, err := json.Marshal(p)
+		if err != nil {
+			return err
+		}
+		var generic map[string]any
+		if err := json.Unmarshal(b, &generic); err != nil {
+			return err
+		}
+		row := map[string]string{}
+		flatten("", generic, row)
+		for k := range row {
+			columns[k] = true
+		}
+		flat = append(flat, row)
+	}
+	header := make([]string, 0, len(columns))
+	for k := range columns {
+		header = append(header, k)
+	}
+	sort.Strings(header)
+	cw := csv.NewWriter(w)
+	if err := cw.Write(header); err != nil {
+		return err
+	}
+	for _, row := range flat {
+		record := make([]string, len(header))
+		for i, k := range header {
+			record[i] = row[k]
+		}
+		if err := cw.Write(record); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func flatten(prefix string, v any, into map[string]string) {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, child := range t {
+			name := k
+			if prefix != "" {
+				name = prefix + "." + k
+			}
+			flatten(name, child, into)
+		}
+	case nil:
+		into[prefix] = ""
+	default:
+		into[prefix] = strings.Trim(fmt.Sprint(t), " ")
+	}
+}
+
+func newResultsPullCommand(g *globalFlags) *cobra.Command {
+	var dir, from, to string
+	cmd := &cobra.Command{
+		Use:   "pull",
+		Short: "Mirror committed sweeps into a local directory with the lake's layout",
+		Long: `pull copies every committed sweep's files and manifest into DIR with the same
+keys, so DuckDB, Spark or pandas read them offline:
+
+  SELECT * FROM read_parquet('DIR/v1/points/**/*.parquet', hive_partitioning=true, union_by_name=true)`,
+		Example: "  infersweep results pull --to ./lake --from 2026-11-01",
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			lake, err := openLake(ctx)
+			if err != nil {
+				return err
+			}
+			refs, err := lake.Sweeps(ctx, from, to, false)
+			if err != nil {
+				return err
+			}
+			files := 0
+			for _, r := range refs {
+				m, err := lake.Manifest(ctx, r.SweepID)
+				if err != nil {
+					return err
+				}
+				n, err := copyObjects(ctx, lake.Store(), m, func(_, _, key string) string { return filepath.Join(dir, key) })
+				if err != nil {
+					return err
+				}
+				files += n
+				if err := copyKey(ctx, lake.Store(), results.ManifestKey(m.Date, m.SweepID), filepath.Join(dir, results.ManifestKey(m.Date, m.SweepID))); err != nil {
+					return err
+				}
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "pulled %d sweeps, %d files into %s\n", len(refs), files, dir)
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&dir, "to", "lake", "directory to mirror into")
+	cmd.Flags().StringVar(&from, "from", "", "first date, YYYY-MM-DD")
+	cmd.Flags().StringVar(&to, "until", "", "last date, YYYY-MM-DD")
+	cmd.PreRunE = func(cmd *cobra.Command, _ []string) error {
+		if dir == "" {
+			return usageError{errors.New("--to must name a directory")}
+		}
+		return nil
+	}
+	return cmd
+}
+
+// copyObjects downloads every file a manifest lists to where dest says.
+func copyObjects(ctx context.Context, store *results.Store, m results.Manifest, dest func(table, pointID, key string) string) (int, error) {
+	n := 0
+	for _, p := range m.Points {
+		for table, key := range p.Keys {
+			if err := copyKey(ctx, store, key, dest(table, p.PointID, key)); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+	return n, nil
+}
+
+func copyKey(ctx context.Context, store *results.Store, key, dest string) error {
+	body, err := store.Get(ctx, key)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(dest, body, 0o644)
+}

@@ -1,0 +1,286 @@
+package results
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// Lake is the results layout on S3 (see the design doc): Hive partitions
+// dt=YYYY-MM-DD/hardware=<label>, one file per point per table, write-once
+// keys, and a manifest per sweep written last.
+type Lake struct {
+	store *Store
+}
+
+// NewLake reads and writes the lake in store's bucket.
+func NewLake(store *Store) *Lake { return &Lake{store: store} }
+
+// Store is the lake's object store.
+func (l *Lake) Store() *Store { return l.store }
+
+const layoutVersion = "v1"
+
+// Tables of the lake.
+const (
+	TablePoints        = "points"
+	TableRequests      = "requests"
+	TableServerMetrics = "server_metrics"
+)
+
+// PlanKey is where a sweep's plan lives.
+func PlanKey(date, sweepID string) string {
+	return fmt.Sprintf("%s/plans/dt=%s/sweep=%s/plan.json", layoutVersion, date, sweepID)
+}
+
+// TableKey is one point's file in one table.
+func TableKey(table, date, hardware, sweepID, pointID string) string {
+	return fmt.Sprintf("%s/%s/dt=%s/hardware=%s/sweep=%s/%s.parquet", layoutVersion, table, date, hardware, sweepID, pointID)
+}
+
+// ManifestKey is a sweep's commit marker.
+func ManifestKey(date, sweepID string) string {
+	return fmt.Sprintf("%s/manifests/dt=%s/sweep=%s.json", layoutVersion, date, sweepID)
+}
+
+// PutOnce writes body to key unless it is already there. Writing the same
+// bytes again (a retried activity) succeeds; different bytes are an error
+// naming the key and both digests: one point, one result.
+func (l *Lake) PutOnce(ctx context.Context, key string, body []byte, contentType string) error {
+	err := l.store.PutIfAbsent(ctx, key, body, contentType)
+	if !errors.Is(err, ErrExists) {
+		return err
+	}
+	existing, getErr := l.store.Get(ctx, key)
+	if getErr != nil {
+		return getErr
+	}
+	if bytes.Equal(existing, body) {
+		return nil
+	}
+	return fmt.Errorf("s3://%s/%s already holds different content (sha256 %s there, %s now): results are write-once", l.store.Bucket(), key, digest(existing), digest(body))
+}
+
+func digest(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// Manifest commits a sweep: readers see a sweep only once it exists.
+type Manifest struct {
+	SweepID   string          `json:"sweep_id"`
+	Date      string          `json:"date"`
+	Status    string          `json:"status"` // complete, partial (some points failed or were skipped)
+	WrittenAt time.Time       `json:"written_at"`
+	Counts    map[string]int  `json:"counts"` // points by status
+	Points    []ManifestPoint `json:"points"`
+}
+
+// ManifestPoint lists one point's outcome and objects.
+type ManifestPoint struct {
+	PointID  string            `json:"point_id"`
+	Hardware string            `json:"hardware"`
+	Status   string            `json:"status"`
+	Keys     map[string]string `json:"keys"` // table → object key
+}
+
+// WriteManifest commits a sweep, after every file it lists exists.
+func (l *Lake) WriteManifest(ctx context.Context, m Manifest) error {
+	for _, p := range m.Points {
+		for table, key := range p.Keys {
+			if _, err := l.store.Size(ctx, key); err != nil {
+				return fmt.Errorf("manifest of sweep %s lists %s file %s: %w", m.SweepID, table, key, err)
+			}
+		}
+	}
+	body, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	return l.PutOnce(ctx, ManifestKey(m.Date, m.SweepID), body, "application/json")
+}
+
+// SweepRef names a sweep found in the lake.
+type SweepRef struct {
+	SweepID string `json:"sweep_id"`
+	Date    string `json:"date"`
+	// Committed is false for a sweep with a plan but no manifest yet:
+	// running, or interrupted.
+	Committed bool `json:"committed"`
+}
+
+// Sweeps lists sweeps dated from..to (YYYY-MM-DD, inclusive; empty means
+// unbounded), committed ones only unless includeRunning.
+func (l *Lake) Sweeps(ctx context.Context, from, to string, includeRunning bool) ([]SweepRef, error) {
+	seen := map[string]SweepRef{}
+	scan := func(prefix string, committed bool, parse func(key string) (date, sweep string, ok bool)) error {
+		startAfter := ""
+		if from != "" {
+			// Keys sort by date after dt=: start just before the first day.
+			startAfter = prefix + "dt=" + from
+		}
+		objects, err := l.store.ListAfter(ctx, prefix, startAfter)
+		if err != nil {
+			return err
+		}
+		for _, o := range objects {
+			date, sweep, ok := parse(strings.TrimPrefix(o.Key, prefix))
+			if !ok || (from != "" && date < from) || (to != "" && date > to) {
+				continue
+			}
+			if _, dup := seen[sweep]; !dup || committed {
+				seen[sweep] = SweepRef{SweepID: sweep, Date: date, Committed: committed}
+			}
+		}
+		return nil
+	}
+	if includeRunning {
+		if err := scan(layoutVersion+"/plans/", false, parsePlanKey); err != nil {
+			return nil, err
+		}
+	}
+	if err := scan(layoutVersion+"/manifests/", true, parseManifestKey); err != nil {
+		return nil, err
+	}
+	refs := make([]SweepRef, 0, len(seen))
+	for _, r := range seen {
+		refs = append(refs, r)
+	}
+	sort.Slice(refs, func(i, j int) bool {
+		if refs[i].Date != refs[j].Date {
+			return refs[i].Date < refs[j].Date
+		}
+		return refs[i].SweepID < refs[j].SweepID
+	})
+	return refs, nil
+}
+
+func parseManifestKey(rest string) (string, string, bool) {
+	// dt=2026-11-27/sweep=<id>.json
+	dt, file, ok := strings.Cut(rest, "/")
+	if !ok || !strings.HasPrefix(dt, "dt=") || !strings.HasPrefix(file, "sweep=") || !strings.HasSuffix(file, ".json") {
+		return "", "", false
+	}
+	return strings.TrimPrefix(dt, "dt="), strings.TrimSuffix(strings.TrimPrefix(file, "sweep="), ".json"), true
+}
+
+func parsePlanKey(rest string) (string, string, bool) {
+	// dt=2026-11-27/sweep=<id>/plan.json
+	parts := strings.Split(rest, "/")
+	if len(parts) != 3 || !strings.HasPrefix(parts[0], "dt=") || !strings.HasPrefix(parts[1], "sweep=") || parts[2] != "plan.json" {
+		return "", "", false
+	}
+	return strings.TrimPrefix(parts[0], "dt="), strings.TrimPrefix(parts[1], "sweep="), true
+}
+
+// ErrNoSweep is returned for a sweep id without a manifest.
+var ErrNoSweep = errors.New("no committed sweep")
+
+// Manifest reads a committed sweep's manifest.
+func (l *Lake) Manifest(ctx context.Context, sweepID string) (Manifest, error) {
+	refs, err := l.Sweeps(ctx, "", "", false)
+	if err != nil {
+		return Manifest{}, err
+	}
+	for _, r := range refs {
+		if r.SweepID != sweepID {
+			continue
+		}
+		body, err := l.store.Get(ctx, ManifestKey(r.Date, r.SweepID))
+		if err != nil {
+			return Manifest{}, err
+		}
+		var m Manifest
+		if err := json.Unmarshal(body, &m); err != nil {
+			return Manifest{}, fmt.Errorf("manifest of sweep %s: %w", sweepID, err)
+		}
+		return m, nil
+	}
+	return Manifest{}, fmt.Errorf("%w %q", ErrNoSweep, sweepID)
+}
+
+// Points reads every point row a manifest lists.
+func (l *Lake) Points(ctx context.Context, m Manifest) ([]PointRow, error) {
+	var rows []PointRow
+	for _, p := range m.Points {
+		key, ok := p.Keys[TablePoints]
+		if !ok {
+			continue
+		}
+		got, err := readTable[PointRow](ctx, l.store, key)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, got...)
+	}
+	return rows, nil
+}
+
+// Requests reads one point's request rows.
+func (l *Lake) Requests(ctx context.Context, key string) ([]RequestRow, error) {
+	return readTable[RequestRow](ctx, l.store, key)
+}
+
+func readTable[T any](ctx context.Context, store *Store, key string) ([]T, error) {
+	body, err := store.Get(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := Decode[T](bytes.NewReader(body), int64(len(body)))
+	if err != nil {
+		return nil, fmt.Errorf("s3://%s/%s: %w", store.Bucket(), key, err)
+	}
+	return rows, nil
+}
+
+// RangeReader is an io.ReaderAt over ranged GETs, so a Parquet reader that
+// wants four columns fetches those columns' bytes and the footer, not the
+// file. It counts requests and bytes to show it.
+type RangeReader struct {
+	ctx   context.Context
+	store *Store
+	key   string
+	size  int64
+	Gets  atomic.Int64
+	Bytes atomic.Int64
+}
+
+// OpenRange prepares ranged reads of key.
+func (s *Store) OpenRange(ctx context.Context, key string) (*RangeReader, error) {
+	size, err := s.Size(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	return &RangeReader{ctx: ctx, store: s, key: key, size: size}, nil
+}
+
+// Size is the object's length.
+func (r *RangeReader) Size() int64 { return r.size }
+
+// ReadAt fetches exactly the requested bytes.
+func (r *RangeReader) ReadAt(p []byte, off int64) (int, error) {
+	if off >= r.size {
+		return 0, io.EOF
+	}
+	n := min(int64(len(p)), r.size-off)
+	body, err := r.store.GetRange(r.ctx, r.key, off, n)
+	if err != nil {
+		return 0, err
+	}
+	r.Gets.Add(1)
+	r.Bytes.Add(int64(len(body)))
+	copied := copy(p, body)
+	if copied < len(p) {
+		return copied, io.EOF
+	}
+	return copied, nil
+}

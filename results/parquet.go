@@ -1,0 +1,54 @@
+package results
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress/zstd"
+)
+
+// Encode writes rows as one Parquet file: sorted by cmp first (the plain
+// writer records sorting columns without sorting anything), zstd, one row
+// group, the schema version in the key-value metadata. The file is built
+// in memory: uploads over plain HTTP need a seekable body anyway.
+func Encode[T any](rows []T, cmp func(a, b T) int) ([]byte, error) {
+	if cmp != nil {
+		slices.SortStableFunc(rows, cmp)
+	}
+	var buf bytes.Buffer
+	w := parquet.NewGenericWriter[T](&buf,
+		parquet.Compression(&zstd.Codec{Level: zstd.SpeedDefault}),
+		parquet.KeyValueMetadata(schemaVersionKey, SchemaVersion),
+		parquet.MaxRowsPerRowGroup(int64(max(len(rows), 1))),
+	)
+	if _, err := w.Write(rows); err != nil {
+		return nil, fmt.Errorf("encode parquet: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return nil, fmt.Errorf("encode parquet: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// Decode reads every row of a file written by Encode, refusing files of
+// another schema version.
+func Decode[T any](r io.ReaderAt, size int64) ([]T, error) {
+	f, err := parquet.OpenFile(r, size)
+	if err != nil {
+		return nil, fmt.Errorf("open parquet: %w", err)
+	}
+	if v, _ := f.Lookup(schemaVersionKey); v != SchemaVersion {
+		return nil, fmt.Errorf("parquet file has schema version %q, this build reads %q", v, SchemaVersion)
+	}
+	reader := parquet.NewGenericReader[T](f)
+	defer reader.Close()
+	rows := make([]T, f.NumRows())
+	n, err := reader.Read(rows)
+	if err != nil && err != io.EOF {
+		return nil, fmt.Errorf("read parquet: %w", err)
+	}
+	return rows[:n], nil
+}

@@ -1,0 +1,192 @@
+package results
+
+import (
+	"math"
+	"time"
+
+	"github.com/infersweep/infersweep/loadgen"
+)
+
+// SchemaVersion is written into every file's key-value metadata. parquet-go
+// silently converts mismatched column types on read, so readers check the
+// version instead of trusting the schema to fail loudly.
+const SchemaVersion = "1"
+
+const schemaVersionKey = "infersweep.schema_version"
+
+// PointRow is one benchmark point: identity, workload, outcome and every
+// figure the load generator summarised. Partition columns (dt, hardware)
+// live in the object path only: DuckDB prefers the path value silently, so
+// repeating them inside the file could only disagree. Figures that were not
+// measured are null, never 0. Times and rates are in the run's time basis.
+type PointRow struct {
+	SweepID     string `parquet:"sweep_id,dict" json:"sweep_id"`
+	PointID     string `parquet:"point_id" json:"point_id"`
+	Entry       string `parquet:"entry,dict" json:"entry"`
+	Model       string `parquet:"model,dict" json:"model"`
+	ModelPrefix string `parquet:"model_prefix,dict" json:"model_prefix"`
+	Precision   string `parquet:"precision,dict" json:"precision"`
+	Framework   string `parquet:"framework,dict" json:"framework"`
+	Image       string `parquet:"image,dict" json:"image"`
+	Runner      string `parquet:"runner,dict" json:"runner"`
+	Node        string `parquet:"node,dict" json:"node"`
+	TP          int32  `parquet:"tp" json:"tp"`
+	EP          int32  `parquet:"ep" json:"ep"`
+	PP          int32  `parquet:"pp" json:"pp"`
+	DPAttn      bool   `parquet:"dp_attn" json:"dp_attn"`
+	DCPSize     int32  `parquet:"dcp_size" json:"dcp_size"`
+	PCPSize     int32  `parquet:"pcp_size" json:"pcp_size"`
+	Disagg      bool   `parquet:"disagg" json:"disagg"`
+	Topology    string `parquet:"topology,dict" json:"topology"` // prefill/decode workers, for disaggregated points
+	GPUs        int32  `parquet:"gpus" json:"gpus"`
+	ISL         int32  `parquet:"isl" json:"isl"`
+	OSL         int32  `parquet:"osl" json:"osl"`
+	Conc        int32  `parquet:"conc" json:"conc"`
+	RequestRate string `parquet:"request_rate,dict" json:"request_rate"`
+
+	NumPrompts   int32    `parquet:"num_prompts" json:"num_prompts"`
+	NumWarmups   int32    `parquet:"num_warmups" json:"num_warmups"`
+	RangeRatio   float64  `parquet:"random_range_ratio" json:"random_range_ratio"`
+	RangeMode    string   `parquet:"range_mode,dict" json:"range_mode"`
+	Seed         int64    `parquet:"seed" json:"seed"`
+	MeanInputLen *float64 `parquet:"mean_input_len,optional" json:"mean_input_len"`
+	MeanOutLen   *float64 `parquet:"mean_output_len,optional" json:"mean_output_len"`
+
+	Status     string `parquet:"status,dict" json:"status"`           // succeeded, failed, skipped
+	ErrorClass string `parquet:"error_class,dict" json:"error_class"` // config, node, engine, load
+	Error      string `parquet:"error" json:"error"`
+	Attempts   int32  `parquet:"attempts" json:"attempts"`
+
+	Start          time.Time `parquet:"start,timestamp(microsecond)" json:"start"`
+	End            time.Time `parquet:"end,timestamp(microsecond)" json:"end"`
+	EngineStartupS *float64  `parquet:"engine_startup_s,optional" json:"engine_startup_s"`
+
+	DurationS            *float64 `parquet:"duration_s,optional" json:"duration_s"`
+	Completed            int32    `parquet:"completed" json:"completed"`
+	Failed               int32    `parquet:"failed" json:"failed"`
+	TotalInputTokens     int64    `parquet:"total_input_tokens" json:"total_input_tokens"`
+	TotalOutputTokens    int64    `parquet:"total_output_tokens" json:"total_output_tokens"`
+	RequestThroughput    *float64 `parquet:"request_throughput,optional" json:"request_throughput"`
+	RequestGoodput       *float64 `parquet:"request_goodput,optional" json:"request_goodput"`
+	OutputThroughput     *float64 `parquet:"output_throughput,optional" json:"output_throughput"`
+	TotalTokenThroughput *float64 `parquet:"total_token_throughput,optional" json:"total_token_throughput"`
+	MaxConcurrentReqs    int32    `parquet:"max_concurrent_requests" json:"max_concurrent_requests"`
+	TTFT                 Dist     `parquet:"ttft_ms" json:"ttft_ms"`
+	TPOT                 Dist     `parquet:"tpot_ms" json:"tpot_ms"`
+	ITL                  Dist     `parquet:"itl_ms" json:"itl_ms"`
+	E2EL                 Dist     `parquet:"e2el_ms" json:"e2el_ms"`
+	TimeScale            float64  `parquet:"time_scale" json:"time_scale"`
+	TimeBasis            string   `parquet:"time_basis,dict" json:"time_basis"`
+
+	TputPerGPU       *float64 `parquet:"tput_per_gpu,optional" json:"tput_per_gpu"`
+	InputTputPerGPU  *float64 `parquet:"input_tput_per_gpu,optional" json:"input_tput_per_gpu"`
+	OutputTputPerGPU *float64 `parquet:"output_tput_per_gpu,optional" json:"output_tput_per_gpu"`
+	Interactivity    *float64 `parquet:"interactivity,optional" json:"interactivity"`         // 1000 / median TPOT, tok/s/user
+	InteractivityP99 *float64 `parquet:"interactivity_p99,optional" json:"interactivity_p99"` // 1000 / p99 TPOT
+
+	AvgPowerW      *float64 `parquet:"avg_power_w,optional" json:"avg_power_w"` // per GPU, when sampled
+	JoulesPerToken *float64 `parquet:"joules_per_token,optional" json:"joules_per_token"`
+
+	EngineVersion     string `parquet:"engine_version,dict" json:"engine_version"`
+	ImageDigest       string `parquet:"image_digest,dict" json:"image_digest"`
+	InfersweepVersion string `parquet:"infersweep_version,dict" json:"infersweep_version"`
+	ConfigDigest      string `parquet:"config_digest" json:"config_digest"`
+}
+
+// Dist is one latency metric's summary in milliseconds; null when no
+// request produced it.
+type Dist struct {
+	Mean   *float64 `parquet:"mean,optional" json:"mean"`
+	Median *float64 `parquet:"median,optional" json:"median"`
+	Std    *float64 `parquet:"std,optional" json:"std"`
+	P90    *float64 `parquet:"p90,optional" json:"p90"`
+	P99    *float64 `parquet:"p99,optional" json:"p99"`
+	P999   *float64 `parquet:"p999,optional" json:"p999"`
+}
+
+// RequestRow is one measured request. ITLs are float32 milliseconds: 24
+// bits of mantissa keep 1 µs resolution up to 16 s gaps, finer than the
+// clock the client reads them from.
+type RequestRow struct {
+	PointID       string    `parquet:"point_id,dict" json:"point_id"`
+	Index         int32     `parquet:"index" json:"index"`
+	SendTimeMs    float64   `parquet:"send_time_ms" json:"send_time_ms"` // from the start of the measured window
+	QueueTimeMs   float32   `parquet:"queue_time_ms" json:"queue_time_ms"`
+	TTFTms        *float32  `parquet:"ttft_ms,optional" json:"ttft_ms"`
+	E2ELms        *float32  `parquet:"e2el_ms,optional" json:"e2el_ms"`
+	TPOTms        *float32  `parquet:"tpot_ms,optional" json:"tpot_ms"`
+	InputTokens   int32     `parquet:"input_tokens" json:"input_tokens"`
+	OutputTokens  int32     `parquet:"output_tokens" json:"output_tokens"`
+	UsageReported bool      `parquet:"usage_reported" json:"usage_reported"`
+	ITLms         []float32 `parquet:"itl_ms,list" json:"itl_ms"`
+	Error         string    `parquet:"error,optional" json:"error"`
+}
+
+// ServerMetricRow is one scraped engine gauge reading.
+type ServerMetricRow struct {
+	PointID string  `parquet:"point_id,dict" json:"point_id"`
+	TimeMs  float64 `parquet:"time_ms" json:"time_ms"` // wall clock from the start of the measured window
+	Name    string  `parquet:"name,dict" json:"name"`
+	Labels  string  `parquet:"labels,dict" json:"labels"`
+	Value   float64 `parquet:"value" json:"value"`
+}
+
+func opt(m loadgen.Metric) *float64 {
+	f := float64(m)
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return nil
+	}
+	return &f
+}
+
+func ms(d time.Duration) float32 { return float32(float64(d) / float64(time.Millisecond)) }
+
+// RequestRows converts a run's records for the requests table.
+func RequestRows(pointID string, records []loadgen.Record) []RequestRow {
+	rows := make([]RequestRow, len(records))
+	for i := range records {
+		r := &records[i]
+		row := RequestRow{
+			PointID: pointID, Index: int32(r.Index), SendTimeMs: float64(r.SendTime) / float64(time.Millisecond),
+			QueueTimeMs: ms(r.QueueTime), InputTokens: int32(r.InputTokens), OutputTokens: int32(r.OutputTokens),
+			UsageReported: r.UsageReported, Error: r.Err,
+		}
+		if r.OK() {
+			ttft, e2el := ms(r.TTFT), ms(r.E2EL)
+			row.TTFTms, row.E2ELms = &ttft, &e2el
+			if tpot, ok := r.TPOT(); ok {
+				v := ms(tpot)
+				row.TPOTms = &v
+			}
+		}
+		row.ITLms = make([]float32, len(r.ITLs))
+		for j, us := range r.ITLs {
+			row.ITLms[j] = float32(us) / 1000
+		}
+		rows[i] = row
+	}
+	return rows
+}
+
+// SummaryFigures copies a load generator summary into a point row.
+func (p *PointRow) SummaryFigures(s loadgen.Summary) {
+	p.NumPrompts, p.NumWarmups, p.RangeRatio, p.RangeMode, p.Seed = int32(s.NumPrompts), int32(s.NumWarmups), s.RandomRangeRatio, s.RangeMode, int64(s.Seed)
+	p.RequestRate, p.MeanInputLen, p.MeanOutLen = s.RequestRate, opt(s.MeanInputLen), opt(s.MeanOutputLen)
+	p.DurationS, p.Completed, p.Failed = opt(s.Duration), int32(s.Completed), int32(s.Failed)
+	p.TotalInputTokens, p.TotalOutputTokens = s.TotalInputTokens, s.TotalOutputTokens
+	p.RequestThroughput, p.RequestGoodput = opt(s.RequestThroughput), opt(s.RequestGoodput)
+	p.OutputThroughput, p.TotalTokenThroughput = opt(s.OutputThroughput), opt(s.TotalTokenThroughput)
+	p.MaxConcurrentReqs = int32(s.MaxConcurrentReqs)
+	p.TTFT = Dist{opt(s.MeanTTFTms), opt(s.MedianTTFTms), opt(s.StdTTFTms), opt(s.P90TTFTms), opt(s.P99TTFTms), opt(s.P999TTFTms)}
+	p.TPOT = Dist{opt(s.MeanTPOTms), opt(s.MedianTPOTms), opt(s.StdTPOTms), opt(s.P90TPOTms), opt(s.P99TPOTms), opt(s.P999TPOTms)}
+	p.ITL = Dist{opt(s.MeanITLms), opt(s.MedianITLms), opt(s.StdITLms), opt(s.P90ITLms), opt(s.P99ITLms), opt(s.P999ITLms)}
+	p.E2EL = Dist{opt(s.MeanE2ELms), opt(s.MedianE2ELms), opt(s.StdE2ELms), opt(s.P90E2ELms), opt(s.P99E2ELms), opt(s.P999E2ELms)}
+	p.TimeScale, p.TimeBasis = s.TimeScale, s.TimeBasis
+	if p.GPUs > 0 {
+		per := func(v loadgen.Metric) *float64 { return opt(v / loadgen.Metric(p.GPUs)) }
+		p.TputPerGPU, p.OutputTputPerGPU = per(s.TotalTokenThroughput), per(s.OutputThroughput)
+		p.InputTputPerGPU = per(s.TotalTokenThroughput - s.OutputThroughput)
+	}
+	p.Interactivity = opt(1000 / s.MedianTPOTms)
+	p.InteractivityP99 = opt(1000 / s.P99TPOTms)
+}
