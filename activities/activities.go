@@ -1,0 +1,395 @@
+package activities
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"os"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/infersweep/infersweep/launch"
+	"github.com/infersweep/infersweep/loadgen"
+	"github.com/infersweep/infersweep/results"
+	"github.com/infersweep/infersweep/sweep"
+)
+
+// Launcher starts engines on this node.
+type Launcher interface {
+	Start(ctx context.Context, spec launch.Spec) (*launch.Engine, error)
+}
+
+// Activities holds what the activities need. A control worker sets Lake;
+// a node worker also sets Node, NodeQueue and Launcher.
+type Activities struct {
+	Lake      *results.Lake
+	Launcher  Launcher
+	Node      string
+	NodeQueue string
+	Version   string
+	Logger    *slog.Logger
+
+	mu     sync.Mutex
+	lease  string         // the one lease this node holds, if any
+	engine *launch.Engine // the engine started under it
+}
+
+func (a *Activities) logger() *slog.Logger {
+	if a.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return a.Logger
+}
+
+// PlanSweep validates and expands the spec files and stores the plan.
+func (a *Activities) PlanSweep(ctx context.Context, in PlanInput) (PlanOutput, error) {
+	plan, err := sweep.LoadPlan(sweep.Sources{Masters: in.Masters, Runners: in.Runners, Settings: in.Settings}, in.Filters)
+	if err != nil {
+		var errs sweep.Errors
+		if errors.As(err, &errs) {
+			return PlanOutput{}, temporal.NewNonRetryableApplicationError("the sweep spec is invalid:\n"+err.Error(), ErrConfig, nil)
+		}
+		return PlanOutput{}, err
+	}
+	digest, err := configDigest(append(append([]string{}, in.Masters...), in.Runners, in.Settings))
+	if err != nil {
+		return PlanOutput{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrConfig, nil)
+	}
+	body, err := json.Marshal(storedPlan{SweepID: in.SweepID, Date: in.Date, ConfigDigest: digest, Points: plan.Points, Settings: plan.Settings})
+	if err != nil {
+		return PlanOutput{}, err
+	}
+	key := results.PlanKey(in.Date, in.SweepID)
+	if err := a.Lake.PutOnce(ctx, key, body, "application/json"); err != nil {
+		return PlanOutput{}, err
+	}
+	out := PlanOutput{PlanKey: key, Total: len(plan.Points), Settings: plan.Settings}
+	labels := make([]string, 0, len(plan.Counts.ByRunner))
+	for label := range plan.Counts.ByRunner {
+		labels = append(labels, label)
+	}
+	slices.Sort(labels)
+	for _, label := range labels {
+		capacity := len(plan.Runners.Labels[label])
+		if c := plan.Settings.Pools[label].Capacity; c > 0 {
+			capacity = c
+		}
+		out.Runners = append(out.Runners, RunnerPlan{Label: label, TaskQueue: sweep.TaskQueue(label), Points: plan.Counts.ByRunner[label], Capacity: max(capacity, 1)})
+	}
+	for _, p := range plan.Points {
+		out.Models = appendUnique(out.Models, p.Model)
+		out.Frameworks = appendUnique(out.Frameworks, p.Framework)
+		out.Precisions = appendUnique(out.Precisions, p.Precision)
+	}
+	return out, nil
+}
+
+type storedPlan struct {
+	SweepID      string         `json:"sweep_id"`
+	Date         string         `json:"date"`
+	ConfigDigest string         `json:"config_digest"`
+	Points       []sweep.Point  `json:"points"`
+	Settings     sweep.Settings `json:"settings"`
+}
+
+func appendUnique(list []string, v string) []string {
+	if slices.Contains(list, v) {
+		return list
+	}
+	return append(list, v)
+}
+
+// configDigest fingerprints the files a sweep was planned from, so every
+// result can name the exact config that produced it.
+func configDigest(paths []string) (string, error) {
+	h := sha256.New()
+	for _, p := range paths {
+		if p == "" {
+			continue
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", p, len(data))
+		h.Write(data)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16], nil
+}
+
+// RunnerPoints is one pool's points and the sweep's config digest.
+type RunnerPoints struct {
+	ConfigDigest string
+	Points       []sweep.Point
+}
+
+// LoadRunnerPoints reads one runner label's points from a stored plan.
+func (a *Activities) LoadRunnerPoints(ctx context.Context, planKey, runner string) (RunnerPoints, error) {
+	body, err := a.Lake.Store().Get(ctx, planKey)
+	if err != nil {
+		return RunnerPoints{}, err
+	}
+	var plan storedPlan
+	if err := json.Unmarshal(body, &plan); err != nil {
+		return RunnerPoints{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("plan %s: %v", planKey, err), ErrConfig, nil)
+	}
+	out := RunnerPoints{ConfigDigest: plan.ConfigDigest}
+	for _, p := range plan.Points {
+		if p.Runner == runner {
+			out.Points = append(out.Points, p)
+		}
+	}
+	return out, nil
+}
+
+// Provision claims this node for one point. A node holds one lease at a
+// time; a busy or quarantined node answers NodeBusy and Temporal's retry
+// hands the task to another node of the pool.
+func (a *Activities) Provision(ctx context.Context, in ProvisionInput) (Lease, error) {
+	if slices.Contains(in.Quarantined, a.Node) {
+		return Lease{}, temporal.NewApplicationError(fmt.Sprintf("node %s is quarantined for sweep %s", a.Node, in.SweepID), ErrNodeBusy)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	leaseID := in.SweepID + "/" + in.PointID + "/" + strconv.Itoa(in.Attempt)
+	if a.lease != "" && a.lease != leaseID {
+		return Lease{}, temporal.NewApplicationError(fmt.Sprintf("node %s holds lease %s", a.Node, a.lease), ErrNodeBusy)
+	}
+	a.lease = leaseID
+	return Lease{Node: a.Node, NodeQueue: a.NodeQueue, LeaseID: leaseID}, nil
+}
+
+func (a *Activities) holds(lease Lease) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.lease != lease.LeaseID {
+		// This worker restarted since the lease was granted: whatever ran
+		// under it died with the old process.
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("node %s lost lease %s", a.Node, lease.LeaseID), ErrNodeFault, nil)
+	}
+	return nil
+}
+
+// StartEngine launches the point's engine and waits until it is ready.
+func (a *Activities) StartEngine(ctx context.Context, in StartInput) (EngineInfo, error) {
+	if err := a.holds(in.Lease); err != nil {
+		return EngineInfo{}, err
+	}
+	stopBeat := heartbeatEvery(ctx, 2*time.Second, "starting engine")
+	engine, err := a.Launcher.Start(ctx, launch.Spec{Point: in.Point, TimeScale: in.TimeScale, ExtraArgs: in.Engine.Args, Env: in.Engine.Env})
+	stopBeat()
+	if err != nil {
+		var start *launch.StartError
+		if errors.As(err, &start) && start.Kind == launch.ConfigFailure {
+			return EngineInfo{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrConfig, nil)
+		}
+		return EngineInfo{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrNodeFault, nil)
+	}
+	a.mu.Lock()
+	a.engine = engine
+	a.mu.Unlock()
+	return EngineInfo{BaseURL: engine.BaseURL, StartupSeconds: engine.StartupSeconds}, nil
+}
+
+func heartbeatEvery(ctx context.Context, every time.Duration, details any) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			activity.RecordHeartbeat(ctx, details)
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+		}
+	})
+	return func() { close(done); wg.Wait() }
+}
+
+// RunLoad measures the point and writes its rows to the lake, write-once.
+func (a *Activities) RunLoad(ctx context.Context, in LoadInput) (PointResult, error) {
+	if err := a.holds(in.Lease); err != nil {
+		return PointResult{}, err
+	}
+	p := in.Point
+	w := loadgen.DefaultWorkload()
+	w.Model, w.InputLen, w.OutputLen = p.Model, p.ISL, p.OSL
+	w.RangeRatio, w.RangeMode, w.Seed = in.Workload.RandomRangeRatio, loadgen.RangeMode(in.Workload.RangeMode), in.Workload.Seed
+	rate := math.Inf(1)
+	if in.Workload.RequestRate != "inf" {
+		rate, _ = strconv.ParseFloat(in.Workload.RequestRate, 64)
+	}
+	cfg := loadgen.Config{
+		BaseURL: in.Engine.BaseURL, Workload: w, MaxConcurrency: p.Conc, RequestRate: rate,
+		NumPrompts: in.Workload.PromptsPerConc * p.Conc, NumWarmups: in.Workload.WarmupsPerConc * p.Conc,
+		TimeScale: in.TimeScale, ScrapeMetrics: true,
+		Goodput: loadgen.SLO{TTFTms: in.Goodput.TTFTms, TPOTms: in.Goodput.TPOTms, E2ELms: in.Goodput.E2ELms},
+		OnProgress: func(pr loadgen.Progress) {
+			activity.RecordHeartbeat(ctx, fmt.Sprintf("%d/%d requests (%d failed)", pr.Done+pr.Failed, pr.Total, pr.Failed))
+		},
+	}
+	started := time.Now()
+	res, err := loadgen.Run(ctx, cfg)
+	ended := time.Now()
+	if res == nil {
+		return PointResult{}, temporal.NewNonRetryableApplicationError("load could not start: "+err.Error(), ErrConfig, nil)
+	}
+	if errors.Is(err, loadgen.ErrAllFailed) {
+		class := ErrNodeFault
+		if reasons := res.Summary.ErrorReasons(); len(reasons) > 0 && len(reasons[0]) >= 6 && reasons[0][:6] == "HTTP 4" {
+			class = ErrConfig // the server rejects these requests: 4xx
+		}
+		return PointResult{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("every request failed: %s", res.Summary.ErrorExamples[res.Summary.ErrorReasons()[0]]), class, nil)
+	}
+	if err != nil {
+		return PointResult{}, err
+	}
+
+	row := a.pointRow(in.SweepID, p, in.Lease.Node, in.Attempt, in.ConfigDigest)
+	row.Status, row.Start, row.End = "succeeded", started.UTC(), ended.UTC()
+	row.EngineStartupS = &in.Engine.StartupSeconds
+	row.SummaryFigures(res.Summary)
+	if res.Metrics != nil {
+		addPower(&row, res.Metrics)
+	}
+	keys := map[string]string{}
+	write := func(table string, data []byte, err error) error {
+		if err != nil {
+			return err
+		}
+		key := results.TableKey(table, in.Date, p.Runner, in.SweepID, p.ID)
+		keys[table] = key
+		return a.Lake.PutOnce(ctx, key, data, "application/vnd.apache.parquet")
+	}
+	data, err := results.Encode(results.RequestRows(p.ID, res.Records), func(a, b results.RequestRow) int { return cmp.Compare(a.Index, b.Index) })
+	if err := write(results.TableRequests, data, err); err != nil {
+		return PointResult{}, err
+	}
+	if res.Metrics != nil && len(res.Metrics.Samples) > 0 {
+		var samples []results.ServerMetricRow
+		for _, s := range res.Metrics.Samples {
+			samples = append(samples, results.ServerMetricRow{PointID: p.ID, TimeMs: float64(s.T) / float64(time.Millisecond), Name: s.Name, Value: s.Value})
+		}
+		data, err := results.Encode(samples, nil)
+		if err := write(results.TableServerMetrics, data, err); err != nil {
+			return PointResult{}, err
+		}
+	}
+	// The points row goes last: its presence means the point is complete.
+	data, err = results.Encode([]results.PointRow{row}, nil)
+	if err := write(results.TablePoints, data, err); err != nil {
+		return PointResult{}, err
+	}
+	out := PointResult{Manifest: results.ManifestPoint{PointID: p.ID, Hardware: p.Runner, Status: "succeeded", Keys: keys}, Completed: res.Summary.Completed, Failed: res.Summary.Failed}
+	if row.TputPerGPU != nil {
+		out.TputPerGPU = *row.TputPerGPU
+	}
+	return out, nil
+}
+
+// addPower averages the engine's modeled or measured power per GPU.
+func addPower(row *results.PointRow, m *loadgen.ScrapedMetrics) {
+	var sum float64
+	var n int
+	for _, s := range m.Samples {
+		if s.Name == "vllm:gpu_power_watts" {
+			sum += s.Value
+			n++
+		}
+	}
+	if n == 0 {
+		return
+	}
+	avg := sum / float64(n)
+	row.AvgPowerW = &avg
+	if row.TputPerGPU != nil && *row.TputPerGPU > 0 {
+		j := avg / *row.TputPerGPU
+		row.JoulesPerToken = &j
+	}
+}
+
+func (a *Activities) pointRow(sweepID string, p sweep.Point, node string, attempts int, digest string) results.PointRow {
+	row := results.PointRow{
+		SweepID: sweepID, PointID: p.ID, Entry: p.Entry, Model: p.Model, ModelPrefix: p.ModelPrefix, Precision: p.Precision,
+		Framework: p.Framework, Image: p.Image, Runner: p.Runner, Node: node, TP: int32(p.TP), EP: int32(p.EP), PP: int32(p.PP),
+		DPAttn: p.DPAttn, DCPSize: int32(p.DCPSize), PCPSize: int32(p.PCPSize), Disagg: p.Disagg, GPUs: int32(p.GPUs),
+		ISL: int32(p.ISL), OSL: int32(p.OSL), Conc: int32(p.Conc), Attempts: int32(attempts),
+		InfersweepVersion: a.Version, ConfigDigest: digest, TimeScale: 1, TimeBasis: loadgen.TimeBasisWall,
+	}
+	if p.Prefill != nil && p.Decode != nil {
+		row.Topology = fmt.Sprintf("prefill %d×TP%d, decode %d×TP%d", p.Prefill.NumWorker, p.Prefill.TP, p.Decode.NumWorker, p.Decode.TP)
+	}
+	return row
+}
+
+// Teardown stops the engine and releases the lease. It is safe to repeat.
+func (a *Activities) Teardown(ctx context.Context, lease Lease) (string, error) {
+	a.mu.Lock()
+	engine := a.engine
+	held := a.lease == lease.LeaseID
+	a.mu.Unlock()
+	if !held {
+		return "", nil // released already, or lost with a restarted worker
+	}
+	var tail string
+	if engine != nil {
+		var err error
+		if tail, err = engine.Stop(ctx); err != nil {
+			return tail, err
+		}
+	}
+	a.mu.Lock()
+	a.engine, a.lease = nil, ""
+	a.mu.Unlock()
+	return tail, nil
+}
+
+// RecordFailure writes a points row for a point that produced no
+// measurement, so every planned point is in the lake exactly once.
+func (a *Activities) RecordFailure(ctx context.Context, in FailureInput) (results.ManifestPoint, error) {
+	row := a.pointRow(in.SweepID, in.Point, in.Node, in.Attempts, "")
+	row.Status, row.ErrorClass, row.Error = in.Status, in.ErrorClass, in.Error
+	now := time.Now().UTC()
+	row.Start, row.End = now, now
+	data, err := results.Encode([]results.PointRow{row}, nil)
+	if err != nil {
+		return results.ManifestPoint{}, err
+	}
+	key := results.TableKey(results.TablePoints, in.Date, in.Point.Runner, in.SweepID, in.Point.ID)
+	if err := a.Lake.PutOnce(ctx, key, data, "application/vnd.apache.parquet"); err != nil {
+		return results.ManifestPoint{}, err
+	}
+	return results.ManifestPoint{PointID: in.Point.ID, Hardware: in.Point.Runner, Status: in.Status, Keys: map[string]string{results.TablePoints: key}}, nil
+}
+
+// WriteManifest commits the sweep.
+func (a *Activities) WriteManifest(ctx context.Context, in ManifestInput) (string, error) {
+	m := results.Manifest{SweepID: in.SweepID, Date: in.Date, Status: "complete", WrittenAt: time.Now().UTC(), Counts: map[string]int{}, Points: in.Points}
+	for _, p := range in.Points {
+		m.Counts[p.Status]++
+		if p.Status != "succeeded" {
+			m.Status = "partial"
+		}
+	}
+	slices.SortFunc(m.Points, func(x, y results.ManifestPoint) int {
+		return cmp.Or(cmp.Compare(x.Hardware, y.Hardware), cmp.Compare(x.PointID, y.PointID))
+	})
+	if err := a.Lake.WriteManifest(ctx, m); err != nil {
+		return "", err
+	}
+	return results.ManifestKey(in.Date, in.SweepID), nil
+}

@@ -1,0 +1,124 @@
+// Package activities are infersweep's side effects as Temporal activities:
+// planning a sweep, leasing a node, starting an engine, generating load,
+// writing results. They are thin: the work is in sweep, launch, loadgen and
+// results; here errors are classified so workflows know what to retry.
+package activities
+
+import (
+	"github.com/infersweep/infersweep/results"
+	"github.com/infersweep/infersweep/sweep"
+)
+
+// Error types workflows branch on (temporal.ApplicationError types).
+const (
+	// ErrConfig: the point cannot run as configured; no node would help.
+	ErrConfig = "ConfigError"
+	// ErrNodeFault: the node or its engine broke; retry on another node.
+	ErrNodeFault = "NodeFault"
+	// ErrNodeBusy: this node holds another lease (or is quarantined).
+	ErrNodeBusy = "NodeBusy"
+)
+
+// PlanInput names the spec files of a sweep. The control worker reads them:
+// in a fleet, a path on shared storage or a spec uploaded to the lake.
+type PlanInput struct {
+	SweepID  string
+	Date     string // YYYY-MM-DD, the night the results belong to
+	Masters  []string
+	Runners  string
+	Settings string
+	Filters  sweep.Filters
+}
+
+// RunnerPlan is one hardware pool's share of a sweep.
+type RunnerPlan struct {
+	Label     string
+	TaskQueue string
+	Points    int
+	// Capacity is how many points the pool runs at once: its node count
+	// unless the settings say otherwise.
+	Capacity int
+}
+
+// PlanOutput is small on purpose: the plan itself is in the lake.
+type PlanOutput struct {
+	PlanKey    string
+	Total      int
+	Runners    []RunnerPlan
+	Models     []string
+	Frameworks []string
+	Precisions []string
+	Settings   sweep.Settings
+}
+
+// Lease is a node claimed for one point.
+type Lease struct {
+	Node      string
+	NodeQueue string
+	LeaseID   string
+}
+
+// ProvisionInput asks the pool for a node.
+type ProvisionInput struct {
+	SweepID     string
+	PointID     string
+	Attempt     int
+	Quarantined []string
+}
+
+// StartInput starts a point's engine on its leased node.
+type StartInput struct {
+	Lease     Lease
+	Point     sweep.Point
+	TimeScale float64
+	Engine    sweep.EngineSettings
+}
+
+// EngineInfo is a ready engine.
+type EngineInfo struct {
+	BaseURL        string
+	StartupSeconds float64
+}
+
+// LoadInput measures a point and writes its rows to the lake.
+type LoadInput struct {
+	Lease     Lease
+	SweepID   string
+	Date      string
+	Point     sweep.Point
+	Engine    EngineInfo
+	Workload  sweep.WorkloadSettings
+	Goodput   sweep.GoodputSettings
+	TimeScale float64
+	Attempt   int
+	// ConfigDigest identifies the spec files the point came from.
+	ConfigDigest string
+}
+
+// PointResult is what a workflow keeps of a point: its manifest entry and
+// a headline figure for progress, never the rows.
+type PointResult struct {
+	Manifest   results.ManifestPoint
+	TputPerGPU float64
+	Failed     int
+	Completed  int
+}
+
+// FailureInput records a point that did not produce a measurement.
+type FailureInput struct {
+	SweepID    string
+	Date       string
+	Point      sweep.Point
+	Status     string // failed or skipped
+	ErrorClass string
+	Error      string
+	Attempts   int
+	Node       string
+}
+
+// ManifestInput commits a sweep.
+type ManifestInput struct {
+	SweepID string
+	Date    string
+	Points  []results.ManifestPoint
+}

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
+
+	"github.com/infersweep/infersweep/devstack"
+	"github.com/infersweep/infersweep/results"
+	"github.com/infersweep/infersweep/sweep"
+	"github.com/infersweep/infersweep/workflows"
+)
+
+type demoFlags struct {
+	stack     devstack.Options
+	spec      string
+	runners   string
+	settings  string
+	timeScale float64
+	keep      bool
+}
+
+func newDemoCommand(g *globalFlags) *cobra.Command {
+	f := &demoFlags{}
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run the example sweep end to end on simulated engines and show the results",
+		Long: `demo starts the dev stack (Temporal, Web UI, S3), a control worker and one
+worker per node of examples/runners.yaml (each node's local backend launches
+'infersweep engine sim' processes), runs examples/sweep.yaml through the durable
+SweepWorkflow, and prints the results from the lake. Engines run --time-scale
+times faster than real time; every time and rate is reported in simulated units.
+
+The sweep stays in --state-dir: 'infersweep dev' shows it in the UI afterwards,
+and 'infersweep results show' reads it. --keep stays up after the sweep.`,
+		Example: "  infersweep demo\n  infersweep demo --keep --time-scale 20",
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runDemo(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), g, f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.stack.StateDir, "state-dir", ".infersweep", "directory for the Temporal database and the S3 store")
+	fl.BoolVar(&f.stack.Ephemeral, "ephemeral", false, "keep everything in memory")
+	fl.IntVar(&f.stack.TemporalPort, "port", 7233, "Temporal frontend gRPC port")
+	fl.IntVar(&f.stack.UIPort, "ui-port", 8233, "Temporal Web UI port")
+	fl.IntVar(&f.stack.S3Port, "s3-port", 9000, "S3 store port")
+	fl.StringVar(&f.spec, "spec", "examples/sweep.yaml", "master config to sweep")
+	fl.StringVar(&f.runners, "runners", "examples/runners.yaml", "runners file: one simulated node per entry")
+	fl.StringVar(&f.settings, "settings", "examples/settings.yaml", "infersweep settings")
+	fl.Float64Var(&f.timeScale, "time-scale", 10, "simulated engines run this many times faster than real time (higher values outrun a small machine and distort latencies)")
+	fl.BoolVar(&f.keep, "keep", false, "stay up after the sweep (Ctrl-C to stop)")
+	return cmd
+}
+
+func runDemo(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *demoFlags) error {
+	logger, err := g.logger(errOut)
+	if err != nil {
+		return err
+	}
+	// Validate the spec before starting anything.
+	if _, err := sweep.LoadPlan(sweep.Sources{Masters: []string{f.spec}, Runners: f.runners, Settings: f.settings}, sweep.Filters{}); err != nil {
+		return usageError{err}
+	}
+	f.stack.Logger = logger
+	started := time.Now()
+	fmt.Fprintln(errOut, "starting Temporal, the Web UI and the S3 store…")
+	stack, err := devstack.Start(ctx, f.stack)
+	var busy *devstack.PortInUseError
+	if errors.As(err, &busy) {
+		return usageError{fmt.Errorf("%w\n  is `infersweep dev` running? stop it, or pass %s with a free port", err, portFlags[busy.Service])}
+	}
+	if err != nil {
+		return err
+	}
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), devShutdownTimeout)
+		defer cancel()
+		_ = stack.Stop(stopCtx)
+	}()
+	c, err := stack.Dial(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	s3client, err := results.NewS3Client(ctx, stack.S3, awsconfig.WithCredentialsProvider(credentials.StaticCredentialsProvider{Value: devstack.DevCredentials}))
+	if err != nil {
+		return err
+	}
+	lake := results.NewLake(results.NewStore(s3client, stack.S3.Bucket))
+
+	control, err := startControl(c, lake, logger)
+	if err != nil {
+		return err
+	}
+	defer control.stop()
+	pools, nodes, err := startPools(c, lake, f.runners, logger)
+	if err != nil {
+		return err
+	}
+	defer pools.stop()
+
+	date := time.Now().Format("2006-01-02")
+	sweepID := "demo-" + date + "-" + shortID()
+	fmt.Fprintf(errOut, "stack up in %.1fs, %d simulated nodes; sweeping %s (time scale %g)\n  UI: %s/%s\n",
+		time.Since(started).Seconds(), nodes, f.spec, f.timeScale, stack.UIURL, workflows.SweepWorkflowID(sweepID))
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.SweepWorkflowID(sweepID), TaskQueue: workflows.ControlQueue}, workflows.SweepWorkflow,
+		workflows.SweepInput{SweepID: sweepID, Date: date, Masters: []string{f.spec}, Runners: f.runners, Settings: f.settings, TimeScale: f.timeScale})
+	if err != nil {
+		return fmt.Errorf("start sweep: %w", err)
+	}
+	sweepStarted := time.Now()
+	result, err := followSweep(ctx, c, run, errOut)
+	if err != nil {
+		return fmt.Errorf("sweep %s: %w", sweepID, err)
+	}
+	fmt.Fprintf(out, "\nsweep %s: %v in %s (wall clock)\n\n", sweepID, result.Counts, time.Since(sweepStarted).Round(time.Second))
+	if err := printSweepTable(ctx, out, lake, sweepID); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\nresults: s3://%s/%s (infersweep results show %s, with the exports from 'infersweep dev')\nUI:      %s/%s\n",
+		stack.S3.Bucket, result.ManifestKey, sweepID, stack.UIURL, workflows.SweepWorkflowID(sweepID))
+	if f.keep {
+		printDevStack(out, stack, false, time.Since(started))
+		<-ctx.Done()
+	}
+	return nil
+}
+
+func shortID() string {
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,160 @@
+package launch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Local runs engines as child processes of the worker, each in its own
+// process group, killed with the worker (Pdeathsig) so a dead worker never
+// leaves an engine holding GPUs.
+type Local struct {
+	// Self is the infersweep binary, for the simulated engine.
+	Self string
+	// StopGrace is how long an engine gets between SIGTERM and SIGKILL.
+	StopGrace time.Duration
+}
+
+// logTailLines is how much of an engine's log errors carry.
+const logTailLines = 50
+
+// Start launches the engine and returns once it answers /health, or an
+// *StartError saying whether the config or the node is to blame.
+func (l *Local) Start(ctx context.Context, spec Spec) (*Engine, error) {
+	if spec.Port == 0 {
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		spec.Port = port
+	}
+	command, err := Recipe(spec, l.Self)
+	if err != nil {
+		return nil, &StartError{Kind: ConfigFailure, Msg: err.Error()}
+	}
+	cmd := exec.Command(command.Args[0], command.Args[1:]...)
+	cmd.Env = append(os.Environ(), command.Env...)
+	logs := &tailBuffer{max: logTailLines}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	started := time.Now()
+	if err := cmd.Start(); err != nil {
+		kind := NodeFailure
+		if errors.Is(err, exec.ErrNotFound) {
+			kind = ConfigFailure
+		}
+		return nil, &StartError{Kind: kind, Msg: fmt.Sprintf("exec %s: %v", command.Args[0], err)}
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+
+	var once sync.Once
+	var stopErr error
+	grace := l.StopGrace
+	if grace == 0 {
+		grace = 5 * time.Second
+	}
+	stop := func(ctx context.Context) (string, error) {
+		once.Do(func() { stopErr = stopGroup(ctx, cmd.Process.Pid, exited, grace) })
+		return logs.String(), stopErr
+	}
+	engine := &Engine{BaseURL: fmt.Sprintf("http://127.0.0.1:%d", spec.Port), Model: spec.Point.Model, stop: stop}
+
+	client := &http.Client{Timeout: 2 * time.Second}
+	tick := time.NewTicker(readyPoll)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-exited:
+			exited <- err // for stop
+			tail := logs.String()
+			return nil, &StartError{Kind: Classify(tail), Msg: fmt.Sprintf("engine exited before it was ready (%v)", err), LogTail: tail}
+		case <-ctx.Done():
+			tail, _ := stop(context.WithoutCancel(ctx))
+			return nil, &StartError{Kind: NodeFailure, Msg: fmt.Sprintf("not ready after %s: %v", time.Since(started).Round(time.Second), ctx.Err()), LogTail: tail}
+		case <-tick.C:
+		}
+		resp, err := client.Get(engine.BaseURL + "/health")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				engine.StartupSeconds = time.Since(started).Seconds()
+				return engine, nil
+			}
+		}
+	}
+}
+
+// stopGroup sends SIGTERM to the engine's process group, then SIGKILL
+// after the grace period or when ctx ends.
+func stopGroup(ctx context.Context, pid int, exited chan error, grace time.Duration) error {
+	select {
+	case err := <-exited:
+		exited <- err
+		return nil // already gone
+	default:
+	}
+	_ = syscall.Kill(-pid, syscall.SIGTERM)
+	timer := time.NewTimer(grace)
+	defer timer.Stop()
+	select {
+	case <-exited:
+		return nil
+	case <-timer.C:
+	case <-ctx.Done():
+	}
+	if err := syscall.Kill(-pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("kill engine process group %d: %w", pid, err)
+	}
+	<-exited
+	return nil
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// tailBuffer keeps the last max lines written to it.
+type tailBuffer struct {
+	mu      sync.Mutex
+	max     int
+	lines   []string
+	partial string
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	text := t.partial + string(p)
+	parts := strings.Split(text, "\n")
+	t.partial = parts[len(parts)-1]
+	t.lines = append(t.lines, parts[:len(parts)-1]...)
+	if over := len(t.lines) - t.max; over > 0 {
+		t.lines = append(t.lines[:0], t.lines[over:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := strings.Join(t.lines, "\n")
+	if t.partial != "" {
+		out += "\n" + t.partial
+	}
+	return strings.TrimPrefix(out, "\n")
+}

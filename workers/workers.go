@@ -1,0 +1,48 @@
+package workers
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/infersweep/infersweep/activities"
+	"github.com/infersweep/infersweep/sweep"
+	"github.com/infersweep/infersweep/workflows"
+)
+
+// NodeQueue is the task queue only one node polls: where its engines are
+// started, measured and torn down.
+func NodeQueue(label, node string) string { return sweep.TaskQueue(label) + "." + node }
+
+// teardownGrace lets a stopping worker finish teardowns in flight: longer
+// than an engine's SIGTERM-to-SIGKILL grace.
+const teardownGrace = 30 * time.Second
+
+// NewControl is the worker that plans sweeps and commits them.
+func NewControl(c client.Client, acts *activities.Activities) worker.Worker {
+	w := worker.New(c, workflows.ControlQueue, worker.Options{WorkerStopTimeout: teardownGrace})
+	w.RegisterWorkflow(workflows.SweepWorkflow)
+	w.RegisterActivity(acts.PlanSweep)
+	w.RegisterActivity(acts.WriteManifest)
+	return w
+}
+
+// NewNode returns the two workers of one node of a pool: one on the pool's
+// queue (the pool's orchestration, provisioning, failure rows) and one on
+// the node's own queue (engine, load, teardown).
+func NewNode(c client.Client, label string, acts *activities.Activities) []worker.Worker {
+	pool := worker.New(c, sweep.TaskQueue(label), worker.Options{WorkerStopTimeout: teardownGrace})
+	pool.RegisterWorkflow(workflows.HardwareSweepWorkflow)
+	pool.RegisterActivity(acts.LoadRunnerPoints)
+	pool.RegisterActivity(acts.Provision)
+	pool.RegisterActivity(acts.RecordFailure)
+
+	// One engine per node at a time: the node queue runs its activities
+	// one after another.
+	node := worker.New(c, acts.NodeQueue, worker.Options{WorkerStopTimeout: teardownGrace, MaxConcurrentActivityExecutionSize: 2})
+	node.RegisterActivity(acts.StartEngine)
+	node.RegisterActivity(acts.RunLoad)
+	node.RegisterActivity(acts.Teardown)
+	return []worker.Worker{pool, node}
+}

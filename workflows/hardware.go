@@ -1,0 +1,273 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/infersweep/infersweep/activities"
+	"github.com/infersweep/infersweep/results"
+	"github.com/infersweep/infersweep/sweep"
+)
+
+// HardwareInput runs one pool's share of a sweep.
+type HardwareInput struct {
+	SweepID   string
+	Date      string
+	PlanKey   string
+	Runner    string
+	Capacity  int
+	TimeScale float64
+	Settings  sweep.Settings
+}
+
+// HardwareResult is a pool's outcome.
+type HardwareResult struct {
+	Points      []results.ManifestPoint
+	Failures    []string
+	Quarantined []string
+}
+
+// HardwareProgress answers the "progress" query of a pool.
+type HardwareProgress struct {
+	Planned     int
+	Done        int
+	Failed      int
+	Skipped     int
+	Running     map[string]string // point id → node
+	Quarantined []string
+}
+
+// quarantineAfter node faults in one sweep take a node out of rotation.
+const quarantineAfter = 2
+
+// Activity options, declared once so the retry story is readable here:
+var (
+	// Provision runs on the pool queue; NodeBusy means "ask another node".
+	provisionOptions = workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 200 * time.Millisecond, BackoffCoefficient: 1.5, MaximumInterval: 5 * time.Second},
+	}
+	// Node activities must start promptly: if the node's worker died, its
+	// queue is never polled and ScheduleToStart fires (Temporal does not
+	// retry that), which is the node-fault signal.
+	nodeStartToStart = 30 * time.Second
+	// Teardown gets generous retries: an engine must never be leaked.
+	teardownOptions = workflow.ActivityOptions{
+		ScheduleToStartTimeout: nodeStartToStart,
+		StartToCloseTimeout:    2 * time.Minute,
+		RetryPolicy:            &temporal.RetryPolicy{MaximumAttempts: 10},
+	}
+	// Small lake writes (failure rows) are idempotent: retry freely.
+	recordOptions = workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 10},
+	}
+)
+
+// HardwareSweepWorkflow runs a pool's points, at most Capacity at once:
+// each entry's lowest-concurrency point first (a canary: a config error
+// there skips the rest of the entry), then the rest. A node fault retries
+// the point on another node and quarantines a node after repeated faults.
+func HardwareSweepWorkflow(ctx workflow.Context, in HardwareInput) (HardwareResult, error) {
+	progress := HardwareProgress{Running: map[string]string{}}
+	if err := workflow.SetQueryHandler(ctx, ProgressQuery, func() (HardwareProgress, error) { return progress, nil }); err != nil {
+		return HardwareResult{}, err
+	}
+	var a *activities.Activities
+	var loaded activities.RunnerPoints
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, recordOptions), a.LoadRunnerPoints, in.PlanKey, in.Runner).Get(ctx, &loaded); err != nil {
+		return HardwareResult{}, err
+	}
+	progress.Planned = len(loaded.Points)
+	canaries, rest := canaryOrder(loaded.Points)
+
+	r := &poolRun{in: in, digest: loaded.ConfigDigest, progress: &progress, faults: map[string]int{}, configFailedEntries: map[string]string{}}
+	r.runAll(ctx, canaries)
+	r.runAll(ctx, rest)
+	if err := ctx.Err(); err != nil {
+		return r.result, err
+	}
+	r.result.Quarantined = progress.Quarantined
+	return r.result, nil
+}
+
+// canaryOrder puts each entry's lowest-concurrency point first.
+func canaryOrder(points []sweep.Point) (canaries, rest []sweep.Point) {
+	first := map[string]int{}
+	for i, p := range points {
+		key := canaryKey(p)
+		if j, ok := first[key]; !ok || p.Conc < points[j].Conc {
+			first[key] = i
+		}
+	}
+	for i, p := range points {
+		if first[canaryKey(p)] == i {
+			canaries = append(canaries, p)
+		} else {
+			rest = append(rest, p)
+		}
+	}
+	return canaries, rest
+}
+
+func canaryKey(p sweep.Point) string { return p.Entry }
+
+type poolRun struct {
+	in                  HardwareInput
+	digest              string
+	progress            *HardwareProgress
+	faults              map[string]int
+	configFailedEntries map[string]string
+	result              HardwareResult
+}
+
+// runAll runs points with at most Capacity in flight.
+func (r *poolRun) runAll(ctx workflow.Context, points []sweep.Point) {
+	slots := workflow.NewBufferedChannel(ctx, max(r.in.Capacity, 1))
+	wg := workflow.NewWaitGroup(ctx)
+	for _, p := range points {
+		if ctx.Err() != nil {
+			break
+		}
+		slots.Send(ctx, struct{}{})
+		wg.Add(1)
+		workflow.Go(ctx, func(ctx workflow.Context) {
+			defer func() {
+				slots.Receive(ctx, nil)
+				wg.Done()
+			}()
+			r.runPoint(ctx, p)
+		})
+	}
+	wg.Wait(ctx)
+}
+
+func (r *poolRun) runPoint(ctx workflow.Context, p sweep.Point) {
+	if reason, skipped := r.configFailedEntries[p.Entry]; skipped {
+		r.record(ctx, p, "skipped", activities.ErrConfig, "canary failed: "+reason, 0, "")
+		r.progress.Skipped++
+		return
+	}
+	attempts := max(r.in.Settings.Retry.PointAttempts, 1)
+	var lastErr error
+	var lastNode string
+	for attempt := 1; attempt <= attempts; attempt++ {
+		res, node, err := r.attempt(ctx, p, attempt)
+		delete(r.progress.Running, p.ID)
+		if err == nil {
+			r.result.Points = append(r.result.Points, res.Manifest)
+			r.progress.Done++
+			return
+		}
+		lastErr, lastNode = err, node
+		if ctx.Err() != nil {
+			return
+		}
+		if errorType(err) == activities.ErrConfig {
+			r.configFailedEntries[p.Entry] = firstLine(err)
+			r.record(ctx, p, "failed", activities.ErrConfig, err.Error(), attempt, node)
+			r.progress.Failed++
+			return
+		}
+		if node != "" {
+			r.faults[node]++
+			if r.faults[node] == quarantineAfter {
+				r.progress.Quarantined = append(r.progress.Quarantined, node)
+			}
+		}
+	}
+	r.record(ctx, p, "failed", activities.ErrNodeFault, lastErr.Error(), attempts, lastNode)
+	r.progress.Failed++
+}
+
+// attempt runs a point once on one node; teardown always follows.
+func (r *poolRun) attempt(ctx workflow.Context, p sweep.Point, attempt int) (activities.PointResult, string, error) {
+	var a *activities.Activities
+	var lease activities.Lease
+	pctx := workflow.WithActivityOptions(ctx, provisionOptions)
+	if err := workflow.ExecuteActivity(pctx, a.Provision, activities.ProvisionInput{
+		SweepID: r.in.SweepID, PointID: p.ID, Attempt: attempt, Quarantined: slices.Clone(r.progress.Quarantined),
+	}).Get(ctx, &lease); err != nil {
+		return activities.PointResult{}, "", err
+	}
+	r.progress.Running[p.ID] = lease.Node
+	defer func() {
+		// Teardown runs even when the sweep is cancelled.
+		dctx, _ := workflow.NewDisconnectedContext(ctx)
+		topts := teardownOptions
+		topts.TaskQueue = lease.NodeQueue
+		_ = workflow.ExecuteActivity(workflow.WithActivityOptions(dctx, topts), a.Teardown, lease).Get(dctx, nil)
+	}()
+
+	settings := r.in.Settings
+	engineSettings := settings.Engines[p.Framework]
+	if e, ok := settings.Engines[p.Entry]; ok {
+		engineSettings = e
+	}
+	sctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		TaskQueue: lease.NodeQueue, ScheduleToStartTimeout: nodeStartToStart,
+		StartToCloseTimeout: settings.Retry.StartTimeout, HeartbeatTimeout: 30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 1},
+	})
+	var engine activities.EngineInfo
+	if err := workflow.ExecuteActivity(sctx, a.StartEngine, activities.StartInput{
+		Lease: lease, Point: p, TimeScale: r.in.TimeScale, Engine: engineSettings,
+	}).Get(ctx, &engine); err != nil {
+		return activities.PointResult{}, lease.Node, err
+	}
+	lctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		TaskQueue: lease.NodeQueue, ScheduleToStartTimeout: nodeStartToStart,
+		StartToCloseTimeout: settings.Retry.LoadTimeout, HeartbeatTimeout: time.Minute,
+		// A load cannot resume on a dead engine: the point is retried whole.
+		RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 1},
+	})
+	var res activities.PointResult
+	err := workflow.ExecuteActivity(lctx, a.RunLoad, activities.LoadInput{
+		Lease: lease, SweepID: r.in.SweepID, Date: r.in.Date, Point: p, Engine: engine, Workload: settings.Workload,
+		Goodput: settings.Goodput, TimeScale: r.in.TimeScale, Attempt: attempt, ConfigDigest: r.digest,
+	}).Get(ctx, &res)
+	return res, lease.Node, err
+}
+
+func (r *poolRun) record(ctx workflow.Context, p sweep.Point, status, class, msg string, attempts int, node string) {
+	var a *activities.Activities
+	var mp results.ManifestPoint
+	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(dctx, recordOptions), a.RecordFailure, activities.FailureInput{
+		SweepID: r.in.SweepID, Date: r.in.Date, Point: p, Status: status, ErrorClass: class, Error: msg, Attempts: attempts, Node: node,
+	}).Get(dctx, &mp)
+	if err != nil {
+		mp = results.ManifestPoint{PointID: p.ID, Hardware: p.Runner, Status: status}
+	}
+	r.result.Points = append(r.result.Points, mp)
+	r.result.Failures = append(r.result.Failures, fmt.Sprintf("%s (%s, conc %d): %s: %s", p.ID, p.Entry, p.Conc, status, firstLine(errors.New(msg))))
+}
+
+// errorType is the ApplicationError type behind err; a ScheduleToStart
+// timeout (the node's worker is gone) counts as a node fault.
+func errorType(err error) string {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return app.Type()
+	}
+	var timeout *temporal.TimeoutError
+	if errors.As(err, &timeout) && timeout.TimeoutType() == enumspb.TIMEOUT_TYPE_SCHEDULE_TO_START {
+		return activities.ErrNodeFault
+	}
+	return ""
+}
+
+func firstLine(err error) string {
+	msg := err.Error()
+	if i := strings.IndexByte(msg, '\n'); i >= 0 {
+		return msg[:i]
+	}
+	return msg
+}

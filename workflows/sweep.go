@@ -1,0 +1,127 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/infersweep/infersweep/activities"
+	"github.com/infersweep/infersweep/results"
+	"github.com/infersweep/infersweep/sweep"
+)
+
+// ControlQueue is where sweeps are planned and committed.
+const ControlQueue = "infersweep-control"
+
+// SweepInput starts one sweep.
+type SweepInput struct {
+	SweepID  string
+	Date     string
+	Masters  []string
+	Runners  string
+	Settings string
+	Filters  sweep.Filters
+	// TimeScale speeds up simulated engines (the demo); 1 for real ones.
+	TimeScale float64
+}
+
+// SweepResult is a sweep's outcome, small enough for history.
+type SweepResult struct {
+	SweepID     string
+	ManifestKey string
+	Counts      map[string]int // points by status
+	Failures    []string       // "point: reason", for the failed and skipped
+}
+
+// SweepProgress answers the "progress" query.
+type SweepProgress struct {
+	Planned  int
+	Pools    []string
+	Finished map[string]HardwareResult // by runner label, as pools finish
+}
+
+// ProgressQuery is the name of the progress query on every sweep workflow.
+const ProgressQuery = "progress"
+
+// Planning is quick and idempotent: a few retries cover a blip in S3.
+var planOptions = workflow.ActivityOptions{
+	TaskQueue:           ControlQueue,
+	StartToCloseTimeout: 5 * time.Minute,
+	RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 5, NonRetryableErrorTypes: []string{activities.ErrConfig}},
+}
+
+// SweepWorkflow plans a sweep, runs one HardwareSweepWorkflow per runner
+// label on that pool's task queue, and commits the manifest when all end.
+func SweepWorkflow(ctx workflow.Context, in SweepInput) (SweepResult, error) {
+	info := workflow.GetInfo(ctx)
+	progress := SweepProgress{Finished: map[string]HardwareResult{}}
+	if err := workflow.SetQueryHandler(ctx, ProgressQuery, func() (SweepProgress, error) { return progress, nil }); err != nil {
+		return SweepResult{}, err
+	}
+	var a *activities.Activities
+	var plan activities.PlanOutput
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, planOptions), a.PlanSweep, activities.PlanInput{
+		SweepID: in.SweepID, Date: in.Date, Masters: in.Masters, Runners: in.Runners, Settings: in.Settings, Filters: in.Filters,
+	}).Get(ctx, &plan)
+	if err != nil {
+		return SweepResult{}, fmt.Errorf("plan sweep %s: %w", in.SweepID, err)
+	}
+	progress.Planned = plan.Total
+	if err := workflow.UpsertTypedSearchAttributes(ctx,
+		SweepIDKey.ValueSet(in.SweepID), SweepDateKey.ValueSet(in.Date),
+		ModelKey.ValueSet(plan.Models), FrameworkKey.ValueSet(plan.Frameworks), PrecisionKey.ValueSet(plan.Precisions),
+	); err != nil {
+		return SweepResult{}, err
+	}
+
+	var futures []workflow.ChildWorkflowFuture
+	for _, pool := range plan.Runners {
+		progress.Pools = append(progress.Pools, pool.Label)
+		childCtx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+			WorkflowID: info.WorkflowExecution.ID + "/hw-" + pool.Label,
+			TaskQueue:  pool.TaskQueue,
+			// A cancelled sweep cancels its pools, which tear down engines.
+			ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_REQUEST_CANCEL,
+			TypedSearchAttributes: temporal.NewSearchAttributes(
+				SweepIDKey.ValueSet(in.SweepID), SweepDateKey.ValueSet(in.Date), HardwareKey.ValueSet(pool.Label),
+				ModelKey.ValueSet(plan.Models), FrameworkKey.ValueSet(plan.Frameworks), PrecisionKey.ValueSet(plan.Precisions),
+			),
+		})
+		futures = append(futures, workflow.ExecuteChildWorkflow(childCtx, HardwareSweepWorkflow, HardwareInput{
+			SweepID: in.SweepID, Date: in.Date, PlanKey: plan.PlanKey, Runner: pool.Label, Capacity: pool.Capacity,
+			TimeScale: in.TimeScale, Settings: plan.Settings,
+		}))
+	}
+
+	result := SweepResult{SweepID: in.SweepID, Counts: map[string]int{}}
+	var manifest []results.ManifestPoint
+	var childErr error
+	for i, f := range futures {
+		var hw HardwareResult
+		if err := f.Get(ctx, &hw); err != nil {
+			childErr = fmt.Errorf("pool %s: %w", plan.Runners[i].Label, err)
+			continue
+		}
+		progress.Finished[plan.Runners[i].Label] = hw
+		manifest = append(manifest, hw.Points...)
+		for _, p := range hw.Points {
+			result.Counts[p.Status]++
+		}
+		result.Failures = append(result.Failures, hw.Failures...)
+	}
+	if childErr != nil {
+		// Without every pool's points the manifest would lie; the sweep
+		// stays uncommitted and visible as running/interrupted.
+		return result, childErr
+	}
+	err = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, planOptions), a.WriteManifest, activities.ManifestInput{
+		SweepID: in.SweepID, Date: in.Date, Points: manifest,
+	}).Get(ctx, &result.ManifestKey)
+	return result, err
+}
+
+// SweepWorkflowID is the readable id of a sweep's workflow.
+func SweepWorkflowID(sweepID string) string { return "sweep-" + sweepID }
