@@ -171,8 +171,8 @@ func (r *poolRun) runPoint(ctx workflow.Context, p sweep.Point) {
 			return
 		}
 		if errorType(err) == activities.ErrConfig {
-			r.configFailedEntries[p.Entry] = firstLine(err)
-			r.record(ctx, p, "failed", activities.ErrConfig, err.Error(), attempt, node)
+			r.configFailedEntries[p.Entry] = firstLine(reason(err))
+			r.record(ctx, p, "failed", activities.ErrConfig, reason(err), attempt, node)
 			r.progress.Failed++
 			return
 		}
@@ -183,7 +183,7 @@ func (r *poolRun) runPoint(ctx workflow.Context, p sweep.Point) {
 			}
 		}
 	}
-	r.record(ctx, p, "failed", activities.ErrNodeFault, lastErr.Error(), attempts, lastNode)
+	r.record(ctx, p, "failed", activities.ErrNodeFault, reason(lastErr), attempts, lastNode)
 	r.progress.Failed++
 }
 
@@ -247,7 +247,7 @@ func (r *poolRun) record(ctx workflow.Context, p sweep.Point, status, class, msg
 		mp = results.ManifestPoint{PointID: p.ID, Hardware: p.Runner, Status: status}
 	}
 	r.result.Points = append(r.result.Points, mp)
-	r.result.Failures = append(r.result.Failures, fmt.Sprintf("%s (%s, conc %d): %s: %s", p.ID, p.Entry, p.Conc, status, firstLine(errors.New(msg))))
+	r.result.Failures = append(r.result.Failures, fmt.Sprintf("%s (%s, conc %d): %s: %s", p.ID, p.Entry, p.Conc, status, firstLine(msg)))
 }
 
 // errorType is the ApplicationError type behind err; a ScheduleToStart
@@ -264,8 +264,17 @@ func errorType(err error) string {
 	return ""
 }
 
-func firstLine(err error) string {
-	msg := err.Error()
+// reason is what a user should read of an activity's failure: the
+// application error's own message without Temporal's wrapping.
+func reason(err error) string {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return app.Message()
+	}
+	return err.Error()
+}
+
+func firstLine(msg string) string {
 	if i := strings.IndexByte(msg, '\n'); i >= 0 {
 		return msg[:i]
 	}

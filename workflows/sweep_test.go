@@ -1,0 +1,208 @@
+package workflows
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/infersweep/infersweep/activities"
+	"github.com/infersweep/infersweep/results"
+	"github.com/infersweep/infersweep/sweep"
+)
+
+func testPoints(entry string, concs ...int) []sweep.Point {
+	var out []sweep.Point
+	for _, c := range concs {
+		out = append(out, sweep.Point{ID: fmt.Sprintf("%s-c%d", entry, c), Entry: entry, Runner: "sim-h100", Conc: c, TP: 8, GPUs: 8})
+	}
+	return out
+}
+
+// fakeNodes answers Provision like a pool of nodes would, and records what
+// the workflow asked for.
+type fakeNodes struct {
+	mu          sync.Mutex
+	nodes       []string
+	next        int
+	teardowns   int
+	quarantined [][]string
+}
+
+func (f *fakeNodes) provision(_ context.Context, in activities.ProvisionInput) (activities.Lease, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.quarantined = append(f.quarantined, in.Quarantined)
+	for range f.nodes {
+		node := f.nodes[f.next%len(f.nodes)]
+		f.next++
+		if !contains(in.Quarantined, node) {
+			return activities.Lease{Node: node, NodeQueue: "hw-sim-h100." + node, LeaseID: in.PointID}, nil
+		}
+	}
+	return activities.Lease{}, temporal.NewApplicationError("all nodes quarantined", activities.ErrNodeBusy)
+}
+
+func contains(list []string, v string) bool {
+	for _, s := range list {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+func (f *fakeNodes) teardown(_ context.Context, _ activities.Lease) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.teardowns++
+	return "", nil
+}
+
+type sweepEnv struct {
+	*testsuite.TestWorkflowEnvironment
+	nodes    *fakeNodes
+	manifest []results.ManifestPoint
+	failures []activities.FailureInput
+}
+
+func newSweepEnv(t *testing.T, points []sweep.Point, capacity int) *sweepEnv {
+	var suite testsuite.WorkflowTestSuite
+	env := &sweepEnv{TestWorkflowEnvironment: suite.NewTestWorkflowEnvironment(), nodes: &fakeNodes{nodes: []string{"n0", "n1", "n2"}}}
+	env.RegisterWorkflow(SweepWorkflow)
+	env.RegisterWorkflow(HardwareSweepWorkflow)
+	var a *activities.Activities
+	env.RegisterActivity(a)
+	settings := sweep.DefaultSettings()
+	env.OnActivity(a.PlanSweep, mock.Anything, mock.Anything).Return(activities.PlanOutput{
+		PlanKey: "v1/plans/dt=2026-11-27/sweep=s1/plan.json", Total: len(points), Settings: settings,
+		Runners: []activities.RunnerPlan{{Label: "sim-h100", TaskQueue: "hw-sim-h100", Points: len(points), Capacity: capacity}},
+		Models:  []string{"m"}, Frameworks: []string{"sim"}, Precisions: []string{"fp8"},
+	}, nil)
+	env.OnActivity(a.LoadRunnerPoints, mock.Anything, mock.Anything, "sim-h100").Return(activities.RunnerPoints{ConfigDigest: "d", Points: points}, nil)
+	env.OnActivity(a.Provision, mock.Anything, mock.Anything).Return(env.nodes.provision)
+	env.OnActivity(a.Teardown, mock.Anything, mock.Anything).Return(env.nodes.teardown)
+	env.OnActivity(a.RecordFailure, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.FailureInput) (results.ManifestPoint, error) {
+		env.failures = append(env.failures, in)
+		return results.ManifestPoint{PointID: in.Point.ID, Hardware: in.Point.Runner, Status: in.Status}, nil
+	}).Maybe()
+	env.OnActivity(a.WriteManifest, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.ManifestInput) (string, error) {
+		env.manifest = in.Points
+		return results.ManifestKey(in.Date, in.SweepID), nil
+	}).Maybe()
+	return env
+}
+
+// enginesStart makes every StartEngine succeed; tests that fail some
+// register their own expectation first (testify takes the first match).
+func (e *sweepEnv) enginesStart() {
+	var a *activities.Activities
+	e.OnActivity(a.StartEngine, mock.Anything, mock.Anything).Return(activities.EngineInfo{BaseURL: "http://engine"}, nil)
+}
+
+func succeed(_ context.Context, in activities.LoadInput) (activities.PointResult, error) {
+	return activities.PointResult{Manifest: results.ManifestPoint{PointID: in.Point.ID, Hardware: in.Point.Runner, Status: "succeeded"}, Completed: 4}, nil
+}
+
+func (e *sweepEnv) run(t *testing.T) SweepResult {
+	t.Helper()
+	e.ExecuteWorkflow(SweepWorkflow, SweepInput{SweepID: "s1", Date: "2026-11-27", TimeScale: 10})
+	require.True(t, e.IsWorkflowCompleted())
+	require.NoError(t, e.GetWorkflowError())
+	var res SweepResult
+	require.NoError(t, e.GetWorkflowResult(&res))
+	return res
+}
+
+func TestSweepRunsEveryPointAndTearsEachDown(t *testing.T) {
+	points := append(testPoints("a", 4, 8, 16), testPoints("b", 1, 2)...)
+	env := newSweepEnv(t, points, 2)
+	env.enginesStart()
+	var a *activities.Activities
+	env.OnActivity(a.RunLoad, mock.Anything, mock.Anything).Return(succeed)
+
+	res := env.run(t)
+	require.Equal(t, map[string]int{"succeeded": 5}, res.Counts)
+	require.Equal(t, "v1/manifests/dt=2026-11-27/sweep=s1.json", res.ManifestKey)
+	require.Len(t, env.manifest, 5)
+	require.Equal(t, 5, env.nodes.teardowns, "every provisioned node is torn down")
+	require.Empty(t, res.Failures)
+}
+
+func TestCanaryConfigErrorSkipsTheRestOfItsEntry(t *testing.T) {
+	points := append(testPoints("oom", 4, 8, 16), testPoints("ok", 4, 8)...)
+	env := newSweepEnv(t, points, 1)
+	var a *activities.Activities
+	env.OnActivity(a.StartEngine, mock.Anything, mock.MatchedBy(func(in activities.StartInput) bool { return in.Point.Entry == "oom" })).
+		Return(activities.EngineInfo{}, temporal.NewNonRetryableApplicationError("CUDA out of memory", activities.ErrConfig, nil))
+	env.enginesStart()
+	env.OnActivity(a.RunLoad, mock.Anything, mock.Anything).Return(succeed)
+
+	res := env.run(t)
+	require.Equal(t, map[string]int{"succeeded": 2, "failed": 1, "skipped": 2}, res.Counts)
+	require.Len(t, env.failures, 3)
+	require.Equal(t, "oom-c4", env.failures[0].Point.ID, "the lowest concurrency runs first")
+	require.Equal(t, activities.ErrConfig, env.failures[0].ErrorClass)
+	for _, f := range env.failures[1:] {
+		require.Equal(t, "skipped", f.Status)
+		require.Contains(t, f.Error, "canary failed: CUDA out of memory")
+	}
+	require.Equal(t, 3, env.nodes.teardowns, "the failed canary is torn down too")
+}
+
+func TestNodeFaultsRetryElsewhereAndQuarantine(t *testing.T) {
+	points := testPoints("a", 1, 2, 4, 8)
+	env := newSweepEnv(t, points, 1)
+	env.enginesStart()
+	var a *activities.Activities
+	env.OnActivity(a.RunLoad, mock.Anything, mock.Anything).Return(func(ctx context.Context, in activities.LoadInput) (activities.PointResult, error) {
+		if in.Lease.Node == "n0" {
+			return activities.PointResult{}, temporal.NewNonRetryableApplicationError("engine crashed: CUDA error", activities.ErrNodeFault, nil)
+		}
+		return succeed(ctx, in)
+	})
+
+	res := env.run(t)
+	require.Equal(t, map[string]int{"succeeded": 4}, res.Counts, "every point lands on a healthy node")
+	// n0 faults twice and is quarantined: later provisions exclude it.
+	last := env.nodes.quarantined[len(env.nodes.quarantined)-1]
+	require.Equal(t, []string{"n0"}, last)
+}
+
+func TestAPointFailsAfterItsAttempts(t *testing.T) {
+	env := newSweepEnv(t, testPoints("a", 1), 1)
+	env.enginesStart()
+	var a *activities.Activities
+	env.OnActivity(a.RunLoad, mock.Anything, mock.Anything).Return(activities.PointResult{},
+		temporal.NewNonRetryableApplicationError("engine crashed", activities.ErrNodeFault, nil))
+
+	res := env.run(t)
+	require.Equal(t, map[string]int{"failed": 1}, res.Counts)
+	require.Len(t, env.failures, 1)
+	require.Equal(t, 3, env.failures[0].Attempts, "settings' point-attempts")
+	require.Equal(t, activities.ErrNodeFault, env.failures[0].ErrorClass)
+	require.Len(t, res.Failures, 1)
+	require.True(t, strings.HasPrefix(res.Failures[0], "a-c1 (a, conc 1): failed: "), res.Failures[0])
+	require.Contains(t, res.Failures[0], "engine crashed")
+	require.Equal(t, 3, env.nodes.teardowns)
+}
+
+func TestCanaryOrder(t *testing.T) {
+	canaries, rest := canaryOrder(append(testPoints("x", 16, 4, 8), testPoints("y", 2)...))
+	ids := func(ps []sweep.Point) []string {
+		var out []string
+		for _, p := range ps {
+			out = append(out, p.ID)
+		}
+		return out
+	}
+	require.Equal(t, []string{"x-c4", "y-c2"}, ids(canaries))
+	require.Equal(t, []string{"x-c16", "x-c8"}, ids(rest))
+}
+
