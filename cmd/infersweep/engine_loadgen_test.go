@@ -17,8 +17,13 @@ import (
 
 func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	return runCLIContext(context.Background(), t, args...)
+}
+
+func runCLIContext(ctx context.Context, t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
 	var out, errOut bytes.Buffer
-	code = run(context.Background(), args, &out, &errOut)
+	code = run(ctx, args, &out, &errOut)
 	return code, out.String(), errOut.String()
 }
 

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestMain lets this test binary stand in for the infersweep binary: the
+// local backend launches engines as `<self> engine sim …`, and during
+// tests self is this binary.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == "engine" {
+		os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// TestDemoRunsTheExampleSweepEndToEnd is the README's first command on the
+// embedded stack: real Temporal, real S3 store, real engine processes.
+func TestDemoRunsTheExampleSweepEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a whole sweep")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	code, stdout, stderr := runCLIContext(ctx, t, "demo", "--ephemeral", "--port", "0", "--ui-port", "0", "--s3-port", "0",
+		"--spec", "../../examples/sweep.yaml", "--runners", "../../examples/runners.yaml", "--settings", "../../examples/settings.yaml", "--time-scale", "20")
+	require.Equal(t, exitOK, code, stderr)
+	require.Contains(t, stdout, "map[succeeded:22]")
+	require.Equal(t, 22+1, strings.Count(stdout, "succeeded"), "the table lists every point")
+	require.Contains(t, stdout, "simulated (wall-clock × time_scale) (time scale 20)")
+	require.NotContains(t, stderr, "Activity error", "NodeBusy retries are not shown as errors")
+
+	// No engine outlives the sweep.
+	out, _ := exec.Command("pgrep", "-f", "engine sim --model").Output()
+	require.Empty(t, strings.TrimSpace(string(out)), "engine processes left behind")
+}
