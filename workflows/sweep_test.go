@@ -205,4 +205,3 @@ func TestCanaryOrder(t *testing.T) {
 	require.Equal(t, []string{"x-c4", "y-c2"}, ids(canaries))
 	require.Equal(t, []string{"x-c16", "x-c8"}, ids(rest))
 }
-
