@@ -9,13 +9,10 @@ import (
 	"io"
 	"time"
 
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 
 	"github.com/infersweep/infersweep/devstack"
-	"github.com/infersweep/infersweep/results"
 	"github.com/infersweep/infersweep/sweep"
 	"github.com/infersweep/infersweep/workflows"
 )
@@ -87,27 +84,12 @@ func runDemo(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *demo
 		defer cancel()
 		_ = stack.Stop(stopCtx)
 	}()
-	c, err := stack.Dial(ctx)
+	fleet, err := startDevFleet(ctx, stack, f.runners, logger)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	s3client, err := results.NewS3Client(ctx, stack.S3, awsconfig.WithCredentialsProvider(credentials.StaticCredentialsProvider{Value: devstack.DevCredentials}))
-	if err != nil {
-		return err
-	}
-	lake := results.NewLake(results.NewStore(s3client, stack.S3.Bucket))
-
-	control, err := startControl(c, lake, logger)
-	if err != nil {
-		return err
-	}
-	defer control.stop()
-	pools, nodes, err := startPools(c, lake, f.runners, logger)
-	if err != nil {
-		return err
-	}
-	defer pools.stop()
+	defer fleet.stop()
+	c, lake, nodes := fleet.client, fleet.lake, fleet.nodes
 
 	date := time.Now().Format("2006-01-02")
 	sweepID := "demo-" + date + "-" + shortID()

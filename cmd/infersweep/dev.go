@@ -5,18 +5,27 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"os"
 	"time"
 
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
 	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
 
 	"github.com/infersweep/infersweep/devstack"
+	"github.com/infersweep/infersweep/results"
 )
 
 // devShutdownTimeout is the promise made to a user pressing Ctrl-C.
 const devShutdownTimeout = 10 * time.Second
 
 type devFlags struct {
-	opts devstack.Options
+	opts      devstack.Options
+	runners   string
+	noWorkers bool
 }
 
 func newDevCommand(g *globalFlags) *cobra.Command {
@@ -56,6 +65,8 @@ stops cleanly on Ctrl-C or SIGTERM.`,
 	fl.IntVar(&f.opts.S3Port, "s3-port", 9000, "S3 store port")
 	fl.StringVar(&f.opts.Namespace, "namespace", "default", "Temporal namespace to create")
 	fl.StringVar(&f.opts.Bucket, "bucket", "infersweep", "S3 bucket to create")
+	fl.StringVar(&f.runners, "runners", "examples/runners.yaml", "run a control worker and one simulated node per entry of this runners file")
+	fl.BoolVar(&f.noWorkers, "no-workers", false, "run the stack only, no workers")
 	return cmd
 }
 
@@ -89,6 +100,14 @@ func runDev(ctx context.Context, out, logOut io.Writer, g *globalFlags, f *devFl
 	if err := printDevStack(out, stack, asJSON, time.Since(started)); err != nil {
 		_ = stack.Stop(context.WithoutCancel(ctx))
 		return err
+	}
+	if !f.noWorkers {
+		stopWorkers, err := startDevWorkers(ctx, out, stack, f.runners, logger, asJSON)
+		if err != nil {
+			_ = stack.Stop(context.WithoutCancel(ctx))
+			return err
+		}
+		defer stopWorkers()
 	}
 
 	<-ctx.Done()
@@ -134,4 +153,61 @@ To use it from another terminal:
 	}
 	_, err := fmt.Fprintln(out, "\nPress Ctrl-C to stop.")
 	return err
+}
+
+// devFleet is a dev stack's workers: the control worker and one simulated
+// node per entry of a runners file, all in this process.
+type devFleet struct {
+	client client.Client
+	lake   *results.Lake
+	nodes  int
+	stop   func()
+}
+
+func startDevFleet(ctx context.Context, stack *devstack.Stack, runnersFile string, logger *slog.Logger) (*devFleet, error) {
+	c, err := stack.Dial(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s3client, err := results.NewS3Client(ctx, stack.S3, awsconfig.WithCredentialsProvider(credentials.StaticCredentialsProvider{Value: devstack.DevCredentials}))
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	lake := results.NewLake(results.NewStore(s3client, stack.S3.Bucket))
+	control, err := startControl(c, lake, logger)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	pools, nodes, err := startPools(c, lake, runnersFile, logger)
+	if err != nil {
+		control.stop()
+		c.Close()
+		return nil, err
+	}
+	return &devFleet{client: c, lake: lake, nodes: nodes, stop: func() {
+		pools.stop()
+		control.stop()
+		c.Close()
+	}}, nil
+}
+
+// startDevWorkers runs the fleet inside dev, so `infersweep sweep run`
+// works against it.
+func startDevWorkers(ctx context.Context, out io.Writer, stack *devstack.Stack, runnersFile string, logger *slog.Logger, quiet bool) (func(), error) {
+	if _, err := os.Stat(runnersFile); err != nil {
+		if !quiet {
+			fmt.Fprintf(out, "no workers: %s not found (pass --runners)\n", runnersFile)
+		}
+		return func() {}, nil
+	}
+	fleet, err := startDevFleet(ctx, stack, runnersFile, logger)
+	if err != nil {
+		return nil, err
+	}
+	if !quiet {
+		fmt.Fprintf(out, "Workers: control + %d simulated nodes from %s. Try:\n  infersweep sweep run -f examples/sweep.yaml --runners %s --settings examples/settings.yaml --time-scale 10 --wait\n", fleet.nodes, runnersFile, runnersFile)
+	}
+	return fleet.stop, nil
 }

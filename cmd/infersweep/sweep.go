@@ -5,13 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/infersweep/infersweep/sweep"
+	"github.com/infersweep/infersweep/workers"
+	"github.com/infersweep/infersweep/workflows"
 )
 
 func newSweepCommand(g *globalFlags) *cobra.Command {
@@ -19,8 +24,114 @@ func newSweepCommand(g *globalFlags) *cobra.Command {
 		Use:   "sweep",
 		Short: "Plan and run sweeps from InferenceMAX master configs",
 	}
-	cmd.AddCommand(newSweepPlanCommand(g))
+	cmd.AddCommand(newSweepPlanCommand(g), newSweepRunCommand(g))
 	return cmd
+}
+
+func newSweepRunCommand(g *globalFlags) *cobra.Command {
+	f := &planFlags{}
+	var sweepID, date string
+	var timeScale float64
+	var wait bool
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Start a durable sweep on the Temporal service and its worker pools",
+		Long: `run validates the spec here (nothing starts if it is wrong), then starts a
+SweepWorkflow at INFERSWEEP_TEMPORAL_*. Workers must be running: 'infersweep dev'
+runs a control worker and the example sim pools; a fleet runs 'infersweep worker'.
+With --wait it follows progress per pool and prints the results; Ctrl-C only
+stops following, the sweep goes on.`,
+		Example: `  infersweep sweep run -f examples/sweep.yaml --runners examples/runners.yaml \
+    --settings examples/settings.yaml --time-scale 10 --wait`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			if _, err := sweep.LoadPlan(f.src, f.filters); err != nil {
+				return usageError{err}
+			}
+			if date == "" {
+				date = time.Now().Format("2006-01-02")
+			}
+			if sweepID == "" {
+				sweepID = date + "-" + shortID()
+			}
+			logger, err := g.logger(cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			tcfg, err := workers.LoadTemporalConfig()
+			if err != nil {
+				return usageError{err}
+			}
+			c, err := workers.Dial(ctx, tcfg, logger)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			seqLens, err := sweep.ParseSeqLens(f.seqLens)
+			if err != nil {
+				return usageError{err}
+			}
+			f.filters.SeqLens = seqLens
+			run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.SweepWorkflowID(sweepID), TaskQueue: workflows.ControlQueue},
+				workflows.SweepWorkflow, workflows.SweepInput{SweepID: sweepID, Date: date, Masters: absAll(f.src.Masters), Runners: abs(f.src.Runners),
+					Settings: abs(f.src.Settings), Filters: f.filters, TimeScale: timeScale})
+			if err != nil {
+				return fmt.Errorf("start sweep: %w", err)
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "started sweep %s (workflow %s)\n", sweepID, run.GetID())
+			if !wait {
+				return nil
+			}
+			result, err := followSweep(ctx, c, run, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "sweep %s: %v\n", sweepID, result.Counts)
+			for _, failure := range result.Failures {
+				fmt.Fprintf(out, "  %s\n", failure)
+			}
+			lake, err := openLake(ctx)
+			if err != nil {
+				return err
+			}
+			return printSweepTable(ctx, out, lake, sweepID)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringArrayVarP(&f.src.Masters, "file", "f", nil, "master config (repeatable)")
+	fl.StringVar(&f.src.Runners, "runners", "", "runners.yaml")
+	fl.StringVar(&f.src.Settings, "settings", "", "infersweep settings")
+	fl.StringVar(&f.seqLens, "seq-lens", "", "keep these lengths, e.g. 1k1k,8k1k")
+	fl.StringSliceVar(&f.filters.Runners, "runner-type", nil, "keep these runner labels")
+	fl.StringSliceVar(&f.filters.ConfigKeys, "config-keys", nil, "entry-name globs")
+	fl.IntVar(&f.filters.MaxConc, "max-conc", 0, "drop concurrencies above")
+	fl.StringVar(&sweepID, "id", "", "sweep id (default DATE-random)")
+	fl.StringVar(&date, "date", "", "the night the results belong to, YYYY-MM-DD (default today)")
+	fl.Float64Var(&timeScale, "time-scale", 1, "simulated engines run this many times faster than real time")
+	fl.BoolVar(&wait, "wait", false, "follow progress and print the results")
+	return cmd
+}
+
+// abs makes spec paths usable by a control worker started elsewhere on
+// this machine; a fleet puts specs on shared storage.
+func abs(path string) string {
+	if path == "" {
+		return ""
+	}
+	if a, err := filepath.Abs(path); err == nil {
+		return a
+	}
+	return path
+}
+
+func absAll(paths []string) []string {
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		out[i] = abs(p)
+	}
+	return out
 }
 
 type planFlags struct {
