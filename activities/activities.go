@@ -85,7 +85,7 @@ func (a *Activities) PlanSweep(ctx context.Context, in PlanInput) (PlanOutput, e
 		if c := plan.Settings.Pools[label].Capacity; c > 0 {
 			capacity = c
 		}
-		out.Runners = append(out.Runners, RunnerPlan{Label: label, TaskQueue: sweep.TaskQueue(label), Points: plan.Counts.ByRunner[label], Capacity: max(capacity, 1)})
+		out.Runners = append(out.Runners, RunnerPlan{Label: label, TaskQueue: sweep.TaskQueue(label), Points: plan.Counts.ByRunner[label], Capacity: max(capacity, 1), Nodes: len(plan.Runners.Labels[label])})
 	}
 	for _, p := range plan.Points {
 		out.Models = appendUnique(out.Models, p.Model)

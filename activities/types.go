@@ -38,6 +38,8 @@ type RunnerPlan struct {
 	// Capacity is how many points the pool runs at once: its node count
 	// unless the settings say otherwise.
 	Capacity int
+	// Nodes is how many nodes runners.yaml lists for the label.
+	Nodes int
 }
 
 // PlanOutput is small on purpose: the plan itself is in the lake.

@@ -23,6 +23,7 @@ type HardwareInput struct {
 	PlanKey   string
 	Runner    string
 	Capacity  int
+	Nodes     int
 	TimeScale float64
 	Settings  sweep.Settings
 }
@@ -159,6 +160,11 @@ func (r *poolRun) runPoint(ctx workflow.Context, p sweep.Point) {
 	var lastErr error
 	var lastNode string
 	for attempt := 1; attempt <= attempts; attempt++ {
+		if r.in.Nodes > 0 && len(r.progress.Quarantined) >= r.in.Nodes {
+			// Provisioning would wait forever for a healthy node.
+			lastErr = fmt.Errorf("every node of pool %s is quarantined (%s)", r.in.Runner, strings.Join(r.progress.Quarantined, ", "))
+			break
+		}
 		res, node, err := r.attempt(ctx, p, attempt)
 		delete(r.progress.Running, p.ID)
 		if err == nil {

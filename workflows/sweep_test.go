@@ -82,7 +82,7 @@ func newSweepEnv(t *testing.T, points []sweep.Point, capacity int) *sweepEnv {
 	settings := sweep.DefaultSettings()
 	env.OnActivity(a.PlanSweep, mock.Anything, mock.Anything).Return(activities.PlanOutput{
 		PlanKey: "v1/plans/dt=2026-11-27/sweep=s1/plan.json", Total: len(points), Settings: settings,
-		Runners: []activities.RunnerPlan{{Label: "sim-h100", TaskQueue: "hw-sim-h100", Points: len(points), Capacity: capacity}},
+		Runners: []activities.RunnerPlan{{Label: "sim-h100", TaskQueue: "hw-sim-h100", Points: len(points), Capacity: capacity, Nodes: 3}},
 		Models:  []string{"m"}, Frameworks: []string{"sim"}, Precisions: []string{"fp8"},
 	}, nil)
 	env.OnActivity(a.LoadRunnerPoints, mock.Anything, mock.Anything, "sim-h100").Return(activities.RunnerPoints{ConfigDigest: "d", Points: points}, nil)
@@ -204,4 +204,17 @@ func TestCanaryOrder(t *testing.T) {
 	}
 	require.Equal(t, []string{"x-c4", "y-c2"}, ids(canaries))
 	require.Equal(t, []string{"x-c16", "x-c8"}, ids(rest))
+}
+
+func TestAPoolWithEveryNodeQuarantinedFailsItsPointsFast(t *testing.T) {
+	env := newSweepEnv(t, testPoints("a", 1, 2, 4, 8), 1)
+	env.enginesStart()
+	var a *activities.Activities
+	env.OnActivity(a.RunLoad, mock.Anything, mock.Anything).Return(activities.PointResult{},
+		temporal.NewNonRetryableApplicationError("engine crashed", activities.ErrNodeFault, nil))
+
+	res := env.run(t)
+	require.Equal(t, map[string]int{"failed": 4}, res.Counts)
+	last := env.failures[len(env.failures)-1]
+	require.Equal(t, "every node of pool sim-h100 is quarantined (n0, n1, n2)", last.Error)
 }

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	historypb "go.temporal.io/api/history/v1"
+
+	"github.com/infersweep/infersweep/devstack"
+	"github.com/infersweep/infersweep/sweep"
+	"github.com/infersweep/infersweep/workflows"
+)
+
+var recordHistories = flag.Bool("record-histories", false, "run sweeps on the embedded stack and rewrite workflows/testdata/*.json")
+
+// TestRecordHistories records real workflow histories for the replay tests
+// in workflows/: a successful pool, and a pool whose engine fails every
+// request so points are retried, nodes quarantined and points failed.
+func TestRecordHistories(t *testing.T) {
+	if !*recordHistories {
+		t.Skip("run with -record-histories to re-record workflows/testdata")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	stack, err := devstack.Start(ctx, devstack.Options{Ephemeral: true})
+	require.NoError(t, err)
+	defer func() { _ = stack.Stop(context.Background()) }()
+	fleet, err := startDevFleet(ctx, stack, "../../examples/runners.yaml", slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	defer fleet.stop()
+
+	settings := filepath.Join(t.TempDir(), "settings.yaml")
+	require.NoError(t, os.WriteFile(settings, []byte("workload: { prompts-per-conc: 2, warmups-per-conc: 0 }\nengines:\n  sim: { args: [--error-rate, \"1\"] }\n"), 0o644))
+	for _, rec := range []struct {
+		name, settings string
+	}{{"success", "../../examples/settings.yaml"}, {"node-faults", settings}} {
+		id := "replay-" + rec.name
+		run, err := fleet.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.SweepWorkflowID(id), TaskQueue: workflows.ControlQueue},
+			workflows.SweepWorkflow, workflows.SweepInput{SweepID: id, Date: "2026-11-27", Masters: []string{"../../examples/sweep.yaml"},
+				Runners: "../../examples/runners.yaml", Settings: rec.settings, TimeScale: 20, Filters: sweep.Filters{Runners: []string{"sim-mi355x"}, MaxConc: 8}})
+		require.NoError(t, err)
+		require.NoError(t, run.Get(ctx, nil))
+		for suffix, wfID := range map[string]string{"sweep": run.GetID(), "hardware": run.GetID() + "/hw-sim-mi355x"} {
+			history := &historypb.History{}
+			iter := fleet.client.GetWorkflowHistory(ctx, wfID, "", false, 0)
+			for iter.HasNext() {
+				event, err := iter.Next()
+				require.NoError(t, err)
+				history.Events = append(history.Events, event)
+			}
+			data, err := protojson.MarshalOptions{Indent: " "}.Marshal(history)
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(filepath.Join("../../workflows/testdata", suffix+"-"+rec.name+".json"), data, 0o644))
+		}
+	}
+}

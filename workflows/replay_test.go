@@ -1,0 +1,42 @@
+package workflows
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+)
+
+// TestReplayRecordedHistories replays histories recorded from real sweeps
+// on the embedded stack (in cmd/infersweep: go test -run TestRecordHistories
+// -record-histories). A change that would break running sweeps — a
+// reordered activity, a new timer — fails here.
+func TestReplayRecordedHistories(t *testing.T) {
+	histories := []struct{ file, workflowID string }{
+		{"sweep-success.json", "sweep-replay-success"},
+		{"hardware-success.json", "sweep-replay-success/hw-sim-mi355x"},
+		{"sweep-node-faults.json", "sweep-replay-node-faults"},
+		{"hardware-node-faults.json", "sweep-replay-node-faults/hw-sim-mi355x"},
+	}
+	replayer := worker.NewWorkflowReplayer()
+	replayer.RegisterWorkflow(SweepWorkflow)
+	replayer.RegisterWorkflow(HardwareSweepWorkflow)
+	for _, h := range histories {
+		t.Run(h.file, func(t *testing.T) {
+			f, err := os.Open(filepath.Join("testdata", h.file))
+			require.NoError(t, err)
+			defer f.Close()
+			history, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
+			require.NoError(t, err)
+			// Child ids derive from the parent's id: replay under the original.
+			err = replayer.ReplayWorkflowHistoryWithOptions(nil, history, worker.ReplayWorkflowHistoryOptions{
+				OriginalExecution: workflow.Execution{ID: h.workflowID},
+			})
+			require.NoError(t, err)
+		})
+	}
+}
