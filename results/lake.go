@@ -225,6 +225,28 @@ func (l *Lake) Points(ctx context.Context, m Manifest) ([]PointRow, error) {
 	return rows, nil
 }
 
+// PointsBetween reads the point rows of every committed sweep dated
+// from..to (YYYY-MM-DD, inclusive).
+func (l *Lake) PointsBetween(ctx context.Context, from, to string) ([]PointRow, error) {
+	refs, err := l.Sweeps(ctx, from, to, false)
+	if err != nil {
+		return nil, err
+	}
+	var rows []PointRow
+	for _, r := range refs {
+		m, err := l.Manifest(ctx, r.SweepID)
+		if err != nil {
+			return nil, err
+		}
+		got, err := l.Points(ctx, m)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, got...)
+	}
+	return rows, nil
+}
+
 // Requests reads one point's request rows.
 func (l *Lake) Requests(ctx context.Context, key string) ([]RequestRow, error) {
 	return readTable[RequestRow](ctx, l.store, key)
