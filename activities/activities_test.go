@@ -1,0 +1,126 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/infersweep/infersweep/devstack/s3store"
+	"github.com/infersweep/infersweep/results"
+	"github.com/infersweep/infersweep/sweep"
+)
+
+func testLake(t *testing.T) *results.Lake {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	srv, err := s3store.Start(l, "", "lake", slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = srv.Stop(context.Background()) })
+	cfg := results.S3Config{Endpoint: "http://" + l.Addr().String(), Region: "us-east-1", Bucket: "lake", PathStyle: true}
+	c, err := results.NewS3Client(context.Background(), cfg, awsconfig.WithCredentialsProvider(credentials.StaticCredentialsProvider{Value: aws.Credentials{AccessKeyID: "k", SecretAccessKey: "s"}}))
+	require.NoError(t, err)
+	return results.NewLake(results.NewStore(c, "lake"))
+}
+
+func appErrorType(err error) (string, bool) {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return app.Type(), app.NonRetryable()
+	}
+	return "", false
+}
+
+func TestLeasesAreOnePerNode(t *testing.T) {
+	a := &Activities{Node: "n0", NodeQueue: "hw-h100.n0"}
+	ctx := context.Background()
+	lease, err := a.Provision(ctx, ProvisionInput{SweepID: "s", PointID: "p1", Attempt: 1})
+	require.NoError(t, err)
+	require.Equal(t, Lease{Node: "n0", NodeQueue: "hw-h100.n0", LeaseID: "s/p1/1"}, lease)
+
+	again, err := a.Provision(ctx, ProvisionInput{SweepID: "s", PointID: "p1", Attempt: 1})
+	require.NoError(t, err, "a retried provision of the same lease succeeds")
+	require.Equal(t, lease, again)
+
+	_, err = a.Provision(ctx, ProvisionInput{SweepID: "s", PointID: "p2", Attempt: 1})
+	kind, nonRetryable := appErrorType(err)
+	require.Equal(t, ErrNodeBusy, kind)
+	require.False(t, nonRetryable, "busy: Temporal retries, possibly on another node")
+
+	_, err = a.Teardown(ctx, lease)
+	require.NoError(t, err)
+	require.ErrorContains(t, a.holds(lease), "node n0 lost lease s/p1/1")
+	_, err = a.Teardown(ctx, lease)
+	require.NoError(t, err, "teardown is idempotent")
+
+	_, err = a.Provision(ctx, ProvisionInput{SweepID: "s", PointID: "p2", Attempt: 1, Quarantined: []string{"n0"}})
+	kind, _ = appErrorType(err)
+	require.Equal(t, ErrNodeBusy, kind)
+	require.ErrorContains(t, err, "node n0 is quarantined for sweep s")
+}
+
+func TestPlanSweepStoresThePlanAndSizesPools(t *testing.T) {
+	a := &Activities{Lake: testLake(t)}
+	ctx := context.Background()
+	out, err := a.PlanSweep(ctx, PlanInput{SweepID: "s1", Date: "2026-11-27", Masters: []string{"../examples/sweep.yaml"},
+		Runners: "../examples/runners.yaml", Settings: "../examples/settings.yaml"})
+	require.NoError(t, err)
+	require.Equal(t, "v1/plans/dt=2026-11-27/sweep=s1/plan.json", out.PlanKey)
+	require.Equal(t, 22, out.Total)
+	require.Equal(t, []RunnerPlan{
+		{Label: "sim-h100", TaskQueue: "hw-sim-h100", Points: 9, Capacity: 2, Nodes: 2},
+		{Label: "sim-h200", TaskQueue: "hw-sim-h200", Points: 8, Capacity: 1, Nodes: 1},
+		{Label: "sim-mi355x", TaskQueue: "hw-sim-mi355x", Points: 5, Capacity: 1, Nodes: 1},
+	}, out.Runners)
+	require.Equal(t, 4, out.Settings.Workload.PromptsPerConc)
+
+	points, err := a.LoadRunnerPoints(ctx, out.PlanKey, "sim-h200")
+	require.NoError(t, err)
+	require.Len(t, points.Points, 8)
+	require.Len(t, points.ConfigDigest, 16)
+
+	// Planning again (a retried activity) is a no-op, not a conflict.
+	_, err = a.PlanSweep(ctx, PlanInput{SweepID: "s1", Date: "2026-11-27", Masters: []string{"../examples/sweep.yaml"},
+		Runners: "../examples/runners.yaml", Settings: "../examples/settings.yaml"})
+	require.NoError(t, err)
+}
+
+func TestPlanSweepRejectsABadSpecWithoutRetrying(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	require.NoError(t, os.WriteFile(bad, []byte("e1:\n  image: i\n"), 0o644))
+	a := &Activities{Lake: testLake(t)}
+	_, err := a.PlanSweep(context.Background(), PlanInput{SweepID: "s", Date: "2026-11-27", Masters: []string{bad}, Runners: "../examples/runners.yaml"})
+	kind, nonRetryable := appErrorType(err)
+	require.Equal(t, ErrConfig, kind)
+	require.True(t, nonRetryable)
+	require.ErrorContains(t, err, bad+":2:3: e1.model: required field is missing")
+}
+
+func TestRecordFailureWritesAPointRow(t *testing.T) {
+	lake := testLake(t)
+	a := &Activities{Lake: lake, Version: "test"}
+	p := sweep.Point{ID: "p1", Entry: "e", Runner: "sim-h100", Conc: 4, TP: 8, GPUs: 8}
+	mp, err := a.RecordFailure(context.Background(), FailureInput{SweepID: "s", Date: "2026-11-27", Point: p, Status: "skipped", ErrorClass: ErrConfig, Error: "canary failed: CUDA out of memory", Attempts: 0})
+	require.NoError(t, err)
+	require.Equal(t, "skipped", mp.Status)
+	require.NoError(t, lake.WriteManifest(context.Background(), results.Manifest{SweepID: "s", Date: "2026-11-27", Status: "partial", Points: []results.ManifestPoint{mp}}))
+	m, err := lake.Manifest(context.Background(), "s")
+	require.NoError(t, err)
+	rows, err := lake.Points(context.Background(), m)
+	require.NoError(t, err)
+	require.Len(t, rows, 1)
+	require.Equal(t, "skipped", rows[0].Status)
+	require.Equal(t, ErrConfig, rows[0].ErrorClass)
+	require.Equal(t, "canary failed: CUDA out of memory", rows[0].Error)
+	require.Nil(t, rows[0].TputPerGPU, "no measurement, no figure")
+}
