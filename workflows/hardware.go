@@ -219,7 +219,7 @@ func (r *poolRun) attempt(ctx workflow.Context, p sweep.Point, attempt int) (act
 	}
 	sctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		TaskQueue: lease.NodeQueue, ScheduleToStartTimeout: nodeStartToStart,
-		StartToCloseTimeout: settings.Retry.StartTimeout, HeartbeatTimeout: 30 * time.Second,
+		StartToCloseTimeout: settings.Retry.StartTimeout, HeartbeatTimeout: 10 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 1},
 	})
 	var engine activities.EngineInfo
@@ -230,7 +230,9 @@ func (r *poolRun) attempt(ctx workflow.Context, p sweep.Point, attempt int) (act
 	}
 	lctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		TaskQueue: lease.NodeQueue, ScheduleToStartTimeout: nodeStartToStart,
-		StartToCloseTimeout: settings.Retry.LoadTimeout, HeartbeatTimeout: time.Minute,
+		// Progress is reported five times a second: 20 s of silence means
+		// the node's worker is gone.
+		StartToCloseTimeout: settings.Retry.LoadTimeout, HeartbeatTimeout: 20 * time.Second,
 		// A load cannot resume on a dead engine: the point is retried whole.
 		RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 1},
 	})
@@ -256,16 +258,19 @@ func (r *poolRun) record(ctx workflow.Context, p sweep.Point, status, class, msg
 	r.result.Failures = append(r.result.Failures, fmt.Sprintf("%s (%s, conc %d): %s: %s", p.ID, p.Entry, p.Conc, status, firstLine(msg)))
 }
 
-// errorType is the ApplicationError type behind err; a ScheduleToStart
-// timeout (the node's worker is gone) counts as a node fault.
+// errorType is the ApplicationError type behind err; a ScheduleToStart or
+// heartbeat timeout (the node's worker is gone) counts as a node fault.
 func errorType(err error) string {
 	var app *temporal.ApplicationError
 	if errors.As(err, &app) {
 		return app.Type()
 	}
 	var timeout *temporal.TimeoutError
-	if errors.As(err, &timeout) && timeout.TimeoutType() == enumspb.TIMEOUT_TYPE_SCHEDULE_TO_START {
-		return activities.ErrNodeFault
+	if errors.As(err, &timeout) {
+		switch timeout.TimeoutType() {
+		case enumspb.TIMEOUT_TYPE_SCHEDULE_TO_START, enumspb.TIMEOUT_TYPE_HEARTBEAT:
+			return activities.ErrNodeFault
+		}
 	}
 	return ""
 }

@@ -12,10 +12,10 @@ import (
 )
 
 // TestMain lets this test binary stand in for the infersweep binary: the
-// local backend launches engines as `<self> engine sim …`, and during
-// tests self is this binary.
+// local backend launches engines as `<self> engine sim …`, and the crash
+// test runs pool workers as `<self> worker …`.
 func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && os.Args[1] == "engine" {
+	if len(os.Args) > 1 && (os.Args[1] == "engine" || os.Args[1] == "worker") {
 		os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
