@@ -70,6 +70,17 @@ func SweepWorkflow(ctx workflow.Context, in SweepInput) (SweepResult, error) {
 		return SweepResult{}, fmt.Errorf("plan sweep %s: %w", in.SweepID, err)
 	}
 	progress.Planned = plan.Total
+	// The memo shows the plan in the UI without opening the lake. Sweeps
+	// started before it existed replay without it.
+	if workflow.GetVersion(ctx, "plan-memo", workflow.DefaultVersion, 1) == 1 {
+		pools := map[string]int{}
+		for _, pool := range plan.Runners {
+			pools[pool.Label] = pool.Points
+		}
+		if err := workflow.UpsertMemo(ctx, map[string]any{"plan_key": plan.PlanKey, "points": plan.Total, "points_by_pool": pools}); err != nil {
+			return SweepResult{}, err
+		}
+	}
 	if err := workflow.UpsertTypedSearchAttributes(ctx,
 		SweepIDKey.ValueSet(in.SweepID), SweepDateKey.ValueSet(in.Date),
 		ModelKey.ValueSet(plan.Models), FrameworkKey.ValueSet(plan.Frameworks), PrecisionKey.ValueSet(plan.Precisions),

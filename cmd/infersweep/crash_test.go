@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
@@ -111,6 +112,22 @@ func TestKilledPoolWorkerLosesNothing(t *testing.T) {
 
 	out, _ := exec.Command("pgrep", "-f", "engine sim --model").Output()
 	require.Empty(t, strings.TrimSpace(string(out)), "engine processes left behind")
+
+	// The sweep commands see it through the environment dev prints.
+	for _, kv := range stack.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	code, stdout, stderr := runCLI(t, "sweep", "status", "crash", "-o", "json")
+	require.Equal(t, exitOK, code, stderr)
+	var st sweepStatus
+	require.NoError(t, json.Unmarshal([]byte(stdout), &st))
+	require.Equal(t, "Completed", st.Status)
+	require.Equal(t, 9, st.Planned)
+	code, stdout, stderr = runCLI(t, "sweep", "ls", "--date", "2026-11-27")
+	require.Equal(t, exitOK, code, stderr)
+	require.Contains(t, stdout, "sweep-crash")
+	require.Contains(t, stdout, "Completed")
 }
 
 // startControlOnly runs just the control worker of a dev stack.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.yaml.in/yaml/v3"
 
@@ -24,7 +26,159 @@ func newSweepCommand(g *globalFlags) *cobra.Command {
 		Use:   "sweep",
 		Short: "Plan and run sweeps from InferenceMAX master configs",
 	}
-	cmd.AddCommand(newSweepPlanCommand(g), newSweepRunCommand(g))
+	cmd.AddCommand(newSweepPlanCommand(g), newSweepRunCommand(g), newSweepStatusCommand(g), newSweepCancelCommand(g), newSweepLsCommand(g))
+	return cmd
+}
+
+func dialFromEnv(ctx context.Context, g *globalFlags, logOut io.Writer) (client.Client, error) {
+	logger, err := g.logger(logOut)
+	if err != nil {
+		return nil, err
+	}
+	tcfg, err := workers.LoadTemporalConfig()
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return workers.Dial(ctx, tcfg, logger)
+}
+
+// sweepStatus is what `sweep status` reports.
+type sweepStatus struct {
+	SweepID  string                                `json:"sweep_id"`
+	Workflow string                                `json:"workflow_id"`
+	Status   string                                `json:"status"`
+	Planned  int                                   `json:"planned"`
+	Pools    map[string]workflows.HardwareProgress `json:"pools"`
+}
+
+func newSweepStatusCommand(g *globalFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:     "status SWEEP",
+		Short:   "Show a sweep's state and each pool's progress",
+		Example: "  infersweep sweep status 2026-11-27-6ad55b -o json",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			asJSON, err := g.jsonOutput()
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			c, err := dialFromEnv(ctx, g, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			id := workflows.SweepWorkflowID(args[0])
+			desc, err := c.DescribeWorkflowExecution(ctx, id, "")
+			if err != nil {
+				return fmt.Errorf("sweep %s: %w", args[0], err)
+			}
+			st := sweepStatus{SweepID: args[0], Workflow: id, Status: desc.GetWorkflowExecutionInfo().GetStatus().String(), Pools: map[string]workflows.HardwareProgress{}}
+			var parent workflows.SweepProgress
+			if resp, err := c.QueryWorkflow(ctx, id, "", workflows.ProgressQuery); err == nil && resp.Get(&parent) == nil {
+				st.Planned = parent.Planned
+				for _, pool := range parent.Pools {
+					var p workflows.HardwareProgress
+					if r, err := c.QueryWorkflow(ctx, id+"/hw-"+pool, "", workflows.ProgressQuery); err == nil && r.Get(&p) == nil {
+						st.Pools[pool] = p
+					}
+				}
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				return writeJSON(out, st)
+			}
+			fmt.Fprintf(out, "sweep %s: %s, %d points planned\n", st.SweepID, strings.TrimPrefix(st.Status, "WORKFLOW_EXECUTION_STATUS_"), st.Planned)
+			pools := make([]string, 0, len(st.Pools))
+			for pool := range st.Pools {
+				pools = append(pools, pool)
+			}
+			sort.Strings(pools)
+			for _, pool := range pools {
+				p := st.Pools[pool]
+				fmt.Fprintf(out, "  %-12s %d/%d done, %d failed, %d skipped, %d running", pool, p.Done, p.Planned, p.Failed, p.Skipped, len(p.Running))
+				if len(p.Quarantined) > 0 {
+					fmt.Fprintf(out, ", quarantined: %s", strings.Join(p.Quarantined, ", "))
+				}
+				fmt.Fprintln(out)
+			}
+			return nil
+		},
+	}
+}
+
+func newSweepCancelCommand(g *globalFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "cancel SWEEP",
+		Short: "Cancel a sweep: running points are torn down, nothing is committed",
+		Long: `cancel requests cancellation of the sweep's workflow. Its pools are cancelled
+with it (parent-close policy), every running point's engine is torn down on a
+disconnected context, and no manifest is written: the sweep stays visible only
+to 'results ls --running'.`,
+		Example: "  infersweep sweep cancel 2026-11-27-6ad55b",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			c, err := dialFromEnv(ctx, g, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			if err := c.CancelWorkflow(ctx, workflows.SweepWorkflowID(args[0]), ""); err != nil {
+				return fmt.Errorf("cancel sweep %s: %w", args[0], err)
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "cancellation requested for sweep %s\n", args[0])
+			return err
+		},
+	}
+}
+
+func newSweepLsCommand(g *globalFlags) *cobra.Command {
+	var date string
+	cmd := &cobra.Command{
+		Use:     "ls",
+		Short:   "List sweeps known to Temporal, newest first",
+		Example: "  infersweep sweep ls --date 2026-11-27 -o json",
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			asJSON, err := g.jsonOutput()
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			c, err := dialFromEnv(ctx, g, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			query := "WorkflowType = 'SweepWorkflow'"
+			if date != "" {
+				query += fmt.Sprintf(" AND SweepDate = '%s'", date)
+			}
+			resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: query})
+			if err != nil {
+				return err
+			}
+			type row struct {
+				WorkflowID string    `json:"workflow_id"`
+				Status     string    `json:"status"`
+				Started    time.Time `json:"started"`
+			}
+			var rows []row
+			for _, e := range resp.GetExecutions() {
+				rows = append(rows, row{e.GetExecution().GetWorkflowId(), strings.TrimPrefix(e.GetStatus().String(), "WORKFLOW_EXECUTION_STATUS_"), e.GetStartTime().AsTime()})
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				return writeJSON(out, rows)
+			}
+			for _, r := range rows {
+				fmt.Fprintf(out, "%-44s %-12s %s\n", r.WorkflowID, r.Status, r.Started.Format(time.RFC3339))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&date, "date", "", "only sweeps of this night, YYYY-MM-DD")
 	return cmd
 }
 
@@ -55,15 +209,7 @@ stops following, the sweep goes on.`,
 			if sweepID == "" {
 				sweepID = date + "-" + shortID()
 			}
-			logger, err := g.logger(cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			tcfg, err := workers.LoadTemporalConfig()
-			if err != nil {
-				return usageError{err}
-			}
-			c, err := workers.Dial(ctx, tcfg, logger)
+			c, err := dialFromEnv(ctx, g, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
