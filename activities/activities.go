@@ -187,7 +187,7 @@ func (a *Activities) StartEngine(ctx context.Context, in StartInput) (EngineInfo
 		return EngineInfo{}, err
 	}
 	stopBeat := heartbeatEvery(ctx, 2*time.Second, "starting engine")
-	engine, err := a.Launcher.Start(ctx, launch.Spec{Point: in.Point, TimeScale: in.TimeScale, ExtraArgs: in.Engine.Args, Env: in.Engine.Env})
+	engine, err := a.Launcher.Start(ctx, launch.Spec{Point: in.Point, Name: launch.EngineName(in.Lease.LeaseID), TimeScale: in.TimeScale, ExtraArgs: in.Engine.Args, Env: in.Engine.Env})
 	stopBeat()
 	if err != nil {
 		var start *launch.StartError
@@ -199,7 +199,7 @@ func (a *Activities) StartEngine(ctx context.Context, in StartInput) (EngineInfo
 	a.mu.Lock()
 	a.engine = engine
 	a.mu.Unlock()
-	return EngineInfo{BaseURL: engine.BaseURL, StartupSeconds: engine.StartupSeconds}, nil
+	return EngineInfo{BaseURL: engine.BaseURL, StartupSeconds: engine.StartupSeconds, ImageDigest: engine.ImageDigest}, nil
 }
 
 func heartbeatEvery(ctx context.Context, every time.Duration, details any) (stop func()) {
@@ -261,7 +261,7 @@ func (a *Activities) RunLoad(ctx context.Context, in LoadInput) (PointResult, er
 
 	row := a.pointRow(in.SweepID, p, in.Lease.Node, in.Attempt, in.ConfigDigest)
 	row.Status, row.Start, row.End = "succeeded", started.UTC(), ended.UTC()
-	row.EngineStartupS = &in.Engine.StartupSeconds
+	row.EngineStartupS, row.ImageDigest = &in.Engine.StartupSeconds, in.Engine.ImageDigest
 	row.SummaryFigures(res.Summary)
 	if res.Metrics != nil {
 		addPower(&row, res.Metrics)

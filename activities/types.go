@@ -80,6 +80,7 @@ type StartInput struct {
 type EngineInfo struct {
 	BaseURL        string
 	StartupSeconds float64
+	ImageDigest    string
 }
 
 // LoadInput measures a point and writes its rows to the lake.

@@ -17,7 +17,10 @@ import (
 // Spec is one engine to start for one point.
 type Spec struct {
 	Point sweep.Point
-	Port  int
+	// Name identifies the engine (container or job name) so leftovers can
+	// be found; derived from the lease (EngineName).
+	Name string
+	Port int
 	// TimeScale speeds up the simulated engine; real engines ignore it.
 	TimeScale float64
 	// ExtraArgs and Env come from the settings file, per framework or entry.
@@ -94,7 +97,9 @@ type Engine struct {
 	Model   string
 	// StartupSeconds is from launch to ready, wall clock.
 	StartupSeconds float64
-	stop           func(context.Context) (string, error)
+	// ImageDigest is the container image's digest, when the backend knows it.
+	ImageDigest string
+	stop        func(context.Context) (string, error)
 }
 
 // Stop ends the engine and returns the tail of its log.

@@ -52,11 +52,14 @@ func startControl(c client.Client, lake *results.Lake, logger *slog.Logger) (fle
 	return fleet{w}, nil
 }
 
-// startNode runs one node of a pool with the local backend.
-func startNode(c client.Client, lake *results.Lake, label, node string, logger *slog.Logger) (fleet, error) {
+// startNode runs one node of a pool; a nil launcher means the local backend.
+func startNode(c client.Client, lake *results.Lake, label, node string, logger *slog.Logger, launcher activities.Launcher) (fleet, error) {
 	acts, err := newActivities(lake, logger.With("pool", label, "node", node))
 	if err != nil {
 		return nil, err
+	}
+	if launcher != nil {
+		acts.Launcher = launcher
 	}
 	acts.Node, acts.NodeQueue = node, workers.NodeQueue(label, node)
 	var started fleet
@@ -90,7 +93,7 @@ func startPools(c client.Client, lake *results.Lake, runnersFile string, logger 
 	nodes := 0
 	for _, label := range labels {
 		for _, node := range runners.Labels[label] {
-			f, err := startNode(c, lake, label, node, logger)
+			f, err := startNode(c, lake, label, node, logger, nil)
 			if err != nil {
 				all.stop()
 				return nil, 0, err

@@ -8,12 +8,14 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/infersweep/infersweep/activities"
+	"github.com/infersweep/infersweep/launch"
 	"github.com/infersweep/infersweep/sweep"
 	"github.com/infersweep/infersweep/workers"
 )
 
 func newWorkerCommand(g *globalFlags) *cobra.Command {
-	var role, pool, node, backend string
+	var role, pool, node, backend, partition, account, mounts string
 	cmd := &cobra.Command{
 		Use:   "worker",
 		Short: "Run a control worker or one node of a hardware pool",
@@ -23,7 +25,8 @@ INFERSWEEP_S3_* (see 'infersweep config').
   --role control                 plans sweeps and commits their manifests
   --pool LABEL --node NAME       one node of the pool for runner label LABEL:
                                  polls hw-LABEL and hw-LABEL.NAME and starts
-                                 engines on this host (--backend local)
+                                 engines: --backend local (child processes of
+                                 this worker, killed with it), docker, or slurm
 
 Stopping a worker waits for teardowns in flight.`,
 		Example: `  infersweep worker --role control
@@ -36,20 +39,30 @@ Stopping a worker waits for teardowns in flight.`,
 			default:
 				return usageError{errors.New("pass --role control, or --pool LABEL --node NAME")}
 			}
-			if backend != "local" {
-				return usageError{fmt.Errorf("--backend %q: only local is available in this build (docker and slurm are not implemented yet)", backend)}
+			var launcher activities.Launcher
+			switch backend {
+			case "local":
+			case "docker":
+				launcher = &launch.Docker{Exec: launch.ExecRunner{}}
+			case "slurm":
+				launcher = &launch.Slurm{Exec: launch.ExecRunner{}, Partition: partition, Account: account, ContainerMounts: mounts}
+			default:
+				return usageError{fmt.Errorf("--backend %q: want local, docker or slurm", backend)}
 			}
-			return runWorker(cmd.Context(), cmd.ErrOrStderr(), g, role, pool, node)
+			return runWorker(cmd.Context(), cmd.ErrOrStderr(), g, role, pool, node, launcher)
 		},
 	}
 	cmd.Flags().StringVar(&role, "role", "", "control")
 	cmd.Flags().StringVar(&pool, "pool", "", "runner label of this node's pool")
 	cmd.Flags().StringVar(&node, "node", "", "this node's name (unique in its pool)")
-	cmd.Flags().StringVar(&backend, "backend", "local", "how engines are started: local")
+	cmd.Flags().StringVar(&backend, "backend", "local", "how engines are started: local (child processes), docker (docker CLI) or slurm (sbatch + pyxis)")
+	cmd.Flags().StringVar(&partition, "slurm-partition", "", "Slurm partition for engine jobs")
+	cmd.Flags().StringVar(&account, "slurm-account", "", "Slurm account for engine jobs")
+	cmd.Flags().StringVar(&mounts, "container-mounts", "", "pyxis --container-mounts for engine jobs, e.g. /models:/models")
 	return cmd
 }
 
-func runWorker(ctx context.Context, logOut io.Writer, g *globalFlags, role, pool, node string) error {
+func runWorker(ctx context.Context, logOut io.Writer, g *globalFlags, role, pool, node string, launcher activities.Launcher) error {
 	logger, err := g.logger(logOut)
 	if err != nil {
 		return err
@@ -71,7 +84,7 @@ func runWorker(ctx context.Context, logOut io.Writer, g *globalFlags, role, pool
 	if role == "control" {
 		running, err = startControl(c, lake, logger)
 	} else {
-		running, err = startNode(c, lake, pool, node, logger)
+		running, err = startNode(c, lake, pool, node, logger, launcher)
 	}
 	if err != nil {
 		return err
