@@ -26,7 +26,26 @@ type HardwareInput struct {
 	Nodes     int
 	TimeScale float64
 	Settings  sweep.Settings
+	// MaxPointsPerRun bounds one run's history: after this many points (or
+	// when Temporal suggests it) the workflow drains and continues as new.
+	MaxPointsPerRun int
+	// Carry is the state a continued run inherits; nil on the first run.
+	Carry *HardwareCarry
 }
+
+// HardwareCarry is what a pool's run hands to the next after
+// continue-as-new: where it stopped, what it found, who is quarantined.
+type HardwareCarry struct {
+	Cursor       int // points of the canary-first order already finished
+	Result       HardwareResult
+	Progress     HardwareProgress
+	Faults       map[string]int
+	ConfigFailed map[string]string
+}
+
+// defaultPointsPerRun keeps a pool's history far below Temporal's limits:
+// a point costs about a dozen events.
+const defaultPointsPerRun = 500
 
 // HardwareResult is a pool's outcome.
 type HardwareResult struct {
@@ -88,12 +107,34 @@ func HardwareSweepWorkflow(ctx workflow.Context, in HardwareInput) (HardwareResu
 	}
 	progress.Planned = len(loaded.Points)
 	canaries, rest := canaryOrder(loaded.Points)
+	order := append(canaries, rest...)
 
 	r := &poolRun{in: in, digest: loaded.ConfigDigest, progress: &progress, faults: map[string]int{}, configFailedEntries: map[string]string{}}
-	r.runAll(ctx, canaries)
-	r.runAll(ctx, rest)
-	if err := ctx.Err(); err != nil {
-		return r.result, err
+	start := 0
+	if c := in.Carry; c != nil {
+		start, r.result, r.faults, r.configFailedEntries = c.Cursor, c.Result, c.Faults, c.ConfigFailed
+		progress.Done, progress.Failed, progress.Skipped, progress.Quarantined = c.Progress.Done, c.Progress.Failed, c.Progress.Skipped, c.Progress.Quarantined
+	}
+	limit := in.MaxPointsPerRun
+	if limit <= 0 {
+		limit = defaultPointsPerRun
+	}
+	// Canaries finish before the rest start: the rest may be skipped.
+	phases := [][2]int{{min(start, len(canaries)), len(canaries)}, {max(start, len(canaries)), len(order)}}
+	for _, phase := range phases {
+		if phase[0] >= phase[1] {
+			continue
+		}
+		finished := r.runAll(ctx, order[phase[0]:phase[1]], &limit)
+		if err := ctx.Err(); err != nil {
+			return r.result, err
+		}
+		if cursor := phase[0] + finished; cursor < phase[1] {
+			next := in
+			next.Carry = &HardwareCarry{Cursor: cursor, Result: r.result, Progress: progress, Faults: r.faults, ConfigFailed: r.configFailedEntries}
+			next.Carry.Progress.Running = nil
+			return HardwareResult{}, workflow.NewContinueAsNewError(ctx, HardwareSweepWorkflow, next)
+		}
 	}
 	r.result.Quarantined = progress.Quarantined
 	return r.result, nil
@@ -129,14 +170,19 @@ type poolRun struct {
 	result              HardwareResult
 }
 
-// runAll runs points with at most Capacity in flight.
-func (r *poolRun) runAll(ctx workflow.Context, points []sweep.Point) {
+// runAll runs points in order with at most Capacity in flight, until
+// budget runs out or Temporal suggests continue-as-new; it waits for what
+// it started and returns how many points (a prefix of points) finished.
+func (r *poolRun) runAll(ctx workflow.Context, points []sweep.Point, budget *int) int {
 	slots := workflow.NewBufferedChannel(ctx, max(r.in.Capacity, 1))
 	wg := workflow.NewWaitGroup(ctx)
+	started := 0
 	for _, p := range points {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || *budget <= 0 || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
 			break
 		}
+		*budget--
+		started++
 		slots.Send(ctx, struct{}{})
 		wg.Add(1)
 		workflow.Go(ctx, func(ctx workflow.Context) {
@@ -148,6 +194,7 @@ func (r *poolRun) runAll(ctx workflow.Context, points []sweep.Point) {
 		})
 	}
 	wg.Wait(ctx)
+	return started
 }
 
 func (r *poolRun) runPoint(ctx workflow.Context, p sweep.Point) {

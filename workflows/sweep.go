@@ -26,6 +26,8 @@ type SweepInput struct {
 	Filters  sweep.Filters
 	// TimeScale speeds up simulated engines (the demo); 1 for real ones.
 	TimeScale float64
+	// MaxPointsPerRun bounds each pool run's history (0: the default).
+	MaxPointsPerRun int
 }
 
 // SweepResult is a sweep's outcome, small enough for history.
@@ -103,7 +105,7 @@ func SweepWorkflow(ctx workflow.Context, in SweepInput) (SweepResult, error) {
 		})
 		futures = append(futures, workflow.ExecuteChildWorkflow(childCtx, HardwareSweepWorkflow, HardwareInput{
 			SweepID: in.SweepID, Date: in.Date, PlanKey: plan.PlanKey, Runner: pool.Label, Capacity: pool.Capacity, Nodes: pool.Nodes,
-			TimeScale: in.TimeScale, Settings: plan.Settings,
+			TimeScale: in.TimeScale, Settings: plan.Settings, MaxPointsPerRun: in.MaxPointsPerRun,
 		}))
 	}
 

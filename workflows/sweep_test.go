@@ -68,6 +68,7 @@ func (f *fakeNodes) teardown(_ context.Context, _ activities.Lease) (string, err
 type sweepEnv struct {
 	*testsuite.TestWorkflowEnvironment
 	nodes    *fakeNodes
+	loads    int // LoadRunnerPoints calls: one per pool run
 	manifest []results.ManifestPoint
 	failures []activities.FailureInput
 }
@@ -85,7 +86,10 @@ func newSweepEnv(t *testing.T, points []sweep.Point, capacity int) *sweepEnv {
 		Runners: []activities.RunnerPlan{{Label: "sim-h100", TaskQueue: "hw-sim-h100", Points: len(points), Capacity: capacity, Nodes: 3}},
 		Models:  []string{"m"}, Frameworks: []string{"sim"}, Precisions: []string{"fp8"},
 	}, nil)
-	env.OnActivity(a.LoadRunnerPoints, mock.Anything, mock.Anything, "sim-h100").Return(activities.RunnerPoints{ConfigDigest: "d", Points: points}, nil)
+	env.OnActivity(a.LoadRunnerPoints, mock.Anything, mock.Anything, "sim-h100").Return(func(context.Context, string, string) (activities.RunnerPoints, error) {
+		env.loads++
+		return activities.RunnerPoints{ConfigDigest: "d", Points: points}, nil
+	})
 	env.OnActivity(a.Provision, mock.Anything, mock.Anything).Return(env.nodes.provision)
 	env.OnActivity(a.Teardown, mock.Anything, mock.Anything).Return(env.nodes.teardown)
 	env.OnActivity(a.RecordFailure, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.FailureInput) (results.ManifestPoint, error) {
@@ -217,4 +221,30 @@ func TestAPoolWithEveryNodeQuarantinedFailsItsPointsFast(t *testing.T) {
 	require.Equal(t, map[string]int{"failed": 4}, res.Counts)
 	last := env.failures[len(env.failures)-1]
 	require.Equal(t, "every node of pool sim-h100 is quarantined (n0, n1, n2)", last.Error)
+}
+
+func TestPoolsContinueAsNewWithoutLosingPoints(t *testing.T) {
+	points := append(testPoints("oom", 1, 2, 4), testPoints("ok", 1, 2, 4, 8)...)
+	env := newSweepEnv(t, points, 2)
+	var a *activities.Activities
+	env.OnActivity(a.StartEngine, mock.Anything, mock.MatchedBy(func(in activities.StartInput) bool { return in.Point.Entry == "oom" })).
+		Return(activities.EngineInfo{}, temporal.NewNonRetryableApplicationError("CUDA out of memory", activities.ErrConfig, nil))
+	env.enginesStart()
+	env.OnActivity(a.RunLoad, mock.Anything, mock.Anything).Return(succeed)
+
+	// Three points per run: the pool continues as new twice, and the
+	// canary's verdict and the results so far survive each hand-over.
+	env.ExecuteWorkflow(SweepWorkflow, SweepInput{SweepID: "s1", Date: "2026-11-27", TimeScale: 10, MaxPointsPerRun: 3})
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+	var res SweepResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	require.Equal(t, map[string]int{"succeeded": 4, "failed": 1, "skipped": 2}, res.Counts)
+	require.Len(t, env.manifest, 7)
+	require.Equal(t, 3, env.loads, "7 points at 3 per run: three runs")
+	seen := map[string]bool{}
+	for _, p := range env.manifest {
+		require.False(t, seen[p.PointID], "point %s twice", p.PointID)
+		seen[p.PointID] = true
+	}
 }

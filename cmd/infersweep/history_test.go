@@ -41,14 +41,18 @@ func TestRecordHistories(t *testing.T) {
 	settings := filepath.Join(t.TempDir(), "settings.yaml")
 	require.NoError(t, os.WriteFile(settings, []byte("workload: { prompts-per-conc: 2, warmups-per-conc: 0 }\nengines:\n  sim: { args: [--error-rate, \"1\"] }\n"), 0o644))
 	for _, rec := range []struct {
-		name, settings string
-	}{{"success", "../../examples/settings.yaml"}, {"node-faults", settings}} {
+		name, settings  string
+		maxPointsPerRun int
+	}{{"success", "../../examples/settings.yaml", 0}, {"node-faults", settings, 0}, {"continue-as-new", "../../examples/settings.yaml", 2}} {
 		id := "replay-" + rec.name
 		run, err := fleet.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.SweepWorkflowID(id), TaskQueue: workflows.ControlQueue},
 			workflows.SweepWorkflow, workflows.SweepInput{SweepID: id, Date: "2026-11-27", Masters: []string{"../../examples/sweep.yaml"},
-				Runners: "../../examples/runners.yaml", Settings: rec.settings, TimeScale: 20, Filters: sweep.Filters{Runners: []string{"sim-mi355x"}, MaxConc: 8}})
+				Runners: "../../examples/runners.yaml", Settings: rec.settings, TimeScale: 20, MaxPointsPerRun: rec.maxPointsPerRun,
+				Filters: sweep.Filters{Runners: []string{"sim-mi355x"}, MaxConc: 16}})
 		require.NoError(t, err)
 		require.NoError(t, run.Get(ctx, nil))
+		// The hardware history is the pool's last run: after continue-as-new,
+		// one that starts from a carry.
 		for suffix, wfID := range map[string]string{"sweep": run.GetID(), "hardware": run.GetID() + "/hw-sim-mi355x"} {
 			history := &historypb.History{}
 			iter := fleet.client.GetWorkflowHistory(ctx, wfID, "", false, 0)
