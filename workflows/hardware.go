@@ -56,6 +56,7 @@ type HardwareResult struct {
 
 // HardwareProgress answers the "progress" query of a pool.
 type HardwareProgress struct {
+	Paused      bool
 	Planned     int
 	Done        int
 	Failed      int
@@ -63,6 +64,13 @@ type HardwareProgress struct {
 	Running     map[string]string // point id → node
 	Quarantined []string
 }
+
+// Signals a pool workflow takes: pause stops starting points (running
+// ones finish), resume starts them again.
+const (
+	PauseSignal  = "pause"
+	ResumeSignal = "resume"
+)
 
 // quarantineAfter node faults in one sweep take a node out of rotation.
 const quarantineAfter = 2
@@ -106,6 +114,15 @@ func HardwareSweepWorkflow(ctx workflow.Context, in HardwareInput) (HardwareResu
 		return HardwareResult{}, err
 	}
 	progress.Planned = len(loaded.Points)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		pause, resume := workflow.GetSignalChannel(ctx, PauseSignal), workflow.GetSignalChannel(ctx, ResumeSignal)
+		for {
+			sel := workflow.NewSelector(ctx)
+			sel.AddReceive(pause, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); progress.Paused = true })
+			sel.AddReceive(resume, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); progress.Paused = false })
+			sel.Select(ctx)
+		}
+	})
 	canaries, rest := canaryOrder(loaded.Points)
 	order := append(canaries, rest...)
 
@@ -114,6 +131,7 @@ func HardwareSweepWorkflow(ctx workflow.Context, in HardwareInput) (HardwareResu
 	if c := in.Carry; c != nil {
 		start, r.result, r.faults, r.configFailedEntries = c.Cursor, c.Result, c.Faults, c.ConfigFailed
 		progress.Done, progress.Failed, progress.Skipped, progress.Quarantined = c.Progress.Done, c.Progress.Failed, c.Progress.Skipped, c.Progress.Quarantined
+		progress.Paused = c.Progress.Paused
 	}
 	limit := in.MaxPointsPerRun
 	if limit <= 0 {
@@ -133,6 +151,7 @@ func HardwareSweepWorkflow(ctx workflow.Context, in HardwareInput) (HardwareResu
 			next := in
 			next.Carry = &HardwareCarry{Cursor: cursor, Result: r.result, Progress: progress, Faults: r.faults, ConfigFailed: r.configFailedEntries}
 			next.Carry.Progress.Running = nil
+			next.Carry.Progress.Paused = progress.Paused
 			return HardwareResult{}, workflow.NewContinueAsNewError(ctx, HardwareSweepWorkflow, next)
 		}
 	}
@@ -178,6 +197,10 @@ func (r *poolRun) runAll(ctx workflow.Context, points []sweep.Point, budget *int
 	wg := workflow.NewWaitGroup(ctx)
 	started := 0
 	for _, p := range points {
+		// A paused pool lets running points finish and starts no more.
+		if err := workflow.Await(ctx, func() bool { return !r.progress.Paused }); err != nil {
+			break
+		}
 		if ctx.Err() != nil || *budget <= 0 || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
 			break
 		}

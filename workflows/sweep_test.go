@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
@@ -247,4 +248,51 @@ func TestPoolsContinueAsNewWithoutLosingPoints(t *testing.T) {
 		require.False(t, seen[p.PointID], "point %s twice", p.PointID)
 		seen[p.PointID] = true
 	}
+}
+
+func TestPausedPoolStartsNothingUntilResumed(t *testing.T) {
+	env := newSweepEnv(t, testPoints("a", 1, 2, 4), 1)
+	env.enginesStart()
+	var a *activities.Activities
+	// Each load takes ten minutes; the pool is paused during the first.
+	env.OnActivity(a.RunLoad, mock.Anything, mock.Anything).After(10 * time.Minute).Return(succeed)
+	pool := "default-test-workflow-id/hw-sim-h100"
+	start := env.Now()
+	env.RegisterDelayedCallback(func() {
+		require.NoError(t, env.SignalWorkflowByID(pool, PauseSignal, nil))
+	}, time.Minute)
+	env.RegisterDelayedCallback(func() {
+		resp, err := env.QueryWorkflowByID(pool, ProgressQuery)
+		require.NoError(t, err)
+		var p HardwareProgress
+		require.NoError(t, resp.Get(&p))
+		require.True(t, p.Paused)
+		require.Equal(t, 1, p.Done, "the running point finished; nothing new started")
+		require.Empty(t, p.Running)
+		require.NoError(t, env.SignalWorkflowByID(pool, ResumeSignal, nil))
+	}, time.Hour)
+
+	res := env.run(t)
+	require.Equal(t, map[string]int{"succeeded": 3}, res.Counts)
+	require.GreaterOrEqual(t, env.Now().Sub(start), time.Hour, "the pool waited for resume")
+}
+
+func TestCancelledSweepTearsDownRunningEngines(t *testing.T) {
+	// Two entries: their canaries run side by side.
+	env := newSweepEnv(t, append(testPoints("a", 1, 2), testPoints("b", 1, 2)...), 2)
+	env.enginesStart()
+	var a *activities.Activities
+	// Loads take ten minutes; the sweep is cancelled after one.
+	env.OnActivity(a.RunLoad, mock.Anything, mock.Anything).After(10 * time.Minute).Return(succeed)
+	env.RegisterDelayedCallback(env.CancelWorkflow, time.Minute)
+
+	env.ExecuteWorkflow(SweepWorkflow, SweepInput{SweepID: "s1", Date: "2026-11-27"})
+	require.True(t, env.IsWorkflowCompleted())
+	var canceled *temporal.CanceledError
+	require.ErrorAs(t, env.GetWorkflowError(), &canceled)
+	env.nodes.mu.Lock()
+	defer env.nodes.mu.Unlock()
+	require.Equal(t, 2, len(env.nodes.quarantined), "two points were running")
+	require.Equal(t, 2, env.nodes.teardowns, "both engines were torn down after the cancel")
+	require.Nil(t, env.manifest, "a cancelled sweep is not committed")
 }

@@ -26,7 +26,9 @@ func newSweepCommand(g *globalFlags) *cobra.Command {
 		Use:   "sweep",
 		Short: "Plan and run sweeps from InferenceMAX master configs",
 	}
-	cmd.AddCommand(newSweepPlanCommand(g), newSweepRunCommand(g), newSweepStatusCommand(g), newSweepCancelCommand(g), newSweepLsCommand(g))
+	cmd.AddCommand(newSweepPlanCommand(g), newSweepRunCommand(g), newSweepStatusCommand(g), newSweepCancelCommand(g), newSweepLsCommand(g),
+		newSweepSignalCommand(g, "pause", workflows.PauseSignal, "Stop starting new points; running ones finish"),
+		newSweepSignalCommand(g, "resume", workflows.ResumeSignal, "Start points again after a pause"))
 	return cmd
 }
 
@@ -129,6 +131,43 @@ to 'results ls --running'.`,
 			}
 			_, err = fmt.Fprintf(cmd.OutOrStdout(), "cancellation requested for sweep %s\n", args[0])
 			return err
+		},
+	}
+}
+
+// newSweepSignalCommand sends a signal to every pool of a sweep.
+func newSweepSignalCommand(g *globalFlags, use, signal, short string) *cobra.Command {
+	return &cobra.Command{
+		Use:     use + " SWEEP",
+		Short:   short,
+		Example: fmt.Sprintf("  infersweep sweep %s 2026-11-27-6ad55b", use),
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			c, err := dialFromEnv(ctx, g, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			id := workflows.SweepWorkflowID(args[0])
+			resp, err := c.QueryWorkflow(ctx, id, "", workflows.ProgressQuery)
+			if err != nil {
+				return fmt.Errorf("sweep %s: %w", args[0], err)
+			}
+			var progress workflows.SweepProgress
+			if err := resp.Get(&progress); err != nil {
+				return err
+			}
+			for _, pool := range progress.Pools {
+				if _, done := progress.Finished[pool]; done {
+					continue
+				}
+				if err := c.SignalWorkflow(ctx, id+"/hw-"+pool, "", signal, nil); err != nil {
+					return fmt.Errorf("%s pool %s: %w", use, pool, err)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: pool %s\n", use, pool)
+			}
+			return nil
 		},
 	}
 }
