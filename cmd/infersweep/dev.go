@@ -101,17 +101,18 @@ func runDev(ctx context.Context, out, logOut io.Writer, g *globalFlags, f *devFl
 		_ = stack.Stop(context.WithoutCancel(ctx))
 		return err
 	}
+	stopWorkers := func() {}
 	if !f.noWorkers {
-		stopWorkers, err := startDevWorkers(ctx, out, stack, f.runners, logger, asJSON)
-		if err != nil {
+		if stopWorkers, err = startDevWorkers(ctx, out, stack, f.runners, logger, asJSON); err != nil {
 			_ = stack.Stop(context.WithoutCancel(ctx))
 			return err
 		}
-		defer stopWorkers()
 	}
 
 	<-ctx.Done()
 	fmt.Fprintln(out, "stopping…")
+	// Workers first: they say goodbye to a server that is still there.
+	stopWorkers()
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), devShutdownTimeout)
 	defer cancel()
 	if err := stack.Stop(stopCtx); err != nil {
