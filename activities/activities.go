@@ -13,6 +13,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -186,8 +187,19 @@ func (a *Activities) StartEngine(ctx context.Context, in StartInput) (EngineInfo
 	if err := a.holds(in.Lease); err != nil {
 		return EngineInfo{}, err
 	}
+	// Containers and jobs outlive a dead worker: remove this node's
+	// leftovers first. Names carry the node, so other nodes are untouched.
+	if reaper, ok := a.Launcher.(launch.Reaper); ok {
+		n, err := reaper.Reap(ctx, launch.EngineName(a.Node)+"-")
+		if err != nil {
+			return EngineInfo{}, fmt.Errorf("reap leftover engines on %s: %w", a.Node, err)
+		}
+		if n > 0 {
+			a.logger().Warn("removed leftover engines", "node", a.Node, "count", n)
+		}
+	}
 	stopBeat := heartbeatEvery(ctx, 2*time.Second, "starting engine")
-	engine, err := a.Launcher.Start(ctx, launch.Spec{Point: in.Point, Name: launch.EngineName(in.Lease.LeaseID), TimeScale: in.TimeScale, ExtraArgs: in.Engine.Args, Env: in.Engine.Env})
+	engine, err := a.Launcher.Start(ctx, launch.Spec{Point: in.Point, Name: launch.EngineName(a.Node + "/" + in.Lease.LeaseID), TimeScale: in.TimeScale, ExtraArgs: in.Engine.Args, Env: in.Engine.Env})
 	stopBeat()
 	if err != nil {
 		var start *launch.StartError
@@ -258,6 +270,11 @@ func (a *Activities) RunLoad(ctx context.Context, in LoadInput) (PointResult, er
 	if err != nil {
 		return PointResult{}, err
 	}
+	if died := engineDied(res.Summary); died != "" {
+		// Some requests finished before the engine went away: a partial
+		// measurement is not a point. Retry it on a healthy node.
+		return PointResult{}, temporal.NewNonRetryableApplicationError("the engine died during the load: "+died, ErrNodeFault, nil)
+	}
 
 	row := a.pointRow(in.SweepID, p, in.Lease.Node, in.Attempt, in.ConfigDigest)
 	row.Status, row.Start, row.End = "succeeded", started.UTC(), ended.UTC()
@@ -301,6 +318,24 @@ func (a *Activities) RunLoad(ctx context.Context, in LoadInput) (PointResult, er
 	return out, nil
 }
 
+// connectionFailures are loadgen error classes that mean the engine
+// itself went away, not that it rejected a request.
+var connectionFailures = []string{"connection refused", "connection reset", "EOF", "broken pipe", "stream closed before [DONE]", "stalled"}
+
+// engineDied returns an example failure when any request failed because the
+// engine stopped answering.
+func engineDied(s loadgen.Summary) string {
+	for _, class := range s.ErrorReasons() {
+		example := s.ErrorExamples[class]
+		for _, marker := range connectionFailures {
+			if strings.Contains(example, marker) {
+				return example
+			}
+		}
+	}
+	return ""
+}
+
 // addPower averages the engine's modeled or measured power per GPU.
 func addPower(row *results.PointRow, m *loadgen.ScrapedMetrics) {
 	var sum float64
@@ -336,11 +371,12 @@ func (a *Activities) pointRow(sweepID string, p sweep.Point, node string, attemp
 	return row
 }
 
-// Teardown stops the engine and releases the lease. It is safe to repeat.
-func (a *Activities) Teardown(ctx context.Context, lease Lease) (string, error) {
+// Teardown stops the engine, stores the end of its log beside the
+// results, and releases the lease. It is safe to repeat.
+func (a *Activities) Teardown(ctx context.Context, in TeardownInput) (string, error) {
 	a.mu.Lock()
 	engine := a.engine
-	held := a.lease == lease.LeaseID
+	held := a.lease == in.Lease.LeaseID
 	a.mu.Unlock()
 	if !held {
 		return "", nil // released already, or lost with a restarted worker
@@ -350,6 +386,14 @@ func (a *Activities) Teardown(ctx context.Context, lease Lease) (string, error) 
 		var err error
 		if tail, err = engine.Stop(ctx); err != nil {
 			return tail, err
+		}
+		if tail != "" && a.Lake != nil {
+			// Logs are diagnostics, not results: a retried teardown may
+			// overwrite them.
+			key := results.LogKey(in.Date, in.Hardware, in.SweepID, in.PointID, in.Attempt)
+			if err := a.Lake.Store().Put(ctx, key, []byte(tail+"\n"), "text/plain"); err != nil {
+				a.logger().Warn("engine log not stored", "key", key, "error", err)
+			}
 		}
 	}
 	a.mu.Lock()

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,8 +16,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
 
 	"github.com/infersweep/infersweep/devstack/s3store"
+	"github.com/infersweep/infersweep/launch"
+	"github.com/infersweep/infersweep/loadgen"
 	"github.com/infersweep/infersweep/results"
 	"github.com/infersweep/infersweep/sweep"
 )
@@ -57,10 +62,10 @@ func TestLeasesAreOnePerNode(t *testing.T) {
 	require.Equal(t, ErrNodeBusy, kind)
 	require.False(t, nonRetryable, "busy: Temporal retries, possibly on another node")
 
-	_, err = a.Teardown(ctx, lease)
+	_, err = a.Teardown(ctx, TeardownInput{Lease: lease})
 	require.NoError(t, err)
 	require.ErrorContains(t, a.holds(lease), "node n0 lost lease s/p1/1")
-	_, err = a.Teardown(ctx, lease)
+	_, err = a.Teardown(ctx, TeardownInput{Lease: lease})
 	require.NoError(t, err, "teardown is idempotent")
 
 	_, err = a.Provision(ctx, ProvisionInput{SweepID: "s", PointID: "p2", Attempt: 1, Quarantined: []string{"n0"}})
@@ -123,4 +128,85 @@ func TestRecordFailureWritesAPointRow(t *testing.T) {
 	require.Equal(t, ErrConfig, rows[0].ErrorClass)
 	require.Equal(t, "canary failed: CUDA out of memory", rows[0].Error)
 	require.Nil(t, rows[0].TputPerGPU, "no measurement, no figure")
+}
+
+func TestEngineDeathDuringLoadIsANodeFault(t *testing.T) {
+	tests := []struct {
+		name   string
+		errors map[string]string
+		died   bool
+	}{
+		{"crash mid-stream", map[string]string{"stream closed before [DONE]": "stream closed before [DONE] after 3 of 128 output tokens"}, true},
+		{"reset", map[string]string{"Post \"http://127.0.0.1:1/v1/completions\": read: connection reset by peer": "Post …: read: connection reset by peer"}, true},
+		{"stall", map[string]string{"stalled: no data for 1m0s": "stalled: no data for 1m0s"}, true},
+		{"server said 500 to a few", map[string]string{"HTTP 500": "HTTP 500: {\"object\":\"error\"}"}, false},
+		{"no failures", map[string]string{}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := loadgen.Summary{Errors: map[string]int{}, ErrorExamples: tt.errors}
+			for class := range tt.errors {
+				s.Errors[class] = 1
+			}
+			require.Equal(t, tt.died, engineDied(s) != "")
+		})
+	}
+}
+
+// fakeDocker answers the docker CLI: `run` starts a healthy engine on the
+// published port, `ps` lists one leftover of this node.
+type fakeDocker struct {
+	t        *testing.T
+	commands []string
+}
+
+func (f *fakeDocker) Run(_ context.Context, name string, args ...string) (string, error) {
+	cmd := name + " " + strings.Join(args, " ")
+	f.commands = append(f.commands, cmd)
+	switch {
+	case len(args) > 0 && args[0] == "run":
+		for i, a := range args {
+			if a == "-p" {
+				port := strings.Split(args[i+1], ":")[0]
+				l, err := net.Listen("tcp", "127.0.0.1:"+port)
+				require.NoError(f.t, err)
+				srv := &http.Server{Handler: http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})}
+				go func() { _ = srv.Serve(l) }()
+				f.t.Cleanup(func() { _ = srv.Close() })
+			}
+		}
+	case strings.HasPrefix(cmd, "docker ps"):
+		return "leftover1\n", nil
+	case strings.HasPrefix(cmd, "docker logs"):
+		return "INFO engine ready\nINFO shutting down", nil
+	}
+	return "", nil
+}
+
+func TestNodeReapsLeftoversAndKeepsTheEngineLog(t *testing.T) {
+	lake := testLake(t)
+	cli := &fakeDocker{t: t}
+	a := &Activities{Lake: lake, Node: "n0", NodeQueue: "hw-h100.n0", Launcher: &launch.Docker{Exec: cli}}
+	ctx := context.Background()
+	lease, err := a.Provision(ctx, ProvisionInput{SweepID: "s", PointID: "p1", Attempt: 1})
+	require.NoError(t, err)
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestActivityEnvironment()
+	env.RegisterActivity(a)
+	val, err := env.ExecuteActivity(a.StartEngine, StartInput{Lease: lease, Point: sweep.Point{ID: "p1", Framework: "vllm", Model: "m", Image: "vllm/vllm-openai:v0.11.0", TP: 8, Conc: 4, MaxModelLen: 2304}})
+	require.NoError(t, err)
+	var info EngineInfo
+	require.NoError(t, val.Get(&info))
+	require.NotEmpty(t, info.BaseURL)
+	require.Equal(t, "docker ps -a -q --filter name=^infersweep-n0-", cli.commands[0], "this node's leftovers are looked for first")
+	require.Equal(t, "docker rm -f leftover1", cli.commands[1])
+	require.Contains(t, cli.commands[2], "docker run -d --name infersweep-n0-s-p1-1 ")
+
+	tail, err := a.Teardown(ctx, TeardownInput{Lease: lease, SweepID: "s", Date: "2026-11-27", Hardware: "h100", PointID: "p1", Attempt: 1})
+	require.NoError(t, err)
+	require.Contains(t, tail, "shutting down")
+	log, err := lake.Store().Get(ctx, results.LogKey("2026-11-27", "h100", "s", "p1", 1))
+	require.NoError(t, err)
+	require.Equal(t, "INFO engine ready\nINFO shutting down\n", string(log))
+	require.Equal(t, "docker rm -f infersweep-n0-s-p1-1", cli.commands[len(cli.commands)-1])
 }

@@ -107,6 +107,16 @@ type PointResult struct {
 	Completed  int
 }
 
+// TeardownInput ends a point's engine; the engine's log goes to the lake.
+type TeardownInput struct {
+	Lease    Lease
+	SweepID  string
+	Date     string
+	Hardware string
+	PointID  string
+	Attempt  int
+}
+
 // FailureInput records a point that did not produce a measurement.
 type FailureInput struct {
 	SweepID    string

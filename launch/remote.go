@@ -30,6 +30,11 @@ func (ExecRunner) Run(ctx context.Context, name string, args ...string) (string,
 	return string(out), nil
 }
 
+// Reaper removes engines a dead worker left behind, by name prefix.
+type Reaper interface {
+	Reap(ctx context.Context, prefix string) (int, error)
+}
+
 var unsafeName = regexp.MustCompile(`[^a-zA-Z0-9_.-]+`)
 
 // EngineName derives a container or job name from a lease, so a pool can

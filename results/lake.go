@@ -47,6 +47,11 @@ func TableKey(table, date, hardware, sweepID, pointID string) string {
 	return fmt.Sprintf("%s/%s/dt=%s/hardware=%s/sweep=%s/%s.parquet", layoutVersion, table, date, hardware, sweepID, pointID)
 }
 
+// LogKey is where the end of a point's engine log is kept, per attempt.
+func LogKey(date, hardware, sweepID, pointID string, attempt int) string {
+	return fmt.Sprintf("%s/logs/dt=%s/hardware=%s/sweep=%s/%s-%d.log", layoutVersion, date, hardware, sweepID, pointID, attempt)
+}
+
 // ManifestKey is a sweep's commit marker.
 func ManifestKey(date, sweepID string) string {
 	return fmt.Sprintf("%s/manifests/dt=%s/sweep=%s.json", layoutVersion, date, sweepID)

@@ -279,7 +279,9 @@ func (r *poolRun) attempt(ctx workflow.Context, p sweep.Point, attempt int) (act
 		dctx, _ := workflow.NewDisconnectedContext(ctx)
 		topts := teardownOptions
 		topts.TaskQueue = lease.NodeQueue
-		_ = workflow.ExecuteActivity(workflow.WithActivityOptions(dctx, topts), a.Teardown, lease).Get(dctx, nil)
+		_ = workflow.ExecuteActivity(workflow.WithActivityOptions(dctx, topts), a.Teardown, activities.TeardownInput{
+			Lease: lease, SweepID: r.in.SweepID, Date: r.in.Date, Hardware: p.Runner, PointID: p.ID, Attempt: attempt,
+		}).Get(dctx, nil)
 	}()
 
 	settings := r.in.Settings

@@ -59,7 +59,7 @@ func contains(list []string, v string) bool {
 	return false
 }
 
-func (f *fakeNodes) teardown(_ context.Context, _ activities.Lease) (string, error) {
+func (f *fakeNodes) teardown(_ context.Context, _ activities.TeardownInput) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.teardowns++
