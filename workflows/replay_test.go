@@ -14,7 +14,7 @@ import (
 // TestReplayRecordedHistories replays histories recorded from real sweeps
 // on the embedded stack (in cmd/infersweep: go test -run TestRecordHistories
 // -record-histories): a successful pool, node faults with retries and
-// quarantine, and a pool that continued as new. A change that would break running sweeps — a
+// quarantine, a pool that continued as new, and a sweep cancelled mid-point. A change that would break running sweeps — a
 // reordered activity, a new timer — fails here.
 func TestReplayRecordedHistories(t *testing.T) {
 	histories := []struct{ file, workflowID string }{
@@ -24,6 +24,8 @@ func TestReplayRecordedHistories(t *testing.T) {
 		{"hardware-node-faults.json", "sweep-replay-node-faults/hw-sim-mi355x"},
 		{"sweep-continue-as-new.json", "sweep-replay-continue-as-new"},
 		{"hardware-continue-as-new.json", "sweep-replay-continue-as-new/hw-sim-mi355x"},
+		{"sweep-cancel.json", "sweep-replay-cancel"},
+		{"hardware-cancel.json", "sweep-replay-cancel/hw-sim-mi355x"},
 	}
 	replayer := worker.NewWorkflowReplayer()
 	replayer.RegisterWorkflow(SweepWorkflow)

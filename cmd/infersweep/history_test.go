@@ -43,14 +43,32 @@ func TestRecordHistories(t *testing.T) {
 	for _, rec := range []struct {
 		name, settings  string
 		maxPointsPerRun int
-	}{{"success", "../../examples/settings.yaml", 0}, {"node-faults", settings, 0}, {"continue-as-new", "../../examples/settings.yaml", 2}} {
+		cancel          bool
+	}{{"success", "../../examples/settings.yaml", 0, false}, {"node-faults", settings, 0, false}, {"continue-as-new", "../../examples/settings.yaml", 2, false}, {"cancel", "../../examples/settings.yaml", 0, true}} {
 		id := "replay-" + rec.name
 		run, err := fleet.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.SweepWorkflowID(id), TaskQueue: workflows.ControlQueue},
 			workflows.SweepWorkflow, workflows.SweepInput{SweepID: id, Date: "2026-11-27", Masters: []string{"../../examples/sweep.yaml"},
 				Runners: "../../examples/runners.yaml", Settings: rec.settings, TimeScale: 20, MaxPointsPerRun: rec.maxPointsPerRun,
 				Filters: sweep.Filters{Runners: []string{"sim-mi355x"}, MaxConc: 16}})
 		require.NoError(t, err)
-		require.NoError(t, run.Get(ctx, nil))
+		if rec.cancel {
+			// Cancel while a point's load is running.
+			require.Eventually(t, func() bool {
+				resp, err := fleet.client.QueryWorkflow(ctx, run.GetID()+"/hw-sim-mi355x", "", workflows.ProgressQuery)
+				var p workflows.HardwareProgress
+				return err == nil && resp.Get(&p) == nil && len(p.Running) > 0
+			}, time.Minute, 20*time.Millisecond)
+			time.Sleep(300 * time.Millisecond)
+			require.NoError(t, fleet.client.CancelWorkflow(ctx, run.GetID(), ""))
+			require.Error(t, run.Get(ctx, nil))
+			// The pool finishes its teardown after the parent is gone.
+			require.Eventually(t, func() bool {
+				d, err := fleet.client.DescribeWorkflowExecution(ctx, run.GetID()+"/hw-sim-mi355x", "")
+				return err == nil && d.GetWorkflowExecutionInfo().GetCloseTime() != nil
+			}, time.Minute, 50*time.Millisecond)
+		} else {
+			require.NoError(t, run.Get(ctx, nil))
+		}
 		// The hardware history is the pool's last run: after continue-as-new,
 		// one that starts from a carry.
 		for suffix, wfID := range map[string]string{"sweep": run.GetID(), "hardware": run.GetID() + "/hw-sim-mi355x"} {
