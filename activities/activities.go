@@ -86,7 +86,7 @@ func (a *Activities) PlanSweep(ctx context.Context, in PlanInput) (PlanOutput, e
 		if c := plan.Settings.Pools[label].Capacity; c > 0 {
 			capacity = c
 		}
-		out.Runners = append(out.Runners, RunnerPlan{Label: label, TaskQueue: sweep.TaskQueue(label), Points: plan.Counts.ByRunner[label], Capacity: max(capacity, 1), Nodes: len(plan.Runners.Labels[label])})
+		out.Runners = append(out.Runners, RunnerPlan{Label: label, TaskQueue: sweep.TaskQueue(label), Points: plan.Counts.ByRunner[label], Capacity: max(capacity, 1), Nodes: len(plan.Runners.Labels[label]), NodeNames: plan.Runners.Labels[label]})
 	}
 	for _, p := range plan.Points {
 		out.Models = appendUnique(out.Models, p.Model)
@@ -158,6 +158,9 @@ func (a *Activities) LoadRunnerPoints(ctx context.Context, planKey, runner strin
 // time; a busy or quarantined node answers NodeBusy and Temporal's retry
 // hands the task to another node of the pool.
 func (a *Activities) Provision(ctx context.Context, in ProvisionInput) (Lease, error) {
+	if in.Node != "" && in.Node != a.Node {
+		return Lease{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("provision for node %s reached node %s: two workers share a node name", in.Node, a.Node), ErrNodeFault, nil)
+	}
 	if slices.Contains(in.Quarantined, a.Node) {
 		return Lease{}, temporal.NewApplicationError(fmt.Sprintf("node %s is quarantined for sweep %s", a.Node, in.SweepID), ErrNodeBusy)
 	}

@@ -83,9 +83,9 @@ func TestPlanSweepStoresThePlanAndSizesPools(t *testing.T) {
 	require.Equal(t, "v1/plans/dt=2026-11-27/sweep=s1/plan.json", out.PlanKey)
 	require.Equal(t, 22, out.Total)
 	require.Equal(t, []RunnerPlan{
-		{Label: "sim-h100", TaskQueue: "hw-sim-h100", Points: 9, Capacity: 2, Nodes: 2},
-		{Label: "sim-h200", TaskQueue: "hw-sim-h200", Points: 8, Capacity: 1, Nodes: 1},
-		{Label: "sim-mi355x", TaskQueue: "hw-sim-mi355x", Points: 5, Capacity: 1, Nodes: 1},
+		{Label: "sim-h100", TaskQueue: "hw-sim-h100", Points: 9, Capacity: 2, Nodes: 2, NodeNames: []string{"sim-h100-0", "sim-h100-1"}},
+		{Label: "sim-h200", TaskQueue: "hw-sim-h200", Points: 8, Capacity: 1, Nodes: 1, NodeNames: []string{"sim-h200-0"}},
+		{Label: "sim-mi355x", TaskQueue: "hw-sim-mi355x", Points: 5, Capacity: 1, Nodes: 1, NodeNames: []string{"sim-mi355x-0"}},
 	}, out.Runners)
 	require.Equal(t, 4, out.Settings.Workload.PromptsPerConc)
 

@@ -40,6 +40,9 @@ type RunnerPlan struct {
 	Capacity int
 	// Nodes is how many nodes runners.yaml lists for the label.
 	Nodes int
+	// NodeNames are those nodes: the pool workflow hands points to free
+	// nodes itself instead of letting busy nodes refuse them.
+	NodeNames []string
 }
 
 // PlanOutput is small on purpose: the plan itself is in the lake.
@@ -62,6 +65,8 @@ type Lease struct {
 
 // ProvisionInput asks the pool for a node.
 type ProvisionInput struct {
+	// Node is the node the pool chose, when it chose one.
+	Node        string
 	SweepID     string
 	PointID     string
 	Attempt     int

@@ -144,3 +144,14 @@ func Classify(logTail string) FailureKind {
 
 // readyPoll is how often readiness is checked.
 const readyPoll = 100 * time.Millisecond
+
+// Attached "starts" an engine that is already running at BaseURL, for
+// benchmarking the orchestration itself or a server managed elsewhere.
+type Attached struct {
+	BaseURL string
+}
+
+// Start returns the running engine; Stop leaves it running.
+func (a Attached) Start(_ context.Context, spec Spec) (*Engine, error) {
+	return &Engine{BaseURL: a.BaseURL, Model: spec.Point.Model, stop: func(context.Context) (string, error) { return "", nil }}, nil
+}

@@ -104,3 +104,8 @@ var unsafeQueueChars = regexp.MustCompile(`[^a-z0-9._-]+`)
 func TaskQueue(label string) string {
 	return "hw-" + strings.Trim(unsafeQueueChars.ReplaceAllString(strings.ToLower(label), "-"), "-")
 }
+
+// NodeQueue is the task queue only one node of a pool polls: where the
+// pool hands it points, and where its engines are started, measured and
+// torn down.
+func NodeQueue(label, node string) string { return TaskQueue(label) + "." + node }

@@ -11,10 +11,6 @@ import (
 	"github.com/infersweep/infersweep/workflows"
 )
 
-// NodeQueue is the task queue only one node polls: where its engines are
-// started, measured and torn down.
-func NodeQueue(label, node string) string { return sweep.TaskQueue(label) + "." + node }
-
 // teardownGrace lets a stopping worker finish teardowns in flight: longer
 // than an engine's SIGTERM-to-SIGKILL grace.
 const teardownGrace = 30 * time.Second
@@ -38,9 +34,10 @@ func NewNode(c client.Client, label string, acts *activities.Activities) []worke
 	pool.RegisterActivity(acts.Provision)
 	pool.RegisterActivity(acts.RecordFailure)
 
-	// One engine per node at a time: the node queue runs its activities
-	// one after another.
+	// The node queue: provisioning when the pool assigns this node, then
+	// its engine, load and teardown.
 	node := worker.New(c, acts.NodeQueue, worker.Options{WorkerStopTimeout: teardownGrace, MaxConcurrentActivityExecutionSize: 2})
+	node.RegisterActivity(acts.Provision)
 	node.RegisterActivity(acts.StartEngine)
 	node.RegisterActivity(acts.RunLoad)
 	node.RegisterActivity(acts.Teardown)

@@ -18,12 +18,16 @@ import (
 
 // HardwareInput runs one pool's share of a sweep.
 type HardwareInput struct {
-	SweepID   string
-	Date      string
-	PlanKey   string
-	Runner    string
-	Capacity  int
-	Nodes     int
+	SweepID  string
+	Date     string
+	PlanKey  string
+	Runner   string
+	Capacity int
+	Nodes    int
+	// NodeNames lets the pool assign points to free nodes; without them
+	// (sweeps started before this field) any node of the pool queue claims
+	// a point and busy nodes refuse.
+	NodeNames []string
 	TimeScale float64
 	Settings  sweep.Settings
 	// MaxPointsPerRun bounds one run's history: after this many points (or
@@ -78,9 +82,11 @@ const quarantineAfter = 2
 // Activity options, declared once so the retry story is readable here:
 var (
 	// Provision runs on the pool queue; NodeBusy means "ask another node".
+	// Busy answers are cheap and the next poller is likely free, so the
+	// retry is quick and flat: a growing backoff added seconds per point.
 	provisionOptions = workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 200 * time.Millisecond, BackoffCoefficient: 1.5, MaximumInterval: 5 * time.Second},
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 20 * time.Millisecond, BackoffCoefficient: 1, MaximumInterval: 20 * time.Millisecond},
 	}
 	// Node activities must start promptly: if the node's worker died, its
 	// queue is never polled and ScheduleToStart fires (Temporal does not
@@ -126,7 +132,7 @@ func HardwareSweepWorkflow(ctx workflow.Context, in HardwareInput) (HardwareResu
 	canaries, rest := canaryOrder(loaded.Points)
 	order := append(canaries, rest...)
 
-	r := &poolRun{in: in, digest: loaded.ConfigDigest, progress: &progress, faults: map[string]int{}, configFailedEntries: map[string]string{}}
+	r := &poolRun{in: in, digest: loaded.ConfigDigest, progress: &progress, faults: map[string]int{}, configFailedEntries: map[string]string{}, busy: map[string]bool{}}
 	start := 0
 	if c := in.Carry; c != nil {
 		start, r.result, r.faults, r.configFailedEntries = c.Cursor, c.Result, c.Faults, c.ConfigFailed
@@ -181,6 +187,7 @@ func canaryOrder(points []sweep.Point) (canaries, rest []sweep.Point) {
 func canaryKey(p sweep.Point) string { return p.Entry }
 
 type poolRun struct {
+	busy                map[string]bool // nodes holding one of this pool's points
 	in                  HardwareInput
 	digest              string
 	progress            *HardwareProgress
@@ -267,11 +274,25 @@ func (r *poolRun) runPoint(ctx workflow.Context, p sweep.Point) {
 func (r *poolRun) attempt(ctx workflow.Context, p sweep.Point, attempt int) (activities.PointResult, string, error) {
 	var a *activities.Activities
 	var lease activities.Lease
-	pctx := workflow.WithActivityOptions(ctx, provisionOptions)
-	if err := workflow.ExecuteActivity(pctx, a.Provision, activities.ProvisionInput{
-		SweepID: r.in.SweepID, PointID: p.ID, Attempt: attempt, Quarantined: slices.Clone(r.progress.Quarantined),
+	opts := provisionOptions
+	assigned := ""
+	if len(r.in.NodeNames) > 0 {
+		// Hand the point to a free, healthy node; a node whose worker is
+		// gone never starts the task, and ScheduleToStart says so.
+		if err := workflow.Await(ctx, func() bool { assigned = r.freeNode(); return assigned != "" }); err != nil {
+			return activities.PointResult{}, "", err
+		}
+		r.busy[assigned] = true
+		defer delete(r.busy, assigned)
+		opts = workflow.ActivityOptions{
+			TaskQueue: sweep.NodeQueue(r.in.Runner, assigned), ScheduleToStartTimeout: nodeStartToStart, StartToCloseTimeout: 30 * time.Second,
+			RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 3},
+		}
+	}
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), a.Provision, activities.ProvisionInput{
+		Node: assigned, SweepID: r.in.SweepID, PointID: p.ID, Attempt: attempt, Quarantined: slices.Clone(r.progress.Quarantined),
 	}).Get(ctx, &lease); err != nil {
-		return activities.PointResult{}, "", err
+		return activities.PointResult{}, assigned, err
 	}
 	r.progress.Running[p.ID] = lease.Node
 	defer func() {
@@ -314,6 +335,17 @@ func (r *poolRun) attempt(ctx workflow.Context, p sweep.Point, attempt int) (act
 		Goodput: settings.Goodput, TimeScale: r.in.TimeScale, Attempt: attempt, ConfigDigest: r.digest,
 	}).Get(ctx, &res)
 	return res, lease.Node, err
+}
+
+// freeNode is the first node, in runners-file order, that is neither busy
+// nor quarantined; "" when there is none right now.
+func (r *poolRun) freeNode() string {
+	for _, n := range r.in.NodeNames {
+		if !r.busy[n] && !slices.Contains(r.progress.Quarantined, n) {
+			return n
+		}
+	}
+	return ""
 }
 
 func (r *poolRun) record(ctx workflow.Context, p sweep.Point, status, class, msg string, attempts int, node string) {

@@ -104,7 +104,7 @@ func SweepWorkflow(ctx workflow.Context, in SweepInput) (SweepResult, error) {
 			),
 		})
 		futures = append(futures, workflow.ExecuteChildWorkflow(childCtx, HardwareSweepWorkflow, HardwareInput{
-			SweepID: in.SweepID, Date: in.Date, PlanKey: plan.PlanKey, Runner: pool.Label, Capacity: pool.Capacity, Nodes: pool.Nodes,
+			SweepID: in.SweepID, Date: in.Date, PlanKey: plan.PlanKey, Runner: pool.Label, Capacity: pool.Capacity, Nodes: pool.Nodes, NodeNames: pool.NodeNames,
 			TimeScale: in.TimeScale, Settings: plan.Settings, MaxPointsPerRun: in.MaxPointsPerRun,
 		}))
 	}

@@ -40,6 +40,10 @@ func (f *fakeNodes) provision(_ context.Context, in activities.ProvisionInput) (
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.quarantined = append(f.quarantined, in.Quarantined)
+	if in.Node != "" {
+		// The pool chose the node: its own worker answers.
+		return activities.Lease{Node: in.Node, NodeQueue: "hw-sim-h100." + in.Node, LeaseID: in.PointID}, nil
+	}
 	for range f.nodes {
 		node := f.nodes[f.next%len(f.nodes)]
 		f.next++
@@ -84,7 +88,7 @@ func newSweepEnv(t *testing.T, points []sweep.Point, capacity int) *sweepEnv {
 	settings := sweep.DefaultSettings()
 	env.OnActivity(a.PlanSweep, mock.Anything, mock.Anything).Return(activities.PlanOutput{
 		PlanKey: "v1/plans/dt=2026-11-27/sweep=s1/plan.json", Total: len(points), Settings: settings,
-		Runners: []activities.RunnerPlan{{Label: "sim-h100", TaskQueue: "hw-sim-h100", Points: len(points), Capacity: capacity, Nodes: 3}},
+		Runners: []activities.RunnerPlan{{Label: "sim-h100", TaskQueue: "hw-sim-h100", Points: len(points), Capacity: capacity, Nodes: 3, NodeNames: []string{"n0", "n1", "n2"}}},
 		Models:  []string{"m"}, Frameworks: []string{"sim"}, Precisions: []string{"fp8"},
 	}, nil)
 	env.OnActivity(a.LoadRunnerPoints, mock.Anything, mock.Anything, "sim-h100").Return(func(context.Context, string, string) (activities.RunnerPoints, error) {

@@ -61,7 +61,7 @@ func startNode(c client.Client, lake *results.Lake, label, node string, logger *
 	if launcher != nil {
 		acts.Launcher = launcher
 	}
-	acts.Node, acts.NodeQueue = node, workers.NodeQueue(label, node)
+	acts.Node, acts.NodeQueue = node, sweep.NodeQueue(label, node)
 	var started fleet
 	for _, w := range workers.NewNode(c, label, acts) {
 		if err := w.Start(); err != nil {

@@ -92,7 +92,7 @@ func runWorker(ctx context.Context, logOut io.Writer, g *globalFlags, role, pool
 	defer running.stop()
 	what := "control worker"
 	if role == "" {
-		what = fmt.Sprintf("node %s of pool %s (queues %s, %s)", node, pool, sweep.TaskQueue(pool), workers.NodeQueue(pool, node))
+		what = fmt.Sprintf("node %s of pool %s (queues %s, %s)", node, pool, sweep.TaskQueue(pool), sweep.NodeQueue(pool, node))
 	}
 	fmt.Fprintf(logOut, "%s running against %s, lake s3://%s; Ctrl-C to stop\n", what, tcfg.Address, lake.Store().Bucket())
 	<-ctx.Done()
