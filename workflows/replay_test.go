@@ -26,6 +26,9 @@ func TestReplayRecordedHistories(t *testing.T) {
 		{"hardware-continue-as-new.json", "sweep-replay-continue-as-new/hw-sim-mi355x"},
 		{"sweep-cancel.json", "sweep-replay-cancel"},
 		{"hardware-cancel.json", "sweep-replay-cancel/hw-sim-mi355x"},
+		// Recorded before pools assigned nodes themselves: provisioning
+		// went through the pool queue. It must keep replaying.
+		{"legacy-hardware-success.json", "sweep-replay-success/hw-sim-mi355x"},
 	}
 	replayer := worker.NewWorkflowReplayer()
 	replayer.RegisterWorkflow(SweepWorkflow)
