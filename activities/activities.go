@@ -34,8 +34,11 @@ type Launcher interface {
 // Activities holds what the activities need. A control worker sets Lake;
 // a node worker also sets Node, NodeQueue and Launcher.
 type Activities struct {
-	Lake      *results.Lake
-	Launcher  Launcher
+	Lake     *results.Lake
+	Launcher Launcher
+	// Power, when set, is sampled once a second during each load; it wins
+	// over the engine's own power metric.
+	Power     PowerSampler
 	Node      string
 	NodeQueue string
 	Version   string
@@ -257,9 +260,17 @@ func (a *Activities) RunLoad(ctx context.Context, in LoadInput) (PointResult, er
 			activity.RecordHeartbeat(ctx, fmt.Sprintf("%d/%d requests (%d failed)", pr.Done+pr.Failed, pr.Total, pr.Failed))
 		},
 	}
+	var stopPower func() (float64, bool)
+	if a.Power != nil {
+		stopPower = samplePower(ctx, a.Power)
+	}
 	started := time.Now()
 	res, err := loadgen.Run(ctx, cfg)
 	ended := time.Now()
+	measuredW, measured := 0.0, false
+	if stopPower != nil {
+		measuredW, measured = stopPower()
+	}
 	if res == nil {
 		return PointResult{}, temporal.NewNonRetryableApplicationError("load could not start: "+err.Error(), ErrConfig, nil)
 	}
@@ -283,7 +294,9 @@ func (a *Activities) RunLoad(ctx context.Context, in LoadInput) (PointResult, er
 	row.Status, row.Start, row.End = "succeeded", started.UTC(), ended.UTC()
 	row.EngineStartupS, row.ImageDigest = &in.Engine.StartupSeconds, in.Engine.ImageDigest
 	row.SummaryFigures(res.Summary)
-	if res.Metrics != nil {
+	if measured {
+		setPower(&row, measuredW)
+	} else if res.Metrics != nil {
 		addPower(&row, res.Metrics)
 	}
 	keys := map[string]string{}
@@ -352,10 +365,14 @@ func addPower(row *results.PointRow, m *loadgen.ScrapedMetrics) {
 	if n == 0 {
 		return
 	}
-	avg := sum / float64(n)
-	row.AvgPowerW = &avg
+	setPower(row, sum/float64(n))
+}
+
+// setPower records average watts per GPU and the energy per token it means.
+func setPower(row *results.PointRow, watts float64) {
+	row.AvgPowerW = &watts
 	if row.TputPerGPU != nil && *row.TputPerGPU > 0 {
-		j := avg / *row.TputPerGPU
+		j := watts / *row.TputPerGPU
 		row.JoulesPerToken = &j
 	}
 }

@@ -210,3 +210,22 @@ func TestNodeReapsLeftoversAndKeepsTheEngineLog(t *testing.T) {
 	require.Equal(t, "INFO engine ready\nINFO shutting down\n", string(log))
 	require.Equal(t, "docker rm -f infersweep-n0-s-p1-1", cli.commands[len(cli.commands)-1])
 }
+
+type smiOutput string
+
+func (s smiOutput) Run(context.Context, string, ...string) (string, error) { return string(s), nil }
+
+func TestNvidiaSMIAveragesOverGPUs(t *testing.T) {
+	w, err := NvidiaSMI{Exec: smiOutput("350.12\n348.00\n")}.Sample(context.Background())
+	require.NoError(t, err)
+	require.InDelta(t, 349.06, w, 1e-9)
+	_, err = NvidiaSMI{Exec: smiOutput("[N/A]\n")}.Sample(context.Background())
+	require.ErrorContains(t, err, `nvidia-smi power.draw "[N/A]"`)
+	_, err = NvidiaSMI{Exec: smiOutput("")}.Sample(context.Background())
+	require.ErrorContains(t, err, "no GPUs")
+
+	stop := samplePower(context.Background(), NvidiaSMI{Exec: smiOutput("700\n")})
+	avg, ok := stop()
+	require.True(t, ok)
+	require.InDelta(t, 700, avg, 0)
+}

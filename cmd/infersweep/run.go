@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"sort"
 	"strings"
 	"time"
@@ -60,6 +61,10 @@ func startNode(c client.Client, lake *results.Lake, label, node string, logger *
 	}
 	if launcher != nil {
 		acts.Launcher = launcher
+	}
+	// A GPU node samples its own power; elsewhere the engine's metric is used.
+	if _, err := exec.LookPath("nvidia-smi"); err == nil {
+		acts.Power = activities.NvidiaSMI{Exec: launch.ExecRunner{}}
 	}
 	acts.Node, acts.NodeQueue = node, sweep.NodeQueue(label, node)
 	var started fleet
