@@ -109,8 +109,8 @@ func runDemo(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *demo
 	if err := printSweepTable(ctx, out, lake, sweepID); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "\nresults: s3://%s/%s (infersweep results show %s, with the exports from 'infersweep dev')\nUI:      %s/%s\n",
-		stack.S3.Bucket, result.ManifestKey, sweepID, stack.UIURL, workflows.SweepWorkflowID(sweepID))
+	fmt.Fprintf(out, "\nresults: s3://%s/%s\n         (kept in %s: run `infersweep dev`, export what it prints, then `infersweep results show %s`)\nUI:      %s/%s\n",
+		stack.S3.Bucket, result.ManifestKey, stateDirName(stack), sweepID, stack.UIURL, workflows.SweepWorkflowID(sweepID))
 	if f.keep {
 		printDevStack(out, stack, false, time.Since(started))
 		<-ctx.Done()
@@ -122,4 +122,11 @@ func shortID() string {
 	b := make([]byte, 3)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+func stateDirName(stack *devstack.Stack) string {
+	if stack.StateDir == "" {
+		return "memory only (--ephemeral): gone when the demo exits"
+	}
+	return stack.StateDir
 }
