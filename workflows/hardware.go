@@ -157,7 +157,6 @@ func HardwareSweepWorkflow(ctx workflow.Context, in HardwareInput) (HardwareResu
 			next := in
 			next.Carry = &HardwareCarry{Cursor: cursor, Result: r.result, Progress: progress, Faults: r.faults, ConfigFailed: r.configFailedEntries}
 			next.Carry.Progress.Running = nil
-			next.Carry.Progress.Paused = progress.Paused
 			return HardwareResult{}, workflow.NewContinueAsNewError(ctx, HardwareSweepWorkflow, next)
 		}
 	}
