@@ -54,6 +54,10 @@ type RetrySettings struct {
 	PointAttempts int           `yaml:"point-attempts" json:"point_attempts"`
 	StartTimeout  time.Duration `yaml:"start-timeout" json:"start_timeout"`
 	LoadTimeout   time.Duration `yaml:"load-timeout" json:"load_timeout"`
+	// FailedWindow is how long a pool whose points failed on node faults
+	// waits for a retry-failed signal before recording them; 0: it does
+	// not wait (a signal while it still runs is honoured).
+	FailedWindow time.Duration `yaml:"failed-window" json:"failed_window"`
 }
 
 // PoolSettings size a runner label's pool; 0 capacity means one point per

@@ -42,9 +42,19 @@ type HardwareInput struct {
 type HardwareCarry struct {
 	Cursor       int // points of the canary-first order already finished
 	Result       HardwareResult
+	Pending      []PendingFailure
 	Progress     HardwareProgress
 	Faults       map[string]int
 	ConfigFailed map[string]string
+}
+
+// PendingFailure is a point that failed on node faults and may still be
+// retried; its failure row is written when the pool gives up on it.
+type PendingFailure struct {
+	Point    sweep.Point
+	Reason   string
+	Attempts int
+	Node     string
 }
 
 // defaultPointsPerRun keeps a pool's history far below Temporal's limits:
@@ -74,6 +84,9 @@ type HardwareProgress struct {
 const (
 	PauseSignal  = "pause"
 	ResumeSignal = "resume"
+	// RetryFailedSignal re-runs the points that failed on node faults,
+	// with quarantine lifted (the operator fixed the nodes).
+	RetryFailedSignal = "retry-failed"
 )
 
 // quarantineAfter node faults in one sweep take a node out of rotation.
@@ -120,22 +133,28 @@ func HardwareSweepWorkflow(ctx workflow.Context, in HardwareInput) (HardwareResu
 		return HardwareResult{}, err
 	}
 	progress.Planned = len(loaded.Points)
+	// Pools started before retry-failed existed recorded failures at once.
+	deferFailures := workflow.GetVersion(ctx, "deferred-failures", workflow.DefaultVersion, 1) == 1
+	retryRequested := false
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		pause, resume := workflow.GetSignalChannel(ctx, PauseSignal), workflow.GetSignalChannel(ctx, ResumeSignal)
+		retry := workflow.GetSignalChannel(ctx, RetryFailedSignal)
 		for {
 			sel := workflow.NewSelector(ctx)
 			sel.AddReceive(pause, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); progress.Paused = true })
 			sel.AddReceive(resume, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); progress.Paused = false })
+			sel.AddReceive(retry, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); retryRequested = true })
 			sel.Select(ctx)
 		}
 	})
 	canaries, rest := canaryOrder(loaded.Points)
 	order := append(canaries, rest...)
 
-	r := &poolRun{in: in, digest: loaded.ConfigDigest, progress: &progress, faults: map[string]int{}, configFailedEntries: map[string]string{}, busy: map[string]bool{}}
+	r := &poolRun{in: in, digest: loaded.ConfigDigest, progress: &progress, faults: map[string]int{}, configFailedEntries: map[string]string{},
+		busy: map[string]bool{}, deferFailures: deferFailures}
 	start := 0
 	if c := in.Carry; c != nil {
-		start, r.result, r.faults, r.configFailedEntries = c.Cursor, c.Result, c.Faults, c.ConfigFailed
+		start, r.result, r.faults, r.configFailedEntries, r.pending = c.Cursor, c.Result, c.Faults, c.ConfigFailed, c.Pending
 		progress.Done, progress.Failed, progress.Skipped, progress.Quarantined = c.Progress.Done, c.Progress.Failed, c.Progress.Skipped, c.Progress.Quarantined
 		progress.Paused = c.Progress.Paused
 	}
@@ -155,10 +174,37 @@ func HardwareSweepWorkflow(ctx workflow.Context, in HardwareInput) (HardwareResu
 		}
 		if cursor := phase[0] + finished; cursor < phase[1] {
 			next := in
-			next.Carry = &HardwareCarry{Cursor: cursor, Result: r.result, Progress: progress, Faults: r.faults, ConfigFailed: r.configFailedEntries}
+			next.Carry = &HardwareCarry{Cursor: cursor, Result: r.result, Pending: r.pending, Progress: progress, Faults: r.faults, ConfigFailed: r.configFailedEntries}
 			next.Carry.Progress.Running = nil
 			return HardwareResult{}, workflow.NewContinueAsNewError(ctx, HardwareSweepWorkflow, next)
 		}
+	}
+	// Points lost to node faults get another chance when asked: during
+	// the run, or within the failed-window after it.
+	for len(r.pending) > 0 {
+		if !retryRequested && in.Settings.Retry.FailedWindow > 0 {
+			if _, err := workflow.AwaitWithTimeout(ctx, in.Settings.Retry.FailedWindow, func() bool { return retryRequested }); err != nil {
+				return r.result, err
+			}
+		}
+		if !retryRequested {
+			break
+		}
+		retryRequested = false
+		retry := make([]sweep.Point, len(r.pending))
+		for i, f := range r.pending {
+			retry[i] = f.Point
+		}
+		progress.Failed -= len(r.pending)
+		progress.Quarantined, r.faults, r.pending = nil, map[string]int{}, nil
+		unlimited := len(retry)
+		r.runAll(ctx, retry, &unlimited)
+		if err := ctx.Err(); err != nil {
+			return r.result, err
+		}
+	}
+	for _, f := range r.pending {
+		r.record(ctx, f.Point, "failed", activities.ErrNodeFault, f.Reason, f.Attempts, f.Node)
 	}
 	r.result.Quarantined = progress.Quarantined
 	return r.result, nil
@@ -187,6 +233,8 @@ func canaryKey(p sweep.Point) string { return p.Entry }
 
 type poolRun struct {
 	busy                map[string]bool // nodes holding one of this pool's points
+	deferFailures       bool            // node-fault failures wait in pending
+	pending             []PendingFailure
 	in                  HardwareInput
 	digest              string
 	progress            *HardwareProgress
@@ -265,8 +313,12 @@ func (r *poolRun) runPoint(ctx workflow.Context, p sweep.Point) {
 			}
 		}
 	}
-	r.record(ctx, p, "failed", activities.ErrNodeFault, reason(lastErr), attempts, lastNode)
 	r.progress.Failed++
+	if r.deferFailures {
+		r.pending = append(r.pending, PendingFailure{Point: p, Reason: reason(lastErr), Attempts: attempts, Node: lastNode})
+		return
+	}
+	r.record(ctx, p, "failed", activities.ErrNodeFault, reason(lastErr), attempts, lastNode)
 }
 
 // attempt runs a point once on one node; teardown always follows.

@@ -300,3 +300,66 @@ func TestCancelledSweepTearsDownRunningEngines(t *testing.T) {
 	require.Equal(t, 2, env.nodes.teardowns, "both engines were torn down after the cancel")
 	require.Nil(t, env.manifest, "a cancelled sweep is not committed")
 }
+
+func TestRetryFailedRerunsPointsLostToNodeFaults(t *testing.T) {
+	tests := []struct {
+		name   string
+		window time.Duration
+		signal time.Duration // when retry-failed arrives
+	}{
+		{"signal while the pool still runs", 0, 5 * time.Minute},
+		{"signal within the failed-window after the run", time.Hour, 30 * time.Minute},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := newSweepEnv(t, append(testPoints("a", 1), testPoints("b", 1)...), 1)
+			env.enginesStart()
+			var a *activities.Activities
+			healthy := false
+			env.OnActivity(a.RunLoad, mock.Anything, mock.MatchedBy(func(in activities.LoadInput) bool { return in.Point.Entry == "b" })).
+				After(10 * time.Minute).Return(succeed)
+			env.OnActivity(a.RunLoad, mock.Anything, mock.Anything).Return(func(ctx context.Context, in activities.LoadInput) (activities.PointResult, error) {
+				if !healthy {
+					return activities.PointResult{}, temporal.NewNonRetryableApplicationError("GPU fell off the bus", activities.ErrNodeFault, nil)
+				}
+				return succeed(ctx, in)
+			})
+			env.RegisterDelayedCallback(func() {
+				healthy = true // the operator fixed the nodes
+				env.SignalWorkflow(RetryFailedSignal, nil)
+			}, tt.signal)
+
+			settings := sweep.DefaultSettings()
+			settings.Retry.FailedWindow = tt.window
+			env.ExecuteWorkflow(HardwareSweepWorkflow, HardwareInput{SweepID: "s1", Date: "2026-11-27", PlanKey: "k", Runner: "sim-h100",
+				Capacity: 1, Nodes: 3, NodeNames: []string{"n0", "n1", "n2"}, TimeScale: 10, Settings: settings})
+			require.True(t, env.IsWorkflowCompleted())
+			require.NoError(t, env.GetWorkflowError())
+			var res HardwareResult
+			require.NoError(t, env.GetWorkflowResult(&res))
+			require.Len(t, res.Points, 2)
+			for _, p := range res.Points {
+				require.Equal(t, "succeeded", p.Status, p.PointID)
+			}
+			require.Empty(t, env.failures, "nothing was recorded as failed")
+			require.Empty(t, res.Quarantined, "retry-failed lifts the quarantine")
+		})
+	}
+}
+
+func TestFailedPointsAreRecordedWhenNoRetryComes(t *testing.T) {
+	env := newSweepEnv(t, testPoints("a", 1), 1)
+	env.enginesStart()
+	var a *activities.Activities
+	env.OnActivity(a.RunLoad, mock.Anything, mock.Anything).Return(activities.PointResult{},
+		temporal.NewNonRetryableApplicationError("GPU fell off the bus", activities.ErrNodeFault, nil))
+	settings := sweep.DefaultSettings()
+	settings.Retry.FailedWindow = time.Hour
+	start := env.Now()
+	env.ExecuteWorkflow(HardwareSweepWorkflow, HardwareInput{SweepID: "s1", Date: "2026-11-27", PlanKey: "k", Runner: "sim-h100",
+		Capacity: 1, Nodes: 3, NodeNames: []string{"n0", "n1", "n2"}, Settings: settings})
+	require.NoError(t, env.GetWorkflowError())
+	require.Len(t, env.failures, 1)
+	require.Equal(t, "GPU fell off the bus", env.failures[0].Error)
+	require.GreaterOrEqual(t, env.Now().Sub(start), time.Hour, "the pool waited out the window")
+}

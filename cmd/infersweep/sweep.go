@@ -28,7 +28,8 @@ func newSweepCommand(g *globalFlags) *cobra.Command {
 	}
 	cmd.AddCommand(newSweepPlanCommand(g), newSweepRunCommand(g), newSweepStatusCommand(g), newSweepCancelCommand(g), newSweepLsCommand(g),
 		newSweepSignalCommand(g, "pause", workflows.PauseSignal, "Stop starting new points; running ones finish"),
-		newSweepSignalCommand(g, "resume", workflows.ResumeSignal, "Start points again after a pause"))
+		newSweepSignalCommand(g, "resume", workflows.ResumeSignal, "Start points again after a pause"),
+		newSweepSignalCommand(g, "retry-failed", workflows.RetryFailedSignal, "Re-run points lost to node faults, quarantine lifted (pools still running or in their failed-window)"))
 	return cmd
 }
 
