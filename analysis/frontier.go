@@ -1,0 +1,50 @@
+package analysis
+
+import (
+	"sort"
+)
+
+// Point is one measured configuration on a throughput–latency plane: X is
+// the "better when higher" latency axis (interactivity, tok/s/user), Y the
+// throughput per GPU. ID ties it back to its row.
+type Point struct {
+	ID string
+	X  float64
+	Y  float64
+}
+
+// Frontier returns the Pareto-optimal points (no other point has X and Y
+// both at least as high and one higher), ordered by X ascending, so Y
+// descends along it. Duplicates of a frontier point keep the first.
+func Frontier(points []Point) []Point {
+	sorted := append([]Point(nil), points...)
+	// Highest X first; among equal X, highest Y first.
+	sort.SliceStable(sorted, func(i, j int) bool {
+		if sorted[i].X != sorted[j].X {
+			return sorted[i].X > sorted[j].X
+		}
+		return sorted[i].Y > sorted[j].Y
+	})
+	var front []Point
+	bestY := 0.0
+	for i, p := range sorted {
+		if i == 0 || p.Y > bestY {
+			if len(front) > 0 && front[len(front)-1].X == p.X {
+				continue // same X, lower or equal Y: dominated
+			}
+			front = append(front, p)
+			bestY = p.Y
+		}
+	}
+	// Ascending X.
+	for i, j := 0, len(front)-1; i < j; i, j = i+1, j-1 {
+		front[i], front[j] = front[j], front[i]
+	}
+	return front
+}
+
+// Dominates tells whether a is at least as good as b on both axes and
+// better on one.
+func Dominates(a, b Point) bool {
+	return a.X >= b.X && a.Y >= b.Y && (a.X > b.X || a.Y > b.Y)
+}
