@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/infersweep/infersweep/results"
 	"github.com/infersweep/infersweep/sweep"
 )
 
@@ -125,4 +126,34 @@ func TestCheapestHardwareAtATargetInteractivity(t *testing.T) {
 	require.Less(t, offers[0].TputPerGPU, 5800.0)
 	require.True(t, offers[0].Interpolated)
 	require.Less(t, offers[0].USDPerMTok, offers[1].USDPerMTok)
+}
+
+func f64(v float64) *float64 { return &v }
+
+func TestAnalyzeGroupsSeriesAndLeavesOutWhatWasNotMeasured(t *testing.T) {
+	row := func(id, runner string, isl int32, inter, tput float64) results.PointRow {
+		return results.PointRow{PointID: id, Model: "llama", Precision: "fp8", Framework: "sim", Runner: runner, ISL: isl, OSL: 1024,
+			Status: "succeeded", Interactivity: f64(inter), TputPerGPU: f64(tput)}
+	}
+	rows := []results.PointRow{
+		row("h1", "sim-h100", 1024, 170, 170), row("h2", "sim-h100", 1024, 120, 1700), row("h3", "sim-h100", 1024, 60, 3000),
+		row("b1", "sim-b200", 1024, 250, 250), row("b2", "sim-b200", 1024, 190, 2800), row("b3", "sim-b200", 1024, 100, 5800),
+		row("x", "sim-h100", 8192, 150, 600),
+		{PointID: "failed", Model: "llama", Precision: "fp8", Runner: "sim-h100", ISL: 1024, OSL: 1024, Status: "failed"},
+		{PointID: "unmeasured", Model: "llama", Precision: "fp8", Runner: "sim-h100", ISL: 1024, OSL: 1024, Status: "succeeded", TputPerGPU: f64(5)},
+	}
+	groups := Analyze(rows, sweep.DefaultSettings().Hardware, TierHyperscaler, []float64{150})
+	require.Len(t, groups, 2)
+	g := groups[0]
+	require.Equal(t, 1024, g.ISL)
+	require.Len(t, g.Series, 2)
+	require.Equal(t, "sim-b200/sim", g.Series[0].Key)
+	require.Equal(t, "b200", g.Series[0].Hardware)
+	require.Equal(t, 3, g.Series[1].Points, "failed and unmeasured points are left out")
+	// B200 dominates H100 everywhere here: the overall frontier is B200's.
+	for _, p := range g.Overall {
+		require.Equal(t, "b", p.ID[:1])
+	}
+	require.Len(t, g.Cheapest, 1)
+	require.Equal(t, "sim-b200/sim", g.Cheapest[0].Offers[0].Series)
 }

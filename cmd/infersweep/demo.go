@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 
+	"github.com/infersweep/infersweep/analysis"
 	"github.com/infersweep/infersweep/devstack"
 	"github.com/infersweep/infersweep/sweep"
 	"github.com/infersweep/infersweep/workflows"
@@ -109,8 +110,20 @@ func runDemo(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *demo
 	if err := printSweepTable(ctx, out, lake, sweepID); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "\nresults: s3://%s/%s\n         (kept in %s: run `infersweep dev`, export what it prints, then `infersweep results show %s`)\nUI:      %s/%s\n",
-		stack.S3.Bucket, result.ManifestKey, stateDirName(stack), sweepID, stack.UIURL, workflows.SweepWorkflowID(sweepID))
+	m, err := lake.Manifest(ctx, sweepID)
+	if err != nil {
+		return err
+	}
+	rows, err := lake.Points(ctx, m)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out)
+	// The example sweeps concurrency 4–64 only, so it stays interactive:
+	// compare where its curves are.
+	printReport(out, m, rows, analysis.Analyze(rows, sweep.DefaultSettings().Hardware, analysis.TierHyperscaler, []float64{150, 200}))
+	fmt.Fprintf(out, "\nresults: s3://%s/%s %s\nUI:      %s/%s\n",
+		stack.S3.Bucket, result.ManifestKey, whereKept(stack, sweepID), stack.UIURL, workflows.SweepWorkflowID(sweepID))
 	if f.keep {
 		printDevStack(out, stack, false, time.Since(started))
 		<-ctx.Done()
@@ -124,9 +137,9 @@ func shortID() string {
 	return hex.EncodeToString(b)
 }
 
-func stateDirName(stack *devstack.Stack) string {
+func whereKept(stack *devstack.Stack, sweepID string) string {
 	if stack.StateDir == "" {
-		return "memory only (--ephemeral): gone when the demo exits"
+		return "(in memory: gone when the demo exits)"
 	}
-	return stack.StateDir
+	return fmt.Sprintf("(kept in %s: start `infersweep dev`, export what it prints, then `infersweep report %s`)", stack.StateDir, sweepID)
 }

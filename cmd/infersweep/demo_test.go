@@ -35,6 +35,8 @@ func TestDemoRunsTheExampleSweepEndToEnd(t *testing.T) {
 	require.Contains(t, stdout, "map[succeeded:22]")
 	require.Equal(t, 22+1, strings.Count(stdout, "succeeded"), "the table lists every point")
 	require.Contains(t, stdout, "simulated (wall-clock × time_scale) (time scale 20)")
+	require.Contains(t, stdout, "frontier (tok/s/GPU@tok/s/user)")
+	require.Contains(t, stdout, "tok/s/user: cheapest sim-", "the report prices the series that reach a target")
 	require.NotContains(t, stderr, "Activity error", "NodeBusy retries are not shown as errors")
 
 	// No engine outlives the sweep.

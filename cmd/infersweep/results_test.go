@@ -86,6 +86,14 @@ func TestResultsCommands(t *testing.T) {
 	require.FileExists(t, filepath.Join(dir, "v1/points/dt=2026-11-27/hardware=sim-h200/sweep=s1/psim-h200.parquet"))
 	require.FileExists(t, filepath.Join(dir, "v1/manifests/dt=2026-11-27/sweep=s1.json"))
 
+	code, stdout, stderr = runCLI(t, "report", "s1")
+	require.Equal(t, exitOK, code, stderr)
+	require.Contains(t, stdout, "sweep s1 (2026-11-27), 2 points")
+	require.NotContains(t, stdout, "frontier", "the seeded rows carry no interactivity: nothing to plot, nothing invented")
+	code, _, stderr = runCLI(t, "report", "s1", "--tier", "spot")
+	require.Equal(t, exitUsage, code)
+	require.Contains(t, stderr, `--tier "spot"`)
+
 	code, _, stderr = runCLI(t, "results", "show", "nope")
 	require.Equal(t, exitFailure, code)
 	require.Contains(t, stderr, `no committed sweep "nope"`)

@@ -1,0 +1,103 @@
+package analysis
+
+import (
+	"cmp"
+	"sort"
+
+	"github.com/infersweep/infersweep/results"
+	"github.com/infersweep/infersweep/sweep"
+)
+
+// Group is one comparable set of points: same model, precision and
+// sequence lengths, across hardware and frameworks.
+type Group struct {
+	Model     string   `json:"model"`
+	Precision string   `json:"precision"`
+	ISL       int      `json:"isl"`
+	OSL       int      `json:"osl"`
+	Series    []Series `json:"series"`
+	// Overall is the frontier over every series.
+	Overall []Point `json:"overall_frontier"`
+	// Cheapest lists, per target interactivity, the offers by cost.
+	Cheapest []TargetOffers `json:"cheapest"`
+}
+
+// Series is one (hardware pool, framework) curve.
+type Series struct {
+	Key       string  `json:"key"` // runner/framework
+	Runner    string  `json:"runner"`
+	Framework string  `json:"framework"`
+	Hardware  string  `json:"hardware,omitempty"`
+	Points    int     `json:"points"`
+	Frontier  []Point `json:"frontier"`
+}
+
+// TargetOffers are the offers at one target interactivity.
+type TargetOffers struct {
+	Interactivity float64 `json:"interactivity"`
+	Tier          Tier    `json:"tier"`
+	Offers        []Offer `json:"offers"`
+}
+
+// DefaultTargets are the interactivities (tok/s/user) reports compare at.
+var DefaultTargets = []float64{10, 20, 50, 100}
+
+// Analyze groups a sweep's succeeded points and computes each series'
+// frontier of throughput per GPU against interactivity (1000 / median
+// TPOT), the overall frontier, and the cheapest series at each target.
+// Points without either figure are left out, never filled in.
+func Analyze(rows []results.PointRow, costs map[string]sweep.HardwareCost, tier Tier, targets []float64) []Group {
+	type groupKey struct {
+		model, precision string
+		isl, osl         int32
+	}
+	byGroup := map[groupKey]map[string][]Point{}
+	meta := map[groupKey]map[string]Series{}
+	for _, r := range rows {
+		if r.Status != "succeeded" || r.TputPerGPU == nil || r.Interactivity == nil {
+			continue
+		}
+		g := groupKey{r.Model, r.Precision, r.ISL, r.OSL}
+		key := r.Runner + "/" + r.Framework
+		if byGroup[g] == nil {
+			byGroup[g], meta[g] = map[string][]Point{}, map[string]Series{}
+		}
+		byGroup[g][key] = append(byGroup[g][key], Point{ID: r.PointID, X: *r.Interactivity, Y: *r.TputPerGPU})
+		hw, _ := HardwareOf(r.Runner, costs)
+		meta[g][key] = Series{Key: key, Runner: r.Runner, Framework: r.Framework, Hardware: hw}
+	}
+	keys := make([]groupKey, 0, len(byGroup))
+	for g := range byGroup {
+		keys = append(keys, g)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		return cmp.Or(cmp.Compare(a.model, b.model), cmp.Compare(a.precision, b.precision), cmp.Compare(a.isl, b.isl), cmp.Compare(a.osl, b.osl)) < 0
+	})
+	var out []Group
+	for _, g := range keys {
+		group := Group{Model: g.model, Precision: g.precision, ISL: int(g.isl), OSL: int(g.osl)}
+		frontiers := map[string][]Point{}
+		hardware := map[string]string{}
+		var all []Point
+		seriesKeys := make([]string, 0, len(byGroup[g]))
+		for k := range byGroup[g] {
+			seriesKeys = append(seriesKeys, k)
+		}
+		sort.Strings(seriesKeys)
+		for _, k := range seriesKeys {
+			s := meta[g][k]
+			s.Points = len(byGroup[g][k])
+			s.Frontier = Frontier(byGroup[g][k])
+			group.Series = append(group.Series, s)
+			frontiers[k], hardware[k] = s.Frontier, s.Hardware
+			all = append(all, byGroup[g][k]...)
+		}
+		group.Overall = Frontier(all)
+		for _, target := range targets {
+			group.Cheapest = append(group.Cheapest, TargetOffers{Interactivity: target, Tier: tier, Offers: CheapestAt(frontiers, hardware, costs, tier, target)})
+		}
+		out = append(out, group)
+	}
+	return out
+}
