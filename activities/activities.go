@@ -20,6 +20,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/infersweep/infersweep/analysis"
 	"github.com/infersweep/infersweep/launch"
 	"github.com/infersweep/infersweep/loadgen"
 	"github.com/infersweep/infersweep/results"
@@ -456,4 +457,36 @@ func (a *Activities) WriteManifest(ctx context.Context, in ManifestInput) (strin
 		return "", err
 	}
 	return results.ManifestKey(in.Date, in.SweepID), nil
+}
+
+// AnalyzeSweep computes the committed sweep's frontiers and stores them as
+// the analysis table `frontiers`.
+func (a *Activities) AnalyzeSweep(ctx context.Context, in AnalyzeInput) (string, error) {
+	m, err := a.Lake.Manifest(ctx, in.SweepID)
+	if err != nil {
+		return "", err
+	}
+	rows, err := a.Lake.Points(ctx, m)
+	if err != nil {
+		return "", err
+	}
+	var frontiers []results.FrontierRow
+	for _, g := range analysis.Analyze(rows, sweep.DefaultSettings().Hardware, analysis.TierHyperscaler, nil) {
+		add := func(series string, points []analysis.Point) {
+			for _, p := range points {
+				frontiers = append(frontiers, results.FrontierRow{SweepID: in.SweepID, Model: g.Model, Precision: g.Precision,
+					ISL: int32(g.ISL), OSL: int32(g.OSL), Series: series, PointID: p.ID, Interactivity: p.X, TputPerGPU: p.Y})
+			}
+		}
+		for _, s := range g.Series {
+			add(s.Key, s.Frontier)
+		}
+		add("*", g.Overall)
+	}
+	data, err := results.Encode(frontiers, nil)
+	if err != nil {
+		return "", err
+	}
+	key := results.AnalysisKey(in.Date, in.SweepID, "frontiers")
+	return key, a.Lake.PutOnce(ctx, key, data, "application/vnd.apache.parquet")
 }

@@ -1,8 +1,10 @@
 package activities
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -228,4 +230,44 @@ func TestNvidiaSMIAveragesOverGPUs(t *testing.T) {
 	avg, ok := stop()
 	require.True(t, ok)
 	require.InDelta(t, 700, avg, 0)
+}
+
+func TestAnalyzeSweepStoresFrontiers(t *testing.T) {
+	lake := testLake(t)
+	ctx := context.Background()
+	a := &Activities{Lake: lake}
+	var mps []results.ManifestPoint
+	for i, p := range []struct{ inter, tput float64 }{{170, 170}, {120, 1700}, {130, 900}} {
+		inter, tput := p.inter, p.tput
+		id := fmt.Sprintf("p%d", i)
+		data, err := results.Encode([]results.PointRow{{SweepID: "s", PointID: id, Model: "m", Precision: "fp8", Runner: "sim-h100", Framework: "sim",
+			ISL: 1024, OSL: 1024, Status: "succeeded", Interactivity: &inter, TputPerGPU: &tput}}, nil)
+		require.NoError(t, err)
+		key := results.TableKey(results.TablePoints, "2026-11-27", "sim-h100", "s", id)
+		require.NoError(t, lake.PutOnce(ctx, key, data, "application/vnd.apache.parquet"))
+		mps = append(mps, results.ManifestPoint{PointID: id, Hardware: "sim-h100", Status: "succeeded", Keys: map[string]string{results.TablePoints: key}})
+	}
+	require.NoError(t, lake.WriteManifest(ctx, results.Manifest{SweepID: "s", Date: "2026-11-27", Status: "complete", Points: mps}))
+
+	key, err := a.AnalyzeSweep(ctx, AnalyzeInput{SweepID: "s", Date: "2026-11-27"})
+	require.NoError(t, err)
+	require.Equal(t, "v1/analysis/dt=2026-11-27/sweep=s/frontiers.parquet", key)
+	data, err := lake.Store().Get(ctx, key)
+	require.NoError(t, err)
+	rows, err := results.Decode[results.FrontierRow](bytes.NewReader(data), int64(len(data)))
+	require.NoError(t, err)
+	// No point dominates another: all three are on the frontier, which for
+	// a single series is also the overall one.
+	var series, overall []string
+	for _, r := range rows {
+		if r.Series == "*" {
+			overall = append(overall, r.PointID)
+		} else {
+			series = append(series, r.PointID)
+		}
+	}
+	require.Equal(t, []string{"p1", "p2", "p0"}, series, "ascending interactivity")
+	require.Equal(t, series, overall)
+	_, err = a.AnalyzeSweep(ctx, AnalyzeInput{SweepID: "s", Date: "2026-11-27"})
+	require.NoError(t, err, "a retried analysis writes the same bytes")
 }

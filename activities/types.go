@@ -140,3 +140,9 @@ type ManifestInput struct {
 	Date    string
 	Points  []results.ManifestPoint
 }
+
+// AnalyzeInput analyses a committed sweep.
+type AnalyzeInput struct {
+	SweepID string
+	Date    string
+}

@@ -47,6 +47,11 @@ func TableKey(table, date, hardware, sweepID, pointID string) string {
 	return fmt.Sprintf("%s/%s/dt=%s/hardware=%s/sweep=%s/%s.parquet", layoutVersion, table, date, hardware, sweepID, pointID)
 }
 
+// AnalysisKey is one analysis table of a sweep.
+func AnalysisKey(date, sweepID, table string) string {
+	return fmt.Sprintf("%s/analysis/dt=%s/sweep=%s/%s.parquet", layoutVersion, date, sweepID, table)
+}
+
 // LogKey is where the end of a point's engine log is kept, per attempt.
 func LogKey(date, hardware, sweepID, pointID string, attempt int) string {
 	return fmt.Sprintf("%s/logs/dt=%s/hardware=%s/sweep=%s/%s-%d.log", layoutVersion, date, hardware, sweepID, pointID, attempt)

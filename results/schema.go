@@ -190,3 +190,18 @@ func (p *PointRow) SummaryFigures(s loadgen.Summary) {
 	p.Interactivity = opt(1000 / s.MedianTPOTms)
 	p.InteractivityP99 = opt(1000 / s.P99TPOTms)
 }
+
+// FrontierRow is one point on a Pareto frontier of throughput per GPU
+// against interactivity: a series' own (Series set) or the group's overall
+// one (Series "*").
+type FrontierRow struct {
+	SweepID       string  `parquet:"sweep_id,dict" json:"sweep_id"`
+	Model         string  `parquet:"model,dict" json:"model"`
+	Precision     string  `parquet:"precision,dict" json:"precision"`
+	ISL           int32   `parquet:"isl" json:"isl"`
+	OSL           int32   `parquet:"osl" json:"osl"`
+	Series        string  `parquet:"series,dict" json:"series"`
+	PointID       string  `parquet:"point_id" json:"point_id"`
+	Interactivity float64 `parquet:"interactivity" json:"interactivity"` // tok/s/user, 1000 / median TPOT
+	TputPerGPU    float64 `parquet:"tput_per_gpu" json:"tput_per_gpu"`   // tok/s/GPU
+}

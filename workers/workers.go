@@ -21,6 +21,7 @@ func NewControl(c client.Client, acts *activities.Activities) worker.Worker {
 	w.RegisterWorkflow(workflows.SweepWorkflow)
 	w.RegisterActivity(acts.PlanSweep)
 	w.RegisterActivity(acts.WriteManifest)
+	w.RegisterActivity(acts.AnalyzeSweep)
 	return w
 }
 

@@ -29,6 +29,8 @@ func TestReplayRecordedHistories(t *testing.T) {
 		// Recorded before pools assigned nodes themselves: provisioning
 		// went through the pool queue. It must keep replaying.
 		{"legacy-hardware-success.json", "sweep-replay-success/hw-sim-mi355x"},
+		// Recorded before sweeps analysed themselves after the manifest.
+		{"legacy-sweep-success.json", "sweep-replay-success"},
 		// Recorded when node-fault failures were written at once, before
 		// retry-failed deferred them.
 		{"legacy-hardware-node-faults.json", "sweep-replay-node-faults/hw-sim-mi355x"},

@@ -36,6 +36,8 @@ type SweepResult struct {
 	ManifestKey string
 	Counts      map[string]int // points by status
 	Failures    []string       // "point: reason", for the failed and skipped
+	// AnalysisKey is the sweep's frontiers table, once analysed.
+	AnalysisKey string
 }
 
 // SweepProgress answers the "progress" query.
@@ -133,6 +135,15 @@ func SweepWorkflow(ctx workflow.Context, in SweepInput) (SweepResult, error) {
 	err = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, planOptions), a.WriteManifest, activities.ManifestInput{
 		SweepID: in.SweepID, Date: in.Date, Points: manifest,
 	}).Get(ctx, &result.ManifestKey)
+	if err != nil {
+		return result, err
+	}
+	// Sweeps started before the analysis step existed end at the manifest.
+	if workflow.GetVersion(ctx, "analyze", workflow.DefaultVersion, 1) == 1 {
+		err = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, planOptions), a.AnalyzeSweep, activities.AnalyzeInput{
+			SweepID: in.SweepID, Date: in.Date,
+		}).Get(ctx, &result.AnalysisKey)
+	}
 	return result, err
 }
 

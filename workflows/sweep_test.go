@@ -105,6 +105,9 @@ func newSweepEnv(t *testing.T, points []sweep.Point, capacity int) *sweepEnv {
 		env.manifest = in.Points
 		return results.ManifestKey(in.Date, in.SweepID), nil
 	}).Maybe()
+	env.OnActivity(a.AnalyzeSweep, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.AnalyzeInput) (string, error) {
+		return results.AnalysisKey(in.Date, in.SweepID, "frontiers"), nil
+	}).Maybe()
 	return env
 }
 
@@ -139,6 +142,7 @@ func TestSweepRunsEveryPointAndTearsEachDown(t *testing.T) {
 	res := env.run(t)
 	require.Equal(t, map[string]int{"succeeded": 5}, res.Counts)
 	require.Equal(t, "v1/manifests/dt=2026-11-27/sweep=s1.json", res.ManifestKey)
+	require.Equal(t, "v1/analysis/dt=2026-11-27/sweep=s1/frontiers.parquet", res.AnalysisKey, "analysed after the commit")
 	require.Len(t, env.manifest, 5)
 	require.Equal(t, 5, env.nodes.teardowns, "every provisioned node is torn down")
 	require.Empty(t, res.Failures)

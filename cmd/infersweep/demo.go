@@ -122,8 +122,8 @@ func runDemo(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *demo
 	// The example sweeps concurrency 4–64 only, so it stays interactive:
 	// compare where its curves are.
 	printReport(out, m, rows, analysis.Analyze(rows, sweep.DefaultSettings().Hardware, analysis.TierHyperscaler, []float64{150, 200}))
-	fmt.Fprintf(out, "\nresults: s3://%s/%s %s\nUI:      %s/%s\n",
-		stack.S3.Bucket, result.ManifestKey, whereKept(stack, sweepID), stack.UIURL, workflows.SweepWorkflowID(sweepID))
+	fmt.Fprintf(out, "\nresults:   s3://%s/%s %s\nfrontiers: s3://%s/%s\nUI:        %s/%s\n",
+		stack.S3.Bucket, result.ManifestKey, whereKept(stack, sweepID), stack.S3.Bucket, result.AnalysisKey, stack.UIURL, workflows.SweepWorkflowID(sweepID))
 	if f.keep {
 		printDevStack(out, stack, false, time.Since(started))
 		<-ctx.Done()

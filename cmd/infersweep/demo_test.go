@@ -36,6 +36,7 @@ func TestDemoRunsTheExampleSweepEndToEnd(t *testing.T) {
 	require.Equal(t, 22+1, strings.Count(stdout, "succeeded"), "the table lists every point")
 	require.Contains(t, stdout, "simulated (wall-clock × time_scale) (time scale 20)")
 	require.Contains(t, stdout, "frontier (tok/s/GPU@tok/s/user)")
+	require.Regexp(t, `frontiers: s3://infersweep/v1/analysis/dt=\d{4}-\d{2}-\d{2}/sweep=demo-[^/]+/frontiers\.parquet`, stdout, "the sweep analysed itself")
 	require.Contains(t, stdout, "tok/s/user: cheapest sim-", "the report prices the series that reach a target")
 	require.NotContains(t, stderr, "Activity error", "NodeBusy retries are not shown as errors")
 
