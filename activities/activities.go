@@ -462,11 +462,7 @@ func (a *Activities) WriteManifest(ctx context.Context, in ManifestInput) (strin
 // AnalyzeSweep computes the committed sweep's frontiers and stores them as
 // the analysis table `frontiers`.
 func (a *Activities) AnalyzeSweep(ctx context.Context, in AnalyzeInput) (string, error) {
-	m, err := a.Lake.Manifest(ctx, in.SweepID)
-	if err != nil {
-		return "", err
-	}
-	rows, err := a.Lake.Points(ctx, m)
+	_, rows, err := a.Lake.SweepPoints(ctx, in.SweepID)
 	if err != nil {
 		return "", err
 	}

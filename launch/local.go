@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -69,29 +68,25 @@ func (l *Local) Start(ctx context.Context, spec Spec) (*Engine, error) {
 	}
 	engine := &Engine{BaseURL: fmt.Sprintf("http://127.0.0.1:%d", spec.Port), Model: spec.Point.Model, stop: stop}
 
-	client := &http.Client{Timeout: 2 * time.Second}
-	tick := time.NewTicker(readyPoll)
-	defer tick.Stop()
-	for {
+	running := func(context.Context) bool {
 		select {
 		case err := <-exited:
 			exited <- err // for stop
-			tail := logs.String()
-			return nil, &StartError{Kind: Classify(tail), Msg: fmt.Sprintf("engine exited before it was ready (%v)", err), LogTail: tail}
-		case <-ctx.Done():
-			tail, _ := stop(context.WithoutCancel(ctx))
-			return nil, &StartError{Kind: NodeFailure, Msg: fmt.Sprintf("not ready after %s: %v", time.Since(started).Round(time.Second), ctx.Err()), LogTail: tail}
-		case <-tick.C:
-		}
-		resp, err := client.Get(engine.BaseURL + "/health")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				engine.StartupSeconds = time.Since(started).Seconds()
-				return engine, nil
-			}
+			return false
+		default:
+			return true
 		}
 	}
+	if err := waitHealthy(ctx, engine.BaseURL, running); err != nil {
+		if errors.Is(err, errEngineExited) {
+			tail := logs.String()
+			return nil, &StartError{Kind: Classify(tail), Msg: err.Error(), LogTail: tail}
+		}
+		tail, _ := stop(context.WithoutCancel(ctx))
+		return nil, &StartError{Kind: NodeFailure, Msg: fmt.Sprintf("not ready after %s: %v", time.Since(started).Round(time.Second), ctx.Err()), LogTail: tail}
+	}
+	engine.StartupSeconds = time.Since(started).Seconds()
+	return engine, nil
 }
 
 // stopGroup sends SIGTERM to the engine's process group, then SIGKILL

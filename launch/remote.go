@@ -2,6 +2,7 @@ package launch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os/exec"
@@ -238,11 +239,11 @@ func (s *Slurm) Reap(ctx context.Context, prefix string) (int, error) {
 	return len(jobs), err
 }
 
-var errEngineExited = fmt.Errorf("engine exited before it was ready")
+var errEngineExited = errors.New("engine exited before it was ready")
 
 // startKind blames the config when the engine died saying so, else the node.
 func startKind(err error, tail string) FailureKind {
-	if err == errEngineExited {
+	if errors.Is(err, errEngineExited) {
 		return Classify(tail)
 	}
 	return NodeFailure

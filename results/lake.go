@@ -244,17 +244,23 @@ func (l *Lake) PointsBetween(ctx context.Context, from, to string) ([]PointRow, 
 	}
 	var rows []PointRow
 	for _, r := range refs {
-		m, err := l.Manifest(ctx, r.SweepID)
-		if err != nil {
-			return nil, err
-		}
-		got, err := l.Points(ctx, m)
+		_, got, err := l.SweepPoints(ctx, r.SweepID)
 		if err != nil {
 			return nil, err
 		}
 		rows = append(rows, got...)
 	}
 	return rows, nil
+}
+
+// SweepPoints reads a committed sweep's manifest and every point row it lists.
+func (l *Lake) SweepPoints(ctx context.Context, sweepID string) (Manifest, []PointRow, error) {
+	m, err := l.Manifest(ctx, sweepID)
+	if err != nil {
+		return Manifest{}, nil, err
+	}
+	rows, err := l.Points(ctx, m)
+	return m, rows, err
 }
 
 // Requests reads one point's request rows.

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"strings"
 
 	"github.com/kelseyhightower/envconfig"
 	"go.temporal.io/sdk/client"
@@ -86,7 +85,7 @@ func Dial(ctx context.Context, cfg TemporalConfig, logger *slog.Logger) (client.
 	opts := client.Options{
 		HostPort:  cfg.Address,
 		Namespace: cfg.Namespace,
-		Logger:    sdklog.NewStructuredLogger(slog.New(quietNodeBusy{logger.Handler()})),
+		Logger:    sdklog.NewStructuredLogger(logger),
 	}
 	if cfg.UsesTLS() {
 		tlsCfg, err := cfg.tlsConfig()
@@ -126,33 +125,4 @@ func (c TemporalConfig) tlsConfig() (*tls.Config, error) {
 		cfg.RootCAs = pool
 	}
 	return cfg, nil
-}
-
-// quietNodeBusy drops the SDK's error log for a NodeBusy provision: that
-// is how a pool asks another node, not something an operator must read.
-type quietNodeBusy struct{ slog.Handler }
-
-func (h quietNodeBusy) Handle(ctx context.Context, r slog.Record) error {
-	if r.Level >= slog.LevelError && r.Message == "Activity error." {
-		busy := false
-		r.Attrs(func(a slog.Attr) bool {
-			if a.Key == "Error" && strings.Contains(a.Value.String(), "(type: NodeBusy,") {
-				busy = true
-				return false
-			}
-			return true
-		})
-		if busy {
-			return nil
-		}
-	}
-	return h.Handler.Handle(ctx, r)
-}
-
-func (h quietNodeBusy) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return quietNodeBusy{h.Handler.WithAttrs(attrs)}
-}
-
-func (h quietNodeBusy) WithGroup(name string) slog.Handler {
-	return quietNodeBusy{h.Handler.WithGroup(name)}
 }

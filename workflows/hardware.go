@@ -94,9 +94,9 @@ const quarantineAfter = 2
 
 // Activity options, declared once so the retry story is readable here:
 var (
-	// Provision runs on the pool queue; NodeBusy means "ask another node".
-	// Busy answers are cheap and the next poller is likely free, so the
-	// retry is quick and flat: a growing backoff added seconds per point.
+	// Provision on the pool queue is the path of sweeps started before
+	// pools assigned nodes: NodeBusy means "ask another node", so the retry
+	// is quick and flat.
 	provisionOptions = workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 20 * time.Millisecond, BackoffCoefficient: 1, MaximumInterval: 20 * time.Millisecond},

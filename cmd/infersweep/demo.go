@@ -107,17 +107,11 @@ func runDemo(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *demo
 		return fmt.Errorf("sweep %s: %w", sweepID, err)
 	}
 	fmt.Fprintf(out, "\nsweep %s: %v in %s (wall clock)\n\n", sweepID, result.Counts, time.Since(sweepStarted).Round(time.Second))
-	if err := printSweepTable(ctx, out, lake, sweepID); err != nil {
-		return err
-	}
-	m, err := lake.Manifest(ctx, sweepID)
+	m, rows, err := lake.SweepPoints(ctx, sweepID)
 	if err != nil {
 		return err
 	}
-	rows, err := lake.Points(ctx, m)
-	if err != nil {
-		return err
-	}
+	printSweepTable(out, rows)
 	fmt.Fprintln(out)
 	// The example sweeps concurrency 4–64 only, so it stays interactive:
 	// compare where its curves are.

@@ -55,11 +55,7 @@ Times are in the sweep's time basis (simulated for the demo).`,
 			if err != nil {
 				return err
 			}
-			m, err := lake.Manifest(ctx, args[0])
-			if err != nil {
-				return err
-			}
-			rows, err := lake.Points(ctx, m)
+			m, rows, err := lake.SweepPoints(ctx, args[0])
 			if err != nil {
 				return err
 			}

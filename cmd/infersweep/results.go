@@ -99,11 +99,7 @@ func newResultsShowCommand(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			m, err := lake.Manifest(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			points, err := lake.Points(cmd.Context(), m)
+			m, points, err := lake.SweepPoints(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}

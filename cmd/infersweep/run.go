@@ -170,16 +170,8 @@ func sweepProgressLine(ctx context.Context, c client.Client, workflowID string, 
 	return fmt.Sprintf("%d/%d points  %s  %s   ", done, parent.Planned, strings.Join(parts, "  "), elapsed.Truncate(time.Second))
 }
 
-// printSweepTable shows a committed sweep's points from the lake.
-func printSweepTable(ctx context.Context, out io.Writer, lake *results.Lake, sweepID string) error {
-	m, err := lake.Manifest(ctx, sweepID)
-	if err != nil {
-		return err
-	}
-	points, err := lake.Points(ctx, m)
-	if err != nil {
-		return err
-	}
+// printSweepTable shows a committed sweep's points, one line each.
+func printSweepTable(out io.Writer, points []results.PointRow) {
 	sort.Slice(points, func(i, j int) bool {
 		a, b := points[i], points[j]
 		if a.Runner != b.Runner {
@@ -205,7 +197,6 @@ func printSweepTable(ctx context.Context, out io.Writer, lake *results.Lake, swe
 	if len(points) > 0 && points[0].TimeBasis != "" {
 		fmt.Fprintf(out, "times and rates: %s (time scale %g)\n", points[0].TimeBasis, points[0].TimeScale)
 	}
-	return nil
 }
 
 func firstLineOf(s string) string {

@@ -91,7 +91,7 @@ func newSweepStatusCommand(g *globalFlags) *cobra.Command {
 			if asJSON {
 				return writeJSON(out, st)
 			}
-			fmt.Fprintf(out, "sweep %s: %s, %d points planned\n", st.SweepID, strings.TrimPrefix(st.Status, "WORKFLOW_EXECUTION_STATUS_"), st.Planned)
+			fmt.Fprintf(out, "sweep %s: %s, %d points planned\n", st.SweepID, st.Status, st.Planned)
 			pools := make([]string, 0, len(st.Pools))
 			for pool := range st.Pools {
 				pools = append(pools, pool)
@@ -206,7 +206,7 @@ func newSweepLsCommand(g *globalFlags) *cobra.Command {
 			}
 			var rows []row
 			for _, e := range resp.GetExecutions() {
-				rows = append(rows, row{e.GetExecution().GetWorkflowId(), strings.TrimPrefix(e.GetStatus().String(), "WORKFLOW_EXECUTION_STATUS_"), e.GetStartTime().AsTime()})
+				rows = append(rows, row{e.GetExecution().GetWorkflowId(), e.GetStatus().String(), e.GetStartTime().AsTime()})
 			}
 			out := cmd.OutOrStdout()
 			if asJSON {
@@ -282,7 +282,12 @@ stops following, the sweep goes on.`,
 			if err != nil {
 				return err
 			}
-			return printSweepTable(ctx, out, lake, sweepID)
+			_, rows, err := lake.SweepPoints(ctx, sweepID)
+			if err != nil {
+				return err
+			}
+			printSweepTable(out, rows)
+			return nil
 		},
 	}
 	fl := cmd.Flags()
