@@ -443,7 +443,7 @@ func (a *Activities) RecordFailure(ctx context.Context, in FailureInput) (result
 
 // WriteManifest commits the sweep.
 func (a *Activities) WriteManifest(ctx context.Context, in ManifestInput) (string, error) {
-	m := results.Manifest{SweepID: in.SweepID, Date: in.Date, Status: "complete", WrittenAt: time.Now().UTC(), Counts: map[string]int{}, Points: in.Points}
+	m := results.Manifest{SweepID: in.SweepID, Date: in.Date, Status: "complete", WrittenAt: time.Now().UTC(), Counts: map[string]int{}, Points: in.Points, Quarantined: in.Quarantined}
 	for _, p := range in.Points {
 		m.Counts[p.Status]++
 		if p.Status != "succeeded" {

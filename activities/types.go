@@ -136,9 +136,10 @@ type FailureInput struct {
 
 // ManifestInput commits a sweep.
 type ManifestInput struct {
-	SweepID string
-	Date    string
-	Points  []results.ManifestPoint
+	SweepID     string
+	Date        string
+	Points      []results.ManifestPoint
+	Quarantined map[string][]string // runner label → nodes
 }
 
 // AnalyzeInput analyses a committed sweep.

@@ -157,3 +157,8 @@ func TestAnalyzeGroupsSeriesAndLeavesOutWhatWasNotMeasured(t *testing.T) {
 	require.Len(t, g.Cheapest, 1)
 	require.Equal(t, "sim-b200/sim", g.Cheapest[0].Offers[0].Series)
 }
+
+func TestLatencyFrontierPrefersLowLatency(t *testing.T) {
+	points := []Point{{"a", 800, 1000}, {"b", 400, 800}, {"c", 600, 700}, {"d", 200, 300}, {"e", 200, 200}, {"f", 900, 900}}
+	require.Equal(t, []Point{{"d", 200, 300}, {"b", 400, 800}, {"a", 800, 1000}}, LatencyFrontier(points))
+}

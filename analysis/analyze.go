@@ -18,6 +18,9 @@ type Group struct {
 	Series    []Series `json:"series"`
 	// Overall is the frontier over every series.
 	Overall []Point `json:"overall_frontier"`
+	// OverallE2E is the frontier of throughput per GPU against median
+	// end-to-end latency (ms, lower is better) over every series.
+	OverallE2E []Point `json:"overall_e2e_frontier"`
 	// Cheapest lists, per target interactivity, the offers by cost.
 	Cheapest []TargetOffers `json:"cheapest"`
 }
@@ -30,6 +33,8 @@ type Series struct {
 	Hardware  string  `json:"hardware,omitempty"`
 	Points    int     `json:"points"`
 	Frontier  []Point `json:"frontier"`
+	// E2EFrontier plots throughput per GPU against median E2E latency (ms).
+	E2EFrontier []Point `json:"e2e_frontier"`
 }
 
 // TargetOffers are the offers at one target interactivity.
@@ -52,6 +57,7 @@ func Analyze(rows []results.PointRow, costs map[string]sweep.HardwareCost, tier 
 		isl, osl         int32
 	}
 	byGroup := map[groupKey]map[string][]Point{}
+	byGroupE2E := map[groupKey]map[string][]Point{}
 	meta := map[groupKey]map[string]Series{}
 	for _, r := range rows {
 		if r.Status != "succeeded" || r.TputPerGPU == nil || r.Interactivity == nil {
@@ -60,9 +66,12 @@ func Analyze(rows []results.PointRow, costs map[string]sweep.HardwareCost, tier 
 		g := groupKey{r.Model, r.Precision, r.ISL, r.OSL}
 		key := r.Runner + "/" + r.Framework
 		if byGroup[g] == nil {
-			byGroup[g], meta[g] = map[string][]Point{}, map[string]Series{}
+			byGroup[g], byGroupE2E[g], meta[g] = map[string][]Point{}, map[string][]Point{}, map[string]Series{}
 		}
 		byGroup[g][key] = append(byGroup[g][key], Point{ID: r.PointID, X: *r.Interactivity, Y: *r.TputPerGPU})
+		if r.E2EL.Median != nil {
+			byGroupE2E[g][key] = append(byGroupE2E[g][key], Point{ID: r.PointID, X: *r.E2EL.Median, Y: *r.TputPerGPU})
+		}
 		hw, _ := HardwareOf(r.Runner, costs)
 		meta[g][key] = Series{Key: key, Runner: r.Runner, Framework: r.Framework, Hardware: hw}
 	}
@@ -79,7 +88,7 @@ func Analyze(rows []results.PointRow, costs map[string]sweep.HardwareCost, tier 
 		group := Group{Model: g.model, Precision: g.precision, ISL: int(g.isl), OSL: int(g.osl)}
 		frontiers := map[string][]Point{}
 		hardware := map[string]string{}
-		var all []Point
+		var all, allE2E []Point
 		seriesKeys := make([]string, 0, len(byGroup[g]))
 		for k := range byGroup[g] {
 			seriesKeys = append(seriesKeys, k)
@@ -89,11 +98,14 @@ func Analyze(rows []results.PointRow, costs map[string]sweep.HardwareCost, tier 
 			s := meta[g][k]
 			s.Points = len(byGroup[g][k])
 			s.Frontier = Frontier(byGroup[g][k])
+			s.E2EFrontier = LatencyFrontier(byGroupE2E[g][k])
+			allE2E = append(allE2E, byGroupE2E[g][k]...)
 			group.Series = append(group.Series, s)
 			frontiers[k], hardware[k] = s.Frontier, s.Hardware
 			all = append(all, byGroup[g][k]...)
 		}
 		group.Overall = Frontier(all)
+		group.OverallE2E = LatencyFrontier(allE2E)
 		for _, target := range targets {
 			group.Cheapest = append(group.Cheapest, TargetOffers{Interactivity: target, Tier: tier, Offers: CheapestAt(frontiers, hardware, costs, tier, target)})
 		}

@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -92,23 +93,11 @@ func CheapestAt(frontiers map[string][]Point, hardware map[string]string, costs 
 	sort.Strings(series)
 	for _, s := range series {
 		front := frontiers[s]
-		var tput float64
-		interpolated := true
-		switch {
-		case len(front) == 1 && front[0].X == target:
-			tput, interpolated = front[0].Y, false
-		case len(front) >= 2:
-			spline, err := NewSteffen(front)
-			if err != nil {
-				continue
-			}
-			var ok bool
-			if tput, ok = spline.At(target); !ok {
-				continue
-			}
-		default:
+		tput, ok := InterpolateAt(front, target)
+		if !ok {
 			continue
 		}
+		interpolated := !slices.ContainsFunc(front, func(p Point) bool { return p.X == target })
 		cost, ok := costs[hardware[s]]
 		if !ok {
 			continue

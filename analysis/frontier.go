@@ -48,3 +48,19 @@ func Frontier(points []Point) []Point {
 func Dominates(a, b Point) bool {
 	return a.X >= b.X && a.Y >= b.Y && (a.X > b.X || a.Y > b.Y)
 }
+
+// LatencyFrontier is the Pareto frontier when X is a latency (lower is
+// better), such as median end-to-end latency: ordered by X ascending, so
+// throughput rises along it.
+func LatencyFrontier(points []Point) []Point {
+	flipped := make([]Point, len(points))
+	for i, p := range points {
+		flipped[i] = Point{ID: p.ID, X: -p.X, Y: p.Y}
+	}
+	front := Frontier(flipped)
+	out := make([]Point, len(front))
+	for i, p := range front {
+		out[len(front)-1-i] = Point{ID: p.ID, X: -p.X, Y: p.Y}
+	}
+	return out
+}

@@ -93,6 +93,9 @@ type Manifest struct {
 	WrittenAt time.Time       `json:"written_at"`
 	Counts    map[string]int  `json:"counts"` // points by status
 	Points    []ManifestPoint `json:"points"`
+	// Quarantined lists, per runner label, the nodes taken out of the
+	// sweep after repeated faults.
+	Quarantined map[string][]string `json:"quarantined,omitempty"`
 }
 
 // ManifestPoint lists one point's outcome and objects.
@@ -116,7 +119,26 @@ func (l *Lake) WriteManifest(ctx context.Context, m Manifest) error {
 	if err != nil {
 		return err
 	}
-	return l.PutOnce(ctx, ManifestKey(m.Date, m.SweepID), body, "application/json")
+	key := ManifestKey(m.Date, m.SweepID)
+	err = l.store.PutIfAbsent(ctx, key, body, "application/json")
+	if !errors.Is(err, ErrExists) {
+		return err
+	}
+	// A retried commit writes the same manifest at a later time: the
+	// commit already happened. Any other difference is a conflict.
+	existing, err := l.ManifestOf(ctx, SweepRef{SweepID: m.SweepID, Date: m.Date})
+	if err != nil {
+		return err
+	}
+	existing.WrittenAt = m.WrittenAt
+	again, err := json.MarshalIndent(existing, "", "  ")
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(again, body) {
+		return fmt.Errorf("s3://%s/%s already commits sweep %s with other points: results are write-once", l.store.Bucket(), key, m.SweepID)
+	}
+	return nil
 }
 
 // SweepRef names a sweep found in the lake.
@@ -202,20 +224,25 @@ func (l *Lake) Manifest(ctx context.Context, sweepID string) (Manifest, error) {
 		return Manifest{}, err
 	}
 	for _, r := range refs {
-		if r.SweepID != sweepID {
-			continue
+		if r.SweepID == sweepID {
+			return l.ManifestOf(ctx, r)
 		}
-		body, err := l.store.Get(ctx, ManifestKey(r.Date, r.SweepID))
-		if err != nil {
-			return Manifest{}, err
-		}
-		var m Manifest
-		if err := json.Unmarshal(body, &m); err != nil {
-			return Manifest{}, fmt.Errorf("manifest of sweep %s: %w", sweepID, err)
-		}
-		return m, nil
 	}
 	return Manifest{}, fmt.Errorf("%w %q", ErrNoSweep, sweepID)
+}
+
+// ManifestOf reads the manifest of a sweep already listed, without
+// listing the lake again.
+func (l *Lake) ManifestOf(ctx context.Context, ref SweepRef) (Manifest, error) {
+	body, err := l.store.Get(ctx, ManifestKey(ref.Date, ref.SweepID))
+	if err != nil {
+		return Manifest{}, err
+	}
+	var m Manifest
+	if err := json.Unmarshal(body, &m); err != nil {
+		return Manifest{}, fmt.Errorf("manifest of sweep %s: %w", ref.SweepID, err)
+	}
+	return m, nil
 }
 
 // Points reads every point row a manifest lists.
@@ -244,7 +271,11 @@ func (l *Lake) PointsBetween(ctx context.Context, from, to string) ([]PointRow, 
 	}
 	var rows []PointRow
 	for _, r := range refs {
-		_, got, err := l.SweepPoints(ctx, r.SweepID)
+		m, err := l.ManifestOf(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		got, err := l.Points(ctx, m)
 		if err != nil {
 			return nil, err
 		}

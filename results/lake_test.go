@@ -91,6 +91,16 @@ func TestLakeRoundTripAndVisibility(t *testing.T) {
 			got, err := lake.Manifest(ctx, "s1")
 			require.NoError(t, err)
 			require.Equal(t, m, got)
+
+			retried := m
+			retried.WrittenAt = m.WrittenAt.Add(time.Minute)
+			require.NoError(t, lake.WriteManifest(ctx, retried), "a retried commit of the same points succeeds")
+			other := m
+			other.Counts = map[string]int{"failed": 1}
+			require.ErrorContains(t, lake.WriteManifest(ctx, other), "already commits sweep s1 with other points")
+			got, err = lake.Manifest(ctx, "s1")
+			require.NoError(t, err)
+			require.Equal(t, m, got, "the first commit stands")
 			points, err := lake.Points(ctx, got)
 			require.NoError(t, err)
 			require.Len(t, points, 1)

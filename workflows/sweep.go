@@ -113,6 +113,7 @@ func SweepWorkflow(ctx workflow.Context, in SweepInput) (SweepResult, error) {
 
 	result := SweepResult{SweepID: in.SweepID, Counts: map[string]int{}}
 	var manifest []results.ManifestPoint
+	quarantined := map[string][]string{}
 	var childErr error
 	for i, f := range futures {
 		var hw HardwareResult
@@ -122,6 +123,9 @@ func SweepWorkflow(ctx workflow.Context, in SweepInput) (SweepResult, error) {
 		}
 		progress.Finished[plan.Runners[i].Label] = hw
 		manifest = append(manifest, hw.Points...)
+		if len(hw.Quarantined) > 0 {
+			quarantined[plan.Runners[i].Label] = hw.Quarantined
+		}
 		for _, p := range hw.Points {
 			result.Counts[p.Status]++
 		}
@@ -133,7 +137,7 @@ func SweepWorkflow(ctx workflow.Context, in SweepInput) (SweepResult, error) {
 		return result, childErr
 	}
 	err = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, planOptions), a.WriteManifest, activities.ManifestInput{
-		SweepID: in.SweepID, Date: in.Date, Points: manifest,
+		SweepID: in.SweepID, Date: in.Date, Points: manifest, Quarantined: quarantined,
 	}).Get(ctx, &result.ManifestKey)
 	if err != nil {
 		return result, err
