@@ -35,6 +35,9 @@ const (
 	TablePoints        = "points"
 	TableRequests      = "requests"
 	TableServerMetrics = "server_metrics"
+	// Analysis tables, one file per sweep.
+	TableFrontiers   = "frontiers"
+	TableRegressions = "regressions"
 )
 
 // PlanKey is where a sweep's plan lives.
@@ -50,6 +53,11 @@ func TableKey(table, date, hardware, sweepID, pointID string) string {
 // AnalysisKey is one analysis table of a sweep.
 func AnalysisKey(date, sweepID, table string) string {
 	return fmt.Sprintf("%s/analysis/dt=%s/sweep=%s/%s.parquet", layoutVersion, date, sweepID, table)
+}
+
+// ReportKey is a sweep's self-contained HTML report.
+func ReportKey(date, sweepID string) string {
+	return fmt.Sprintf("%s/reports/dt=%s/sweep=%s/index.html", layoutVersion, date, sweepID)
 }
 
 // LogKey is where the end of a point's engine log is kept, per attempt.
@@ -292,6 +300,32 @@ func (l *Lake) SweepPoints(ctx context.Context, sweepID string) (Manifest, []Poi
 	}
 	rows, err := l.Points(ctx, m)
 	return m, rows, err
+}
+
+// Frontiers reads the frontiers a sweep's analysis stored; ErrNotFound
+// when it was never analysed.
+func (l *Lake) Frontiers(ctx context.Context, ref SweepRef) ([]FrontierRow, error) {
+	return readTable[FrontierRow](ctx, l.store, AnalysisKey(ref.Date, ref.SweepID, TableFrontiers))
+}
+
+// Regressions reads the regressions a sweep's analysis stored.
+func (l *Lake) Regressions(ctx context.Context, ref SweepRef) ([]RegressionRow, error) {
+	return readTable[RegressionRow](ctx, l.store, AnalysisKey(ref.Date, ref.SweepID, TableRegressions))
+}
+
+// RequestTPOT reads one column of a point's requests file, the per-request
+// TPOT in ms, through ranged GETs: the ITL lists, most of the file, are
+// never fetched. Requests without a TPOT (one output token) are skipped.
+func (l *Lake) RequestTPOT(ctx context.Context, key string) ([]float64, error) {
+	ranged, err := l.store.OpenRange(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	values, err := float32Column(ranged, ranged.Size(), "tpot_ms")
+	if err != nil {
+		return nil, fmt.Errorf("s3://%s/%s: %w", l.store.Bucket(), key, err)
+	}
+	return values, nil
 }
 
 // Requests reads one point's request rows.

@@ -238,3 +238,23 @@ func TestColumnProjectionReadsFewBytes(t *testing.T) {
 	t.Logf("read %d of %d bytes (%.1f%%) in %d GETs", ranged.Bytes.Load(), len(data), 100*fraction, ranged.Gets.Load())
 	require.Less(t, fraction, 0.10)
 }
+
+func TestRequestTPOTReadsOneColumn(t *testing.T) {
+	ctx := context.Background()
+	lake := NewLake(embeddedStore(t))
+	mp := writePoint(t, lake, "2026-11-27", "sim-h100", "s1", "p1")
+	_, requests := goldenRows()
+	var want []float64
+	for _, r := range requests {
+		if r.TPOTms != nil {
+			want = append(want, float64(*r.TPOTms))
+		}
+	}
+	require.NotEmpty(t, want)
+	got, err := lake.RequestTPOT(ctx, mp.Keys[TableRequests])
+	require.NoError(t, err)
+	require.Equal(t, want, got)
+
+	_, err = lake.Frontiers(ctx, SweepRef{SweepID: "s1", Date: "2026-11-27"})
+	require.ErrorIs(t, err, ErrNotFound, "a sweep never analysed")
+}

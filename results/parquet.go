@@ -52,3 +52,54 @@ func Decode[T any](r io.ReaderAt, size int64) ([]T, error) {
 	}
 	return rows[:n], nil
 }
+
+// float32Column reads one float column of a file written by Encode,
+// skipping nulls, without decoding any other column.
+func float32Column(r io.ReaderAt, size int64, column string) ([]float64, error) {
+	f, err := parquet.OpenFile(r, size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+	if err != nil {
+		return nil, fmt.Errorf("open parquet: %w", err)
+	}
+	if v, _ := f.Lookup(schemaVersionKey); v != SchemaVersion {
+		return nil, fmt.Errorf("parquet file has schema version %q, this build reads %q", v, SchemaVersion)
+	}
+	leaf, ok := f.Schema().Lookup(column)
+	if !ok {
+		return nil, fmt.Errorf("parquet file has no column %q", column)
+	}
+	out := make([]float64, 0, f.NumRows())
+	buf := make([]parquet.Value, 4096)
+	for _, rg := range f.RowGroups() {
+		pages := rg.ColumnChunks()[leaf.ColumnIndex].Pages()
+		for {
+			page, err := pages.ReadPage()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				pages.Close()
+				return nil, fmt.Errorf("read column %s: %w", column, err)
+			}
+			values := page.Values()
+			for {
+				n, err := values.ReadValues(buf)
+				for _, v := range buf[:n] {
+					if !v.IsNull() {
+						out = append(out, float64(v.Float()))
+					}
+				}
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					pages.Close()
+					return nil, fmt.Errorf("read column %s: %w", column, err)
+				}
+			}
+		}
+		if err := pages.Close(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

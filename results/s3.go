@@ -224,6 +224,9 @@ var authHints = map[string]string{
 // ErrCredentials marks errors caused by rejected credentials.
 var ErrCredentials = errors.New("s3 credentials rejected")
 
+// ErrNotFound is returned for a key that holds no object.
+var ErrNotFound = errors.New("no such object")
+
 func (s *Store) wrap(op, key string, err error) error {
 	if err == nil {
 		return nil
@@ -232,6 +235,9 @@ func (s *Store) wrap(op, key string, err error) error {
 	if errors.As(err, &apiErr) {
 		if hint, ok := authHints[apiErr.ErrorCode()]; ok {
 			return fmt.Errorf("s3 %s s3://%s/%s: %w: %s (%s)", op, s.bucket, key, ErrCredentials, hint, apiErr.ErrorCode())
+		}
+		if code := apiErr.ErrorCode(); code == "NoSuchKey" || code == "NotFound" {
+			return fmt.Errorf("s3 %s s3://%s/%s: %w", op, s.bucket, key, ErrNotFound)
 		}
 	}
 	return fmt.Errorf("s3 %s s3://%s/%s: %w", op, s.bucket, key, err)

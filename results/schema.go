@@ -191,17 +191,49 @@ func (p *PointRow) SummaryFigures(s loadgen.Summary) {
 	p.InteractivityP99 = opt(1000 / s.P99TPOTms)
 }
 
-// FrontierRow is one point on a Pareto frontier of throughput per GPU
-// against interactivity: a series' own (Series set) or the group's overall
-// one (Series "*").
+// Planes a frontier is drawn on: throughput per GPU against interactivity
+// (higher is better) or against median end-to-end latency (lower is better).
+const (
+	PlaneInteractivity = "interactivity"
+	PlaneE2EL          = "e2el"
+)
+
+// FrontierRow is one point on a Pareto frontier of throughput per GPU: a
+// series' own (Series set) or the group's overall one (Series "*"), on the
+// plane named by Plane, whose x column is set and the other null.
 type FrontierRow struct {
-	SweepID       string  `parquet:"sweep_id,dict" json:"sweep_id"`
-	Model         string  `parquet:"model,dict" json:"model"`
-	Precision     string  `parquet:"precision,dict" json:"precision"`
-	ISL           int32   `parquet:"isl" json:"isl"`
-	OSL           int32   `parquet:"osl" json:"osl"`
-	Series        string  `parquet:"series,dict" json:"series"`
-	PointID       string  `parquet:"point_id" json:"point_id"`
-	Interactivity float64 `parquet:"interactivity" json:"interactivity"` // tok/s/user, 1000 / median TPOT
-	TputPerGPU    float64 `parquet:"tput_per_gpu" json:"tput_per_gpu"`   // tok/s/GPU
+	SweepID       string   `parquet:"sweep_id,dict" json:"sweep_id"`
+	Model         string   `parquet:"model,dict" json:"model"`
+	Precision     string   `parquet:"precision,dict" json:"precision"`
+	ISL           int32    `parquet:"isl" json:"isl"`
+	OSL           int32    `parquet:"osl" json:"osl"`
+	Series        string   `parquet:"series,dict" json:"series"`
+	Plane         string   `parquet:"plane,dict" json:"plane"`
+	PointID       string   `parquet:"point_id" json:"point_id"`
+	Interactivity *float64 `parquet:"interactivity,optional" json:"interactivity"`   // tok/s/user, 1000 / median TPOT
+	MedianE2ELms  *float64 `parquet:"median_e2el_ms,optional" json:"median_e2el_ms"` // ms
+	TputPerGPU    float64  `parquet:"tput_per_gpu" json:"tput_per_gpu"`              // tok/s/GPU
+}
+
+// RegressionRow is one series at one target interactivity, tonight
+// against the median of earlier nights. Figures that could not be
+// computed are null.
+type RegressionRow struct {
+	SweepID             string   `parquet:"sweep_id,dict" json:"sweep_id"`
+	Model               string   `parquet:"model,dict" json:"model"`
+	Precision           string   `parquet:"precision,dict" json:"precision"`
+	ISL                 int32    `parquet:"isl" json:"isl"`
+	OSL                 int32    `parquet:"osl" json:"osl"`
+	Series              string   `parquet:"series,dict" json:"series"`
+	TargetInteractivity float64  `parquet:"target_interactivity" json:"target_interactivity"` // tok/s/user
+	Verdict             string   `parquet:"verdict,dict" json:"verdict"`                      // regression, improvement, steady, new, lost
+	TputPerGPU          *float64 `parquet:"tput_per_gpu,optional" json:"tput_per_gpu"`        // tok/s/GPU, interpolated on tonight's frontier
+	BaselineTputPerGPU  *float64 `parquet:"baseline_tput_per_gpu,optional" json:"baseline_tput_per_gpu"`
+	BaselineNights      int32    `parquet:"baseline_nights" json:"baseline_nights"`
+	ChangePct           *float64 `parquet:"change_pct,optional" json:"change_pct"`
+	NoisePct            *float64 `parquet:"noise_pct,optional" json:"noise_pct"`
+	ThresholdPct        float64  `parquet:"threshold_pct" json:"threshold_pct"`
+	PointID             string   `parquet:"point_id" json:"point_id"`
+	BaselineSweep       string   `parquet:"baseline_sweep" json:"baseline_sweep"`
+	PValue              *float64 `parquet:"p_value,optional" json:"p_value"` // Mann–Whitney U on per-request TPOT
 }

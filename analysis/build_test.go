@@ -1,0 +1,200 @@
+package analysis
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/infersweep/infersweep/results"
+)
+
+// memLake is a lake in memory: committed sweeps with their rows, and
+// per-request TPOT samples by requests key.
+type memLake struct {
+	sweeps    []results.SweepRef
+	manifests map[string]results.Manifest
+	rows      map[string][]results.PointRow
+	frontiers map[string][]results.FrontierRow
+	tpot      map[string][]float64
+	tpotReads int
+}
+
+func newMemLake() *memLake {
+	return &memLake{manifests: map[string]results.Manifest{}, rows: map[string][]results.PointRow{},
+		frontiers: map[string][]results.FrontierRow{}, tpot: map[string][]float64{}}
+}
+
+func (l *memLake) Sweeps(_ context.Context, from, to string, _ bool) ([]results.SweepRef, error) {
+	return l.sweeps, nil
+}
+
+func (l *memLake) ManifestOf(_ context.Context, ref results.SweepRef) (results.Manifest, error) {
+	return l.manifests[ref.SweepID], nil
+}
+
+func (l *memLake) Points(_ context.Context, m results.Manifest) ([]results.PointRow, error) {
+	return l.rows[m.SweepID], nil
+}
+
+func (l *memLake) Frontiers(_ context.Context, ref results.SweepRef) ([]results.FrontierRow, error) {
+	rows, ok := l.frontiers[ref.SweepID]
+	if !ok {
+		return nil, results.ErrNotFound
+	}
+	return rows, nil
+}
+
+func (l *memLake) RequestTPOT(_ context.Context, key string) ([]float64, error) {
+	l.tpotReads++
+	return l.tpot[key], nil
+}
+
+// nightSpec shapes one synthetic sweep: every series' throughput scaled
+// by factor (per series, "" for all), one failed point, optional hostile
+// names.
+type nightSpec struct {
+	id, date string
+	at       time.Time
+	factor   map[string]float64
+	entry    string
+}
+
+var syntheticSeries = []struct{ runner, framework string }{{"h100", "vllm"}, {"h100", "sglang"}, {"mi355x", "vllm"}}
+
+// add stores a synthetic sweep: two groups, three series, seven
+// concurrencies each, on a throughput–interactivity curve.
+func (l *memLake) add(spec nightSpec) {
+	m := results.Manifest{SweepID: spec.id, Date: spec.date, Status: "partial", WrittenAt: spec.at, Counts: map[string]int{}}
+	var rows []results.PointRow
+	for gi, model := range []string{"llama-70b", "dsr1"} {
+		for si, s := range syntheticSeries {
+			factor := spec.factor[s.runner+"/"+s.framework]
+			if factor == 0 {
+				factor = spec.factor[""]
+			}
+			if factor == 0 {
+				factor = 1
+			}
+			// conc 24 is dominated: slower per user than conc 16 and no faster per GPU.
+			for ci, conc := range []int32{4, 8, 16, 32, 64, 128, 24} {
+				id := fmt.Sprintf("%s-%d-%d", model, si, ci)
+				status := "succeeded"
+				if gi == 1 && si == 2 && ci == 5 {
+					status = "failed"
+				}
+				tpot := 8 + float64(conc)*0.6 + float64(si)
+				inter := 1000 / tpot
+				tput := factor * (400 + 60*float64(conc)) * (1 + 0.2*float64(si))
+				if conc == 24 {
+					tput = factor * (400 + 60*16) * (1 + 0.2*float64(si)) * 0.8
+				}
+				e2el := tpot * 1024
+				row := results.PointRow{SweepID: spec.id, PointID: id, Entry: spec.entry, Model: model, Precision: "fp8", Framework: s.framework,
+					Runner: s.runner, Node: s.runner + "_0" + fmt.Sprint(ci%2), TP: 8, EP: 1, ISL: 1024, OSL: 1024, Conc: conc, Status: status,
+					Attempts: 1, TimeBasis: "simulated (time scale 10)", InfersweepVersion: "v0.test", EngineVersion: "sim-1",
+					Start: spec.at.Add(time.Duration(ci) * time.Minute), End: spec.at.Add(time.Duration(ci)*time.Minute + 40*time.Second)}
+				if status == "succeeded" {
+					row.TputPerGPU, row.Interactivity, row.TPOT.Median, row.E2EL.Median = &tput, &inter, &tpot, &e2el
+				} else {
+					row.ErrorClass, row.Error, row.Attempts = "node", "engine died mid-load: "+spec.entry, 3
+				}
+				rows = append(rows, row)
+				key := "req/" + spec.id + "/" + id
+				m.Points = append(m.Points, results.ManifestPoint{PointID: id, Hardware: s.runner, Status: status, Keys: map[string]string{results.TableRequests: key}})
+				m.Counts[status]++
+				r := rand.New(rand.NewPCG(uint64(len(spec.id)), uint64(ci)))
+				samples := make([]float64, 200)
+				for i := range samples {
+					samples[i] = tpot / factor * (1 + 0.02*r.NormFloat64())
+				}
+				l.tpot[key] = samples
+			}
+		}
+	}
+	l.sweeps = append(l.sweeps, results.SweepRef{SweepID: spec.id, Date: spec.date, Committed: true})
+	l.manifests[spec.id], l.rows[spec.id] = m, rows
+}
+
+func TestBuildFindsAPlantedRegression(t *testing.T) {
+	lake := newMemLake()
+	base := time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC)
+	for i := range 7 {
+		lake.add(nightSpec{id: fmt.Sprint("n", i), date: base.AddDate(0, 0, i).Format(time.DateOnly), at: base.AddDate(0, 0, i),
+			factor: map[string]float64{"": 1 + 0.01*math.Sin(float64(i))}, entry: "e"})
+	}
+	// Two sweeps on the last night: the later one carries the drop.
+	last := base.AddDate(0, 0, 7)
+	lake.add(nightSpec{id: "tonight-a", date: last.Format(time.DateOnly), at: last, factor: map[string]float64{"": 1}, entry: "e"})
+	lake.add(nightSpec{id: "tonight-b", date: last.Format(time.DateOnly), at: last.Add(time.Hour), factor: map[string]float64{"h100/sglang": 0.88}, entry: "e"})
+	// One earlier sweep was analysed and stored its frontiers: Build reads those.
+	rep0, err := Build(context.Background(), lake, "n0", Options{})
+	require.NoError(t, err)
+	lake.frontiers["n0"] = FrontierRows("n0", rep0.Groups)
+
+	rep, err := Build(context.Background(), lake, "tonight-b", Options{})
+	require.NoError(t, err)
+	require.Len(t, rep.History, 8, "seven nights and the earlier sweep of the same night")
+	require.Equal(t, "tonight-a", rep.History[0].SweepID, "newest first")
+	require.Len(t, rep.Groups, 2)
+
+	verdicts := map[string]int{}
+	for _, r := range rep.Regressions {
+		verdicts[r.Series+" "+r.Verdict]++
+		if r.Series == "h100/sglang" && r.Verdict == VerdictRegression {
+			require.InDelta(t, -12, *r.ChangePct, 0.8)
+			require.Equal(t, "tonight-a", r.BaselineSweep)
+			require.NotNil(t, r.PValue)
+			require.Less(t, *r.PValue, 1e-6, "TPOT samples 12%% apart")
+		}
+	}
+	require.Zero(t, verdicts["h100/vllm "+VerdictRegression])
+	require.Zero(t, verdicts["mi355x/vllm "+VerdictRegression])
+	require.Positive(t, verdicts["h100/sglang "+VerdictRegression])
+	require.Positive(t, lake.tpotReads)
+
+	require.Len(t, rep.Health, 2)
+	require.Equal(t, PoolHealth{Runner: "h100", Points: 28, Succeeded: 28, SuccessPct: 100, Nodes: []string{"h100_00", "h100_01"},
+		MedianPointS: ptr(40.0)}, rep.Health[0])
+	require.Equal(t, 1, rep.Health[1].Failed)
+	require.Equal(t, 2, rep.Health[1].Retries)
+
+	var trend *Trend
+	for i, tr := range rep.Trends {
+		if tr.Series == "h100/sglang" && tr.Model == "dsr1" && tr.Target == 20 {
+			trend = &rep.Trends[i]
+		}
+	}
+	require.NotNil(t, trend)
+	require.Len(t, trend.Values, 9, "every sweep up to tonight, oldest first")
+	require.Equal(t, "n0", trend.Values[0].SweepID)
+	require.Equal(t, "tonight-b", trend.Values[8].SweepID)
+}
+
+func ptr(v float64) *float64 { return &v }
+
+func TestReportEscapesHostileNames(t *testing.T) {
+	lake := newMemLake()
+	hostile := `<script>alert(1)</script>`
+	lake.add(nightSpec{id: "s1", date: "2026-11-27", at: time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC), entry: hostile})
+	rep, err := Build(context.Background(), lake, "s1", Options{})
+	require.NoError(t, err)
+	var page bytes.Buffer
+	require.NoError(t, RenderHTML(&page, rep))
+	html := page.String()
+	require.NotContains(t, html, "<script")
+	require.Contains(t, html, "&lt;script&gt;alert(1)&lt;/script&gt;")
+	require.NotContains(t, html, "http://", "nothing is fetched")
+	require.NotContains(t, html, "https://")
+	// Two scatter charts per group, frontiers drawn, dominated points faded.
+	require.Equal(t, 2*2, strings.Count(html, "<figcaption>Throughput per GPU vs"))
+	require.Equal(t, 2*(2*3*7-1), strings.Count(html, " · TP 8 EP 1 · "), "every succeeded point in both planes, with its config")
+	require.Contains(t, html, `class="faded"`)
+	require.Contains(t, html, "engine died mid-load")
+}
