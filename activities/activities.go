@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/sha256"
@@ -44,6 +45,7 @@ type Activities struct {
 	NodeQueue string
 	Version   string
 	Logger    *slog.Logger
+	Alerts    AlertConfig
 
 	mu     sync.Mutex
 	lease  string         // the one lease this node holds, if any
@@ -307,7 +309,7 @@ func (a *Activities) RunLoad(ctx context.Context, in LoadInput) (PointResult, er
 		}
 		key := results.TableKey(table, in.Date, p.Runner, in.SweepID, p.ID)
 		keys[table] = key
-		return a.Lake.PutOnce(ctx, key, data, "application/vnd.apache.parquet")
+		return a.Lake.PutOnce(ctx, key, data, parquetType)
 	}
 	data, err := results.Encode(results.RequestRows(p.ID, res.Records), func(a, b results.RequestRow) int { return cmp.Compare(a.Index, b.Index) })
 	if err := write(results.TableRequests, data, err); err != nil {
@@ -435,7 +437,7 @@ func (a *Activities) RecordFailure(ctx context.Context, in FailureInput) (result
 		return results.ManifestPoint{}, err
 	}
 	key := results.TableKey(results.TablePoints, in.Date, in.Point.Runner, in.SweepID, in.Point.ID)
-	if err := a.Lake.PutOnce(ctx, key, data, "application/vnd.apache.parquet"); err != nil {
+	if err := a.Lake.PutOnce(ctx, key, data, parquetType); err != nil {
 		return results.ManifestPoint{}, err
 	}
 	return results.ManifestPoint{PointID: in.Point.ID, Hardware: in.Point.Runner, Status: in.Status, Keys: map[string]string{results.TablePoints: key}}, nil
@@ -459,30 +461,48 @@ func (a *Activities) WriteManifest(ctx context.Context, in ManifestInput) (strin
 	return results.ManifestKey(in.Date, in.SweepID), nil
 }
 
-// AnalyzeSweep computes the committed sweep's frontiers and stores them as
-// the analysis table `frontiers`.
+const parquetType = "application/vnd.apache.parquet"
+
+// AnalyzeSweep analyses the committed sweep against the ones before it and
+// stores the analysis tables (frontiers, regressions) and the HTML report.
+// They are derived data: a rerun with other prices or history may
+// overwrite them, unlike the measurements. It returns the frontiers key.
 func (a *Activities) AnalyzeSweep(ctx context.Context, in AnalyzeInput) (string, error) {
-	_, rows, err := a.Lake.SweepPoints(ctx, in.SweepID)
+	rep, err := analysis.Build(ctx, a.Lake, in.SweepID, analysis.Options{Costs: in.Costs, Tier: analysis.Tier(in.Analysis.Tier),
+		Targets: in.Analysis.Targets, BaselineNights: in.Analysis.BaselineNights})
 	if err != nil {
 		return "", err
 	}
-	var frontiers []results.FrontierRow
-	for _, g := range analysis.Analyze(rows, sweep.DefaultSettings().Hardware, analysis.TierHyperscaler, nil) {
-		add := func(series string, points []analysis.Point) {
-			for _, p := range points {
-				frontiers = append(frontiers, results.FrontierRow{SweepID: in.SweepID, Model: g.Model, Precision: g.Precision,
-					ISL: int32(g.ISL), OSL: int32(g.OSL), Series: series, PointID: p.ID, Interactivity: p.X, TputPerGPU: p.Y})
-			}
-		}
-		for _, s := range g.Series {
-			add(s.Key, s.Frontier)
-		}
-		add("*", g.Overall)
-	}
-	data, err := results.Encode(frontiers, nil)
+	return StoreAnalysis(ctx, a.Lake, rep)
+}
+
+// StoreAnalysis writes a built report's tables and page to the lake.
+func StoreAnalysis(ctx context.Context, lake *results.Lake, rep *analysis.Report) (string, error) {
+	id, date := rep.Manifest.SweepID, rep.Manifest.Date
+	frontiers, err := results.Encode(analysis.FrontierRows(id, rep.Groups), nil)
 	if err != nil {
 		return "", err
 	}
-	key := results.AnalysisKey(in.Date, in.SweepID, "frontiers")
-	return key, a.Lake.PutOnce(ctx, key, data, "application/vnd.apache.parquet")
+	regressions, err := results.Encode(analysis.RegressionRows(id, rep.Regressions), nil)
+	if err != nil {
+		return "", err
+	}
+	var page bytes.Buffer
+	if err := analysis.RenderHTML(&page, rep); err != nil {
+		return "", err
+	}
+	frontiersKey := results.AnalysisKey(date, id, results.TableFrontiers)
+	for _, obj := range []struct {
+		key, contentType string
+		body             []byte
+	}{
+		{frontiersKey, parquetType, frontiers},
+		{results.AnalysisKey(date, id, results.TableRegressions), parquetType, regressions},
+		{results.ReportKey(date, id), "text/html; charset=utf-8", page.Bytes()},
+	} {
+		if err := lake.Store().Put(ctx, obj.key, obj.body, obj.contentType); err != nil {
+			return "", err
+		}
+	}
+	return frontiersKey, nil
 }

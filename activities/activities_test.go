@@ -3,11 +3,14 @@ package activities
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -237,7 +240,7 @@ func TestAnalyzeSweepStoresFrontiers(t *testing.T) {
 	ctx := context.Background()
 	a := &Activities{Lake: lake}
 	var mps []results.ManifestPoint
-	for i, p := range []struct{ inter, tput float64 }{{170, 170}, {120, 1700}, {130, 900}} {
+	for i, p := range []struct{ inter, tput float64 }{{80, 170}, {15, 1700}, {40, 900}} {
 		inter, tput := p.inter, p.tput
 		id := fmt.Sprintf("p%d", i)
 		data, err := results.Encode([]results.PointRow{{SweepID: "s", PointID: id, Model: "m", Precision: "fp8", Runner: "sim-h100", Framework: "sim",
@@ -269,5 +272,99 @@ func TestAnalyzeSweepStoresFrontiers(t *testing.T) {
 	require.Equal(t, []string{"p1", "p2", "p0"}, series, "ascending interactivity")
 	require.Equal(t, series, overall)
 	_, err = a.AnalyzeSweep(ctx, AnalyzeInput{SweepID: "s", Date: "2026-11-27"})
-	require.NoError(t, err, "a retried analysis writes the same bytes")
+	require.NoError(t, err, "a retried analysis rewrites its derived files")
+	regs, err := lake.Regressions(ctx, results.SweepRef{SweepID: "s", Date: "2026-11-27"})
+	require.NoError(t, err)
+	require.NotEmpty(t, regs)
+	for _, r := range regs {
+		require.Equal(t, "new", r.Verdict, "no earlier sweep to compare with")
+	}
+	page, err := lake.Store().Get(ctx, results.ReportKey("2026-11-27", "s"))
+	require.NoError(t, err)
+	require.Contains(t, string(page), "<h1>Sweep s</h1>")
+}
+
+// analysedSweep commits a one-point sweep with a stored regression.
+func analysedSweep(t *testing.T, lake *results.Lake) {
+	ctx := context.Background()
+	require.NoError(t, lake.WriteManifest(ctx, results.Manifest{SweepID: "s", Date: "2026-11-27", Status: "complete", Counts: map[string]int{"succeeded": 3}}))
+	change, p := -12.5, 0.0004
+	data, err := results.Encode([]results.RegressionRow{
+		{SweepID: "s", Model: "llama", Precision: "fp8", ISL: 1024, OSL: 1024, Series: "h100/vllm", TargetInteractivity: 20, Verdict: "regression", ChangePct: &change, ThresholdPct: 5, PValue: &p},
+		{SweepID: "s", Model: "llama", Precision: "fp8", ISL: 1024, OSL: 1024, Series: "h100/vllm", TargetInteractivity: 50, Verdict: "steady", ThresholdPct: 5},
+	}, nil)
+	require.NoError(t, err)
+	require.NoError(t, lake.Store().Put(ctx, results.AnalysisKey("2026-11-27", "s", results.TableRegressions), data, parquetType))
+}
+
+func TestSendAlertPostsOncePerSweep(t *testing.T) {
+	tests := []struct {
+		format string
+		check  func(t *testing.T, body []byte)
+	}{
+		{"json", func(t *testing.T, body []byte) {
+			var got AlertSummary
+			require.NoError(t, json.Unmarshal(body, &got))
+			require.Len(t, got.Regressions, 1)
+			require.Equal(t, "h100/vllm", got.Regressions[0].Series)
+			require.Empty(t, got.Improvements)
+			require.Equal(t, "http://reports.example/2026-11-27/s", got.ReportURL)
+			require.Equal(t, "v1/reports/dt=2026-11-27/sweep=s/index.html", got.ReportKey)
+		}},
+		{"slack", func(t *testing.T, body []byte) {
+			var got map[string]string
+			require.NoError(t, json.Unmarshal(body, &got))
+			require.Equal(t, "infersweep sweep s (2026-11-27): complete, 3 succeeded\n1 regressions, 0 targets lost, 0 improvements\n"+
+				"• llama fp8 1024/1024 h100/vllm at 20 tok/s/user: -12.5% (threshold 5.0%), TPOT p=0.0004\nreport: http://reports.example/2026-11-27/s",
+				got["text"])
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.format, func(t *testing.T) {
+			lake := testLake(t)
+			analysedSweep(t, lake)
+			var posts [][]byte
+			var keys []string
+			hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				body, _ := io.ReadAll(r.Body)
+				posts, keys = append(posts, body), append(keys, r.Header.Get("Idempotency-Key"))
+			}))
+			defer hook.Close()
+			a := &Activities{Lake: lake, Alerts: AlertConfig{WebhookURL: hook.URL, Format: tc.format, ReportURL: "http://reports.example/{date}/{sweep}"}}
+			in := AlertInput{SweepID: "s", Date: "2026-11-27"}
+			got, err := a.SendAlert(context.Background(), in)
+			require.NoError(t, err)
+			require.Equal(t, AlertSent, got)
+			got, err = a.SendAlert(context.Background(), in)
+			require.NoError(t, err)
+			require.Equal(t, AlertAlreadySent, got, "a retried activity does not post again")
+			require.Len(t, posts, 1)
+			require.Equal(t, []string{"infersweep-alert-s"}, keys)
+			tc.check(t, posts[0])
+		})
+	}
+}
+
+func TestSendAlertClassifiesWebhookFailures(t *testing.T) {
+	lake := testLake(t)
+	analysedSweep(t, lake)
+	status := http.StatusServiceUnavailable
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(status) }))
+	defer hook.Close()
+	a := &Activities{Lake: lake, Alerts: AlertConfig{WebhookURL: hook.URL + "/T000/secret-token", Format: "json"}}
+	in := AlertInput{SweepID: "s", Date: "2026-11-27"}
+
+	_, err := a.SendAlert(context.Background(), in)
+	var appErr *temporal.ApplicationError
+	require.False(t, errors.As(err, &appErr) && appErr.NonRetryable(), "a 503 is retried: %v", err)
+	require.NotContains(t, err.Error(), "secret-token", "the webhook URL is a secret")
+
+	status = http.StatusNotFound
+	_, err = a.SendAlert(context.Background(), in)
+	require.ErrorAs(t, err, &appErr)
+	require.True(t, appErr.NonRetryable(), "a refused summary is final")
+
+	got, err := (&Activities{Lake: lake}).SendAlert(context.Background(), in)
+	require.NoError(t, err)
+	require.Equal(t, AlertNotConfigured, got)
 }

@@ -146,4 +146,8 @@ type ManifestInput struct {
 type AnalyzeInput struct {
 	SweepID string
 	Date    string
+	// Costs are the plan's prices and power per hardware; nil means the
+	// defaults.
+	Costs    map[string]sweep.HardwareCost
+	Analysis sweep.AnalysisSettings
 }

@@ -32,7 +32,13 @@ func newMemLake() *memLake {
 }
 
 func (l *memLake) Sweeps(_ context.Context, from, to string, _ bool) ([]results.SweepRef, error) {
-	return l.sweeps, nil
+	var out []results.SweepRef
+	for _, r := range l.sweeps {
+		if (from == "" || r.Date >= from) && (to == "" || r.Date <= to) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
 }
 
 func (l *memLake) ManifestOf(_ context.Context, ref results.SweepRef) (results.Manifest, error) {

@@ -94,7 +94,9 @@ func newReportView(rep *Report) reportView {
 			v.Counts = append(v.Counts, fmt.Sprintf("%d %s", n, status))
 		}
 	}
-	sort.Slice(v.Failures, func(i, j int) bool { return v.Failures[i].Runner+v.Failures[i].PointID < v.Failures[j].Runner+v.Failures[j].PointID })
+	sort.Slice(v.Failures, func(i, j int) bool {
+		return v.Failures[i].Runner+v.Failures[i].PointID < v.Failures[j].Runner+v.Failures[j].PointID
+	})
 
 	// A series keeps its colour and marker in every chart of the report.
 	var keys []string

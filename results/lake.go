@@ -60,6 +60,11 @@ func ReportKey(date, sweepID string) string {
 	return fmt.Sprintf("%s/reports/dt=%s/sweep=%s/index.html", layoutVersion, date, sweepID)
 }
 
+// AlertKey marks a sweep's alert as delivered, holding what was sent.
+func AlertKey(date, sweepID string) string {
+	return fmt.Sprintf("%s/alerts/dt=%s/sweep=%s.json", layoutVersion, date, sweepID)
+}
+
 // LogKey is where the end of a point's engine log is kept, per attempt.
 func LogKey(date, hardware, sweepID, pointID string, attempt int) string {
 	return fmt.Sprintf("%s/logs/dt=%s/hardware=%s/sweep=%s/%s-%d.log", layoutVersion, date, hardware, sweepID, pointID, attempt)

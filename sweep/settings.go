@@ -22,6 +22,18 @@ type Settings struct {
 	Retry    RetrySettings             `yaml:"retry" json:"retry"`
 	Pools    map[string]PoolSettings   `yaml:"pools" json:"pools"`
 	Engines  map[string]EngineSettings `yaml:"engines" json:"engines"`
+	Analysis AnalysisSettings          `yaml:"analysis" json:"analysis"`
+}
+
+// AnalysisSettings steer the analysis at the end of each sweep; zero
+// values take the analysis defaults (10, 20, 50, 100 tok/s/user; 7 nights;
+// hyperscaler prices).
+type AnalysisSettings struct {
+	// Targets are interactivities (tok/s/user) where series are priced
+	// and compared with earlier nights.
+	Targets        []float64 `yaml:"targets" json:"targets"`
+	BaselineNights int       `yaml:"baseline-nights" json:"baseline_nights"`
+	Tier           string    `yaml:"tier" json:"tier"`
 }
 
 // WorkloadSettings are the load generator's defaults for every point.
@@ -124,6 +136,17 @@ func ParseSettings(file string, data []byte) (Settings, Errors) {
 		errs = append(errs, &Error{File: file, Path: "workload.prompts-per-conc", Msg: fmt.Sprintf("%d: want at least 1", w.PromptsPerConc)})
 	case s.Retry.PointAttempts < 1:
 		errs = append(errs, &Error{File: file, Path: "retry.point-attempts", Msg: fmt.Sprintf("%d: want at least 1", s.Retry.PointAttempts)})
+	}
+	for i, t := range s.Analysis.Targets {
+		if !(t > 0) || math.IsInf(t, 0) {
+			errs = append(errs, &Error{File: file, Path: fmt.Sprintf("analysis.targets[%d]", i), Msg: fmt.Sprintf("%g: want a positive interactivity (tok/s/user)", t)})
+		}
+	}
+	if s.Analysis.BaselineNights < 0 {
+		errs = append(errs, &Error{File: file, Path: "analysis.baseline-nights", Msg: fmt.Sprintf("%d: want 0 (the default, 7) or more", s.Analysis.BaselineNights)})
+	}
+	if tier := s.Analysis.Tier; tier != "" && tier != "hyperscaler" && tier != "neocloud" && tier != "rental-3y" {
+		errs = append(errs, &Error{File: file, Path: "analysis.tier", Msg: fmt.Sprintf("%q: want hyperscaler, neocloud or rental-3y", tier)})
 	}
 	if w.RequestRate != "inf" {
 		if rate, err := strconv.ParseFloat(w.RequestRate, 64); err != nil || rate <= 0 || math.IsNaN(rate) {

@@ -67,4 +67,13 @@ func TestSettingsFile(t *testing.T) {
 	require.Equal(t, `s.yaml: workload.range-mode: "sharegpt": want inferencemax or vllm`, errs.Err().Error())
 	_, errs = ParseSettings("s.yaml", nil)
 	require.Empty(t, errs, "an empty file means defaults")
+
+	s, errs = ParseSettings("s.yaml", []byte("analysis:\n  targets: [20, 50]\n  tier: neocloud\n"))
+	require.Empty(t, errs)
+	require.Equal(t, AnalysisSettings{Targets: []float64{20, 50}, Tier: "neocloud"}, s.Analysis)
+	_, errs = ParseSettings("s.yaml", []byte("analysis:\n  targets: [20, -5, .inf]\n  baseline-nights: -1\n  tier: spot\n"))
+	require.Equal(t, "s.yaml: analysis.targets[1]: -5: want a positive interactivity (tok/s/user)\n"+
+		"s.yaml: analysis.targets[2]: +Inf: want a positive interactivity (tok/s/user)\n"+
+		"s.yaml: analysis.baseline-nights: -1: want 0 (the default, 7) or more\n"+
+		`s.yaml: analysis.tier: "spot": want hyperscaler, neocloud or rental-3y`, errs.Err().Error())
 }

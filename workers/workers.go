@@ -22,6 +22,7 @@ func NewControl(c client.Client, acts *activities.Activities) worker.Worker {
 	w.RegisterActivity(acts.PlanSweep)
 	w.RegisterActivity(acts.WriteManifest)
 	w.RegisterActivity(acts.AnalyzeSweep)
+	w.RegisterActivity(acts.SendAlert)
 	return w
 }
 

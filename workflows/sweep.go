@@ -38,6 +38,8 @@ type SweepResult struct {
 	Failures    []string       // "point: reason", for the failed and skipped
 	// AnalysisKey is the sweep's frontiers table, once analysed.
 	AnalysisKey string
+	// Alert says what became of the sweep's webhook summary.
+	Alert string
 }
 
 // SweepProgress answers the "progress" query.
@@ -55,6 +57,16 @@ var planOptions = workflow.ActivityOptions{
 	TaskQueue:           ControlQueue,
 	StartToCloseTimeout: 5 * time.Minute,
 	RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 5, NonRetryableErrorTypes: []string{activities.ErrConfig}},
+}
+
+// A webhook that is down for a while still gets the summary: retries back
+// off to 10 minutes for up to 6 hours; a refused summary (4xx) is final.
+var alertOptions = workflow.ActivityOptions{
+	TaskQueue:              ControlQueue,
+	StartToCloseTimeout:    time.Minute,
+	ScheduleToCloseTimeout: 6 * time.Hour,
+	RetryPolicy: &temporal.RetryPolicy{InitialInterval: 10 * time.Second, BackoffCoefficient: 2, MaximumInterval: 10 * time.Minute,
+		NonRetryableErrorTypes: []string{activities.ErrConfig}},
 }
 
 // SweepWorkflow plans a sweep, runs one HardwareSweepWorkflow per runner
@@ -145,10 +157,23 @@ func SweepWorkflow(ctx workflow.Context, in SweepInput) (SweepResult, error) {
 	// Sweeps started before the analysis step existed end at the manifest.
 	if workflow.GetVersion(ctx, "analyze", workflow.DefaultVersion, 1) == 1 {
 		err = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, planOptions), a.AnalyzeSweep, activities.AnalyzeInput{
-			SweepID: in.SweepID, Date: in.Date,
+			SweepID: in.SweepID, Date: in.Date, Costs: plan.Settings.Hardware, Analysis: plan.Settings.Analysis,
 		}).Get(ctx, &result.AnalysisKey)
+		if err != nil {
+			return result, err
+		}
 	}
-	return result, err
+	// The measurements are committed and analysed: an alert that cannot
+	// be delivered is reported in the result, it does not fail the sweep.
+	if workflow.GetVersion(ctx, "alert", workflow.DefaultVersion, 1) == 1 {
+		if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, alertOptions), a.SendAlert, activities.AlertInput{
+			SweepID: in.SweepID, Date: in.Date,
+		}).Get(ctx, &result.Alert); err != nil {
+			result.Alert = "failed: " + err.Error()
+			workflow.GetLogger(ctx).Error("sweep alert not delivered", "sweep", in.SweepID, "error", err)
+		}
+	}
+	return result, nil
 }
 
 // SweepWorkflowID is the readable id of a sweep's workflow.

@@ -4,11 +4,15 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/url"
+	"os"
+	"strings"
 	"time"
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/spf13/cobra"
 
+	"github.com/infersweep/infersweep/activities"
 	"github.com/infersweep/infersweep/results"
 	"github.com/infersweep/infersweep/workers"
 )
@@ -23,7 +27,8 @@ func newConfigCommand(g *globalFlags) *cobra.Command {
 		Short: "Print the effective configuration, secrets masked",
 		Long: `config prints the configuration infersweep reads from the environment:
 INFERSWEEP_TEMPORAL_* (address, namespace, TLS files, Temporal Cloud API key)
-and INFERSWEEP_S3_* (endpoint, region, bucket, path style), plus where the AWS
+INFERSWEEP_S3_* (endpoint, region, bucket, path style), INFERSWEEP_ALERT_*
+(webhook, format, report link) and INFERSWEEP_API_TOKEN, plus where the AWS
 credential chain found credentials. Secrets are masked. It exits 2 when a
 setting is invalid.`,
 		Example: `  infersweep config
@@ -52,6 +57,12 @@ type effectiveConfig struct {
 		SecretAccessKey   string `json:"secret_access_key"`
 		CredentialsSource string `json:"credentials_source"`
 	} `json:"s3"`
+	Alert struct {
+		WebhookURL string `json:"webhook_url"`
+		Format     string `json:"format"`
+		ReportURL  string `json:"report_url,omitempty"`
+	} `json:"alert"`
+	APIToken string `json:"api_token"`
 }
 
 func runConfig(ctx context.Context, out io.Writer, g *globalFlags) error {
@@ -67,6 +78,10 @@ func runConfig(ctx context.Context, out io.Writer, g *globalFlags) error {
 	if err != nil {
 		return usageError{err}
 	}
+	acfg, err := activities.LoadAlertConfig()
+	if err != nil {
+		return usageError{err}
+	}
 
 	var eff effectiveConfig
 	t := &eff.Temporal
@@ -75,6 +90,8 @@ func runConfig(ctx context.Context, out io.Writer, g *globalFlags) error {
 	t.APIKey = mask(tcfg.APIKey)
 	eff.S3.S3Config = scfg
 	eff.S3.AccessKeyID, eff.S3.SecretAccessKey, eff.S3.CredentialsSource = lookupCredentials(ctx, scfg.Region)
+	eff.Alert.WebhookURL, eff.Alert.Format, eff.Alert.ReportURL = maskURL(acfg.WebhookURL), acfg.Format, acfg.ReportURL
+	eff.APIToken = mask(os.Getenv(apiTokenEnv))
 
 	if asJSON {
 		return writeJSON(out, eff)
@@ -98,8 +115,15 @@ S3
   access key id    %s
   secret key       %s
   credentials from %s
+Alerts
+  webhook          %s
+  format           %s
+  report url       %s
+API
+  bearer token     %s
 `, t.Address, t.Namespace, t.TLS, orNone(t.TLSCertFile), orNone(t.TLSKeyFile), orNone(t.TLSCAFile), orNone(t.TLSServerName), t.APIKey,
-		endpoint, scfg.Region, scfg.Bucket, scfg.PathStyle, eff.S3.AccessKeyID, eff.S3.SecretAccessKey, eff.S3.CredentialsSource)
+		endpoint, scfg.Region, scfg.Bucket, scfg.PathStyle, eff.S3.AccessKeyID, eff.S3.SecretAccessKey, eff.S3.CredentialsSource,
+		orNone(eff.Alert.WebhookURL), eff.Alert.Format, orNone(eff.Alert.ReportURL), eff.APIToken)
 	return err
 }
 
@@ -138,4 +162,17 @@ func orNone(s string) string {
 		return "(none)"
 	}
 	return s
+}
+
+// maskURL shows where a secret URL points (a Slack webhook's path is its
+// token) without the part that grants access.
+func maskURL(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return mask(raw)
+	}
+	return u.Scheme + "://" + u.Host + "/" + mask(strings.TrimPrefix(u.Path, "/"))
 }

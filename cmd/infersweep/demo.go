@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/infersweep/infersweep/analysis"
 	"github.com/infersweep/infersweep/devstack"
+	"github.com/infersweep/infersweep/results"
 	"github.com/infersweep/infersweep/sweep"
 	"github.com/infersweep/infersweep/workflows"
 )
@@ -66,7 +69,8 @@ func runDemo(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *demo
 		return err
 	}
 	// Validate the spec before starting anything.
-	if _, err := sweep.LoadPlan(sweep.Sources{Masters: []string{f.spec}, Runners: f.runners, Settings: f.settings}, sweep.Filters{}); err != nil {
+	plan, err := sweep.LoadPlan(sweep.Sources{Masters: []string{f.spec}, Runners: f.runners, Settings: f.settings}, sweep.Filters{})
+	if err != nil {
 		return usageError{err}
 	}
 	f.stack.Logger = logger
@@ -107,22 +111,52 @@ func runDemo(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *demo
 		return fmt.Errorf("sweep %s: %w", sweepID, err)
 	}
 	fmt.Fprintf(out, "\nsweep %s: %v in %s (wall clock)\n\n", sweepID, result.Counts, time.Since(sweepStarted).Round(time.Second))
-	m, rows, err := lake.SweepPoints(ctx, sweepID)
+	// The sweep analysed itself; the example settings put its targets
+	// where the demo's curves are (150 and 200 tok/s/user).
+	a := plan.Settings.Analysis
+	rep, err := analysis.Build(ctx, lake, sweepID, analysis.Options{Costs: plan.Settings.Hardware, Tier: analysis.Tier(a.Tier), Targets: a.Targets, BaselineNights: a.BaselineNights})
 	if err != nil {
 		return err
 	}
-	printSweepTable(out, rows)
+	printSweepTable(out, rep.Rows)
 	fmt.Fprintln(out)
-	// The example sweeps concurrency 4–64 only, so it stays interactive:
-	// compare where its curves are.
-	printReport(out, m, rows, analysis.Analyze(rows, sweep.DefaultSettings().Hardware, analysis.TierHyperscaler, []float64{150, 200}))
-	fmt.Fprintf(out, "\nresults:   s3://%s/%s %s\nfrontiers: s3://%s/%s\nUI:        %s/%s\n",
-		stack.S3.Bucket, result.ManifestKey, whereKept(stack, sweepID), stack.S3.Bucket, result.AnalysisKey, stack.UIURL, workflows.SweepWorkflowID(sweepID))
+	printReport(out, rep)
+	reportURL, err := saveDemoReport(ctx, lake, stack, rep.Manifest)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\nresults:   s3://%s/%s %s\nanalysis:  s3://%s/%s\nreport:    %s\nUI:        %s/%s\n",
+		stack.S3.Bucket, result.ManifestKey, whereKept(stack, sweepID), stack.S3.Bucket, result.AnalysisKey, reportURL, stack.UIURL, workflows.SweepWorkflowID(sweepID))
 	if f.keep {
 		printDevStack(out, stack, false, time.Since(started))
 		<-ctx.Done()
 	}
 	return nil
+}
+
+// saveDemoReport copies the report the sweep stored in the lake to a file
+// beside the stack's state (or the temp dir for an in-memory stack), so it
+// opens from file:// after the demo's S3 store is gone.
+func saveDemoReport(ctx context.Context, lake *results.Lake, stack *devstack.Stack, m results.Manifest) (string, error) {
+	page, err := lake.Store().Get(ctx, results.ReportKey(m.Date, m.SweepID))
+	if err != nil {
+		return "", err
+	}
+	dir := os.TempDir()
+	if stack.StateDir != "" {
+		dir = filepath.Join(stack.StateDir, "reports")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	path, err := filepath.Abs(filepath.Join(dir, m.SweepID+".html"))
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(path, page, 0o644); err != nil {
+		return "", err
+	}
+	return "file://" + path, nil
 }
 
 func shortID() string {

@@ -1,35 +1,43 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/infersweep/infersweep/analysis"
-	"github.com/infersweep/infersweep/results"
 	"github.com/infersweep/infersweep/sweep"
 )
 
 func newReportCommand(g *globalFlags) *cobra.Command {
-	var tier string
+	var tier, settingsFile, outFile string
 	var targets []float64
-	var settingsFile string
+	var nights int
 	cmd := &cobra.Command{
 		Use:   "report SWEEP",
-		Short: "Frontiers and cost per token of a sweep, from the lake",
+		Short: "Frontiers, regressions and cost per token of a sweep, from the lake",
 		Long: `report reads a committed sweep's points and prints, per model, precision and
 sequence lengths: each (runner, framework) series' Pareto frontier of throughput
-per GPU (tok/s/GPU) against interactivity (1000 / median TPOT, tok/s/user), and
-the cheapest series at target interactivities, interpolated along the frontiers
-with a monotone (Steffen) spline, priced per million tokens. Prices and power
-per GPU come from the settings (defaults: InferenceMAX's published figures for
+per GPU (tok/s/GPU) against interactivity (1000 / median TPOT, tok/s/user), the
+cheapest series at target interactivities, interpolated along the frontiers
+with a monotone (Steffen) spline and priced per million tokens, and each
+series' change at those targets against the median of the last --nights
+earlier sweeps (regression beyond max(5%, 3 x MAD noise)). Prices and power per
+GPU come from the settings (defaults: InferenceMAX's published figures for
 H100, B200, GB200, MI355X; other hardware has no price unless configured).
-Times are in the sweep's time basis (simulated for the demo).`,
-		Example: "  infersweep report demo-2026-11-27-784db2\n  infersweep report SWEEP --tier neocloud --targets 20,50 -o json",
-		Args:    cobra.ExactArgs(1),
+Times are in the sweep's time basis (simulated for the demo).
+
+--out writes the self-contained HTML report (charts, trends, regressions,
+failures, run health) instead; it opens from file:// and prints.`,
+		Example: `  infersweep report demo-2026-11-27-784db2
+  infersweep report SWEEP --out report.html
+  infersweep report SWEEP --tier neocloud --targets 20,50 -o json`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			asJSON, err := g.jsonOutput()
 			if err != nil {
@@ -55,33 +63,51 @@ Times are in the sweep's time basis (simulated for the demo).`,
 			if err != nil {
 				return err
 			}
-			m, rows, err := lake.SweepPoints(ctx, args[0])
+			rep, err := analysis.Build(ctx, lake, args[0], analysis.Options{Costs: settings.Hardware, Tier: t, Targets: targets, BaselineNights: nights})
 			if err != nil {
 				return err
 			}
-			groups := analysis.Analyze(rows, settings.Hardware, t, targets)
 			out := cmd.OutOrStdout()
-			if asJSON {
-				return writeJSON(out, groups)
+			switch {
+			case outFile != "":
+				var page bytes.Buffer
+				if err := analysis.RenderHTML(&page, rep); err != nil {
+					return err
+				}
+				if err := os.WriteFile(outFile, page.Bytes(), 0o644); err != nil {
+					return err
+				}
+				abs, _ := filepath.Abs(outFile)
+				fmt.Fprintf(out, "report: file://%s\n", abs)
+				return nil
+			case asJSON:
+				return writeJSON(out, struct {
+					Groups      []analysis.Group      `json:"groups"`
+					Regressions []analysis.Regression `json:"regressions"`
+					Health      []analysis.PoolHealth `json:"health"`
+				}{rep.Groups, rep.Regressions, rep.Health})
 			}
-			printReport(out, m, rows, groups)
+			printReport(out, rep)
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&tier, "tier", string(analysis.TierHyperscaler), "price tier: hyperscaler, neocloud or rental-3y")
 	cmd.Flags().Float64SliceVar(&targets, "targets", analysis.DefaultTargets, "interactivities (tok/s/user) to compare at")
 	cmd.Flags().StringVar(&settingsFile, "settings", "", "settings with prices and power per hardware")
+	cmd.Flags().StringVar(&outFile, "out", "", "write the HTML report to this file")
+	cmd.Flags().IntVar(&nights, "nights", 7, "earlier sweeps whose median is the regression baseline")
 	return cmd
 }
 
-// printReport shows frontiers and the cheapest series per group.
-func printReport(out io.Writer, m results.Manifest, rows []results.PointRow, groups []analysis.Group) {
+// printReport shows frontiers, the cheapest series and what moved.
+func printReport(out io.Writer, rep *analysis.Report) {
+	m, rows := rep.Manifest, rep.Rows
 	basis := ""
 	if len(rows) > 0 {
 		basis = rows[0].TimeBasis
 	}
 	fmt.Fprintf(out, "sweep %s (%s), %d points; times and rates: %s\n", m.SweepID, m.Date, len(rows), basis)
-	for _, grp := range groups {
+	for _, grp := range rep.Groups {
 		fmt.Fprintf(out, "\n%s %s, %s/%s\n", grp.Model, grp.Precision, sweep.SeqLenName(grp.ISL), sweep.SeqLenName(grp.OSL))
 		for _, s := range grp.Series {
 			parts := make([]string, len(s.Frontier))
@@ -98,5 +124,23 @@ func printReport(out io.Writer, m results.Manifest, rows []results.PointRow, gro
 			best := c.Offers[0]
 			fmt.Fprintf(out, "  at %g tok/s/user: cheapest %s, $%.3f per million tokens (%s), %.0f tok/s/GPU\n", c.Interactivity, best.Series, best.USDPerMTok, c.Tier, best.TputPerGPU)
 		}
+	}
+	moved := 0
+	for _, r := range rep.Regressions {
+		if r.Verdict == analysis.VerdictSteady || r.Verdict == analysis.VerdictNew {
+			continue
+		}
+		if moved == 0 {
+			fmt.Fprintf(out, "\nagainst the median of up to %d earlier sweeps (%d found):\n", rep.Options.BaselineNights, len(rep.History))
+		}
+		moved++
+		change := "frontier no longer reaches it"
+		if r.ChangePct != nil {
+			change = fmt.Sprintf("%+.1f%% (threshold %.1f%%)", *r.ChangePct, r.ThresholdPct)
+		}
+		fmt.Fprintf(out, "  %-11s %s %s %s/%s %s at %g tok/s/user: %s\n", r.Verdict, r.Model, r.Precision, sweep.SeqLenName(r.ISL), sweep.SeqLenName(r.OSL), r.Series, r.Target, change)
+	}
+	if moved == 0 {
+		fmt.Fprintf(out, "\nno regression or improvement against %d earlier sweep(s)\n", len(rep.History))
 	}
 }

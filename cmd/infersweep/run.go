@@ -46,6 +46,9 @@ func startControl(c client.Client, lake *results.Lake, logger *slog.Logger) (fle
 	if err != nil {
 		return nil, err
 	}
+	if acts.Alerts, err = activities.LoadAlertConfig(); err != nil {
+		return nil, err
+	}
 	w := workers.NewControl(c, acts)
 	if err := w.Start(); err != nil {
 		return nil, fmt.Errorf("start control worker: %w", err)

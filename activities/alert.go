@@ -1,0 +1,181 @@
+package activities
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/kelseyhightower/envconfig"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/infersweep/infersweep/analysis"
+	"github.com/infersweep/infersweep/results"
+)
+
+// AlertConfig says where a sweep's summary goes, from INFERSWEEP_ALERT_*.
+type AlertConfig struct {
+	WebhookURL string `envconfig:"ALERT_WEBHOOK_URL" desc:"POST a JSON summary of every sweep here (a secret: Slack webhook URLs carry a token)"`
+	Format     string `envconfig:"ALERT_FORMAT" default:"json" desc:"json (infersweep's summary) or slack (a {\"text\": …} message)"`
+	// ReportURL, with {date} and {sweep} filled in, links the summary to
+	// the sweep's report (infersweep serve, or wherever the lake is served).
+	ReportURL string `envconfig:"ALERT_REPORT_URL" desc:"link to a sweep's report, with {date} and {sweep} placeholders"`
+}
+
+// LoadAlertConfig reads INFERSWEEP_ALERT_* and checks the format.
+func LoadAlertConfig() (AlertConfig, error) {
+	var cfg AlertConfig
+	if err := envconfig.Process("INFERSWEEP", &cfg); err != nil {
+		return cfg, err
+	}
+	if cfg.Format != "json" && cfg.Format != "slack" {
+		return cfg, fmt.Errorf("INFERSWEEP_ALERT_FORMAT=%q: want json or slack", cfg.Format)
+	}
+	return cfg, nil
+}
+
+// AlertInput names the analysed sweep to summarise.
+type AlertInput struct {
+	SweepID string
+	Date    string
+}
+
+// Outcomes of SendAlert, as the sweep's result reports them.
+const (
+	AlertSent          = "sent"
+	AlertAlreadySent   = "already sent"
+	AlertNotConfigured = "no webhook configured"
+)
+
+// AlertSummary is the JSON a webhook receives.
+type AlertSummary struct {
+	SweepID      string                  `json:"sweep_id"`
+	Date         string                  `json:"date"`
+	Status       string                  `json:"status"`
+	Counts       map[string]int          `json:"counts"`
+	Regressions  []results.RegressionRow `json:"regressions"`
+	Lost         []results.RegressionRow `json:"lost"`
+	Improvements []results.RegressionRow `json:"improvements"`
+	ReportKey    string                  `json:"report_key"`
+	ReportURL    string                  `json:"report_url,omitempty"`
+	Method       string                  `json:"method"`
+}
+
+// SendAlert posts one summary per sweep. Temporal retries it on network
+// errors and 5xx; a marker object written after a delivered POST makes a
+// retry after success a no-op, and the Idempotency-Key header lets a
+// receiver drop the one duplicate that remains possible (the worker dying
+// between the POST and the marker).
+func (a *Activities) SendAlert(ctx context.Context, in AlertInput) (string, error) {
+	if a.Alerts.WebhookURL == "" {
+		return AlertNotConfigured, nil
+	}
+	marker := results.AlertKey(in.Date, in.SweepID)
+	if _, err := a.Lake.Store().Size(ctx, marker); err == nil {
+		return AlertAlreadySent, nil
+	} else if !errors.Is(err, results.ErrNotFound) {
+		return "", err
+	}
+	ref := results.SweepRef{SweepID: in.SweepID, Date: in.Date}
+	m, err := a.Lake.ManifestOf(ctx, ref)
+	if err != nil {
+		return "", err
+	}
+	regs, err := a.Lake.Regressions(ctx, ref)
+	if err != nil {
+		return "", err
+	}
+	summary := AlertSummary{SweepID: in.SweepID, Date: in.Date, Status: m.Status, Counts: m.Counts, Regressions: []results.RegressionRow{},
+		Lost: []results.RegressionRow{}, Improvements: []results.RegressionRow{}, ReportKey: results.ReportKey(in.Date, in.SweepID), Method: analysis.RegressionMethod}
+	if a.Alerts.ReportURL != "" {
+		summary.ReportURL = strings.NewReplacer("{date}", in.Date, "{sweep}", in.SweepID).Replace(a.Alerts.ReportURL)
+	}
+	for _, r := range regs {
+		switch r.Verdict {
+		case analysis.VerdictRegression:
+			summary.Regressions = append(summary.Regressions, r)
+		case analysis.VerdictLost:
+			summary.Lost = append(summary.Lost, r)
+		case analysis.VerdictImprovement:
+			summary.Improvements = append(summary.Improvements, r)
+		}
+	}
+	var body []byte
+	if a.Alerts.Format == "slack" {
+		body, err = json.Marshal(map[string]string{"text": slackText(summary)})
+	} else {
+		body, err = json.Marshal(summary)
+	}
+	if err != nil {
+		return "", err
+	}
+	if err := a.post(ctx, body, "infersweep-alert-"+in.SweepID); err != nil {
+		return "", err
+	}
+	if err := a.Lake.Store().Put(ctx, marker, body, "application/json"); err != nil {
+		return "", fmt.Errorf("alert for sweep %s delivered, marker not stored: %w", in.SweepID, err)
+	}
+	return AlertSent, nil
+}
+
+func (a *Activities) post(ctx context.Context, body []byte, idempotencyKey string) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.Alerts.WebhookURL, bytes.NewReader(body))
+	if err != nil {
+		return temporal.NewNonRetryableApplicationError("alert webhook URL is invalid", ErrConfig, nil)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Idempotency-Key", idempotencyKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		// The URL holds a token: name the host only.
+		return fmt.Errorf("alert webhook %s: %w", req.URL.Host, errors.Unwrap(err))
+	}
+	defer resp.Body.Close()
+	reply, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	switch {
+	case resp.StatusCode < 300:
+		return nil
+	case resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests:
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("alert webhook %s refused the summary: %s %s", req.URL.Host, resp.Status, reply), ErrConfig, nil)
+	}
+	return fmt.Errorf("alert webhook %s: %s %s", req.URL.Host, resp.Status, reply)
+}
+
+func slackText(s AlertSummary) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "infersweep sweep %s (%s): %s", s.SweepID, s.Date, s.Status)
+	for _, status := range []string{"succeeded", "failed", "skipped"} {
+		if n := s.Counts[status]; n > 0 {
+			fmt.Fprintf(&b, ", %d %s", n, status)
+		}
+	}
+	fmt.Fprintf(&b, "\n%d regressions, %d targets lost, %d improvements", len(s.Regressions), len(s.Lost), len(s.Improvements))
+	line := func(r results.RegressionRow) {
+		fmt.Fprintf(&b, "\n• %s %s %d/%d %s at %g tok/s/user", r.Model, r.Precision, r.ISL, r.OSL, r.Series, r.TargetInteractivity)
+		if r.ChangePct != nil {
+			fmt.Fprintf(&b, ": %+.1f%% (threshold %.1f%%)", *r.ChangePct, r.ThresholdPct)
+		} else {
+			b.WriteString(": frontier no longer reaches it")
+		}
+		if r.PValue != nil {
+			fmt.Fprintf(&b, ", TPOT p=%.2g", *r.PValue)
+		}
+	}
+	for _, r := range s.Regressions {
+		line(r)
+	}
+	for _, r := range s.Lost {
+		line(r)
+	}
+	if s.ReportURL != "" {
+		fmt.Fprintf(&b, "\nreport: %s", s.ReportURL)
+	}
+	return b.String()
+}

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/infersweep/infersweep/analysis"
+)
+
+// apiTokenEnv holds the bearer token serve requires when set.
+const apiTokenEnv = "INFERSWEEP_API_TOKEN"
+
+func newServeCommand(g *globalFlags) *cobra.Command {
+	var addr string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve sweep reports and a read-only JSON API over the lake",
+		Long: `serve answers, from the lake (INFERSWEEP_S3_*):
+  /                       the latest sweep's report (redirect)
+  /sweeps                 every sweep; /sweeps/ID one report; /dates/YYYY-MM-DD that night's last
+  /api/v1/...             sweeps, points (filters, format=csv), frontiers, regressions, history
+  /api/v1/openapi.json    the API's OpenAPI 3 document
+  /healthz                liveness
+Nothing is written. It listens on loopback unless told otherwise; with
+INFERSWEEP_API_TOKEN set every path but /healthz needs
+"Authorization: Bearer <token>", and a non-loopback address is refused
+without one.`,
+		Example: `  infersweep serve
+  curl -s localhost:8080/api/v1/sweeps
+  INFERSWEEP_API_TOKEN=$(openssl rand -hex 16) infersweep serve --addr 0.0.0.0:8080`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			logger, err := g.logger(cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			token := os.Getenv(apiTokenEnv)
+			host, _, err := net.SplitHostPort(addr)
+			if err != nil {
+				return usageError{fmt.Errorf("--addr %q: %w", addr, err)}
+			}
+			if ip := net.ParseIP(host); token == "" && (ip == nil || !ip.IsLoopback()) && host != "localhost" {
+				return usageError{fmt.Errorf("--addr %s is reachable from other machines: set %s so the API needs a bearer token", addr, apiTokenEnv)}
+			}
+			ctx := cmd.Context()
+			lake, err := openLake(ctx)
+			if err != nil {
+				return err
+			}
+			listener, err := net.Listen("tcp", addr)
+			if err != nil {
+				return usageError{fmt.Errorf("--addr %s: %w", addr, err)}
+			}
+			srv := &http.Server{Handler: analysis.NewServer(lake, token, analysis.Options{}, logger), ReadHeaderTimeout: 10 * time.Second}
+			fmt.Fprintf(cmd.ErrOrStderr(), "serving reports and /api/v1 on http://%s (Ctrl-C stops)\n", listener.Addr())
+			go func() {
+				<-ctx.Done()
+				shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				_ = srv.Shutdown(shutdown)
+			}()
+			if err := srv.Serve(listener); !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "host:port to listen on")
+	return cmd
+}
