@@ -26,7 +26,6 @@ func (l servedLake) Regressions(_ context.Context, ref results.SweepRef) ([]resu
 	return nil, results.ErrNotFound
 }
 
-
 func apiLake() servedLake {
 	lake := newMemLake()
 	base := time.Date(2026, 11, 24, 2, 0, 0, 0, time.UTC)
