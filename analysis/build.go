@@ -134,6 +134,9 @@ type earlierSweep struct {
 // earlierSweeps are up to n committed sweeps before m, newest first: by
 // date, and by commit time within a date (several sweeps a day happen).
 func earlierSweeps(ctx context.Context, lake Lake, refs []results.SweepRef, m results.Manifest, n int) ([]earlierSweep, error) {
+	if n <= 0 {
+		return nil, nil
+	}
 	candidates := slices.Clone(refs)
 	sort.SliceStable(candidates, func(i, j int) bool { return candidates[i].Date > candidates[j].Date })
 	var out []earlierSweep

@@ -326,7 +326,7 @@ func (l *Lake) RequestTPOT(ctx context.Context, key string) ([]float64, error) {
 	if err != nil {
 		return nil, err
 	}
-	values, err := float32Column(ranged, ranged.Size(), "tpot_ms")
+	values, err := Float32Column(ranged, ranged.Size(), "tpot_ms")
 	if err != nil {
 		return nil, fmt.Errorf("s3://%s/%s: %w", l.store.Bucket(), key, err)
 	}

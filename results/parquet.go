@@ -53,9 +53,9 @@ func Decode[T any](r io.ReaderAt, size int64) ([]T, error) {
 	return rows[:n], nil
 }
 
-// float32Column reads one float column of a file written by Encode,
+// Float32Column reads one float column of a file written by Encode,
 // skipping nulls, without decoding any other column.
-func float32Column(r io.ReaderAt, size int64, column string) ([]float64, error) {
+func Float32Column(r io.ReaderAt, size int64, column string) ([]float64, error) {
 	f, err := parquet.OpenFile(r, size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
 	if err != nil {
 		return nil, fmt.Errorf("open parquet: %w", err)
