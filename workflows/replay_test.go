@@ -31,6 +31,8 @@ func TestReplayRecordedHistories(t *testing.T) {
 		{"legacy-hardware-success.json", "sweep-replay-success/hw-sim-mi355x"},
 		// Recorded before sweeps analysed themselves after the manifest.
 		{"legacy-sweep-success.json", "sweep-replay-success"},
+		// Recorded after the analysis step, before the alert after it.
+		{"legacy-sweep-before-alert.json", "sweep-replay-success"},
 		// Recorded when node-fault failures were written at once, before
 		// retry-failed deferred them.
 		{"legacy-hardware-node-faults.json", "sweep-replay-node-faults/hw-sim-mi355x"},

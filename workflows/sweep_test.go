@@ -111,6 +111,12 @@ func newSweepEnv(t *testing.T, points []sweep.Point, capacity int) *sweepEnv {
 	return env
 }
 
+// alerts answers SendAlert; tests that make it fail register theirs first.
+func (e *sweepEnv) alerts() {
+	var a *activities.Activities
+	e.OnActivity(a.SendAlert, mock.Anything, activities.AlertInput{SweepID: "s1", Date: "2026-11-27"}).Return(activities.AlertSent, nil).Once()
+}
+
 // enginesStart makes every StartEngine succeed; tests that fail some
 // register their own expectation first (testify takes the first match).
 func (e *sweepEnv) enginesStart() {
@@ -138,8 +144,10 @@ func TestSweepRunsEveryPointAndTearsEachDown(t *testing.T) {
 	env.enginesStart()
 	var a *activities.Activities
 	env.OnActivity(a.RunLoad, mock.Anything, mock.Anything).Return(succeed)
+	env.alerts()
 
 	res := env.run(t)
+	require.Equal(t, activities.AlertSent, res.Alert, "one alert after the analysis")
 	require.Equal(t, map[string]int{"succeeded": 5}, res.Counts)
 	require.Equal(t, "v1/manifests/dt=2026-11-27/sweep=s1.json", res.ManifestKey)
 	require.Equal(t, "v1/analysis/dt=2026-11-27/sweep=s1/frontiers.parquet", res.AnalysisKey, "analysed after the commit")
@@ -366,4 +374,18 @@ func TestFailedPointsAreRecordedWhenNoRetryComes(t *testing.T) {
 	require.Len(t, env.failures, 1)
 	require.Equal(t, "GPU fell off the bus", env.failures[0].Error)
 	require.GreaterOrEqual(t, env.Now().Sub(start), time.Hour, "the pool waited out the window")
+}
+
+func TestAnUndeliverableAlertDoesNotFailTheSweep(t *testing.T) {
+	env := newSweepEnv(t, testPoints("a", 4), 1)
+	env.enginesStart()
+	var a *activities.Activities
+	env.OnActivity(a.RunLoad, mock.Anything, mock.Anything).Return(succeed)
+	env.OnActivity(a.SendAlert, mock.Anything, mock.Anything).Return("",
+		temporal.NewNonRetryableApplicationError("alert webhook hooks.example refused the summary: 404 Not Found", activities.ErrConfig, nil)).Once()
+
+	res := env.run(t)
+	require.Equal(t, map[string]int{"succeeded": 1}, res.Counts)
+	require.Contains(t, res.Alert, "failed: ")
+	require.Contains(t, res.Alert, "refused the summary: 404 Not Found")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -36,7 +37,14 @@ func TestDemoRunsTheExampleSweepEndToEnd(t *testing.T) {
 	require.Equal(t, 22+1, strings.Count(stdout, "succeeded"), "the table lists every point")
 	require.Contains(t, stdout, "simulated (wall-clock × time_scale) (time scale 20)")
 	require.Contains(t, stdout, "frontier (tok/s/GPU@tok/s/user)")
-	require.Regexp(t, `frontiers: s3://infersweep/v1/analysis/dt=\d{4}-\d{2}-\d{2}/sweep=demo-[^/]+/frontiers\.parquet`, stdout, "the sweep analysed itself")
+	require.Regexp(t, `analysis:  s3://infersweep/v1/analysis/dt=\d{4}-\d{2}-\d{2}/sweep=demo-[^/]+/frontiers\.parquet`, stdout, "the sweep analysed itself")
+	report := regexp.MustCompile(`report:    file://(\S+\.html)`).FindStringSubmatch(stdout)
+	require.NotNil(t, report, "the demo prints its report's URL")
+	page, err := os.ReadFile(report[1])
+	require.NoError(t, err)
+	require.NoError(t, os.Remove(report[1]))
+	require.Contains(t, string(page), "<h1>Sweep demo-")
+	require.Contains(t, string(page), "Throughput per GPU vs interactivity")
 	require.Contains(t, stdout, "tok/s/user: cheapest sim-", "the report prices the series that reach a target")
 	require.NotContains(t, stderr, "Activity error", "pools hand points to free nodes: no node refuses one")
 
