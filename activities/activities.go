@@ -61,7 +61,8 @@ func (a *Activities) logger() *slog.Logger {
 
 // PlanSweep validates and expands the spec files and stores the plan.
 func (a *Activities) PlanSweep(ctx context.Context, in PlanInput) (PlanOutput, error) {
-	plan, err := sweep.LoadPlan(sweep.Sources{Masters: in.Masters, Runners: in.Runners, Settings: in.Settings}, in.Filters)
+	read := a.specReader(ctx)
+	plan, err := sweep.LoadPlan(sweep.Sources{Masters: in.Masters, Runners: in.Runners, Settings: in.Settings, ReadFile: read}, in.Filters)
 	if err != nil {
 		var errs sweep.Errors
 		if errors.As(err, &errs) {
@@ -69,7 +70,14 @@ func (a *Activities) PlanSweep(ctx context.Context, in PlanInput) (PlanOutput, e
 		}
 		return PlanOutput{}, err
 	}
-	digest, err := configDigest(append(append([]string{}, in.Masters...), in.Runners, in.Settings))
+	if in.ChangedSince != "" {
+		seen, err := a.earlierPointIDs(ctx, in, read)
+		if err != nil {
+			return PlanOutput{}, err
+		}
+		plan.Without(seen)
+	}
+	digest, err := configDigest(append(append([]string{}, in.Masters...), in.Runners, in.Settings), read)
 	if err != nil {
 		return PlanOutput{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrConfig, nil)
 	}
@@ -102,6 +110,78 @@ func (a *Activities) PlanSweep(ctx context.Context, in PlanInput) (PlanOutput, e
 	return out, nil
 }
 
+// specReader reads spec files from this worker's disk, or from the lake
+// for names written "lake:<key>" (schedules upload their specs there, so
+// any control worker can plan a scheduled sweep).
+func (a *Activities) specReader(ctx context.Context) func(string) ([]byte, error) {
+	return func(name string) ([]byte, error) {
+		if key, ok := strings.CutPrefix(name, results.LakeRefPrefix); ok {
+			return a.Lake.Store().Get(ctx, key)
+		}
+		return os.ReadFile(name)
+	}
+}
+
+// PreviousSweepOf, followed by a schedule id, names that schedule's latest
+// committed sweep before this one as the ChangedSince baseline.
+const PreviousSweepOf = "previous-sweep-of:"
+
+// earlierPointIDs are the point ids of the sweep or spec named by
+// in.ChangedSince: a sweep's stored plan, or a spec digest expanded with
+// this sweep's runners, settings and filters.
+func (a *Activities) earlierPointIDs(ctx context.Context, in PlanInput, read func(string) ([]byte, error)) (map[string]bool, error) {
+	seen := map[string]bool{}
+	refs, err := a.Lake.Sweeps(ctx, "", "", true)
+	if err != nil {
+		return nil, err
+	}
+	earlier := in.ChangedSince
+	if schedule, ok := strings.CutPrefix(in.ChangedSince, PreviousSweepOf); ok {
+		// Scheduled sweep ids sort by nominal time within a schedule.
+		earlier = ""
+		for _, r := range refs {
+			if r.Committed && strings.HasPrefix(r.SweepID, schedule+"-") && r.SweepID < in.SweepID && r.SweepID > earlier {
+				earlier = r.SweepID
+			}
+		}
+		if earlier == "" {
+			return seen, nil // the schedule's first sweep plans everything
+		}
+	}
+	for _, r := range refs {
+		if r.SweepID != earlier {
+			continue
+		}
+		body, err := a.Lake.Store().Get(ctx, results.PlanKey(r.Date, r.SweepID))
+		if err != nil {
+			return nil, err
+		}
+		var stored storedPlan
+		if err := json.Unmarshal(body, &stored); err != nil {
+			return nil, fmt.Errorf("plan of sweep %s: %w", r.SweepID, err)
+		}
+		for _, p := range stored.Points {
+			seen[p.ID] = true
+		}
+		return seen, nil
+	}
+	key := results.SpecKey(in.ChangedSince)
+	if _, err := a.Lake.Store().Size(ctx, key); err != nil {
+		if errors.Is(err, results.ErrNotFound) {
+			return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("--changed-since %s: neither a sweep nor a spec digest in the lake (specs live under v1/specs/)", in.ChangedSince), ErrConfig, nil)
+		}
+		return nil, err
+	}
+	plan, err := sweep.LoadPlan(sweep.Sources{Masters: []string{results.LakeRefPrefix + key}, Runners: in.Runners, Settings: in.Settings, ReadFile: read}, in.Filters)
+	if err != nil {
+		return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("--changed-since %s: the earlier spec does not plan: %v", in.ChangedSince, err), ErrConfig, nil)
+	}
+	for _, p := range plan.Points {
+		seen[p.ID] = true
+	}
+	return seen, nil
+}
+
 type storedPlan struct {
 	SweepID      string         `json:"sweep_id"`
 	Date         string         `json:"date"`
@@ -119,13 +199,13 @@ func appendUnique(list []string, v string) []string {
 
 // configDigest fingerprints the files a sweep was planned from, so every
 // result can name the exact config that produced it.
-func configDigest(paths []string) (string, error) {
+func configDigest(paths []string, read func(string) ([]byte, error)) (string, error) {
 	h := sha256.New()
 	for _, p := range paths {
 		if p == "" {
 			continue
 		}
-		data, err := os.ReadFile(p)
+		data, err := read(p)
 		if err != nil {
 			return "", err
 		}

@@ -28,6 +28,10 @@ type PlanInput struct {
 	Runners  string
 	Settings string
 	Filters  sweep.Filters
+	// ChangedSince, a sweep id or a spec digest, keeps only the points
+	// that sweep (or that spec, expanded with these runners and settings)
+	// did not have.
+	ChangedSince string
 }
 
 // RunnerPlan is one hardware pool's share of a sweep.

@@ -55,6 +55,15 @@ func AnalysisKey(date, sweepID, table string) string {
 	return fmt.Sprintf("%s/analysis/dt=%s/sweep=%s/%s.parquet", layoutVersion, date, sweepID, table)
 }
 
+// LakeRefPrefix marks a spec file name that is a key in the lake.
+const LakeRefPrefix = "lake:"
+
+// SpecKey is where a spec file is kept by the sha256 of its bytes, so a
+// schedule (and the sweeps it starts) always names exactly one content.
+func SpecKey(digest string) string {
+	return fmt.Sprintf("%s/specs/%s.yaml", layoutVersion, digest)
+}
+
 // ReportKey is a sweep's self-contained HTML report.
 func ReportKey(date, sweepID string) string {
 	return fmt.Sprintf("%s/reports/dt=%s/sweep=%s/index.html", layoutVersion, date, sweepID)

@@ -19,14 +19,21 @@ type Sources struct {
 	Masters  []string
 	Runners  string
 	Settings string // optional
+	// ReadFile reads a named file; nil means os.ReadFile. Workers read
+	// specs kept in the lake through it.
+	ReadFile func(name string) ([]byte, error)
 }
 
 // LoadPlan reads, validates and expands. It returns every error found in
 // every file (as Errors) and no plan when there is any.
 func LoadPlan(src Sources, f Filters) (*Plan, error) {
 	var errs Errors
+	readFile := src.ReadFile
+	if readFile == nil {
+		readFile = os.ReadFile
+	}
 	read := func(path string) []byte {
-		data, err := os.ReadFile(path)
+		data, err := readFile(path)
 		if err != nil {
 			errs = append(errs, &Error{File: path, Msg: fmt.Sprintf("cannot read: %v", err)})
 		}
@@ -129,4 +136,18 @@ func (e *Entry) searches() []locatedSearch {
 		}
 	}
 	return out
+}
+
+// Without drops the points whose ids are in seen: what remains is what an
+// earlier plan did not have (new images, new search-space points, changed
+// settings of an entry), the "sweep the diff" of a nightly run.
+func (p *Plan) Without(seen map[string]bool) {
+	kept := p.Points[:0]
+	for _, pt := range p.Points {
+		if !seen[pt.ID] {
+			kept = append(kept, pt)
+		}
+	}
+	p.Points = kept
+	p.Counts = Count(kept)
 }

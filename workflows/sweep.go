@@ -18,6 +18,9 @@ const ControlQueue = "infersweep-control"
 
 // SweepInput starts one sweep.
 type SweepInput struct {
+	// SweepID and Date are empty in a schedule's action: the sweep takes
+	// them from its nominal (scheduled) time, so a backfilled night lands
+	// under its own date.
 	SweepID  string
 	Date     string
 	Masters  []string
@@ -28,6 +31,37 @@ type SweepInput struct {
 	TimeScale float64
 	// MaxPointsPerRun bounds each pool run's history (0: the default).
 	MaxPointsPerRun int
+	// ChangedSince (a sweep id or spec digest) plans only what is new.
+	ChangedSince string
+	// Set by schedules: which one, the time zone its dates are in, and
+	// the sha256 of each spec file it uploaded.
+	ScheduleID  string
+	TimeZone    string
+	SpecDigests []string
+}
+
+// ScheduledStartTimeKey is the nominal time Temporal stamps on every
+// workflow a schedule starts (backfills included).
+var ScheduledStartTimeKey = temporal.NewSearchAttributeKeyTime("TemporalScheduledStartTime")
+
+// nameScheduledSweep fills in a scheduled sweep's id and date from its
+// nominal time: "<schedule>-YYYYMMDD-HHMM" (UTC), dated in the schedule's
+// time zone.
+func nameScheduledSweep(ctx workflow.Context, in *SweepInput) (time.Time, error) {
+	nominal, ok := workflow.GetTypedSearchAttributes(ctx).GetTime(ScheduledStartTimeKey)
+	if !ok {
+		nominal = workflow.Now(ctx)
+	}
+	loc := time.UTC
+	if in.TimeZone != "" {
+		var err error
+		if loc, err = time.LoadLocation(in.TimeZone); err != nil {
+			return nominal, temporal.NewNonRetryableApplicationError(fmt.Sprintf("schedule %s: time zone %q: %v", in.ScheduleID, in.TimeZone, err), activities.ErrConfig, nil)
+		}
+	}
+	in.Date = nominal.In(loc).Format(time.DateOnly)
+	in.SweepID = in.ScheduleID + "-" + nominal.UTC().Format("20060102-1504")
+	return nominal, nil
 }
 
 // SweepResult is a sweep's outcome, small enough for history.
@@ -73,6 +107,13 @@ var alertOptions = workflow.ActivityOptions{
 // label on that pool's task queue, and commits the manifest when all end.
 func SweepWorkflow(ctx workflow.Context, in SweepInput) (SweepResult, error) {
 	info := workflow.GetInfo(ctx)
+	var nominal time.Time
+	if in.SweepID == "" {
+		var err error
+		if nominal, err = nameScheduledSweep(ctx, &in); err != nil {
+			return SweepResult{}, err
+		}
+	}
 	progress := SweepProgress{Finished: map[string]HardwareResult{}}
 	if err := workflow.SetQueryHandler(ctx, ProgressQuery, func() (SweepProgress, error) { return progress, nil }); err != nil {
 		return SweepResult{}, err
@@ -81,6 +122,7 @@ func SweepWorkflow(ctx workflow.Context, in SweepInput) (SweepResult, error) {
 	var plan activities.PlanOutput
 	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, planOptions), a.PlanSweep, activities.PlanInput{
 		SweepID: in.SweepID, Date: in.Date, Masters: in.Masters, Runners: in.Runners, Settings: in.Settings, Filters: in.Filters,
+		ChangedSince: in.ChangedSince,
 	}).Get(ctx, &plan)
 	if err != nil {
 		return SweepResult{}, fmt.Errorf("plan sweep %s: %w", in.SweepID, err)
@@ -93,7 +135,11 @@ func SweepWorkflow(ctx workflow.Context, in SweepInput) (SweepResult, error) {
 		for _, pool := range plan.Runners {
 			pools[pool.Label] = pool.Points
 		}
-		if err := workflow.UpsertMemo(ctx, map[string]any{"plan_key": plan.PlanKey, "points": plan.Total, "points_by_pool": pools}); err != nil {
+		memo := map[string]any{"plan_key": plan.PlanKey, "points": plan.Total, "points_by_pool": pools}
+		if in.ScheduleID != "" {
+			memo["schedule_id"], memo["spec_digests"], memo["nominal_time"] = in.ScheduleID, in.SpecDigests, nominal
+		}
+		if err := workflow.UpsertMemo(ctx, memo); err != nil {
 			return SweepResult{}, err
 		}
 	}

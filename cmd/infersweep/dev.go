@@ -17,15 +17,18 @@ import (
 
 	"github.com/infersweep/infersweep/devstack"
 	"github.com/infersweep/infersweep/results"
+	"github.com/infersweep/infersweep/schedules"
 )
 
 // devShutdownTimeout is the promise made to a user pressing Ctrl-C.
 const devShutdownTimeout = 10 * time.Second
 
 type devFlags struct {
-	opts      devstack.Options
-	runners   string
-	noWorkers bool
+	opts            devstack.Options
+	runners         string
+	noWorkers       bool
+	schedules       string
+	scheduleEnabled bool
 }
 
 func newDevCommand(g *globalFlags) *cobra.Command {
@@ -67,6 +70,8 @@ stops cleanly on Ctrl-C or SIGTERM.`,
 	fl.StringVar(&f.opts.Bucket, "bucket", "infersweep", "S3 bucket to create")
 	fl.StringVar(&f.runners, "runners", "examples/runners.yaml", "run a control worker and one simulated node per entry of this runners file")
 	fl.BoolVar(&f.noWorkers, "no-workers", false, "run the stack only, no workers")
+	fl.StringVar(&f.schedules, "schedules", "examples/schedules.yaml", "apply these schedules (created paused)")
+	fl.BoolVar(&f.scheduleEnabled, "schedule-enabled", false, "arm the schedules: unpause them")
 	return cmd
 }
 
@@ -88,6 +93,13 @@ func runDev(ctx context.Context, out, logOut io.Writer, g *globalFlags, f *devFl
 	}
 	f.opts.Logger = logger
 
+	// A bad schedules file is refused before anything starts.
+	var scheds []schedules.Schedule
+	if data, err := os.ReadFile(f.schedules); err == nil && !f.noWorkers {
+		if scheds, err = schedules.Parse(f.schedules, data); err != nil {
+			return usageError{err}
+		}
+	}
 	started := time.Now()
 	stack, err := devstack.Start(ctx, f.opts)
 	var busy *devstack.PortInUseError
@@ -104,6 +116,11 @@ func runDev(ctx context.Context, out, logOut io.Writer, g *globalFlags, f *devFl
 	stopWorkers := func() {}
 	if !f.noWorkers {
 		if stopWorkers, err = startDevWorkers(ctx, out, stack, f.runners, logger, asJSON); err != nil {
+			_ = stack.Stop(context.WithoutCancel(ctx))
+			return err
+		}
+		if err := applyDevSchedules(ctx, out, stack, scheds, f, asJSON); err != nil {
+			stopWorkers()
 			_ = stack.Stop(context.WithoutCancel(ctx))
 			return err
 		}
@@ -170,12 +187,11 @@ func startDevFleet(ctx context.Context, stack *devstack.Stack, runnersFile strin
 	if err != nil {
 		return nil, err
 	}
-	s3client, err := results.NewS3Client(ctx, stack.S3, awsconfig.WithCredentialsProvider(credentials.StaticCredentialsProvider{Value: devstack.DevCredentials}))
+	lake, err := devLake(ctx, stack)
 	if err != nil {
 		c.Close()
 		return nil, err
 	}
-	lake := results.NewLake(results.NewStore(s3client, stack.S3.Bucket))
 	control, err := startControl(c, lake, logger)
 	if err != nil {
 		c.Close()
@@ -192,6 +208,15 @@ func startDevFleet(ctx context.Context, stack *devstack.Stack, runnersFile strin
 		control.stop()
 		c.Close()
 	}}, nil
+}
+
+// devLake is the embedded S3 store's lake, with the dev credentials.
+func devLake(ctx context.Context, stack *devstack.Stack) (*results.Lake, error) {
+	s3client, err := results.NewS3Client(ctx, stack.S3, awsconfig.WithCredentialsProvider(credentials.StaticCredentialsProvider{Value: devstack.DevCredentials}))
+	if err != nil {
+		return nil, err
+	}
+	return results.NewLake(results.NewStore(s3client, stack.S3.Bucket)), nil
 }
 
 // startDevWorkers runs the fleet inside dev, so `infersweep sweep run`
@@ -211,4 +236,41 @@ func startDevWorkers(ctx context.Context, out io.Writer, stack *devstack.Stack, 
 		fmt.Fprintf(out, "Workers: control + %d simulated nodes from %s. Try:\n  infersweep sweep run -f examples/sweep.yaml --runners %s --settings examples/settings.yaml --time-scale 10 --wait\n", fleet.nodes, runnersFile, runnersFile)
 	}
 	return fleet.stop, nil
+}
+
+// applyDevSchedules applies the example schedules, paused unless enabled:
+// the nightly exists in the UI without sweeping a laptop by surprise.
+func applyDevSchedules(ctx context.Context, out io.Writer, stack *devstack.Stack, scheds []schedules.Schedule, f *devFlags, quiet bool) error {
+	if len(scheds) == 0 {
+		return nil
+	}
+	c, err := stack.Dial(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	lake, err := devLake(ctx, stack)
+	if err != nil {
+		return err
+	}
+	for i := range scheds {
+		scheds[i].Paused = !f.scheduleEnabled
+	}
+	changes, err := schedules.Apply(ctx, c, lake, scheds, false)
+	if err != nil {
+		return err
+	}
+	for _, ch := range changes {
+		state := "paused (--schedule-enabled arms it)"
+		if f.scheduleEnabled {
+			if err := c.ScheduleClient().GetHandle(ctx, ch.ID).Unpause(ctx, client.ScheduleUnpauseOptions{Note: "infersweep dev --schedule-enabled"}); err != nil {
+				return err
+			}
+			state = "armed"
+		}
+		if !quiet {
+			fmt.Fprintf(out, "Schedule %s from %s: %s, %s\n", ch.ID, f.schedules, ch.Action, state)
+		}
+	}
+	return nil
 }

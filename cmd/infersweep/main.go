@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // workers date scheduled sweeps in any zone, also in minimal images
 )
 
 // Exit codes scripts can rely on.

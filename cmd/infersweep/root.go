@@ -38,7 +38,7 @@ Configuration comes from INFERSWEEP_* environment variables; see 'infersweep con
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "warn", "log level: debug, info, warn, error")
 	root.PersistentFlags().StringVarP(&g.output, "output", "o", "text", "output format: text or json")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newDevCommand(g), newConfigCommand(g), newVersionCommand(g), newLoadgenCommand(g), newEngineCommand(g), newSweepCommand(g), newResultsCommand(g), newDemoCommand(g), newWorkerCommand(g), newReportCommand(g), newServeCommand(g))
+	root.AddCommand(newDevCommand(g), newConfigCommand(g), newVersionCommand(g), newLoadgenCommand(g), newEngineCommand(g), newSweepCommand(g), newResultsCommand(g), newDemoCommand(g), newWorkerCommand(g), newReportCommand(g), newServeCommand(g), newScheduleCommand(g))
 	return root
 }
 

@@ -224,7 +224,7 @@ func newSweepLsCommand(g *globalFlags) *cobra.Command {
 
 func newSweepRunCommand(g *globalFlags) *cobra.Command {
 	f := &planFlags{}
-	var sweepID, date string
+	var sweepID, date, changedSince string
 	var timeScale float64
 	var wait bool
 	cmd := &cobra.Command{
@@ -234,9 +234,15 @@ func newSweepRunCommand(g *globalFlags) *cobra.Command {
 SweepWorkflow at INFERSWEEP_TEMPORAL_*. Workers must be running: 'infersweep dev'
 runs a control worker and the example sim pools; a fleet runs 'infersweep worker'.
 With --wait it follows progress per pool and prints the results; Ctrl-C only
-stops following, the sweep goes on.`,
+stops following, the sweep goes on.
+
+--changed-since SWEEP_OR_DIGEST sweeps the diff: only the points that earlier
+sweep did not plan (or that the spec stored in the lake as v1/specs/DIGEST.yaml
+does not expand to with these runners and settings): new images, new
+search-space points, changed entries.`,
 		Example: `  infersweep sweep run -f examples/sweep.yaml --runners examples/runners.yaml \
-    --settings examples/settings.yaml --time-scale 10 --wait`,
+    --settings examples/settings.yaml --time-scale 10 --wait
+  infersweep sweep run -f examples/sweep.yaml --runners examples/runners.yaml --changed-since 2026-11-26-3f2a1c`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -261,7 +267,7 @@ stops following, the sweep goes on.`,
 			f.filters.SeqLens = seqLens
 			run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.SweepWorkflowID(sweepID), TaskQueue: workflows.ControlQueue},
 				workflows.SweepWorkflow, workflows.SweepInput{SweepID: sweepID, Date: date, Masters: absAll(f.src.Masters), Runners: abs(f.src.Runners),
-					Settings: abs(f.src.Settings), Filters: f.filters, TimeScale: timeScale})
+					Settings: abs(f.src.Settings), Filters: f.filters, TimeScale: timeScale, ChangedSince: changedSince})
 			if err != nil {
 				return fmt.Errorf("start sweep: %w", err)
 			}
@@ -291,6 +297,7 @@ stops following, the sweep goes on.`,
 		},
 	}
 	fl := cmd.Flags()
+	fl.StringVar(&changedSince, "changed-since", "", "plan only points this sweep id or spec digest did not have")
 	fl.StringArrayVarP(&f.src.Masters, "file", "f", nil, "master config (repeatable)")
 	fl.StringVar(&f.src.Runners, "runners", "", "runners.yaml")
 	fl.StringVar(&f.src.Settings, "settings", "", "infersweep settings")
