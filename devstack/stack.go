@@ -15,7 +15,10 @@ import (
 	uiserver "github.com/temporalio/ui-server/v2/server"
 	"go.temporal.io/sdk/client"
 
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/infersweep/infersweep/devstack/s3store"
+
 	"github.com/infersweep/infersweep/results"
 	"github.com/infersweep/infersweep/workers"
 	"github.com/infersweep/infersweep/workflows"
@@ -177,6 +180,15 @@ func (s *Stack) prepareNamespace(ctx context.Context) error {
 	}
 	defer c.Close()
 	return registerSearchAttributes(ctx, c, s.Temporal.Namespace, workflows.SearchAttributes())
+}
+
+// Lake is the results lake in the stack's S3 store, with its credentials.
+func (s *Stack) Lake(ctx context.Context) (*results.Lake, error) {
+	c, err := results.NewS3Client(ctx, s.S3, awsconfig.WithCredentialsProvider(credentials.StaticCredentialsProvider{Value: DevCredentials}))
+	if err != nil {
+		return nil, err
+	}
+	return results.NewLake(results.NewStore(c, s.S3.Bucket)), nil
 }
 
 // Dial returns an SDK client for the stack's namespace. The caller closes it.

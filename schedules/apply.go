@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -256,4 +257,13 @@ func diff(old, new definition) []string {
 		}
 	}
 	return out
+}
+
+// Backfill runs the nights a schedule would have run between from and to,
+// one after another (buffered, never skipped as overlapping), each dated
+// by its own nominal time.
+func Backfill(ctx context.Context, h client.ScheduleHandle, from, to time.Time) error {
+	return h.Backfill(ctx, client.ScheduleBackfillOptions{Backfill: []client.ScheduleBackfill{
+		{Start: from, End: to, Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_BUFFER_ALL},
+	}})
 }

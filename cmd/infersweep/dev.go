@@ -9,9 +9,6 @@ import (
 	"os"
 	"time"
 
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 
@@ -187,7 +184,7 @@ func startDevFleet(ctx context.Context, stack *devstack.Stack, runnersFile strin
 	if err != nil {
 		return nil, err
 	}
-	lake, err := devLake(ctx, stack)
+	lake, err := stack.Lake(ctx)
 	if err != nil {
 		c.Close()
 		return nil, err
@@ -208,15 +205,6 @@ func startDevFleet(ctx context.Context, stack *devstack.Stack, runnersFile strin
 		control.stop()
 		c.Close()
 	}}, nil
-}
-
-// devLake is the embedded S3 store's lake, with the dev credentials.
-func devLake(ctx context.Context, stack *devstack.Stack) (*results.Lake, error) {
-	s3client, err := results.NewS3Client(ctx, stack.S3, awsconfig.WithCredentialsProvider(credentials.StaticCredentialsProvider{Value: devstack.DevCredentials}))
-	if err != nil {
-		return nil, err
-	}
-	return results.NewLake(results.NewStore(s3client, stack.S3.Bucket)), nil
 }
 
 // startDevWorkers runs the fleet inside dev, so `infersweep sweep run`
@@ -249,7 +237,7 @@ func applyDevSchedules(ctx context.Context, out io.Writer, stack *devstack.Stack
 		return err
 	}
 	defer c.Close()
-	lake, err := devLake(ctx, stack)
+	lake, err := stack.Lake(ctx)
 	if err != nil {
 		return err
 	}

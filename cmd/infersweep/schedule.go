@@ -291,10 +291,7 @@ func newScheduleBackfillCommand(g *globalFlags) *cobra.Command {
 			if !end.After(start) {
 				return "", usageError{fmt.Errorf("--to %s is not after --from %s", to, from)}
 			}
-			// Nights run one after the other, never piled up.
-			err = h.Backfill(cmd.Context(), client.ScheduleBackfillOptions{Backfill: []client.ScheduleBackfill{
-				{Start: start, End: end, Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_BUFFER_ALL},
-			}})
+			err = schedules.Backfill(cmd.Context(), h, start, end)
 			return fmt.Sprintf("backfilling %s … %s", start.Format(time.RFC3339), end.Format(time.RFC3339)), err
 		})
 	cmd.Flags().StringVar(&from, "from", "", "first day (YYYY-MM-DD) or time (RFC 3339)")

@@ -1,0 +1,54 @@
+package schedules
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseReadsTheExample(t *testing.T) {
+	data := mustRead(t, "../examples/schedules.yaml")
+	scheds, err := Parse("../examples/schedules.yaml", data)
+	require.NoError(t, err)
+	require.Len(t, scheds, 1)
+	s := scheds[0]
+	require.Equal(t, "nightly", s.ID)
+	require.Equal(t, []Calendar{{Time: "02:00"}}, s.At)
+	require.Equal(t, "skip", s.Overlap)
+	require.Equal(t, 6*time.Hour, s.CatchupWindow)
+	require.True(t, s.Paused)
+	require.Equal(t, "../examples/sweep.yaml", s.Specs[0], "paths are relative to the file")
+	require.NotEqual(t, "Local", s.Zone, "Local becomes an IANA name Temporal accepts")
+}
+
+func TestParseNamesFileLineAndField(t *testing.T) {
+	const head = "schedules:\n  - id: nightly\n    spec: [../examples/sweep.yaml]\n    runners: ../examples/runners.yaml\n"
+	tests := []struct {
+		name, body, want string
+	}{
+		{"no schedules", "other: 1\n", "s.yaml: schedules: want a list of schedules\ns.yaml:1:1: other: unknown field (want schedules)"},
+		{"bad id", "schedules:\n  - id: Nightly!\n    cron: ['0 2 * * *']\n    spec: [../examples/sweep.yaml]\n    runners: ../examples/runners.yaml\n",
+			`s.yaml:2:9: schedules[0].id: "Nightly!": want lowercase letters, digits and dashes`},
+		{"no times", head, "s.yaml:2:5: schedules[0]: no times: set cron or at"},
+		{"bad cron", head + "    cron: ['0 2 *']\n", `s.yaml:5:11: schedules[0].cron[0]: "0 2 *": want 5 fields (minute hour day-of-month month day-of-week) or @daily`},
+		{"bad time", head + "    at: [{time: '25:00', days: [mon, funday]}]\n",
+			"s.yaml:5:9: schedules[0].at[0].time: \"25:00\": want HH:MM\ns.yaml:5:9: schedules[0].at[0].days: \"funday\": want mon, tue, wed, thu, fri, sat or sun"},
+		{"bad zone", head + "    cron: ['@daily']\n    time-zone: Mars/Olympus\n", `s.yaml:6:16: schedules[0].time-zone: "Mars/Olympus": not an IANA time zone`},
+		{"bad overlap", head + "    cron: ['@daily']\n    overlap: queue\n",
+			`s.yaml:6:14: schedules[0].overlap: "queue": want one of skip, buffer-one, buffer-all, cancel-other, terminate-other, allow-all`},
+		{"bad duration", head + "    cron: ['@daily']\n    jitter: soon\n", `s.yaml:6:13: schedules[0].jitter: "soon": want a duration like 10m or 6h`},
+		{"unknown field", head + "    cron: ['@daily']\n    when: nightly\n", "s.yaml:6:5: schedules[0].when: unknown field (want id, note, cron, at, time-zone, jitter, spec, runners, settings, filters, overlap, catchup-window, pause-on-failure, paused, changed-since-last, time-scale)"},
+		{"duplicate id", head + "    cron: ['@daily']\n" + "  - id: nightly\n    cron: ['@daily']\n    spec: [../examples/sweep.yaml]\n    runners: ../examples/runners.yaml\n",
+			`s.yaml:6:9: schedules[1].id: "nightly" is defined twice`},
+		{"unknown filter", head + "    cron: ['@daily']\n    filters: {gpu: h100}\n", "s.yaml:6:14: schedules[0].filters: line 1: field gpu not found in type schedules.Filters"},
+		{"spec that does not plan", "schedules:\n  - id: nightly\n    cron: ['@daily']\n    spec: [missing.yaml]\n    runners: ../examples/runners.yaml\n",
+			"s.yaml:2:5: schedules[0] (nightly): its sweep does not plan:\nmissing.yaml: cannot read: open missing.yaml: no such file or directory"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("s.yaml", []byte(tc.body))
+			require.EqualError(t, err, tc.want)
+		})
+	}
+}
