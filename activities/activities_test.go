@@ -3,6 +3,8 @@ package activities
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -367,4 +369,61 @@ func TestSendAlertClassifiesWebhookFailures(t *testing.T) {
 	got, err := (&Activities{Lake: lake}).SendAlert(context.Background(), in)
 	require.NoError(t, err)
 	require.Equal(t, AlertNotConfigured, got)
+}
+
+// TestPlanSweepChangedSincePlansOnlyWhatIsNew sweeps the diff: against an
+// earlier sweep, an earlier spec by digest, and a schedule's previous sweep.
+func TestPlanSweepChangedSincePlansOnlyWhatIsNew(t *testing.T) {
+	lake := testLake(t)
+	a := &Activities{Lake: lake}
+	ctx := context.Background()
+	original, err := os.ReadFile("../examples/sweep.yaml")
+	require.NoError(t, err)
+	// Tonight: H100 got a new image (all 9 of its points change) and the
+	// MI355X entry reaches concurrency 128 (one new point).
+	edited := strings.Replace(string(original), "image: infersweep/sim:dev\n  model: meta-llama/Llama-3.3-70B-Instruct\n  model-prefix: llama70b\n  runner: sim-h100",
+		"image: infersweep/sim:dev2\n  model: meta-llama/Llama-3.3-70B-Instruct\n  model-prefix: llama70b\n  runner: sim-h100", 1)
+	i := strings.Index(edited, "llama70b-fp8-mi355x-sim:")
+	edited = edited[:i] + strings.Replace(edited[i:], "conc-end: 64", "conc-end: 128", 1)
+	require.NotEqual(t, string(original), edited)
+	dir := t.TempDir()
+	editedFile := filepath.Join(dir, "sweep.yaml")
+	require.NoError(t, os.WriteFile(editedFile, []byte(edited), 0o644))
+
+	sum := sha256.Sum256(original)
+	digest := hex.EncodeToString(sum[:])
+	require.NoError(t, lake.PutOnce(ctx, results.SpecKey(digest), original, "application/yaml"))
+	_, err = a.PlanSweep(ctx, PlanInput{SweepID: "nightly-20261126-0100", Date: "2026-11-26", Masters: []string{"../examples/sweep.yaml"}, Runners: "../examples/runners.yaml"})
+	require.NoError(t, err)
+	require.NoError(t, lake.WriteManifest(ctx, results.Manifest{SweepID: "nightly-20261126-0100", Date: "2026-11-26", Status: "complete"}))
+
+	tests := []struct {
+		name, since string
+		total       int
+		byRunner    map[string]int
+	}{
+		{"earlier spec digest", digest, 10, map[string]int{"sim-h100": 9, "sim-mi355x": 1}},
+		{"earlier sweep", "nightly-20261126-0100", 10, map[string]int{"sim-h100": 9, "sim-mi355x": 1}},
+		{"the schedule's previous sweep", PreviousSweepOf + "nightly", 10, map[string]int{"sim-h100": 9, "sim-mi355x": 1}},
+		{"a schedule's first sweep plans everything", PreviousSweepOf + "weekly", 23, map[string]int{"sim-h100": 9, "sim-h200": 8, "sim-mi355x": 6}},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := a.PlanSweep(ctx, PlanInput{SweepID: fmt.Sprintf("nightly-20261127-%04d", i), Date: "2026-11-27", Masters: []string{editedFile},
+				Runners: "../examples/runners.yaml", ChangedSince: tc.since})
+			require.NoError(t, err)
+			require.Equal(t, tc.total, out.Total)
+			got := map[string]int{}
+			for _, r := range out.Runners {
+				got[r.Label] = r.Points
+			}
+			require.Equal(t, tc.byRunner, got)
+		})
+	}
+
+	_, err = a.PlanSweep(ctx, PlanInput{SweepID: "x", Date: "2026-11-27", Masters: []string{editedFile}, Runners: "../examples/runners.yaml", ChangedSince: "nope"})
+	var appErr *temporal.ApplicationError
+	require.ErrorAs(t, err, &appErr)
+	require.True(t, appErr.NonRetryable())
+	require.Contains(t, err.Error(), "--changed-since nope: neither a sweep nor a spec digest in the lake")
 }
