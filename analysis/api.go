@@ -293,53 +293,41 @@ func (s *server) points(w http.ResponseWriter, r *http.Request) {
 // frontiers serves the stored analysis, or computes it for a sweep that
 // was never analysed.
 func (s *server) frontiers(w http.ResponseWriter, r *http.Request) {
-	ref, err := s.ref(r.Context(), r.PathValue("id"))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	rows, err := s.lake.Frontiers(r.Context(), ref)
-	if errors.Is(err, results.ErrNotFound) {
-		var rep *Report
-		if rep, err = Build(r.Context(), s.lake, ref.SweepID, s.opt); err == nil {
-			rows = FrontierRows(ref.SweepID, rep.Groups)
-		}
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if plane := r.URL.Query().Get("plane"); plane != "" {
-		rows = slices.DeleteFunc(rows, func(f results.FrontierRow) bool { return f.Plane != plane })
-	}
-	if rows == nil {
-		rows = []results.FrontierRow{}
-	}
-	writeJSON(w, http.StatusOK, rows)
+	serveAnalysis(s, w, r, s.lake.Frontiers, func(id string, rep *Report) []results.FrontierRow { return FrontierRows(id, rep.Groups) },
+		"plane", func(f results.FrontierRow) string { return f.Plane })
 }
 
 func (s *server) regressions(w http.ResponseWriter, r *http.Request) {
+	serveAnalysis(s, w, r, s.lake.Regressions, func(id string, rep *Report) []results.RegressionRow { return RegressionRows(id, rep.Regressions) },
+		"verdict", func(g results.RegressionRow) string { return g.Verdict })
+}
+
+// serveAnalysis answers with a sweep's stored analysis table, or the same
+// rows built now for a sweep analysed before the table existed, keeping
+// those whose column matches the query parameter when it is given.
+func serveAnalysis[T any](s *server, w http.ResponseWriter, r *http.Request, stored func(context.Context, results.SweepRef) ([]T, error),
+	built func(string, *Report) []T, param string, column func(T) string) {
 	ref, err := s.ref(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	rows, err := s.lake.Regressions(r.Context(), ref)
+	rows, err := stored(r.Context(), ref)
 	if errors.Is(err, results.ErrNotFound) {
 		var rep *Report
 		if rep, err = Build(r.Context(), s.lake, ref.SweepID, s.opt); err == nil {
-			rows = RegressionRows(ref.SweepID, rep.Regressions)
+			rows = built(ref.SweepID, rep)
 		}
 	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if verdict := r.URL.Query().Get("verdict"); verdict != "" {
-		rows = slices.DeleteFunc(rows, func(g results.RegressionRow) bool { return g.Verdict != verdict })
+	if want := r.URL.Query().Get(param); want != "" {
+		rows = slices.DeleteFunc(rows, func(row T) bool { return column(row) != want })
 	}
 	if rows == nil {
-		rows = []results.RegressionRow{}
+		rows = []T{}
 	}
 	writeJSON(w, http.StatusOK, rows)
 }
