@@ -46,10 +46,36 @@ type Activities struct {
 	Version   string
 	Logger    *slog.Logger
 	Alerts    AlertConfig
+	Metrics   Recorder // nil: not recorded
 
 	mu     sync.Mutex
 	lease  string         // the one lease this node holds, if any
 	engine *launch.Engine // the engine started under it
+}
+
+// Recorder takes the figures an operator graphs: points by outcome, engine
+// startup, load time, retries and quarantined nodes, per pool.
+type Recorder interface {
+	PointFinished(pool, status string)
+	EngineReady(pool string, seconds float64)
+	LoadMeasured(pool string, seconds float64)
+	PointRetried(pool string)
+	NodesQuarantined(pool string, nodes int)
+}
+
+type noMetrics struct{}
+
+func (noMetrics) PointFinished(string, string) {}
+func (noMetrics) EngineReady(string, float64)  {}
+func (noMetrics) LoadMeasured(string, float64) {}
+func (noMetrics) PointRetried(string)          {}
+func (noMetrics) NodesQuarantined(string, int) {}
+
+func (a *Activities) metrics() Recorder {
+	if a.Metrics == nil {
+		return noMetrics{}
+	}
+	return a.Metrics
 }
 
 func (a *Activities) logger() *slog.Logger {
@@ -300,6 +326,7 @@ func (a *Activities) StartEngine(ctx context.Context, in StartInput) (EngineInfo
 	a.mu.Lock()
 	a.engine = engine
 	a.mu.Unlock()
+	a.metrics().EngineReady(in.Point.Runner, engine.StartupSeconds)
 	return EngineInfo{BaseURL: engine.BaseURL, StartupSeconds: engine.StartupSeconds, ImageDigest: engine.ImageDigest}, nil
 }
 
@@ -325,6 +352,9 @@ func heartbeatEvery(ctx context.Context, every time.Duration, details any) (stop
 func (a *Activities) RunLoad(ctx context.Context, in LoadInput) (PointResult, error) {
 	if err := a.holds(in.Lease); err != nil {
 		return PointResult{}, err
+	}
+	if in.Attempt > 1 {
+		a.metrics().PointRetried(in.Point.Runner)
 	}
 	p := in.Point
 	w := loadgen.DefaultWorkload()
@@ -410,6 +440,8 @@ func (a *Activities) RunLoad(ctx context.Context, in LoadInput) (PointResult, er
 	if err := write(results.TablePoints, data, err); err != nil {
 		return PointResult{}, err
 	}
+	a.metrics().PointFinished(p.Runner, "succeeded")
+	a.metrics().LoadMeasured(p.Runner, ended.Sub(started).Seconds())
 	out := PointResult{Manifest: results.ManifestPoint{PointID: p.ID, Hardware: p.Runner, Status: "succeeded", Keys: keys}, Completed: res.Summary.Completed, Failed: res.Summary.Failed}
 	if row.TputPerGPU != nil {
 		out.TputPerGPU = *row.TputPerGPU
@@ -510,8 +542,11 @@ func (a *Activities) Teardown(ctx context.Context, in TeardownInput) (string, er
 func (a *Activities) RecordFailure(ctx context.Context, in FailureInput) (results.ManifestPoint, error) {
 	row := a.pointRow(in.SweepID, in.Point, in.Node, in.Attempts, "")
 	row.Status, row.ErrorClass, row.Error = in.Status, in.ErrorClass, in.Error
-	now := time.Now().UTC()
-	row.Start, row.End = now, now
+	at := in.At
+	if at.IsZero() { // sweeps started before the workflow passed the time
+		at = time.Now().UTC()
+	}
+	row.Start, row.End = at, at
 	data, err := results.Encode([]results.PointRow{row}, nil)
 	if err != nil {
 		return results.ManifestPoint{}, err
@@ -520,6 +555,7 @@ func (a *Activities) RecordFailure(ctx context.Context, in FailureInput) (result
 	if err := a.Lake.PutOnce(ctx, key, data, parquetType); err != nil {
 		return results.ManifestPoint{}, err
 	}
+	a.metrics().PointFinished(in.Point.Runner, in.Status)
 	return results.ManifestPoint{PointID: in.Point.ID, Hardware: in.Point.Runner, Status: in.Status, Keys: map[string]string{results.TablePoints: key}}, nil
 }
 
@@ -537,6 +573,9 @@ func (a *Activities) WriteManifest(ctx context.Context, in ManifestInput) (strin
 	})
 	if err := a.Lake.WriteManifest(ctx, m); err != nil {
 		return "", err
+	}
+	for pool, nodes := range in.Quarantined {
+		a.metrics().NodesQuarantined(pool, len(nodes))
 	}
 	return results.ManifestKey(in.Date, in.SweepID), nil
 }

@@ -5,6 +5,8 @@
 package activities
 
 import (
+	"time"
+
 	"github.com/infersweep/infersweep/results"
 	"github.com/infersweep/infersweep/sweep"
 )
@@ -136,6 +138,9 @@ type FailureInput struct {
 	Error      string
 	Attempts   int
 	Node       string
+	// At is when the workflow gave up on the point: the row's time, the
+	// same on every retry so a retried write finds identical bytes.
+	At time.Time
 }
 
 // ManifestInput commits a sweep.

@@ -78,7 +78,8 @@ func (c TemporalConfig) Env() []string {
 
 // Dial connects to Temporal and checks the connection, so a wrong address
 // fails here with the address in the message rather than at first use.
-func Dial(ctx context.Context, cfg TemporalConfig, logger *slog.Logger) (client.Client, error) {
+// A non-nil metrics handler receives the SDK's metrics.
+func Dial(ctx context.Context, cfg TemporalConfig, logger *slog.Logger, metrics ...client.MetricsHandler) (client.Client, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -86,6 +87,9 @@ func Dial(ctx context.Context, cfg TemporalConfig, logger *slog.Logger) (client.
 		HostPort:  cfg.Address,
 		Namespace: cfg.Namespace,
 		Logger:    sdklog.NewStructuredLogger(logger),
+	}
+	for _, m := range metrics {
+		opts.MetricsHandler = m
 	}
 	if cfg.UsesTLS() {
 		tlsCfg, err := cfg.tlsConfig()

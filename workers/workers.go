@@ -5,6 +5,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/infersweep/infersweep/activities"
 	"github.com/infersweep/infersweep/sweep"
@@ -15,9 +16,31 @@ import (
 // than an engine's SIGTERM-to-SIGKILL grace.
 const teardownGrace = 30 * time.Second
 
+// Versioning opts workers into Temporal's worker versioning: each build
+// polls as its own version of a deployment, and sweeps are pinned to the
+// build that started them, so a deploy during a sweep never replays its
+// workflows on different code. Old workers must run until their sweeps end
+// (deploy/README.md has the runbook).
+type Versioning struct {
+	Deployment string // empty: unversioned workers
+	BuildID    string
+}
+
+func (v Versioning) options() worker.Options {
+	opts := worker.Options{WorkerStopTimeout: teardownGrace}
+	if v.Deployment != "" {
+		opts.DeploymentOptions = worker.DeploymentOptions{
+			UseVersioning:             true,
+			Version:                   worker.WorkerDeploymentVersion{DeploymentName: v.Deployment, BuildID: v.BuildID},
+			DefaultVersioningBehavior: workflow.VersioningBehaviorPinned,
+		}
+	}
+	return opts
+}
+
 // NewControl is the worker that plans sweeps and commits them.
-func NewControl(c client.Client, acts *activities.Activities) worker.Worker {
-	w := worker.New(c, workflows.ControlQueue, worker.Options{WorkerStopTimeout: teardownGrace})
+func NewControl(c client.Client, acts *activities.Activities, v Versioning) worker.Worker {
+	w := worker.New(c, workflows.ControlQueue, v.options())
 	w.RegisterWorkflow(workflows.SweepWorkflow)
 	w.RegisterActivity(acts.PlanSweep)
 	w.RegisterActivity(acts.WriteManifest)
@@ -29,8 +52,8 @@ func NewControl(c client.Client, acts *activities.Activities) worker.Worker {
 // NewNode returns the two workers of one node of a pool: one on the pool's
 // queue (the pool's orchestration, provisioning, failure rows) and one on
 // the node's own queue (engine, load, teardown).
-func NewNode(c client.Client, label string, acts *activities.Activities) []worker.Worker {
-	pool := worker.New(c, sweep.TaskQueue(label), worker.Options{WorkerStopTimeout: teardownGrace})
+func NewNode(c client.Client, label string, acts *activities.Activities, v Versioning) []worker.Worker {
+	pool := worker.New(c, sweep.TaskQueue(label), v.options())
 	pool.RegisterWorkflow(workflows.HardwareSweepWorkflow)
 	pool.RegisterActivity(acts.LoadRunnerPoints)
 	pool.RegisterActivity(acts.Provision)
@@ -38,7 +61,9 @@ func NewNode(c client.Client, label string, acts *activities.Activities) []worke
 
 	// The node queue: provisioning when the pool assigns this node, then
 	// its engine, load and teardown.
-	node := worker.New(c, acts.NodeQueue, worker.Options{WorkerStopTimeout: teardownGrace, MaxConcurrentActivityExecutionSize: 2})
+	nodeOpts := v.options()
+	nodeOpts.MaxConcurrentActivityExecutionSize = 2
+	node := worker.New(c, acts.NodeQueue, nodeOpts)
 	node.RegisterActivity(acts.Provision)
 	node.RegisterActivity(acts.StartEngine)
 	node.RegisterActivity(acts.RunLoad)

@@ -405,6 +405,7 @@ func (r *poolRun) record(ctx workflow.Context, p sweep.Point, status, class, msg
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
 	err := workflow.ExecuteActivity(workflow.WithActivityOptions(dctx, recordOptions), a.RecordFailure, activities.FailureInput{
 		SweepID: r.in.SweepID, Date: r.in.Date, Point: p, Status: status, ErrorClass: class, Error: msg, Attempts: attempts, Node: node,
+		At: workflow.Now(dctx).UTC(),
 	}).Get(dctx, &mp)
 	if err != nil {
 		mp = results.ManifestPoint{PointID: p.ID, Hardware: p.Runner, Status: status}

@@ -189,12 +189,13 @@ func startDevFleet(ctx context.Context, stack *devstack.Stack, runnersFile strin
 		c.Close()
 		return nil, err
 	}
-	control, err := startControl(c, lake, logger)
+	setup := workerSetup{lake: lake, logger: logger}
+	control, err := startControl(c, setup)
 	if err != nil {
 		c.Close()
 		return nil, err
 	}
-	pools, nodes, err := startPools(c, lake, runnersFile, logger)
+	pools, nodes, err := startPools(c, setup, runnersFile)
 	if err != nil {
 		control.stop()
 		c.Close()

@@ -81,7 +81,7 @@ func BenchmarkOrchestrationOverhead(b *testing.B) {
 	}
 	defer control.stop()
 	for _, n := range nodeNames {
-		f, err := startNode(control.client, control.lake, "bench", n, slog.New(slog.DiscardHandler), launch.Attached{BaseURL: engine.URL})
+		f, err := startNode(control.client, workerSetup{lake: control.lake, logger: slog.New(slog.DiscardHandler)}, "bench", n, launch.Attached{BaseURL: engine.URL})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -12,8 +12,9 @@ import (
 
 // globalFlags are shared by every subcommand.
 type globalFlags struct {
-	logLevel string
-	output   string
+	logLevel  string
+	logFormat string
+	output    string
 }
 
 func newRootCommand() *cobra.Command {
@@ -36,6 +37,7 @@ Configuration comes from INFERSWEEP_* environment variables; see 'infersweep con
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "warn", "log level: debug, info, warn, error")
+	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format: text, or json for log collectors")
 	root.PersistentFlags().StringVarP(&g.output, "output", "o", "text", "output format: text or json")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newDevCommand(g), newConfigCommand(g), newVersionCommand(g), newLoadgenCommand(g), newEngineCommand(g), newSweepCommand(g), newResultsCommand(g), newDemoCommand(g), newWorkerCommand(g), newReportCommand(g), newServeCommand(g), newScheduleCommand(g))
@@ -47,7 +49,14 @@ func (g *globalFlags) logger(w io.Writer) (*slog.Logger, error) {
 	if err := level.UnmarshalText([]byte(g.logLevel)); err != nil {
 		return nil, usageError{fmt.Errorf("--log-level %q: want debug, info, warn or error", g.logLevel)}
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})), nil
+	opts := &slog.HandlerOptions{Level: level}
+	switch g.logFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, usageError{fmt.Errorf("--log-format %q: want text or json", g.logFormat)}
 }
 
 func (g *globalFlags) jsonOutput() (bool, error) {

@@ -31,25 +31,37 @@ func (f fleet) stop() {
 	}
 }
 
-func newActivities(lake *results.Lake, logger *slog.Logger) (*activities.Activities, error) {
+// workerSetup is what every worker of a process shares.
+type workerSetup struct {
+	lake       *results.Lake
+	logger     *slog.Logger
+	metrics    *workers.Metrics // nil: none served
+	versioning workers.Versioning
+}
+
+func newActivities(s workerSetup) (*activities.Activities, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("find this binary for the simulated engine: %w", err)
 	}
 	v := readVersionInfo()
-	return &activities.Activities{Lake: lake, Launcher: &launch.Local{Self: self}, Version: v.Version + " " + v.Commit, Logger: logger}, nil
+	acts := &activities.Activities{Lake: s.lake, Launcher: &launch.Local{Self: self}, Version: v.Version + " " + v.Commit, Logger: s.logger}
+	if s.metrics != nil {
+		acts.Metrics = s.metrics
+	}
+	return acts, nil
 }
 
 // startControl runs the control worker.
-func startControl(c client.Client, lake *results.Lake, logger *slog.Logger) (fleet, error) {
-	acts, err := newActivities(lake, logger)
+func startControl(c client.Client, s workerSetup) (fleet, error) {
+	acts, err := newActivities(s)
 	if err != nil {
 		return nil, err
 	}
 	if acts.Alerts, err = activities.LoadAlertConfig(); err != nil {
 		return nil, err
 	}
-	w := workers.NewControl(c, acts)
+	w := workers.NewControl(c, acts, s.versioning)
 	if err := w.Start(); err != nil {
 		return nil, fmt.Errorf("start control worker: %w", err)
 	}
@@ -57,8 +69,9 @@ func startControl(c client.Client, lake *results.Lake, logger *slog.Logger) (fle
 }
 
 // startNode runs one node of a pool; a nil launcher means the local backend.
-func startNode(c client.Client, lake *results.Lake, label, node string, logger *slog.Logger, launcher activities.Launcher) (fleet, error) {
-	acts, err := newActivities(lake, logger.With("pool", label, "node", node))
+func startNode(c client.Client, s workerSetup, label, node string, launcher activities.Launcher) (fleet, error) {
+	s.logger = s.logger.With("pool", label, "node", node)
+	acts, err := newActivities(s)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +84,7 @@ func startNode(c client.Client, lake *results.Lake, label, node string, logger *
 	}
 	acts.Node, acts.NodeQueue = node, sweep.NodeQueue(label, node)
 	var started fleet
-	for _, w := range workers.NewNode(c, label, acts) {
+	for _, w := range workers.NewNode(c, label, acts, s.versioning) {
 		if err := w.Start(); err != nil {
 			started.stop()
 			return nil, fmt.Errorf("start worker for %s/%s: %w", label, node, err)
@@ -83,7 +96,7 @@ func startNode(c client.Client, lake *results.Lake, label, node string, logger *
 
 // startPools runs every node of every pool in a runners file, in this
 // process: the dev stack's simulated fleet.
-func startPools(c client.Client, lake *results.Lake, runnersFile string, logger *slog.Logger) (fleet, int, error) {
+func startPools(c client.Client, s workerSetup, runnersFile string) (fleet, int, error) {
 	data, err := os.ReadFile(runnersFile)
 	if err != nil {
 		return nil, 0, usageError{err}
@@ -101,7 +114,7 @@ func startPools(c client.Client, lake *results.Lake, runnersFile string, logger 
 	nodes := 0
 	for _, label := range labels {
 		for _, node := range runners.Labels[label] {
-			f, err := startNode(c, lake, label, node, logger, nil)
+			f, err := startNode(c, s, label, node, nil)
 			if err != nil {
 				all.stop()
 				return nil, 0, err

@@ -30,6 +30,11 @@ var reportedDependencies = []string{
 	"github.com/parquet-go/parquet-go",
 }
 
+// stampedVersion is set at link time by release builds
+// (-ldflags "-X main.stampedVersion=v1.2.3", as deploy/Dockerfile does);
+// it names worker build ids, so it must differ between deployments.
+var stampedVersion string
+
 func readVersionInfo() versionInfo {
 	v := versionInfo{Version: "(unknown)", Commit: "(unknown: built without VCS stamping)", Dependencies: map[string]string{}}
 	info, ok := debug.ReadBuildInfo()
@@ -38,6 +43,9 @@ func readVersionInfo() versionInfo {
 	}
 	v.GoVersion = info.GoVersion
 	v.Version = info.Main.Version
+	if stampedVersion != "" {
+		v.Version = stampedVersion
+	}
 	for _, s := range info.Settings {
 		switch s.Key {
 		case "vcs.revision":

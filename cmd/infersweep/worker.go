@@ -5,8 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
 
 	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
 
 	"github.com/infersweep/infersweep/activities"
 	"github.com/infersweep/infersweep/launch"
@@ -15,7 +21,7 @@ import (
 )
 
 func newWorkerCommand(g *globalFlags) *cobra.Command {
-	var role, pool, node, backend, partition, account, mounts string
+	var role, pool, node, backend, partition, account, mounts, metricsAddr string
 	cmd := &cobra.Command{
 		Use:   "worker",
 		Short: "Run a control worker or one node of a hardware pool",
@@ -28,8 +34,18 @@ INFERSWEEP_S3_* (see 'infersweep config').
                                  engines: --backend local (child processes of
                                  this worker, killed with it), docker, or slurm
 
-Stopping a worker waits for teardowns in flight.`,
-		Example: `  infersweep worker --role control
+Stopping a worker (SIGTERM, Ctrl-C) waits for teardowns in flight.
+
+--metrics-addr serves /metrics (Prometheus: the Temporal SDK's temporal_*
+series and infersweep_points_total, infersweep_engine_startup_seconds,
+infersweep_load_seconds, infersweep_point_retries_total,
+infersweep_quarantined_nodes) and /healthz.
+
+INFERSWEEP_WORKER_DEPLOYMENT turns on Temporal worker versioning: the worker
+polls as version <deployment>.<this build's version>, and sweeps stay pinned to
+the build that started them (make a new version current with
+'temporal worker deployment set-current-version'; see deploy/README.md).`,
+		Example: `  infersweep worker --role control --metrics-addr :9464 --log-format json
   infersweep worker --pool h100 --node h100-cw_00 --backend local`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -49,7 +65,7 @@ Stopping a worker waits for teardowns in flight.`,
 			default:
 				return usageError{fmt.Errorf("--backend %q: want local, docker or slurm", backend)}
 			}
-			return runWorker(cmd.Context(), cmd.ErrOrStderr(), g, role, pool, node, launcher)
+			return runWorker(cmd.Context(), cmd.ErrOrStderr(), g, workerFlags{role: role, pool: pool, node: node, metricsAddr: metricsAddr}, launcher)
 		},
 	}
 	cmd.Flags().StringVar(&role, "role", "", "control")
@@ -59,10 +75,15 @@ Stopping a worker waits for teardowns in flight.`,
 	cmd.Flags().StringVar(&partition, "slurm-partition", "", "Slurm partition for engine jobs")
 	cmd.Flags().StringVar(&account, "slurm-account", "", "Slurm account for engine jobs")
 	cmd.Flags().StringVar(&mounts, "container-mounts", "", "pyxis --container-mounts for engine jobs, e.g. /models:/models")
+	cmd.Flags().StringVar(&metricsAddr, "metrics-addr", "", "serve /metrics and /healthz on this host:port (e.g. :9464)")
 	return cmd
 }
 
-func runWorker(ctx context.Context, logOut io.Writer, g *globalFlags, role, pool, node string, launcher activities.Launcher) error {
+type workerFlags struct {
+	role, pool, node, metricsAddr string
+}
+
+func runWorker(ctx context.Context, logOut io.Writer, g *globalFlags, f workerFlags, launcher activities.Launcher) error {
 	logger, err := g.logger(logOut)
 	if err != nil {
 		return err
@@ -75,26 +96,71 @@ func runWorker(ctx context.Context, logOut io.Writer, g *globalFlags, role, pool
 	if err != nil {
 		return err
 	}
-	c, err := workers.Dial(ctx, tcfg, logger)
+	setup := workerSetup{lake: lake, logger: logger, versioning: workers.Versioning{Deployment: os.Getenv(workerDeploymentEnv)}}
+	if setup.versioning.Deployment != "" {
+		v := readVersionInfo()
+		if setup.versioning.BuildID = v.Version; v.Version == "(devel)" || v.Version == "(unknown)" {
+			setup.versioning.BuildID = v.Commit
+		}
+	}
+	var metricsHandler []client.MetricsHandler
+	if f.metricsAddr != "" {
+		if setup.metrics, err = workers.NewMetrics(); err != nil {
+			return err
+		}
+		metricsHandler = append(metricsHandler, setup.metrics.SDK)
+		stop, err := serveMetrics(f.metricsAddr, setup.metrics, logger)
+		if err != nil {
+			return usageError{err}
+		}
+		defer stop()
+	}
+	c, err := workers.Dial(ctx, tcfg, logger, metricsHandler...)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	var running fleet
-	if role == "control" {
-		running, err = startControl(c, lake, logger)
+	if f.role == "control" {
+		running, err = startControl(c, setup)
 	} else {
-		running, err = startNode(c, lake, pool, node, logger, launcher)
+		running, err = startNode(c, setup, f.pool, f.node, launcher)
 	}
 	if err != nil {
 		return err
 	}
-	defer running.stop()
 	what := "control worker"
-	if role == "" {
-		what = fmt.Sprintf("node %s of pool %s (queues %s, %s)", node, pool, sweep.TaskQueue(pool), sweep.NodeQueue(pool, node))
+	if f.role == "" {
+		what = fmt.Sprintf("node %s of pool %s (queues %s, %s)", f.node, f.pool, sweep.TaskQueue(f.pool), sweep.NodeQueue(f.pool, f.node))
 	}
+	logger.Info("worker started", "what", what, "temporal", tcfg.Address, "namespace", tcfg.Namespace, "bucket", lake.Store().Bucket(),
+		"deployment", setup.versioning.Deployment, "build_id", setup.versioning.BuildID)
 	fmt.Fprintf(logOut, "%s running against %s, lake s3://%s; Ctrl-C to stop\n", what, tcfg.Address, lake.Store().Bucket())
 	<-ctx.Done()
+	// Stop waits for activities in flight, teardowns included.
+	running.stop()
+	logger.Info("worker stopped", "what", what)
 	return nil
+}
+
+// workerDeploymentEnv names the worker deployment; empty leaves workers
+// unversioned.
+const workerDeploymentEnv = "INFERSWEEP_WORKER_DEPLOYMENT"
+
+// serveMetrics serves /metrics and /healthz until stop is called.
+func serveMetrics(addr string, m *workers.Metrics, logger *slog.Logger) (stop func(), err error) {
+	listener, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--metrics-addr %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("metrics endpoint stopped", "error", err)
+		}
+	}()
+	return func() { _ = srv.Close() }, nil
 }

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+
+	"github.com/infersweep/infersweep/devstack"
+	"github.com/infersweep/infersweep/sweep"
+	"github.com/infersweep/infersweep/workflows"
+)
+
+func freeAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// TestWorkerMetricsAfterATinySweep runs a node worker process with
+// --metrics-addr through a four-point sweep and reads its /metrics.
+func TestWorkerMetricsAfterATinySweep(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a sweep")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	stack, err := devstack.Start(ctx, devstack.Options{Ephemeral: true})
+	require.NoError(t, err)
+	defer func() { _ = stack.Stop(context.Background()) }()
+	control, err := startControlOnly(ctx, stack)
+	require.NoError(t, err)
+	defer control.stop()
+
+	addr := freeAddr(t)
+	worker := exec.Command(os.Args[0], "worker", "--pool", "sim-h100", "--node", "n0", "--metrics-addr", addr, "--log-format", "json", "--log-level", "info")
+	worker.Env = append(os.Environ(), stack.Env()...)
+	logs, err := worker.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, worker.Start())
+	logged := make(chan string, 1)
+	go func() { b, _ := io.ReadAll(logs); logged <- string(b) }()
+	defer func() { _ = worker.Process.Kill(); _ = worker.Wait() }()
+
+	runners := filepath.Join(t.TempDir(), "runners.yaml")
+	require.NoError(t, os.WriteFile(runners, []byte("labels:\n  sim-h100: [n0]\n  sim-h200: [x]\n  sim-mi355x: [y]\n"+
+		"hardware:\n  sim-h100: { gpus-per-node: 8 }\n  sim-h200: { gpus-per-node: 8 }\n  sim-mi355x: { gpus-per-node: 8 }\n"), 0o644))
+	spec, _ := filepath.Abs("../../examples/sweep.yaml")
+	settings, _ := filepath.Abs("../../examples/settings.yaml")
+	run, err := control.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.SweepWorkflowID("metrics"), TaskQueue: workflows.ControlQueue},
+		workflows.SweepWorkflow, workflows.SweepInput{SweepID: "metrics", Date: "2026-11-27", Masters: []string{spec}, Runners: runners, Settings: settings,
+			TimeScale: 20, Filters: sweep.Filters{Runners: []string{"sim-h100"}, MaxConc: 8}})
+	require.NoError(t, err)
+	var result workflows.SweepResult
+	require.NoError(t, run.Get(ctx, &result))
+	require.Equal(t, map[string]int{"succeeded": 4}, result.Counts)
+
+	resp, err := http.Get("http://" + addr + "/metrics")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	page := string(body)
+	require.Contains(t, page, `infersweep_points_total{pool="sim-h100",status="succeeded"} 4`)
+	require.Contains(t, page, `infersweep_engine_startup_seconds_count{pool="sim-h100"} 4`)
+	require.Contains(t, page, `infersweep_load_seconds_count{pool="sim-h100"} 4`)
+	require.Regexp(t, regexp.MustCompile(`(?m)^temporal_activity_execution_latency_seconds_count\{.*activity_type="RunLoad".*\} 4$`), page, "the SDK's own series")
+	require.Regexp(t, `(?m)^temporal_workflow_task_schedule_to_start_latency_seconds_count\{.*workflow_type="HardwareSweepWorkflow"`, page)
+
+	health, err := http.Get("http://" + addr + "/healthz")
+	require.NoError(t, err)
+	require.Equal(t, 200, health.StatusCode)
+	health.Body.Close()
+
+	// Graceful stop: SIGTERM ends it cleanly, and its JSON logs carry the node.
+	require.NoError(t, worker.Process.Signal(os.Interrupt))
+	require.NoError(t, worker.Wait())
+	out := <-logged
+	require.Regexp(t, `"msg":"worker started".*"what":"node n0 of pool sim-h100`, out)
+	require.Contains(t, out, `"msg":"worker stopped"`)
+}
