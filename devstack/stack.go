@@ -40,6 +40,17 @@ type Options struct {
 	Namespace    string // default "default"
 	Bucket       string // default "infersweep"
 	Logger       *slog.Logger
+	// TLS, when set, makes the frontend require mutual TLS, as a
+	// production cluster does; the stack's own clients (and the UI) use
+	// the same certificate.
+	TLS *TLSFiles
+}
+
+// TLSFiles are PEM files: a certificate and key the frontend serves and
+// clients present, and the CA that signed both.
+type TLSFiles struct {
+	CertFile, KeyFile, CAFile string
+	ServerName                string // the name in the certificate; default the IP
 }
 
 // Service names the part of the stack a port belongs to, for errors that
@@ -138,16 +149,19 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	}
 
 	temporalHostPort := net.JoinHostPort(opts.IP, strconv.Itoa(temporalPort))
-	stack.temporal, err = startTemporal(ctx, temporalOptions{hostPort: temporalHostPort, dbFile: temporalDB, namespace: opts.Namespace, logger: opts.Logger})
+	stack.temporal, err = startTemporal(ctx, temporalOptions{hostPort: temporalHostPort, dbFile: temporalDB, namespace: opts.Namespace, logger: opts.Logger, tls: opts.TLS})
 	if err != nil {
 		return nil, err
 	}
 	stack.Temporal = workers.TemporalConfig{Address: temporalHostPort, Namespace: opts.Namespace}
+	if t := opts.TLS; t != nil {
+		stack.Temporal.TLSCertFile, stack.Temporal.TLSKeyFile, stack.Temporal.TLSCAFile, stack.Temporal.TLSServerName = t.CertFile, t.KeyFile, t.CAFile, t.ServerName
+	}
 	if err := stack.prepareNamespace(ctx); err != nil {
 		return nil, err
 	}
 
-	if stack.ui, err = startUI(ctx, opts.IP, uiPort, temporalHostPort, opts.Namespace); err != nil {
+	if stack.ui, err = startUI(ctx, opts.IP, uiPort, temporalHostPort, opts.Namespace, opts.TLS); err != nil {
 		return nil, err
 	}
 	stack.UIURL = fmt.Sprintf("http://%s/namespaces/%s/workflows", net.JoinHostPort(opts.IP, strconv.Itoa(uiPort)), opts.Namespace)

@@ -48,6 +48,7 @@ type temporalServer struct {
 }
 
 type temporalOptions struct {
+	tls       *TLSFiles
 	hostPort  string
 	dbFile    string // empty: in-memory
 	namespace string
@@ -143,6 +144,19 @@ func startTemporal(ctx context.Context, opts temporalOptions) (*temporalServer, 
 		}},
 		// The server's own system workers dial the frontend through this.
 		PublicClient: config.PublicClient{HostPort: opts.hostPort},
+	}
+	if t := opts.tls; t != nil {
+		serverName := t.ServerName
+		if serverName == "" {
+			serverName = host
+		}
+		client := config.ClientTLS{RootCAFiles: []string{t.CAFile}, ServerName: serverName}
+		// Clients must present a certificate the CA signed; the server's
+		// own workers present the server's.
+		cfg.Global.TLS = config.RootTLS{
+			Frontend:     config.GroupTLS{Server: config.ServerTLS{CertFile: t.CertFile, KeyFile: t.KeyFile, ClientCAFiles: []string{t.CAFile}, RequireClientAuth: true}, Client: client},
+			SystemWorker: config.WorkerTLS{CertFile: t.CertFile, KeyFile: t.KeyFile, Client: client},
+		}
 	}
 
 	dynamic := dynamicconfig.StaticClient{

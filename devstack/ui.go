@@ -14,7 +14,7 @@ import (
 // uiStartTimeout bounds how long Start waits for the Web UI to answer.
 const uiStartTimeout = 15 * time.Second
 
-func startUI(ctx context.Context, host string, port int, temporalHostPort, namespace string) (*uiserver.Server, error) {
+func startUI(ctx context.Context, host string, port int, temporalHostPort, namespace string, tls *TLSFiles) (*uiserver.Server, error) {
 	cfg := &uiconfig.Config{
 		TemporalGRPCAddress: temporalHostPort,
 		Host:                host,
@@ -25,6 +25,9 @@ func startUI(ctx context.Context, host string, port int, temporalHostPort, names
 		// The dev UI is served over plain HTTP on loopback, where a
 		// Secure cookie would never be sent back.
 		CORS: uiconfig.CORS{CookieInsecure: true},
+	}
+	if tls != nil {
+		cfg.TLS = uiconfig.TLS{CaFile: tls.CAFile, CertFile: tls.CertFile, KeyFile: tls.KeyFile, ServerName: tls.ServerName, EnableHostVerification: true}
 	}
 	srv := uiserver.NewServer(server_options.WithConfigProvider(cfg))
 	// Start blocks until Stop; it only fails to bind, which Start of the
