@@ -64,6 +64,23 @@ func SpecKey(digest string) string {
 	return fmt.Sprintf("%s/specs/%s.yaml", layoutVersion, digest)
 }
 
+// SpecDigest is the sha256 a spec file is kept and named by.
+func SpecDigest(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// PutSpec keeps a spec file in the lake by content and returns the name a
+// worker reads it by ("lake:v1/specs/<sha256>.yaml") and its digest.
+func (l *Lake) PutSpec(ctx context.Context, data []byte) (ref, digest string, err error) {
+	digest = SpecDigest(data)
+	key := SpecKey(digest)
+	if err := l.PutOnce(ctx, key, data, "application/yaml"); err != nil {
+		return "", "", err
+	}
+	return LakeRefPrefix + key, digest, nil
+}
+
 // ReportKey is a sweep's self-contained HTML report.
 func ReportKey(date, sweepID string) string {
 	return fmt.Sprintf("%s/reports/dt=%s/sweep=%s/index.html", layoutVersion, date, sweepID)

@@ -2,8 +2,6 @@ package schedules
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -97,8 +95,8 @@ func Apply(ctx context.Context, c client.Client, lake *results.Lake, scheds []Sc
 			changes = append(changes, change)
 			continue
 		}
-		for digest, data := range files {
-			if err := lake.PutOnce(ctx, results.SpecKey(digest), data, "application/yaml"); err != nil {
+		for _, data := range files {
+			if _, _, err := lake.PutSpec(ctx, data); err != nil {
 				return changes, err
 			}
 		}
@@ -133,8 +131,7 @@ func define(s Schedule) (definition, map[string][]byte, error) {
 		if err != nil {
 			return specRef{}, fmt.Errorf("schedule %s: %w", s.ID, err)
 		}
-		sum := sha256.Sum256(data)
-		digest := hex.EncodeToString(sum[:])
+		digest := results.SpecDigest(data)
 		files[digest] = data
 		return specRef{File: path, Digest: digest}, nil
 	}

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
+	"os"
 	"sort"
 	"strings"
 	"time"
@@ -265,9 +265,43 @@ search-space points, changed entries.`,
 				return usageError{err}
 			}
 			f.filters.SeqLens = seqLens
+			// The control worker may run on another machine: it reads the
+			// spec files from the lake, by content.
+			lake, err := openLake(ctx)
+			if err != nil {
+				return err
+			}
+			in := workflows.SweepInput{SweepID: sweepID, Date: date, Filters: f.filters, TimeScale: timeScale, ChangedSince: changedSince}
+			upload := func(path string) (string, error) {
+				if path == "" {
+					return "", nil
+				}
+				data, err := os.ReadFile(path)
+				if err != nil {
+					return "", usageError{err}
+				}
+				ref, digest, err := lake.PutSpec(ctx, data)
+				if err == nil {
+					in.SpecDigests = append(in.SpecDigests, digest)
+					fmt.Fprintf(cmd.ErrOrStderr(), "%s: sha256 %s\n", path, digest)
+				}
+				return ref, err
+			}
+			for _, m := range f.src.Masters {
+				ref, err := upload(m)
+				if err != nil {
+					return err
+				}
+				in.Masters = append(in.Masters, ref)
+			}
+			if in.Runners, err = upload(f.src.Runners); err != nil {
+				return err
+			}
+			if in.Settings, err = upload(f.src.Settings); err != nil {
+				return err
+			}
 			run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.SweepWorkflowID(sweepID), TaskQueue: workflows.ControlQueue},
-				workflows.SweepWorkflow, workflows.SweepInput{SweepID: sweepID, Date: date, Masters: absAll(f.src.Masters), Runners: abs(f.src.Runners),
-					Settings: abs(f.src.Settings), Filters: f.filters, TimeScale: timeScale, ChangedSince: changedSince})
+				workflows.SweepWorkflow, in)
 			if err != nil {
 				return fmt.Errorf("start sweep: %w", err)
 			}
@@ -283,10 +317,6 @@ search-space points, changed entries.`,
 			fmt.Fprintf(out, "sweep %s: %v\n", sweepID, result.Counts)
 			for _, failure := range result.Failures {
 				fmt.Fprintf(out, "  %s\n", failure)
-			}
-			lake, err := openLake(ctx)
-			if err != nil {
-				return err
 			}
 			_, rows, err := lake.SweepPoints(ctx, sweepID)
 			if err != nil {
@@ -310,26 +340,6 @@ search-space points, changed entries.`,
 	fl.Float64Var(&timeScale, "time-scale", 1, "simulated engines run this many times faster than real time")
 	fl.BoolVar(&wait, "wait", false, "follow progress and print the results")
 	return cmd
-}
-
-// abs makes spec paths usable by a control worker started elsewhere on
-// this machine; a fleet puts specs on shared storage.
-func abs(path string) string {
-	if path == "" {
-		return ""
-	}
-	if a, err := filepath.Abs(path); err == nil {
-		return a
-	}
-	return path
-}
-
-func absAll(paths []string) []string {
-	out := make([]string, len(paths))
-	for i, p := range paths {
-		out[i] = abs(p)
-	}
-	return out
 }
 
 type planFlags struct {
