@@ -9,15 +9,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/client"
 
 	"github.com/infersweep/infersweep/devstack"
-	"github.com/infersweep/infersweep/sweep"
-	"github.com/infersweep/infersweep/workflows"
 )
 
 func freeAddr(t *testing.T) string {
@@ -57,13 +55,20 @@ func TestWorkerMetricsAfterATinySweep(t *testing.T) {
 		"hardware:\n  sim-h100: { gpus-per-node: 8 }\n  sim-h200: { gpus-per-node: 8 }\n  sim-mi355x: { gpus-per-node: 8 }\n"), 0o644))
 	spec, _ := filepath.Abs("../../examples/sweep.yaml")
 	settings, _ := filepath.Abs("../../examples/settings.yaml")
-	run, err := control.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.SweepWorkflowID("metrics"), TaskQueue: workflows.ControlQueue},
-		workflows.SweepWorkflow, workflows.SweepInput{SweepID: "metrics", Date: "2026-11-27", Masters: []string{spec}, Runners: runners, Settings: settings,
-			TimeScale: 20, Filters: sweep.Filters{Runners: []string{"sim-h100"}, MaxConc: 8}})
+	// Through the CLI, as a user starts one: it uploads the specs to the
+	// lake and the control worker plans from there.
+	for _, kv := range stack.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	code, stdout, stderr := runCLIContext(ctx, t, "sweep", "run", "-f", spec, "--runners", runners, "--settings", settings, "--runner-type", "sim-h100",
+		"--max-conc", "8", "--time-scale", "20", "--id", "metrics", "--date", "2026-11-27", "--wait")
+	require.Equal(t, exitOK, code, stderr)
+	require.Contains(t, stdout, "sweep metrics: map[succeeded:4]")
+	require.Regexp(t, `sweep\.yaml: sha256 [0-9a-f]{64}`, stderr)
+	m, err := control.lake.Manifest(ctx, "metrics")
 	require.NoError(t, err)
-	var result workflows.SweepResult
-	require.NoError(t, run.Get(ctx, &result))
-	require.Equal(t, map[string]int{"succeeded": 4}, result.Counts)
+	require.Len(t, m.Points, 4)
 
 	resp, err := http.Get("http://" + addr + "/metrics")
 	require.NoError(t, err)
