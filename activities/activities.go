@@ -87,6 +87,11 @@ func (a *Activities) logger() *slog.Logger {
 
 // PlanSweep validates and expands the spec files and stores the plan.
 func (a *Activities) PlanSweep(ctx context.Context, in PlanInput) (PlanOutput, error) {
+	// The id and date become object keys: refuse what could leave the
+	// sweep's prefix, whoever started the workflow.
+	if err := checkSweepName(in.SweepID, in.Date); err != nil {
+		return PlanOutput{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrConfig, nil)
+	}
 	read := a.specReader(ctx)
 	plan, err := sweep.LoadPlan(sweep.Sources{Masters: in.Masters, Runners: in.Runners, Settings: in.Settings, ReadFile: read}, in.Filters)
 	if err != nil {
@@ -134,6 +139,17 @@ func (a *Activities) PlanSweep(ctx context.Context, in PlanInput) (PlanOutput, e
 		out.Precisions = appendUnique(out.Precisions, p.Precision)
 	}
 	return out, nil
+}
+
+// checkSweepName validates what names a sweep in the lake.
+func checkSweepName(sweepID, date string) error {
+	if err := sweep.CheckName("sweep id", sweepID); err != nil {
+		return err
+	}
+	if _, err := time.Parse(time.DateOnly, date); err != nil {
+		return fmt.Errorf("sweep date %q: want YYYY-MM-DD", date)
+	}
+	return nil
 }
 
 // specReader reads spec files from this worker's disk, or from the lake

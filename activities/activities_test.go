@@ -427,3 +427,17 @@ func TestPlanSweepChangedSincePlansOnlyWhatIsNew(t *testing.T) {
 	require.True(t, appErr.NonRetryable())
 	require.Contains(t, err.Error(), "--changed-since nope: neither a sweep nor a spec digest in the lake")
 }
+
+func TestPlanSweepRefusesNamesThatLeaveThePrefix(t *testing.T) {
+	a := &Activities{Lake: testLake(t)}
+	for _, in := range []PlanInput{
+		{SweepID: "../other", Date: "2026-11-27"},
+		{SweepID: "s1", Date: "2026-11-27/../../x"},
+	} {
+		in.Masters, in.Runners = []string{"../examples/sweep.yaml"}, "../examples/runners.yaml"
+		_, err := a.PlanSweep(context.Background(), in)
+		var appErr *temporal.ApplicationError
+		require.ErrorAs(t, err, &appErr)
+		require.True(t, appErr.NonRetryable(), "%v", err)
+	}
+}

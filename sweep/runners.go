@@ -40,6 +40,9 @@ func ParseRunners(file string, data []byte) (Runners, Errors) {
 		if ok {
 			for _, label := range labelKeys(labels) {
 				p := join("labels", label)
+				if err := CheckName("runner label", label); err != nil {
+					r.at(lf.keys[label], p, "%v", err)
+				}
 				nodes := r.list(lf, "labels", label)
 				if len(nodes) == 0 {
 					r.at(lf.keys[label], p, "no nodes: want a list of node names")
@@ -47,6 +50,10 @@ func ParseRunners(file string, data []byte) (Runners, Errors) {
 				for i, n := range nodes {
 					if n.Kind != yaml.ScalarNode || n.Value == "" {
 						r.at(n, index(p, i), "got %s, want a node name", kindName(n))
+						continue
+					}
+					if err := CheckName("node name", n.Value); err != nil {
+						r.at(n, index(p, i), "%v", err)
 						continue
 					}
 					out.Labels[label] = append(out.Labels[label], n.Value)

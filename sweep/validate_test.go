@@ -52,6 +52,24 @@ func TestRunnersFileErrors(t *testing.T) {
 		"runners.yaml:7:1: extra: unknown field (want one of labels, hardware)", errs.Err().Error())
 }
 
+// TestRunnerNamesCannotEscapeTheLake: labels and node names become object
+// key components (hardware=<label>) and task queues.
+func TestRunnerNamesCannotEscapeTheLake(t *testing.T) {
+	tests := []struct{ body, want string }{
+		{"labels:\n  ../etc: [a]\n", `runners.yaml:2:3: labels.../etc: runner label "../etc": want letters, digits, '.', '_' and '-' (no '..'), starting with a letter or digit, at most 128`},
+		{"labels:\n  h100: [a/b]\n", `runners.yaml:2:10: labels.h100[0]: node name "a/b": want letters, digits, '.', '_' and '-' (no '..'), starting with a letter or digit, at most 128`},
+		{"labels:\n  h100: [/abs]\n", `runners.yaml:2:10: labels.h100[0]: node name "/abs": want letters, digits, '.', '_' and '-' (no '..'), starting with a letter or digit, at most 128`},
+		{"labels:\n  \"h100\u202e\": [a]\n", "runners.yaml:2:3: labels.h100\u202e: runner label \"h100\\u202e\": want letters, digits, '.', '_' and '-' (no '..'), starting with a letter or digit, at most 128"},
+		{"labels:\n  h100: [a..b]\n", `runners.yaml:2:10: labels.h100[0]: node name "a..b": want letters, digits, '.', '_' and '-' (no '..'), starting with a letter or digit, at most 128`},
+	}
+	for _, tc := range tests {
+		_, errs := ParseRunners("runners.yaml", []byte(tc.body))
+		require.Equal(t, tc.want, errs.Err().Error())
+	}
+	require.NoError(t, CheckName("sweep id", "nightly-20261127-0100"))
+	require.Error(t, CheckName("sweep id", ""))
+}
+
 func TestSettingsFile(t *testing.T) {
 	s, errs := ParseSettings("s.yaml", []byte("workload:\n  random-range-ratio: 1\n  seed: 7\npools:\n  h200: { capacity: 3 }\n"))
 	require.Empty(t, errs)

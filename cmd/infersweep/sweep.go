@@ -255,6 +255,12 @@ search-space points, changed entries.`,
 			if sweepID == "" {
 				sweepID = date + "-" + shortID()
 			}
+			if err := sweep.CheckName("--id", sweepID); err != nil {
+				return usageError{err}
+			}
+			if _, err := time.Parse(time.DateOnly, date); err != nil {
+				return usageError{fmt.Errorf("--date %q: want YYYY-MM-DD", date)}
+			}
 			c, err := dialFromEnv(ctx, g, cmd.ErrOrStderr())
 			if err != nil {
 				return err
