@@ -441,3 +441,29 @@ func TestPlanSweepRefusesNamesThatLeaveThePrefix(t *testing.T) {
 		require.True(t, appErr.NonRetryable(), "%v", err)
 	}
 }
+
+func TestAMDSMIReadsEveryOutputShape(t *testing.T) {
+	tests := []struct {
+		name, out string
+		watts     float64
+		err       string
+	}{
+		{"value and unit (ROCm 6.1+)", `[{"gpu":0,"power":{"socket_power":{"value":717,"unit":"W"}}},{"gpu":1,"power":{"socket_power":{"value":703,"unit":"W"}}}]`, 710, ""},
+		{"plain numbers", `[{"gpu":0,"power":{"socket_power":650}},{"gpu":1,"power":{"socket_power":"N/A"}}]`, 650, ""},
+		{"milliwatts", `[{"gpu":0,"power":{"socket_power":{"value":500000,"unit":"mW"}}}]`, 500, ""},
+		{"wrapped in gpu_data", `{"gpu_data":[{"gpu":0,"power":{"socket_power":{"value":100,"unit":"W"}}}]}`, 100, ""},
+		{"no readings", `[{"gpu":0,"power":{"socket_power":"N/A"}}]`, 0, "amd-smi reported no socket power for 1 GPUs"},
+		{"not JSON", `GPU: 0`, 0, "amd-smi metric --power --json"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w, err := AMDSMI{Exec: smiOutput(tc.out)}.Sample(context.Background())
+			if tc.err != "" {
+				require.ErrorContains(t, err, tc.err)
+				return
+			}
+			require.NoError(t, err)
+			require.InDelta(t, tc.watts, w, 1e-9)
+		})
+	}
+}

@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -16,8 +17,7 @@ type PowerSampler interface {
 	Sample(ctx context.Context) (float64, error)
 }
 
-// NvidiaSMI samples power with nvidia-smi. (AMD nodes report through the
-// engine's own power metric for now.)
+// NvidiaSMI samples power with nvidia-smi.
 type NvidiaSMI struct {
 	Exec launch.Runner
 }
@@ -42,6 +42,70 @@ func (n NvidiaSMI) Sample(ctx context.Context) (float64, error) {
 		return 0, fmt.Errorf("nvidia-smi reported no GPUs")
 	}
 	return sum / float64(gpus), nil
+}
+
+// AMDSMI samples power with amd-smi (ROCm 6+): socket power per GPU, as
+// MI300-class parts report it.
+type AMDSMI struct {
+	Exec launch.Runner
+}
+
+// Sample averages socket_power over the node's GPUs. amd-smi has printed
+// the value as a number, as {"value": N, "unit": "W"|"mW"} and as "N/A"
+// across releases, and wraps the list in {"gpu_data": […]} in some; all
+// are read, and a GPU without a reading is left out of the mean.
+func (a AMDSMI) Sample(ctx context.Context) (float64, error) {
+	out, err := a.Exec.Run(ctx, "amd-smi", "metric", "--power", "--json")
+	if err != nil {
+		return 0, err
+	}
+	type gpu struct {
+		Power struct {
+			Socket json.RawMessage `json:"socket_power"`
+		} `json:"power"`
+	}
+	var gpus []gpu
+	if err := json.Unmarshal([]byte(out), &gpus); err != nil {
+		var wrapped struct {
+			GPUData []gpu `json:"gpu_data"`
+		}
+		if err2 := json.Unmarshal([]byte(out), &wrapped); err2 != nil {
+			return 0, fmt.Errorf("amd-smi metric --power --json: %w", err)
+		}
+		gpus = wrapped.GPUData
+	}
+	var sum float64
+	var n int
+	for _, g := range gpus {
+		if w, ok := amdWatts(g.Power.Socket); ok {
+			sum += w
+			n++
+		}
+	}
+	if n == 0 {
+		return 0, fmt.Errorf("amd-smi reported no socket power for %d GPUs", len(gpus))
+	}
+	return sum / float64(n), nil
+}
+
+func amdWatts(raw json.RawMessage) (float64, bool) {
+	var v float64
+	if json.Unmarshal(raw, &v) == nil {
+		return v, true
+	}
+	var withUnit struct {
+		Value *float64 `json:"value"`
+		Unit  string   `json:"unit"`
+	}
+	if json.Unmarshal(raw, &withUnit) == nil && withUnit.Value != nil {
+		switch strings.ToLower(withUnit.Unit) {
+		case "mw":
+			return *withUnit.Value / 1000, true
+		case "w", "":
+			return *withUnit.Value, true
+		}
+	}
+	return 0, false
 }
 
 // samplePower reads power once a second until stop is called, and returns

@@ -81,6 +81,8 @@ func startNode(c client.Client, s workerSetup, label, node string, launcher acti
 	// A GPU node samples its own power; elsewhere the engine's metric is used.
 	if _, err := exec.LookPath("nvidia-smi"); err == nil {
 		acts.Power = activities.NvidiaSMI{Exec: launch.ExecRunner{}}
+	} else if _, err := exec.LookPath("amd-smi"); err == nil {
+		acts.Power = activities.AMDSMI{Exec: launch.ExecRunner{}}
 	}
 	acts.Node, acts.NodeQueue = node, sweep.NodeQueue(label, node)
 	var started fleet
