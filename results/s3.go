@@ -79,6 +79,10 @@ func NewS3Client(ctx context.Context, cfg S3Config, opts ...func(*awsconfig.Load
 			o.BaseEndpoint = aws.String(cfg.Endpoint)
 		}
 		o.UsePathStyle = cfg.PathStyle
+		// A loaded store answers 500 or 503 SlowDown now and then: five
+		// attempts with backoff ride through a blip (the SDK's default is
+		// three); Temporal retries the activity beyond that.
+		o.RetryMaxAttempts = 5
 		// Only AWS computes CRC checksums on every request by default;
 		// S3-compatible stores differ, and the lake relies on ETags and
 		// write-once keys rather than trailing checksums.

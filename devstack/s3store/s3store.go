@@ -33,8 +33,8 @@ type Server struct {
 const boltLockTimeout = 2 * time.Second
 
 // Start serves the store on listener with bucket created. An empty dbFile
-// keeps objects in memory.
-func Start(listener net.Listener, dbFile, bucket string, logger *slog.Logger) (*Server, error) {
+// keeps objects in memory. Non-nil faults make it fail some requests.
+func Start(listener net.Listener, dbFile, bucket string, logger *slog.Logger, faults ...*Faults) (*Server, error) {
 	srv := &Server{done: make(chan error, 1)}
 	var backend gofakes3.Backend
 	if dbFile == "" {
@@ -56,7 +56,11 @@ func Start(listener net.Listener, dbFile, bucket string, logger *slog.Logger) (*
 	}
 
 	fake := gofakes3.New(backend, gofakes3.WithLogger(s3Logger{logger: logger}))
-	srv.http = &http.Server{Handler: fake.Server(), ReadHeaderTimeout: 10 * time.Second}
+	handler := fake.Server()
+	for _, f := range faults {
+		handler = f.wrap(handler)
+	}
+	srv.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		err := srv.http.Serve(listener)
 		if errors.Is(err, http.ErrServerClosed) {
