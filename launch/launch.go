@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strconv"
 	"strings"
 	"time"
@@ -47,7 +48,10 @@ func Recipe(spec Spec, self string) (Command, error) {
 		args = []string{self, "engine", "sim", "--model", simModel(p.Model), "--hardware", simHardware(p.Runner),
 			"--precision", p.Precision, "--tp", strconv.Itoa(p.TP), "--port", strconv.Itoa(spec.Port),
 			"--max-num-seqs", strconv.Itoa(max(p.Conc, 1)), "--max-model-len", strconv.Itoa(p.MaxModelLen),
-			"--served-model-name", p.Model, "--time-scale", strconv.FormatFloat(spec.TimeScale, 'g', -1, 64), "--log-level", "info"}
+			"--served-model-name", p.Model, "--time-scale", strconv.FormatFloat(spec.TimeScale, 'g', -1, 64), "--log-level", "info",
+			// Each engine its own dice, from its unique name: faults drawn
+			// from a --fault-plan in the settings differ between engines.
+			"--seed", strconv.FormatUint(nameSeed(spec.Name), 10)}
 	case "vllm":
 		args = []string{"vllm", "serve", p.Model, "--port", strconv.Itoa(spec.Port), "--tensor-parallel-size", strconv.Itoa(p.TP),
 			"--max-num-seqs", strconv.Itoa(p.Conc), "--max-model-len", strconv.Itoa(p.MaxModelLen), "--gpu-memory-utilization", "0.9",
@@ -75,6 +79,12 @@ func Recipe(spec Spec, self string) (Command, error) {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
 	return cmd, nil
+}
+
+func nameSeed(name string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	return h.Sum64()
 }
 
 // simHardware maps a runner label like sim-h100 to the sim's catalogue.

@@ -23,7 +23,7 @@ func TestRecipes(t *testing.T) {
 		framework string
 		want      string
 	}{
-		{"sim", "/bin/infersweep engine sim --model llama-3.3-70b --hardware h100 --precision fp8 --tp 8 --port 8000 --max-num-seqs 64 --max-model-len 2304 --served-model-name meta-llama/Llama-3.3-70B-Instruct --time-scale 10 --log-level info --extra"},
+		{"sim", "/bin/infersweep engine sim --model llama-3.3-70b --hardware h100 --precision fp8 --tp 8 --port 8000 --max-num-seqs 64 --max-model-len 2304 --served-model-name meta-llama/Llama-3.3-70B-Instruct --time-scale 10 --log-level info --seed 14695981039346656037 --extra"},
 		{"vllm", "vllm serve meta-llama/Llama-3.3-70B-Instruct --port 8000 --tensor-parallel-size 8 --max-num-seqs 64 --max-model-len 2304 --gpu-memory-utilization 0.9 --no-enable-prefix-caching --max-num-batched-tokens 8192 --kv-cache-dtype fp8 --extra"},
 		{"sglang", "python3 -m sglang.launch_server --model-path meta-llama/Llama-3.3-70B-Instruct --port 8000 --tp 8 --disable-radix-cache --mem-fraction-static 0.82 --extra"},
 		{"trt", "trtllm-serve meta-llama/Llama-3.3-70B-Instruct --port 8000 --tp_size 8 --ep_size 1 --max_seq_len 2304 --max_batch_size 64 --extra"},

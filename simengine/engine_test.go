@@ -177,3 +177,31 @@ func TestConfigErrorsAtStartup(t *testing.T) {
 		})
 	}
 }
+
+func TestFaultPlan(t *testing.T) {
+	p, err := ParseFaultPlan("startup=0.1,crash=0.05,stall=0.02,error=0.02")
+	require.NoError(t, err)
+	require.Equal(t, FaultPlan{Startup: 0.1, Crash: 0.05, Stall: 0.02, Error: 0.02}, p)
+	for spec, want := range map[string]string{
+		"startup=2":             `fault plan "startup=2": want kind=probability`,
+		"gpu=0.1":               `fault plan "gpu=0.1": kinds are startup, crash, stall and error`,
+		"startup=0.6,crash=0.6": "probabilities add up to 1.2, over 1",
+		"startup":               `fault plan "startup": want kind=probability`,
+	} {
+		_, err := ParseFaultPlan(spec)
+		require.ErrorContains(t, err, want, spec)
+	}
+
+	// Engines draw their faults at the planned rates, each striking early.
+	counts := map[string]int{}
+	for seed := range uint64(20000) {
+		d := p.draw(newDice(seed))
+		counts[d.kind]++
+		if d.kind != "" {
+			require.True(t, d.at >= 1 && d.at <= faultWindow)
+		}
+	}
+	for kind, want := range map[string]float64{"startup": 0.1, "crash": 0.05, "stall": 0.02, "error": 0.02, "": 0.81} {
+		require.InDelta(t, want, float64(counts[kind])/20000, 0.01, kind)
+	}
+}

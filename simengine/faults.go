@@ -1,8 +1,12 @@
 package simengine
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -25,6 +29,91 @@ type Faults struct {
 	// as long (cold caches, lazy compilation).
 	SlowStart time.Duration
 	Seed      uint64
+	// Plan draws at most one fault per engine at startup, for chaos runs
+	// where a fault rate means "this share of engines": fail to start,
+	// crash after a few requests, stall one stream, or answer one request
+	// with HTTP 500.
+	Plan FaultPlan
+}
+
+// FaultPlan holds the chance of each fault an engine may draw at startup;
+// they exclude each other and sum to at most 1.
+type FaultPlan struct {
+	Startup, Crash, Stall, Error float64
+	// Record, when set, is a file each engine appends the fault it drew
+	// to (one word a line), so a chaos run counts what it injected.
+	Record string
+}
+
+// ParseFaultPlan reads "startup=0.1,crash=0.05,stall=0.02,error=0.02".
+func ParseFaultPlan(spec string) (FaultPlan, error) {
+	var p FaultPlan
+	if spec == "" {
+		return p, nil
+	}
+	for _, part := range strings.Split(spec, ",") {
+		name, value, ok := strings.Cut(strings.TrimSpace(part), "=")
+		v, err := strconv.ParseFloat(value, 64)
+		if !ok || err != nil || v < 0 || v > 1 {
+			return p, fmt.Errorf("fault plan %q: want kind=probability, e.g. startup=0.1,crash=0.05", part)
+		}
+		switch name {
+		case "startup":
+			p.Startup = v
+		case "crash":
+			p.Crash = v
+		case "stall":
+			p.Stall = v
+		case "error":
+			p.Error = v
+		default:
+			return p, fmt.Errorf("fault plan %q: kinds are startup, crash, stall and error", part)
+		}
+	}
+	if sum := p.Startup + p.Crash + p.Stall + p.Error; sum > 1 {
+		return p, fmt.Errorf("fault plan %q: probabilities add up to %g, over 1", spec, sum)
+	}
+	return p, nil
+}
+
+// drawn is the fault an engine drew from its plan: which, and at which
+// request (1-based) it strikes.
+type drawn struct {
+	kind string // "", startup, crash, stall, error
+	at   int
+}
+
+// faultWindow bounds the request a drawn fault strikes at: early, so that
+// a point's load always reaches it.
+const faultWindow = 4
+
+func (p FaultPlan) draw(d *dice) drawn {
+	d.mu.Lock()
+	u := d.r.Float64()
+	d.mu.Unlock()
+	for _, k := range []struct {
+		kind string
+		p    float64
+	}{{"startup", p.Startup}, {"crash", p.Crash}, {"stall", p.Stall}, {"error", p.Error}} {
+		if u < k.p {
+			return drawn{kind: k.kind, at: d.between1(faultWindow)}
+		}
+		u -= k.p
+	}
+	return drawn{}
+}
+
+// record appends the drawn fault to the plan's record file.
+func (p FaultPlan) record(kind string) error {
+	if p.Record == "" || kind == "" {
+		return nil
+	}
+	f, err := os.OpenFile(p.Record, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(kind + "\n")
+	return errors.Join(err, f.Close())
 }
 
 // slowStartFactor is how much slower steps are during SlowStart.

@@ -71,6 +71,11 @@ type Server struct {
 	// give up instead of holding their connections forever.
 	stopped chan struct{}
 
+	// fault is what this engine drew from its fault plan; requests
+	// counts arrivals for the fault's trigger.
+	fault    drawn
+	requests atomic.Int64
+
 	mu       sync.Mutex // guards incoming, metrics, debug
 	incoming []*Sequence
 	wake     chan struct{}
@@ -124,7 +129,11 @@ func (s *Server) Run(ctx context.Context) error {
 		return nil
 	case <-time.After(s.cfg.StartupDelay):
 	}
-	if s.dice.hit(s.cfg.Faults.FailStartupProb) {
+	s.fault = s.cfg.Faults.Plan.draw(s.dice)
+	if err := s.cfg.Faults.Plan.record(s.fault.kind); err != nil {
+		s.cfg.Logger.Warn("fault not recorded", "error", err)
+	}
+	if s.fault.kind == "startup" || s.dice.hit(s.cfg.Faults.FailStartupProb) {
 		return &StartupError{Msg: "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB (simulated by --fail-startup-prob)"}
 	}
 	s.cfg.Logger.Info("engine ready", "model", s.cfg.ServedModelName, "kv_cache_tokens", s.engine.KVCapacityTokens(),
@@ -192,6 +201,9 @@ func (s *Server) loop(ctx context.Context) error {
 		s.publish(res, lag)
 		if n := s.cfg.Faults.CrashAfterRequests; n > 0 && s.engine.Finished >= int64(n) {
 			return &CrashError{After: n}
+		}
+		if s.fault.kind == "crash" && s.engine.Finished >= int64(s.fault.at) {
+			return &CrashError{After: s.fault.at}
 		}
 	}
 }
@@ -372,7 +384,8 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 			maxLen, prompt+maxTokens, prompt, maxTokens))
 		return
 	}
-	if s.dice.hit(s.cfg.Faults.ErrorRate) {
+	nth := int(s.requests.Add(1))
+	if s.dice.hit(s.cfg.Faults.ErrorRate) || (s.fault.kind == "error" && nth == s.fault.at) {
 		writeError(w, http.StatusInternalServerError, "InternalServerError", "simulated engine error (--error-rate)")
 		return
 	}
@@ -385,7 +398,7 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 		}
 	}
 	stallAt := 0
-	if s.dice.hit(s.cfg.Faults.StallProb) {
+	if s.dice.hit(s.cfg.Faults.StallProb) || (s.fault.kind == "stall" && nth == s.fault.at) {
 		stallAt = s.dice.between1(output)
 	}
 

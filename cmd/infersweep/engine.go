@@ -73,9 +73,9 @@ func (f *engineFlags) resolve() (simengine.EngineConfig, error) {
 func newEngineSimCommand(g *globalFlags) *cobra.Command {
 	f := &engineFlags{}
 	var (
-		host, servedName string
-		port             int
-		cfg              simengine.ServerConfig
+		host, servedName, faultPlan string
+		port                        int
+		cfg                         simengine.ServerConfig
 	)
 	cmd := &cobra.Command{
 		Use:   "sim",
@@ -93,7 +93,8 @@ and its metrics are in simulated seconds; tell the load generator the same scale
 
 Fault flags (seeded by --seed) make it fail like real engines: at startup
 (exit 1 with an out-of-memory line), by crashing mid-run, stalling streams or
-answering HTTP 500. A config that cannot fit (weights larger than HBM at this
+answering HTTP 500. --fault-plan draws at most one fault per engine at startup
+instead (chaos runs: "10% of engines fail to start"). A config that cannot fit (weights larger than HBM at this
 TP) fails at startup the same way.`,
 		Example: `  infersweep engine sim --model llama-3.3-70b --hardware h100 --precision fp8 --tp 8 --port 8000
 
@@ -109,6 +110,11 @@ TP) fails at startup the same way.`,
 			if err != nil {
 				return err
 			}
+			plan, err := simengine.ParseFaultPlan(faultPlan)
+			if err != nil {
+				return usageError{fmt.Errorf("--fault-plan: %w", err)}
+			}
+			cfg.Faults.Plan.Startup, cfg.Faults.Plan.Crash, cfg.Faults.Plan.Stall, cfg.Faults.Plan.Error = plan.Startup, plan.Crash, plan.Stall, plan.Error
 			cfg.Engine, cfg.Logger, cfg.ServedModelName = engineCfg, logger, servedName
 			if cfg.ServedModelName == "" {
 				cfg.ServedModelName = engineCfg.Model.Name
@@ -130,6 +136,8 @@ TP) fails at startup the same way.`,
 	fl.Float64Var(&cfg.Faults.ErrorRate, "error-rate", 0, "probability a request gets HTTP 500")
 	fl.DurationVar(&cfg.Faults.SlowStart, "slow-start", 0, "steps run 5× slower for this long after startup")
 	fl.Uint64Var(&cfg.Faults.Seed, "seed", 0, "seed for faults and early stops")
+	fl.StringVar(&faultPlan, "fault-plan", "", "draw at most one fault per engine: startup=P,crash=P,stall=P,error=P (chaos runs)")
+	fl.StringVar(&cfg.Faults.Plan.Record, "fault-record", "", "append the fault drawn from --fault-plan to this file")
 	return cmd
 }
 
