@@ -387,7 +387,7 @@ func (a *Activities) RunLoad(ctx context.Context, in LoadInput) (PointResult, er
 		// A minute of silence in the engine's time is a stall; a time-scaled
 		// simulated engine's minute is shorter.
 		StallTimeout: max(time.Duration(float64(time.Minute)/max(in.TimeScale, 1)), 2*time.Second),
-		Goodput: loadgen.SLO{TTFTms: in.Goodput.TTFTms, TPOTms: in.Goodput.TPOTms, E2ELms: in.Goodput.E2ELms},
+		Goodput:      loadgen.SLO{TTFTms: in.Goodput.TTFTms, TPOTms: in.Goodput.TPOTms, E2ELms: in.Goodput.E2ELms},
 		OnProgress: func(pr loadgen.Progress) {
 			activity.RecordHeartbeat(ctx, fmt.Sprintf("%d/%d requests (%d failed)", pr.Done+pr.Failed, pr.Total, pr.Failed))
 		},
