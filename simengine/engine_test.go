@@ -2,6 +2,8 @@ package simengine
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -204,4 +206,21 @@ func TestFaultPlan(t *testing.T) {
 	for kind, want := range map[string]float64{"startup": 0.1, "crash": 0.05, "stall": 0.02, "error": 0.02, "": 0.81} {
 		require.InDelta(t, want, float64(counts[kind])/20000, 0.01, kind)
 	}
+}
+
+func TestFaultPlanEnsureGivesEveryKindEarly(t *testing.T) {
+	p, err := ParseFaultPlan("startup=0,crash=0,stall=0,error=0,ensure")
+	require.NoError(t, err)
+	require.True(t, p.Ensure)
+	p.Record = filepath.Join(t.TempDir(), "faults.log")
+	var kinds []string
+	for seed := range uint64(10) {
+		d, err := p.drawAndRecord(newDice(seed))
+		require.NoError(t, err)
+		kinds = append(kinds, d.kind)
+	}
+	require.Equal(t, []string{"", "startup", "", "crash", "", "stall", "", "error", "", ""}, kinds)
+	log, err := os.ReadFile(p.Record)
+	require.NoError(t, err)
+	require.Equal(t, "none\nstartup\nnone\ncrash\nnone\nstall\nnone\nerror\nnone\nnone\n", string(log))
 }

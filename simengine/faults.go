@@ -1,13 +1,15 @@
 package simengine
 
 import (
-	"errors"
+	"bytes"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -41,8 +43,13 @@ type Faults struct {
 type FaultPlan struct {
 	Startup, Crash, Stall, Error float64
 	// Record, when set, is a file each engine appends the fault it drew
-	// to (one word a line), so a chaos run counts what it injected.
+	// to (one word a line, "none" for none), so a chaos run counts what it
+	// injected.
 	Record string
+	// Ensure makes the 2nd, 4th, 6th and 8th engine of a run (in Record's
+	// order) draw startup, crash, stall and error: a short run still sees
+	// every kind once.
+	Ensure bool
 }
 
 // ParseFaultPlan reads "startup=0.1,crash=0.05,stall=0.02,error=0.02".
@@ -53,6 +60,9 @@ func ParseFaultPlan(spec string) (FaultPlan, error) {
 	}
 	for _, part := range strings.Split(spec, ",") {
 		name, value, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if name == "ensure" && !ok {
+			value, ok = "1", true
+		}
 		v, err := strconv.ParseFloat(value, 64)
 		if !ok || err != nil || v < 0 || v > 1 {
 			return p, fmt.Errorf("fault plan %q: want kind=probability, e.g. startup=0.1,crash=0.05", part)
@@ -66,8 +76,10 @@ func ParseFaultPlan(spec string) (FaultPlan, error) {
 			p.Stall = v
 		case "error":
 			p.Error = v
+		case "ensure":
+			p.Ensure = v > 0
 		default:
-			return p, fmt.Errorf("fault plan %q: kinds are startup, crash, stall and error", part)
+			return p, fmt.Errorf("fault plan %q: kinds are startup, crash, stall and error (and ensure)", part)
 		}
 	}
 	if sum := p.Startup + p.Crash + p.Stall + p.Error; sum > 1 {
@@ -103,17 +115,41 @@ func (p FaultPlan) draw(d *dice) drawn {
 	return drawn{}
 }
 
-// record appends the drawn fault to the plan's record file.
-func (p FaultPlan) record(kind string) error {
-	if p.Record == "" || kind == "" {
-		return nil
+// ensured are the faults the first engines of an Ensure run draw, by their
+// position in the record (0-based).
+var ensured = map[int]string{1: "startup", 3: "crash", 5: "stall", 7: "error"}
+
+// drawAndRecord draws this engine's fault and appends it to the record,
+// under an exclusive lock: the record's length orders engines for Ensure.
+func (p FaultPlan) drawAndRecord(d *dice) (drawn, error) {
+	if p.Record == "" {
+		return p.draw(d), nil
 	}
-	f, err := os.OpenFile(p.Record, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	f, err := os.OpenFile(p.Record, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
-		return err
+		return p.draw(d), err
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		return p.draw(d), err
+	}
+	defer syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	got := p.draw(d)
+	if p.Ensure {
+		earlier, err := io.ReadAll(io.NewSectionReader(f, 0, 1<<30))
+		if err != nil {
+			return got, err
+		}
+		if kind, ok := ensured[bytes.Count(earlier, []byte("\n"))]; ok {
+			got = drawn{kind: kind, at: d.between1(faultWindow)}
+		}
+	}
+	kind := got.kind
+	if kind == "" {
+		kind = "none"
 	}
 	_, err = f.WriteString(kind + "\n")
-	return errors.Join(err, f.Close())
+	return got, err
 }
 
 // slowStartFactor is how much slower steps are during SlowStart.

@@ -129,8 +129,8 @@ func (s *Server) Run(ctx context.Context) error {
 		return nil
 	case <-time.After(s.cfg.StartupDelay):
 	}
-	s.fault = s.cfg.Faults.Plan.draw(s.dice)
-	if err := s.cfg.Faults.Plan.record(s.fault.kind); err != nil {
+	var err error
+	if s.fault, err = s.cfg.Faults.Plan.drawAndRecord(s.dice); err != nil {
 		s.cfg.Logger.Warn("fault not recorded", "error", err)
 	}
 	if s.fault.kind == "startup" || s.dice.hit(s.cfg.Faults.FailStartupProb) {

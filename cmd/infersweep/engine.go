@@ -114,7 +114,8 @@ TP) fails at startup the same way.`,
 			if err != nil {
 				return usageError{fmt.Errorf("--fault-plan: %w", err)}
 			}
-			cfg.Faults.Plan.Startup, cfg.Faults.Plan.Crash, cfg.Faults.Plan.Stall, cfg.Faults.Plan.Error = plan.Startup, plan.Crash, plan.Stall, plan.Error
+			plan.Record = cfg.Faults.Plan.Record
+			cfg.Faults.Plan = plan
 			cfg.Engine, cfg.Logger, cfg.ServedModelName = engineCfg, logger, servedName
 			if cfg.ServedModelName == "" {
 				cfg.ServedModelName = engineCfg.Model.Name
@@ -136,7 +137,7 @@ TP) fails at startup the same way.`,
 	fl.Float64Var(&cfg.Faults.ErrorRate, "error-rate", 0, "probability a request gets HTTP 500")
 	fl.DurationVar(&cfg.Faults.SlowStart, "slow-start", 0, "steps run 5× slower for this long after startup")
 	fl.Uint64Var(&cfg.Faults.Seed, "seed", 0, "seed for faults and early stops")
-	fl.StringVar(&faultPlan, "fault-plan", "", "draw at most one fault per engine: startup=P,crash=P,stall=P,error=P (chaos runs)")
+	fl.StringVar(&faultPlan, "fault-plan", "", "draw at most one fault per engine: startup=P,crash=P,stall=P,error=P[,ensure] (chaos runs)")
 	fl.StringVar(&cfg.Faults.Plan.Record, "fault-record", "", "append the fault drawn from --fault-plan to this file")
 	return cmd
 }
