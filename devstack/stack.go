@@ -40,6 +40,8 @@ type Options struct {
 	Namespace    string // default "default"
 	Bucket       string // default "infersweep"
 	Logger       *slog.Logger
+	// S3Faults, when set, makes the S3 store fail some requests (chaos).
+	S3Faults *s3store.Faults
 	// TLS, when set, makes the frontend require mutual TLS, as a
 	// production cluster does; the stack's own clients (and the UI) use
 	// the same certificate.
@@ -137,7 +139,11 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 
 	// The S3 store opens its state file first: its lock tells at once
 	// whether another stack is using this state dir.
-	if stack.s3, err = s3store.Start(s3Listener, s3DB, opts.Bucket, opts.Logger); err != nil {
+	var faults []*s3store.Faults
+	if opts.S3Faults != nil {
+		faults = append(faults, opts.S3Faults)
+	}
+	if stack.s3, err = s3store.Start(s3Listener, s3DB, opts.Bucket, opts.Logger, faults...); err != nil {
 		s3Listener.Close()
 		return nil, err
 	}

@@ -284,9 +284,9 @@ func (r *poolRun) runPoint(ctx workflow.Context, p sweep.Point) {
 	var lastErr error
 	var lastNode string
 	for attempt := 1; attempt <= attempts; attempt++ {
-		if r.in.Nodes > 0 && len(r.progress.Quarantined) >= r.in.Nodes {
+		if r.allQuarantined() {
 			// Provisioning would wait forever for a healthy node.
-			lastErr = fmt.Errorf("every node of pool %s is quarantined (%s)", r.in.Runner, strings.Join(r.progress.Quarantined, ", "))
+			lastErr = r.quarantinedError()
 			break
 		}
 		res, node, err := r.attempt(ctx, p, attempt)
@@ -330,8 +330,13 @@ func (r *poolRun) attempt(ctx workflow.Context, p sweep.Point, attempt int) (act
 	if len(r.in.NodeNames) > 0 {
 		// Hand the point to a free, healthy node; a node whose worker is
 		// gone never starts the task, and ScheduleToStart says so.
-		if err := workflow.Await(ctx, func() bool { assigned = r.freeNode(); return assigned != "" }); err != nil {
+		// Nodes may all be quarantined while this point waits: then no node
+		// will ever be free, and the point fails like the rest.
+		if err := workflow.Await(ctx, func() bool { assigned = r.freeNode(); return assigned != "" || r.allQuarantined() }); err != nil {
 			return activities.PointResult{}, "", err
+		}
+		if assigned == "" {
+			return activities.PointResult{}, "", r.quarantinedError()
 		}
 		r.busy[assigned] = true
 		defer delete(r.busy, assigned)
@@ -374,9 +379,9 @@ func (r *poolRun) attempt(ctx workflow.Context, p sweep.Point, attempt int) (act
 	}
 	lctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		TaskQueue: lease.NodeQueue, ScheduleToStartTimeout: nodeStartToStart,
-		// Progress is reported five times a second: 20 s of silence means
-		// the node's worker is gone.
-		StartToCloseTimeout: settings.Retry.LoadTimeout, HeartbeatTimeout: 20 * time.Second,
+		// Progress is reported five times a second: 10 s of silence means
+		// the node's worker is gone (longer than a Temporal restart).
+		StartToCloseTimeout: settings.Retry.LoadTimeout, HeartbeatTimeout: 10 * time.Second,
 		// A load cannot resume on a dead engine: the point is retried whole.
 		RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 1},
 	})
@@ -386,6 +391,14 @@ func (r *poolRun) attempt(ctx workflow.Context, p sweep.Point, attempt int) (act
 		Goodput: settings.Goodput, TimeScale: r.in.TimeScale, Attempt: attempt, ConfigDigest: r.digest,
 	}).Get(ctx, &res)
 	return res, lease.Node, err
+}
+
+func (r *poolRun) allQuarantined() bool {
+	return r.in.Nodes > 0 && len(r.progress.Quarantined) >= r.in.Nodes
+}
+
+func (r *poolRun) quarantinedError() error {
+	return fmt.Errorf("every node of pool %s is quarantined (%s)", r.in.Runner, strings.Join(r.progress.Quarantined, ", "))
 }
 
 // freeNode is the first node, in runners-file order, that is neither busy

@@ -227,6 +227,21 @@ func TestCanaryOrder(t *testing.T) {
 	require.Equal(t, []string{"x-c16", "x-c8"}, ids(rest))
 }
 
+// A point waiting for a free node when the last healthy one is
+// quarantined fails instead of waiting forever (found by the chaos run).
+func TestAPointWaitingForANodeFailsWhenTheLastIsQuarantined(t *testing.T) {
+	// Capacity above the node count: some points wait for a node.
+	env := newSweepEnv(t, testPoints("a", 1, 2, 4, 8, 16, 32), 6)
+	env.enginesStart()
+	var a *activities.Activities
+	env.OnActivity(a.RunLoad, mock.Anything, mock.Anything).After(time.Minute).Return(activities.PointResult{},
+		temporal.NewNonRetryableApplicationError("engine crashed", activities.ErrNodeFault, nil))
+
+	res := env.run(t)
+	require.Equal(t, map[string]int{"failed": 6}, res.Counts)
+	require.Contains(t, res.Failures[len(res.Failures)-1], "every node of pool sim-h100 is quarantined")
+}
+
 func TestAPoolWithEveryNodeQuarantinedFailsItsPointsFast(t *testing.T) {
 	env := newSweepEnv(t, testPoints("a", 1, 2, 4, 8), 1)
 	env.enginesStart()
