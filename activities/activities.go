@@ -343,6 +343,7 @@ func (a *Activities) StartEngine(ctx context.Context, in StartInput) (EngineInfo
 	a.engine = engine
 	a.mu.Unlock()
 	a.metrics().EngineReady(in.Point.Runner, engine.StartupSeconds)
+	a.logger().Info("engine ready", "lease", in.Lease.LeaseID, "point", in.Point.ID, "startup_s", engine.StartupSeconds)
 	return EngineInfo{BaseURL: engine.BaseURL, StartupSeconds: engine.StartupSeconds, ImageDigest: engine.ImageDigest}, nil
 }
 
@@ -461,6 +462,8 @@ func (a *Activities) RunLoad(ctx context.Context, in LoadInput) (PointResult, er
 	}
 	a.metrics().PointFinished(p.Runner, "succeeded")
 	a.metrics().LoadMeasured(p.Runner, ended.Sub(started).Seconds())
+	a.logger().Info("point measured", "sweep", in.SweepID, "point", p.ID, "attempt", in.Attempt,
+		"completed", res.Summary.Completed, "failed", res.Summary.Failed, "load_s", ended.Sub(started).Seconds())
 	out := PointResult{Manifest: results.ManifestPoint{PointID: p.ID, Hardware: p.Runner, Status: "succeeded", Keys: keys}, Completed: res.Summary.Completed, Failed: res.Summary.Failed}
 	if row.TputPerGPU != nil {
 		out.TputPerGPU = *row.TputPerGPU
@@ -575,6 +578,8 @@ func (a *Activities) RecordFailure(ctx context.Context, in FailureInput) (result
 		return results.ManifestPoint{}, err
 	}
 	a.metrics().PointFinished(in.Point.Runner, in.Status)
+	a.logger().Warn("point recorded without a measurement", "sweep", in.SweepID, "point", in.Point.ID, "node", in.Node,
+		"status", in.Status, "error_class", in.ErrorClass, "attempts", in.Attempts)
 	return results.ManifestPoint{PointID: in.Point.ID, Hardware: in.Point.Runner, Status: in.Status, Keys: map[string]string{results.TablePoints: key}}, nil
 }
 

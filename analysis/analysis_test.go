@@ -126,6 +126,9 @@ func TestCheapestHardwareAtATargetInteractivity(t *testing.T) {
 	require.Less(t, offers[0].TputPerGPU, 5800.0)
 	require.True(t, offers[0].Interpolated)
 	require.Less(t, offers[0].USDPerMTok, offers[1].USDPerMTok)
+	// B200's all-in 2.17 kW per GPU, assumed: tok/s per MW and J/token.
+	require.InDelta(t, offers[0].TputPerGPU*1000/2.17, *offers[0].TokPerSecPerMW, 1e-6)
+	require.InDelta(t, 2.17*1000/offers[0].TputPerGPU, *offers[0].JoulesPerToken, 1e-9)
 }
 
 func f64(v float64) *float64 { return &v }

@@ -79,6 +79,10 @@ type Offer struct {
 	TputPerGPU   float64
 	USDPerMTok   float64
 	Interpolated bool // false when the target is a measured point
+	// TokPerSecPerMW and JoulesPerToken assume the hardware's all-in
+	// power per GPU (settings), not a measurement; nil without one.
+	TokPerSecPerMW *float64
+	JoulesPerToken *float64
 }
 
 // CheapestAt answers "which hardware is cheapest at N tok/s/user": each
@@ -106,7 +110,14 @@ func CheapestAt(frontiers map[string][]Point, hardware map[string]string, costs 
 		if !ok {
 			continue
 		}
-		offers = append(offers, Offer{Series: s, Hardware: hardware[s], TputPerGPU: tput, USDPerMTok: usd, Interpolated: interpolated})
+		offer := Offer{Series: s, Hardware: hardware[s], TputPerGPU: tput, USDPerMTok: usd, Interpolated: interpolated}
+		if v, ok := TokensPerSecondPerMW(tput, cost.KWPerGPU); ok {
+			offer.TokPerSecPerMW = &v
+		}
+		if v, ok := JoulesPerToken(cost.KWPerGPU, tput); ok {
+			offer.JoulesPerToken = &v
+		}
+		offers = append(offers, offer)
 	}
 	sort.SliceStable(offers, func(i, j int) bool { return offers[i].USDPerMTok < offers[j].USDPerMTok })
 	return offers

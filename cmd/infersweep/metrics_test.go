@@ -92,4 +92,5 @@ func TestWorkerMetricsAfterATinySweep(t *testing.T) {
 	out := <-logged
 	require.Regexp(t, `"msg":"worker started".*"what":"node n0 of pool sim-h100`, out)
 	require.Contains(t, out, `"msg":"worker stopped"`)
+	require.Regexp(t, `"msg":"point measured","pool":"sim-h100","node":"n0","sweep":"metrics","point":"[0-9a-f]+"`, out, "logs carry sweep, point and node")
 }

@@ -122,7 +122,11 @@ func printReport(out io.Writer, rep *analysis.Report) {
 				continue
 			}
 			best := c.Offers[0]
-			fmt.Fprintf(out, "  at %g tok/s/user: cheapest %s, $%.3f per million tokens (%s), %.0f tok/s/GPU\n", c.Interactivity, best.Series, best.USDPerMTok, c.Tier, best.TputPerGPU)
+			power := ""
+			if best.TokPerSecPerMW != nil && best.JoulesPerToken != nil {
+				power = fmt.Sprintf(", %.0f tok/s per all-in MW, %.3f J/token assumed", *best.TokPerSecPerMW, *best.JoulesPerToken)
+			}
+			fmt.Fprintf(out, "  at %g tok/s/user: cheapest %s, $%.3f per million tokens (%s), %.0f tok/s/GPU%s\n", c.Interactivity, best.Series, best.USDPerMTok, c.Tier, best.TputPerGPU, power)
 		}
 	}
 	moved := 0
