@@ -221,18 +221,24 @@ func (s *server) sweeps(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, refs)
 }
 
-func (s *server) manifest(w http.ResponseWriter, r *http.Request) {
+// manifestOf reads the manifest of the sweep the path names; on failure
+// it has answered and ok is false.
+func (s *server) manifestOf(w http.ResponseWriter, r *http.Request) (m results.Manifest, ok bool) {
 	ref, err := s.ref(r.Context(), r.PathValue("id"))
+	if err == nil {
+		m, err = s.lake.ManifestOf(r.Context(), ref)
+	}
 	if err != nil {
 		s.fail(w, r, err)
-		return
+		return m, false
 	}
-	m, err := s.lake.ManifestOf(r.Context(), ref)
-	if err != nil {
-		s.fail(w, r, err)
-		return
+	return m, true
+}
+
+func (s *server) manifest(w http.ResponseWriter, r *http.Request) {
+	if m, ok := s.manifestOf(w, r); ok {
+		writeJSON(w, http.StatusOK, m)
 	}
-	writeJSON(w, http.StatusOK, m)
 }
 
 // pointFilters are the query parameters /points filters on, by column.
@@ -252,14 +258,8 @@ func (s *server) points(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Errorf("format=%q: want json or csv", format))
 		return
 	}
-	ref, err := s.ref(r.Context(), r.PathValue("id"))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	m, err := s.lake.ManifestOf(r.Context(), ref)
-	if err != nil {
-		s.fail(w, r, err)
+	m, ok := s.manifestOf(w, r)
+	if !ok {
 		return
 	}
 	rows, err := s.lake.Points(r.Context(), m)
@@ -283,7 +283,7 @@ func (s *server) points(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", `attachment; filename="points.csv"`)
 		if err := results.WriteCSV(w, kept); err != nil {
-			s.logger.Error("csv export failed", "sweep", ref.SweepID, "error", err)
+			s.logger.Error("csv export failed", "sweep", m.SweepID, "error", err)
 		}
 		return
 	}
