@@ -39,11 +39,10 @@ type ChartSeries struct {
 
 // ChartPoint is one drawn point with its hover text.
 type ChartPoint struct {
-	X, Y   float64
-	Shape  string // SVG path data of the marker
-	Title  string
-	Faded  bool // dominated by the series' frontier
-	OnLine bool
+	X, Y  float64
+	Shape string // SVG path data of the marker
+	Title string
+	Faded bool // dominated by the series' frontier
 }
 
 // Colours and markers distinguish series in colour and in print.
@@ -54,10 +53,9 @@ var (
 
 // datum is a point before layout.
 type datum struct {
-	x, y   float64
-	title  string
-	faded  bool
-	onLine bool
+	x, y  float64
+	title string
+	faded bool
 }
 
 type seriesData struct {
@@ -105,7 +103,7 @@ func layoutChart(title, xLabel, yLabel string, series []seriesData, xFormat func
 		cs := ChartSeries{Name: s.name, Color: seriesColors[s.index%len(seriesColors)], Marker: seriesMarkers[s.index%len(seriesMarkers)]}
 		for _, d := range s.data {
 			x, y := px(d.x), py(d.y)
-			cs.Points = append(cs.Points, ChartPoint{X: x, Y: y, Shape: markerPath(cs.Marker, x, y, 4.5), Title: d.title, Faded: d.faded, OnLine: d.onLine})
+			cs.Points = append(cs.Points, ChartPoint{X: x, Y: y, Shape: markerPath(cs.Marker, x, y, 4.5), Title: d.title, Faded: d.faded})
 		}
 		var path strings.Builder
 		for i, p := range s.line {

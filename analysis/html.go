@@ -143,10 +143,10 @@ func groupViewOf(rep *Report, g Group, index func(string) int) groupView {
 			}
 			title := pointTitle(r)
 			if r.Interactivity != nil {
-				si.data = append(si.data, datum{x: *r.Interactivity, y: *r.TputPerGPU, title: title, faded: !onFront[r.PointID], onLine: onFront[r.PointID]})
+				si.data = append(si.data, datum{x: *r.Interactivity, y: *r.TputPerGPU, title: title, faded: !onFront[r.PointID]})
 			}
 			if r.E2EL.Median != nil {
-				se.data = append(se.data, datum{x: *r.E2EL.Median / 1000, y: *r.TputPerGPU, title: title, faded: !onE2E[r.PointID], onLine: onE2E[r.PointID]})
+				se.data = append(se.data, datum{x: *r.E2EL.Median / 1000, y: *r.TputPerGPU, title: title, faded: !onE2E[r.PointID]})
 			}
 		}
 		for _, p := range s.Frontier {
@@ -186,7 +186,7 @@ func groupViewOf(rep *Report, g Group, index func(string) int) groupView {
 			sd := seriesData{name: t.Series, index: index(t.Series)}
 			for _, tv := range t.Values {
 				x := position(tv.SweepID)
-				sd.data = append(sd.data, datum{x: x, y: tv.TputPerGPU, onLine: true,
+				sd.data = append(sd.data, datum{x: x, y: tv.TputPerGPU,
 					title: fmt.Sprintf("%s · sweep %s (%s) · %.0f tok/s/GPU at %g tok/s/user", t.Series, tv.SweepID, tv.Date, tv.TputPerGPU, target)})
 				sd.line = append(sd.line, [2]float64{x, tv.TputPerGPU})
 			}

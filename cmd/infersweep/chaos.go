@@ -185,9 +185,15 @@ type chaosFleet struct {
 	self    string
 	env     []string
 	logDir  string
-	procs   map[string]*exec.Cmd // node → its running worker
+	procs   map[string]*chaosProc // node → its running worker
 	pools   map[string]string    // node → pool
 	stopped bool
+}
+
+// chaosProc is one worker process; done closes when it has exited.
+type chaosProc struct {
+	cmd  *exec.Cmd
+	done chan struct{}
 }
 
 func (f *chaosFleet) start(node string) error {
@@ -201,15 +207,17 @@ func (f *chaosFleet) start(node string) error {
 		logFile.Close()
 		return err
 	}
-	go func() { _ = cmd.Wait(); logFile.Close() }()
-	f.procs[node] = cmd
+	p := &chaosProc{cmd: cmd, done: make(chan struct{})}
+	go func() { _ = cmd.Wait(); logFile.Close(); close(p.done) }()
+	f.procs[node] = p
 	return nil
 }
 
 // kill SIGKILLs a node's worker; its engines die with it (Pdeathsig).
 func (f *chaosFleet) kill(node string) {
-	if p := f.procs[node]; p != nil && p.Process != nil {
-		_ = p.Process.Signal(syscall.SIGKILL)
+	if p := f.procs[node]; p != nil {
+		_ = p.cmd.Process.Signal(syscall.SIGKILL)
+		<-p.done
 	}
 }
 
@@ -218,17 +226,17 @@ func (f *chaosFleet) stopAll() {
 	defer f.mu.Unlock()
 	f.stopped = true
 	for _, p := range f.procs {
-		_ = p.Process.Signal(syscall.SIGTERM)
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	}
-	deadline := time.Now().Add(45 * time.Second)
+	// Workers wait up to 30 s for teardowns; then they are killed.
+	deadline := time.After(45 * time.Second)
 	for _, p := range f.procs {
-		for p.ProcessState == nil && time.Now().Before(deadline) {
-			if p.Process.Signal(syscall.Signal(0)) != nil {
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
+		select {
+		case <-p.done:
+		case <-deadline:
+			_ = p.cmd.Process.Signal(syscall.SIGKILL)
+			<-p.done
 		}
-		_ = p.Process.Signal(syscall.SIGKILL)
 	}
 }
 
@@ -338,7 +346,7 @@ func chaosSweep(ctx context.Context, o chaosOptions, faults bool) (*chaosRun, er
 	// The marker travels from the workers to their engines' environment,
 	// where the leak check finds it.
 	env := append(append(os.Environ(), stack.Env()...), chaosMarker+"="+dir)
-	fleet := &chaosFleet{self: self, env: env, logDir: dir, procs: map[string]*exec.Cmd{}, pools: map[string]string{}}
+	fleet := &chaosFleet{self: self, env: env, logDir: dir, procs: map[string]*chaosProc{}, pools: map[string]string{}}
 	for _, n := range []string{"c-h100-0", "c-h100-1", "c-h100-2"} {
 		fleet.pools[n] = "sim-h100"
 	}
@@ -412,7 +420,6 @@ func chaosSweep(ctx context.Context, o chaosOptions, faults bool) (*chaosRun, er
 					fleet.kill(node)
 					run.Faults["worker-sigkill"]++
 					say("SIGKILL %s's worker", node)
-					time.Sleep(500 * time.Millisecond)
 					if err := fleet.start(node); err != nil {
 						fleet.mu.Unlock()
 						return nil, err
