@@ -186,7 +186,7 @@ type chaosFleet struct {
 	env     []string
 	logDir  string
 	procs   map[string]*chaosProc // node → its running worker
-	pools   map[string]string    // node → pool
+	pools   map[string]string     // node → pool
 	stopped bool
 }
 
