@@ -433,13 +433,16 @@ func (a *Activities) RunLoad(ctx context.Context, in LoadInput) (PointResult, er
 		addPower(&row, res.Metrics)
 	}
 	keys := map[string]string{}
+	// Writes may wait out an S3 outage: keep the activity alive meanwhile.
+	stopBeat := heartbeatEvery(ctx, 2*time.Second, "writing results")
+	defer stopBeat()
 	write := func(table string, data []byte, err error) error {
 		if err != nil {
 			return err
 		}
 		key := results.TableKey(table, in.Date, p.Runner, in.SweepID, p.ID)
 		keys[table] = key
-		return a.Lake.PutOnce(ctx, key, data, parquetType)
+		return retryLakeWrite(ctx, func() error { return a.Lake.PutOnce(ctx, key, data, parquetType) })
 	}
 	data, err := results.Encode(results.RequestRows(p.ID, res.Records), func(a, b results.RequestRow) int { return cmp.Compare(a.Index, b.Index) })
 	if err := write(results.TableRequests, data, err); err != nil {
@@ -469,6 +472,31 @@ func (a *Activities) RunLoad(ctx context.Context, in LoadInput) (PointResult, er
 		out.TputPerGPU = *row.TputPerGPU
 	}
 	return out, nil
+}
+
+// lakeWriteBudget bounds how long a measured point waits for the lake. The
+// load cannot be retried on its own (its engine is gone by then), so an
+// S3 outage that outlasts the client's own retries is waited out here
+// rather than failing the point as if its node were at fault.
+const lakeWriteBudget = 2 * time.Minute
+
+// retryLakeWrite retries an idempotent write with backoff until it
+// succeeds, the budget ends or the write can never succeed.
+func retryLakeWrite(ctx context.Context, write func() error) error {
+	deadline := time.Now().Add(lakeWriteBudget)
+	wait := 500 * time.Millisecond
+	for {
+		err := write()
+		if err == nil || errors.Is(err, results.ErrWriteOnce) || time.Now().Add(wait).After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 4*time.Second)
+	}
 }
 
 // connectionFailures are loadgen error classes that mean the engine

@@ -467,3 +467,24 @@ func TestAMDSMIReadsEveryOutputShape(t *testing.T) {
 		})
 	}
 }
+
+func TestLakeWritesWaitOutAnOutageButNotAConflict(t *testing.T) {
+	calls := 0
+	err := retryLakeWrite(context.Background(), func() error {
+		calls++
+		if calls < 3 {
+			return errors.New("s3 put: 503 SlowDown")
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	require.Equal(t, 3, calls, "transient failures are retried")
+
+	calls = 0
+	err = retryLakeWrite(context.Background(), func() error {
+		calls++
+		return fmt.Errorf("key holds other bytes: %w", results.ErrWriteOnce)
+	})
+	require.ErrorIs(t, err, results.ErrWriteOnce)
+	require.Equal(t, 1, calls, "a conflict is final")
+}

@@ -116,13 +116,17 @@ func (l *Lake) PutOnce(ctx context.Context, key string, body []byte, contentType
 	if bytes.Equal(existing, body) {
 		return nil
 	}
-	return fmt.Errorf("s3://%s/%s already holds different content (sha256 %s there, %s now): results are write-once", l.store.Bucket(), key, digest(existing), digest(body))
+	return fmt.Errorf("s3://%s/%s already holds different content (sha256 %s there, %s now): %w", l.store.Bucket(), key, digest(existing), digest(body), ErrWriteOnce)
 }
 
 func digest(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
+
+// ErrWriteOnce is returned when a key already holds other bytes: retrying
+// cannot help.
+var ErrWriteOnce = errors.New("results are write-once")
 
 // Manifest commits a sweep: readers see a sweep only once it exists.
 type Manifest struct {
