@@ -65,6 +65,9 @@ type chaosRun struct {
 	Retries       int                 `json:"retries"`
 	Faults        map[string]int      `json:"faults"`
 	Quarantined   map[string][]string `json:"quarantined"`
+	// Reasons counts failed and skipped points by error class and the
+	// start of their message, to see what the faults turned into.
+	Reasons map[string]int `json:"reasons"`
 	// Problems lists every broken promise; empty is a pass.
 	Problems []string `json:"problems"`
 }
@@ -368,7 +371,7 @@ func chaosSweep(ctx context.Context, o chaosOptions, faults bool) (*chaosRun, er
 	fleet.mu.Unlock()
 	defer fleet.stopAll()
 
-	run := &chaosRun{Faults: map[string]int{}, ByStatus: map[string]int{}, ByErrorClass: map[string]int{}}
+	run := &chaosRun{Faults: map[string]int{}, ByStatus: map[string]int{}, ByErrorClass: map[string]int{}, Reasons: map[string]int{}}
 	sweepID := fmt.Sprintf("chaos-%d", o.Seed)
 	if !faults {
 		sweepID += "-baseline"
@@ -502,6 +505,11 @@ func checkChaosLake(ctx context.Context, lake *results.Lake, sweepID, date strin
 		run.ByStatus[r.Status]++
 		if r.ErrorClass != "" {
 			run.ByErrorClass[r.ErrorClass]++
+			msg, _, _ := strings.Cut(r.Error, "\n")
+			if len(msg) > 90 {
+				msg = msg[:90] + "…"
+			}
+			run.Reasons[r.ErrorClass+": "+msg]++
 		}
 		run.Retries += max(int(r.Attempts)-1, 0)
 	}
@@ -616,6 +624,11 @@ func printChaos(out io.Writer, rep *chaosReport) {
 	}
 	for _, class := range sortedKeys(c.ByErrorClass) {
 		row("  error class "+class, c.ByErrorClass[class], b.ByErrorClass[class])
+	}
+	reasons := sortedKeys(c.Reasons)
+	sort.SliceStable(reasons, func(i, j int) bool { return c.Reasons[reasons[i]] > c.Reasons[reasons[j]] })
+	for _, r := range reasons[:min(len(reasons), 5)] {
+		fmt.Fprintf(out, "    %4d × %s\n", c.Reasons[r], r)
 	}
 	row("engines leaked", c.EnginesLeaked, b.EnginesLeaked)
 	row("worker panics", c.Panics, b.Panics)
