@@ -21,6 +21,8 @@ func newEngineCommand(g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "engine",
 		Short: "Inference engines infersweep can run; today the simulated one",
+		Example: `  infersweep engine sim --model llama-3.3-70b --hardware h100 --precision fp8 --tp 8 --port 8000
+  infersweep engine predict --model llama-3.3-70b --hardware mi355x --tp 8 -o json`,
 	}
 	cmd.AddCommand(newEngineSimCommand(g), newEnginePredictCommand(g))
 	return cmd

@@ -20,6 +20,8 @@ func newResultsCommand(g *globalFlags) *cobra.Command {
 file per point per table (points, requests, server_metrics) under Hive partitions
 dt=YYYY-MM-DD/hardware=<label>, and a manifest per sweep written last. Only
 sweeps with a manifest are shown unless --running is given.`,
+		Example: `  infersweep results ls --from 2026-11-01
+  infersweep results export SWEEP --format csv --to ./out`,
 	}
 	cmd.AddCommand(newResultsLsCommand(g), newResultsShowCommand(g), newResultsExportCommand(g), newResultsPullCommand(g))
 	return cmd

@@ -23,6 +23,8 @@ SweepWorkflow on its times, with its spec files uploaded to the lake by content
 after its nominal time and dated in the schedule's time zone, so backfilled
 nights land under their own date. The schedules show in the Temporal UI and CLI
 too ('temporal schedule list').`,
+		Example: `  infersweep schedule apply -f examples/schedules.yaml --dry-run
+  infersweep schedule backfill nightly --from 2026-11-20 --to 2026-11-22`,
 	}
 	cmd.AddCommand(newScheduleApplyCommand(g), newScheduleLsCommand(g), newScheduleDescribeCommand(g), newSchedulePauseCommand(g),
 		newScheduleUnpauseCommand(g), newScheduleTriggerCommand(g), newScheduleBackfillCommand(g), newScheduleDeleteCommand(g))

@@ -25,6 +25,9 @@ func newSweepCommand(g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "sweep",
 		Short: "Plan and run sweeps from InferenceMAX master configs",
+		Example: `  infersweep sweep plan -f examples/sweep.yaml --runners examples/runners.yaml
+  infersweep sweep run -f examples/sweep.yaml --runners examples/runners.yaml --settings examples/settings.yaml --wait
+  infersweep sweep status SWEEP -o json`,
 	}
 	cmd.AddCommand(newSweepPlanCommand(g), newSweepRunCommand(g), newSweepStatusCommand(g), newSweepCancelCommand(g), newSweepLsCommand(g),
 		newSweepSignalCommand(g, "pause", workflows.PauseSignal, "Stop starting new points; running ones finish"),
