@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.yaml.in/yaml/v3"
@@ -48,6 +49,31 @@ func dialFromEnv(ctx context.Context, g *globalFlags, logOut io.Writer) (client.
 	return workers.Dial(ctx, tcfg, logger)
 }
 
+// sweepWorkflowOf finds a sweep's workflow: sweep-<id> when `sweep run`
+// started it, else the one a schedule started (Temporal names those after
+// the schedule and time), found by its SweepId search attribute.
+func sweepWorkflowOf(ctx context.Context, c client.Client, sweepID string) (string, error) {
+	if err := sweep.CheckName("sweep id", sweepID); err != nil {
+		return "", usageError{err}
+	}
+	id := workflows.SweepWorkflowID(sweepID)
+	_, err := c.DescribeWorkflowExecution(ctx, id, "")
+	var notFound *serviceerror.NotFound
+	if !errors.As(err, &notFound) {
+		return id, nil // found, or an error the caller reports with its id
+	}
+	resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+		Query: fmt.Sprintf("SweepId = '%s' AND WorkflowType = 'SweepWorkflow'", sweepID),
+	})
+	if err != nil {
+		return "", fmt.Errorf("sweep %s: %w", sweepID, err)
+	}
+	if len(resp.GetExecutions()) == 0 {
+		return "", fmt.Errorf("sweep %s: no workflow %s, and none with SweepId %q", sweepID, id, sweepID)
+	}
+	return resp.GetExecutions()[0].GetExecution().GetWorkflowId(), nil
+}
+
 // sweepStatus is what `sweep status` reports.
 type sweepStatus struct {
 	SweepID  string                                `json:"sweep_id"`
@@ -74,7 +100,10 @@ func newSweepStatusCommand(g *globalFlags) *cobra.Command {
 				return err
 			}
 			defer c.Close()
-			id := workflows.SweepWorkflowID(args[0])
+			id, err := sweepWorkflowOf(ctx, c, args[0])
+			if err != nil {
+				return err
+			}
 			desc, err := c.DescribeWorkflowExecution(ctx, id, "")
 			if err != nil {
 				return fmt.Errorf("sweep %s: %w", args[0], err)
@@ -130,7 +159,11 @@ to 'results ls --running'.`,
 				return err
 			}
 			defer c.Close()
-			if err := c.CancelWorkflow(ctx, workflows.SweepWorkflowID(args[0]), ""); err != nil {
+			id, err := sweepWorkflowOf(ctx, c, args[0])
+			if err != nil {
+				return err
+			}
+			if err := c.CancelWorkflow(ctx, id, ""); err != nil {
 				return fmt.Errorf("cancel sweep %s: %w", args[0], err)
 			}
 			_, err = fmt.Fprintf(cmd.OutOrStdout(), "cancellation requested for sweep %s\n", args[0])
@@ -153,7 +186,10 @@ func newSweepSignalCommand(g *globalFlags, use, signal, short string) *cobra.Com
 				return err
 			}
 			defer c.Close()
-			id := workflows.SweepWorkflowID(args[0])
+			id, err := sweepWorkflowOf(ctx, c, args[0])
+			if err != nil {
+				return err
+			}
 			resp, err := c.QueryWorkflow(ctx, id, "", workflows.ProgressQuery)
 			if err != nil {
 				return fmt.Errorf("sweep %s: %w", args[0], err)
