@@ -122,17 +122,8 @@ func newScheduleLsCommand(g *globalFlags) *cobra.Command {
 		Short:   "List schedules with their next and last runs",
 		Example: "  infersweep schedule ls\n  infersweep schedule ls -o json",
 		Args:    noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			asJSON, err := g.jsonOutput()
-			if err != nil {
-				return err
-			}
+		RunE: withTemporal(g, func(cmd *cobra.Command, _ []string, c client.Client, asJSON bool) error {
 			ctx := cmd.Context()
-			c, err := dialFromEnv(ctx, g, cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			defer c.Close()
 			iter, err := c.ScheduleClient().List(ctx, client.ScheduleListOptions{})
 			if err != nil {
 				return err
@@ -165,7 +156,7 @@ func newScheduleLsCommand(g *globalFlags) *cobra.Command {
 				fmt.Fprintf(out, "%-20s %-7s %-22s %s\n", r.ID, state, next, strings.Join(r.Spec, "; "))
 			}
 			return nil
-		},
+		}),
 	}
 }
 
@@ -175,17 +166,8 @@ func newScheduleDescribeCommand(g *globalFlags) *cobra.Command {
 		Short:   "Show one schedule: state, times, policies, recent sweeps",
 		Example: "  infersweep schedule describe nightly -o json",
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			asJSON, err := g.jsonOutput()
-			if err != nil {
-				return err
-			}
+		RunE: withTemporal(g, func(cmd *cobra.Command, args []string, c client.Client, asJSON bool) error {
 			ctx := cmd.Context()
-			c, err := dialFromEnv(ctx, g, cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			defer c.Close()
 			desc, err := c.ScheduleClient().GetHandle(ctx, args[0]).Describe(ctx)
 			if err != nil {
 				return fmt.Errorf("schedule %s: %w", args[0], err)
@@ -219,7 +201,7 @@ func newScheduleDescribeCommand(g *globalFlags) *cobra.Command {
 				fmt.Fprintf(out, "  recent: %s\n", w)
 			}
 			return nil
-		},
+		}),
 	}
 }
 
@@ -230,20 +212,15 @@ func scheduleAction(g *globalFlags, use, short, example string, do func(cmd *cob
 		Short:   short,
 		Example: example,
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: withTemporal(g, func(cmd *cobra.Command, args []string, c client.Client, _ bool) error {
 			ctx := cmd.Context()
-			c, err := dialFromEnv(ctx, g, cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			defer c.Close()
 			done, err := do(cmd, c.ScheduleClient().GetHandle(ctx, args[0]))
 			if err != nil {
 				return fmt.Errorf("schedule %s: %w", args[0], err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "schedule %s %s\n", args[0], done)
 			return nil
-		},
+		}),
 	}
 }
 

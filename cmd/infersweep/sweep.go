@@ -49,6 +49,24 @@ func dialFromEnv(ctx context.Context, g *globalFlags, logOut io.Writer) (client.
 	return workers.Dial(ctx, tcfg, logger)
 }
 
+// withTemporal is a command body that talks to Temporal: the output
+// format is checked first (a usage error needs no server), then a client
+// is dialled from the environment and closed after.
+func withTemporal(g *globalFlags, run func(cmd *cobra.Command, args []string, c client.Client, asJSON bool) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		asJSON, err := g.jsonOutput()
+		if err != nil {
+			return err
+		}
+		c, err := dialFromEnv(cmd.Context(), g, cmd.ErrOrStderr())
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		return run(cmd, args, c, asJSON)
+	}
+}
+
 // sweepWorkflowOf finds a sweep's workflow: sweep-<id> when `sweep run`
 // started it, else the one a schedule started (Temporal names those after
 // the schedule and time), found by its SweepId search attribute.
@@ -89,17 +107,8 @@ func newSweepStatusCommand(g *globalFlags) *cobra.Command {
 		Short:   "Show a sweep's state and each pool's progress",
 		Example: "  infersweep sweep status 2026-11-27-6ad55b -o json",
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			asJSON, err := g.jsonOutput()
-			if err != nil {
-				return err
-			}
+		RunE: withTemporal(g, func(cmd *cobra.Command, args []string, c client.Client, asJSON bool) error {
 			ctx := cmd.Context()
-			c, err := dialFromEnv(ctx, g, cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			defer c.Close()
 			id, err := sweepWorkflowOf(ctx, c, args[0])
 			if err != nil {
 				return err
@@ -138,7 +147,7 @@ func newSweepStatusCommand(g *globalFlags) *cobra.Command {
 				fmt.Fprintln(out)
 			}
 			return nil
-		},
+		}),
 	}
 }
 
@@ -152,13 +161,8 @@ disconnected context, and no manifest is written: the sweep stays visible only
 to 'results ls --running'.`,
 		Example: "  infersweep sweep cancel 2026-11-27-6ad55b",
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: withTemporal(g, func(cmd *cobra.Command, args []string, c client.Client, _ bool) error {
 			ctx := cmd.Context()
-			c, err := dialFromEnv(ctx, g, cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			defer c.Close()
 			id, err := sweepWorkflowOf(ctx, c, args[0])
 			if err != nil {
 				return err
@@ -168,7 +172,7 @@ to 'results ls --running'.`,
 			}
 			_, err = fmt.Fprintf(cmd.OutOrStdout(), "cancellation requested for sweep %s\n", args[0])
 			return err
-		},
+		}),
 	}
 }
 
@@ -179,13 +183,8 @@ func newSweepSignalCommand(g *globalFlags, use, signal, short string) *cobra.Com
 		Short:   short,
 		Example: fmt.Sprintf("  infersweep sweep %s 2026-11-27-6ad55b", use),
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: withTemporal(g, func(cmd *cobra.Command, args []string, c client.Client, _ bool) error {
 			ctx := cmd.Context()
-			c, err := dialFromEnv(ctx, g, cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			defer c.Close()
 			id, err := sweepWorkflowOf(ctx, c, args[0])
 			if err != nil {
 				return err
@@ -208,7 +207,7 @@ func newSweepSignalCommand(g *globalFlags, use, signal, short string) *cobra.Com
 				fmt.Fprintf(cmd.OutOrStdout(), "%s: pool %s\n", use, pool)
 			}
 			return nil
-		},
+		}),
 	}
 }
 
@@ -219,17 +218,8 @@ func newSweepLsCommand(g *globalFlags) *cobra.Command {
 		Short:   "List sweeps known to Temporal, newest first",
 		Example: "  infersweep sweep ls --date 2026-11-27 -o json",
 		Args:    noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			asJSON, err := g.jsonOutput()
-			if err != nil {
-				return err
-			}
+		RunE: withTemporal(g, func(cmd *cobra.Command, _ []string, c client.Client, asJSON bool) error {
 			ctx := cmd.Context()
-			c, err := dialFromEnv(ctx, g, cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			defer c.Close()
 			query := "WorkflowType = 'SweepWorkflow'"
 			if date != "" {
 				query += fmt.Sprintf(" AND SweepDate = '%s'", date)
@@ -255,7 +245,7 @@ func newSweepLsCommand(g *globalFlags) *cobra.Command {
 				fmt.Fprintf(out, "%-44s %-12s %s\n", r.WorkflowID, r.Status, r.Started.Format(time.RFC3339))
 			}
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().StringVar(&date, "date", "", "only sweeps of this night, YYYY-MM-DD")
 	return cmd
