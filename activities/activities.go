@@ -286,20 +286,35 @@ func (a *Activities) LoadRunnerPoints(ctx context.Context, planKey, runner strin
 // time; a busy or quarantined node answers NodeBusy and Temporal's retry
 // hands the task to another node of the pool.
 func (a *Activities) Provision(ctx context.Context, in ProvisionInput) (Lease, error) {
-	if in.Node != "" && in.Node != a.Node {
-		return Lease{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("provision for node %s reached node %s: two workers share a node name", in.Node, a.Node), ErrNodeFault, nil)
+	leaseID := LeaseID(in.SweepID, in.PointID, in.Attempt)
+	if err := a.acquire(in.Node, in.SweepID, in.Quarantined, leaseID); err != nil {
+		return Lease{}, err
 	}
-	if slices.Contains(in.Quarantined, a.Node) {
-		return Lease{}, temporal.NewApplicationError(fmt.Sprintf("node %s is quarantined for sweep %s", a.Node, in.SweepID), ErrNodeBusy)
+	return Lease{Node: a.Node, NodeQueue: a.NodeQueue, LeaseID: leaseID}, nil
+}
+
+// LeaseID names one attempt of one point: the same on every retry of an
+// activity, so a repeated acquire or release is harmless.
+func LeaseID(sweepID, pointID string, attempt int) string {
+	return sweepID + "/" + pointID + "/" + strconv.Itoa(attempt)
+}
+
+// acquire claims this node for leaseID; node is the node the pool chose
+// ("" when any node of the pool may take the point).
+func (a *Activities) acquire(node, sweepID string, quarantined []string, leaseID string) error {
+	if node != "" && node != a.Node {
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("lease for node %s reached node %s: two workers share a node name", node, a.Node), ErrNodeFault, nil)
+	}
+	if slices.Contains(quarantined, a.Node) {
+		return temporal.NewApplicationError(fmt.Sprintf("node %s is quarantined for sweep %s", a.Node, sweepID), ErrNodeBusy)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	leaseID := in.SweepID + "/" + in.PointID + "/" + strconv.Itoa(in.Attempt)
 	if a.lease != "" && a.lease != leaseID {
-		return Lease{}, temporal.NewApplicationError(fmt.Sprintf("node %s holds lease %s", a.Node, a.lease), ErrNodeBusy)
+		return temporal.NewApplicationError(fmt.Sprintf("node %s holds lease %s", a.Node, a.lease), ErrNodeBusy)
 	}
 	a.lease = leaseID
-	return Lease{Node: a.Node, NodeQueue: a.NodeQueue, LeaseID: leaseID}, nil
+	return nil
 }
 
 func (a *Activities) holds(lease Lease) error {
@@ -315,6 +330,11 @@ func (a *Activities) holds(lease Lease) error {
 
 // StartEngine launches the point's engine and waits until it is ready.
 func (a *Activities) StartEngine(ctx context.Context, in StartInput) (EngineInfo, error) {
+	if in.Acquire {
+		if err := a.acquire(in.Lease.Node, "", nil, in.Lease.LeaseID); err != nil {
+			return EngineInfo{}, err
+		}
+	}
 	if err := a.holds(in.Lease); err != nil {
 		return EngineInfo{}, err
 	}
@@ -347,6 +367,8 @@ func (a *Activities) StartEngine(ctx context.Context, in StartInput) (EngineInfo
 	return EngineInfo{BaseURL: engine.BaseURL, StartupSeconds: engine.StartupSeconds, ImageDigest: engine.ImageDigest}, nil
 }
 
+// heartbeatEvery heartbeats until stopped, the first time after one
+// period: a step that ends sooner costs the server nothing.
 func heartbeatEvery(ctx context.Context, every time.Duration, details any) (stop func()) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
@@ -354,11 +376,11 @@ func heartbeatEvery(ctx context.Context, every time.Duration, details any) (stop
 		tick := time.NewTicker(every)
 		defer tick.Stop()
 		for {
-			activity.RecordHeartbeat(ctx, details)
 			select {
 			case <-done:
 				return
 			case <-tick.C:
+				activity.RecordHeartbeat(ctx, details)
 			}
 		}
 	})
@@ -471,6 +493,15 @@ func (a *Activities) RunLoad(ctx context.Context, in LoadInput) (PointResult, er
 	if row.TputPerGPU != nil {
 		out.TputPerGPU = *row.TputPerGPU
 	}
+	if in.Release {
+		// The workflow's teardown stays the backstop: it runs unless this
+		// release is reported done.
+		if _, err := a.release(ctx, in.Lease.LeaseID, results.LogKey(in.Date, p.Runner, in.SweepID, p.ID, in.Attempt)); err != nil {
+			a.logger().Warn("engine not stopped after its load; the teardown activity will", "lease", in.Lease.LeaseID, "error", err)
+		} else {
+			out.Released = true
+		}
+	}
 	return out, nil
 }
 
@@ -559,12 +590,19 @@ func (a *Activities) pointRow(sweepID string, p sweep.Point, node string, attemp
 // Teardown stops the engine, stores the end of its log beside the
 // results, and releases the lease. It is safe to repeat.
 func (a *Activities) Teardown(ctx context.Context, in TeardownInput) (string, error) {
+	return a.release(ctx, in.Lease.LeaseID, results.LogKey(in.Date, in.Hardware, in.SweepID, in.PointID, in.Attempt))
+}
+
+// release stops the engine started under leaseID, stores the end of its
+// log at logKey and frees the node; a lease not held (released already,
+// or lost with a restarted worker) is left alone.
+func (a *Activities) release(ctx context.Context, leaseID, logKey string) (string, error) {
 	a.mu.Lock()
 	engine := a.engine
-	held := a.lease == in.Lease.LeaseID
+	held := a.lease == leaseID
 	a.mu.Unlock()
 	if !held {
-		return "", nil // released already, or lost with a restarted worker
+		return "", nil
 	}
 	var tail string
 	if engine != nil {
@@ -575,9 +613,8 @@ func (a *Activities) Teardown(ctx context.Context, in TeardownInput) (string, er
 		if tail != "" && a.Lake != nil {
 			// Logs are diagnostics, not results: a retried teardown may
 			// overwrite them.
-			key := results.LogKey(in.Date, in.Hardware, in.SweepID, in.PointID, in.Attempt)
-			if err := a.Lake.Store().Put(ctx, key, []byte(tail+"\n"), "text/plain"); err != nil {
-				a.logger().Warn("engine log not stored", "key", key, "error", err)
+			if err := a.Lake.Store().Put(ctx, logKey, []byte(tail+"\n"), "text/plain"); err != nil {
+				a.logger().Warn("engine log not stored", "key", logKey, "error", err)
 			}
 		}
 	}

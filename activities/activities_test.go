@@ -177,7 +177,7 @@ func (f *fakeDocker) Run(_ context.Context, name string, args ...string) (string
 				port := strings.Split(args[i+1], ":")[0]
 				l, err := net.Listen("tcp", "127.0.0.1:"+port)
 				require.NoError(f.t, err)
-				srv := &http.Server{Handler: http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})}
+				srv := &http.Server{Handler: http.HandlerFunc(instantCompletions)}
 				go func() { _ = srv.Serve(l) }()
 				f.t.Cleanup(func() { _ = srv.Close() })
 			}
@@ -188,6 +188,54 @@ func (f *fakeDocker) Run(_ context.Context, name string, args ...string) (string
 		return "INFO engine ready\nINFO shutting down", nil
 	}
 	return "", nil
+}
+
+// instantCompletions is a healthy engine that streams one token at once.
+func instantCompletions(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/v1/completions" {
+		return
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	fmt.Fprint(w, "data: {\"choices\":[{\"index\":0,\"text\":\" t\"}]}\n\ndata: {\"choices\":[],\"usage\":{\"prompt_tokens\":8,\"completion_tokens\":1}}\n\ndata: [DONE]\n\n")
+}
+
+// On a node the pool chose, StartEngine takes the lease and RunLoad, once
+// the rows are written, stops the engine, keeps its log and frees the node.
+func TestALoadReleasesTheLeaseItsStartTook(t *testing.T) {
+	lake := testLake(t)
+	cli := &fakeDocker{t: t}
+	a := &Activities{Lake: lake, Node: "n0", NodeQueue: "hw-h100.n0", Launcher: &launch.Docker{Exec: cli}}
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestActivityEnvironment()
+	env.RegisterActivity(a)
+	lease := Lease{Node: "n0", NodeQueue: "hw-h100.n0", LeaseID: LeaseID("s", "p1", 1)}
+	p := sweep.Point{ID: "p1", Runner: "h100", Framework: "vllm", Model: "m", Image: "vllm/vllm-openai:v0.11.0", TP: 8, GPUs: 8, Conc: 1, ISL: 8, OSL: 1, MaxModelLen: 2304}
+
+	_, err := env.ExecuteActivity(a.StartEngine, StartInput{Lease: Lease{Node: "n1", NodeQueue: "hw-h100.n1", LeaseID: lease.LeaseID}, Acquire: true, Point: p})
+	require.ErrorContains(t, err, "lease for node n1 reached node n0: two workers share a node name")
+	val, err := env.ExecuteActivity(a.StartEngine, StartInput{Lease: lease, Acquire: true, Point: p})
+	require.NoError(t, err)
+	var engine EngineInfo
+	require.NoError(t, val.Get(&engine))
+	require.Equal(t, lease.LeaseID, a.lease, "the start took the lease")
+	_, err = a.Provision(context.Background(), ProvisionInput{SweepID: "s", PointID: "p2", Attempt: 1})
+	kind, _ := appErrorType(err)
+	require.Equal(t, ErrNodeBusy, kind, "the node is taken")
+
+	val, err = env.ExecuteActivity(a.RunLoad, LoadInput{Lease: lease, SweepID: "s", Date: "2026-11-27", Point: p, Engine: engine, Attempt: 1, Release: true,
+		Workload: sweep.WorkloadSettings{PromptsPerConc: 2, RequestRate: "inf", RandomRangeRatio: 1, RangeMode: "inferencemax"}})
+	require.NoError(t, err)
+	var res PointResult
+	require.NoError(t, val.Get(&res))
+	require.True(t, res.Released)
+	require.Equal(t, 2, res.Completed)
+	require.Empty(t, a.lease, "the node is free")
+	require.Equal(t, "docker rm -f infersweep-n0-s-p1-1", cli.commands[len(cli.commands)-1], "the engine is gone")
+	log, err := lake.Store().Get(context.Background(), results.LogKey("2026-11-27", "h100", "s", "p1", 1))
+	require.NoError(t, err)
+	require.Equal(t, "INFO engine ready\nINFO shutting down\n", string(log))
+	_, err = a.Teardown(context.Background(), TeardownInput{Lease: lease})
+	require.NoError(t, err, "a teardown after the release finds nothing to do")
 }
 
 func TestNodeReapsLeftoversAndKeepsTheEngineLog(t *testing.T) {

@@ -81,7 +81,10 @@ type ProvisionInput struct {
 
 // StartInput starts a point's engine on its leased node.
 type StartInput struct {
-	Lease     Lease
+	Lease Lease
+	// Acquire takes the lease here: the pool chose the node, so no
+	// separate provisioning round trip is needed.
+	Acquire   bool
 	Point     sweep.Point
 	TimeScale float64
 	Engine    sweep.EngineSettings
@@ -107,6 +110,10 @@ type LoadInput struct {
 	Attempt   int
 	// ConfigDigest identifies the spec files the point came from.
 	ConfigDigest string
+	// Release stops the engine and frees the node once the rows are
+	// written, sparing a teardown round trip; PointResult.Released says
+	// whether it did.
+	Release bool
 }
 
 // PointResult is what a workflow keeps of a point: its manifest entry and
@@ -116,6 +123,7 @@ type PointResult struct {
 	TputPerGPU float64
 	Failed     int
 	Completed  int
+	Released   bool
 }
 
 // TeardownInput ends a point's engine; the engine's log goes to the lake.

@@ -168,6 +168,11 @@ func startTemporal(ctx context.Context, opts temporalOptions) (*temporalServer, 
 		dynamicconfig.FrontendShutdownDrainDuration.Key(): time.Duration(0),
 		dynamicconfig.MatchingShutdownDrainDuration.Key(): time.Duration(0),
 		dynamicconfig.HistoryShutdownDrainDuration.Key():  time.Duration(0),
+		// One history shard carries every workflow here, and its transfer
+		// queue is read at most 20 times a second by default: every
+		// activity and workflow task then waits ~46 ms to be dispatched.
+		// Production spreads that over hundreds of shards.
+		dynamicconfig.TransferProcessorMaxPollRPS.Key(): 1000,
 	}
 
 	ts.server, err = temporal.NewServer(

@@ -10,6 +10,11 @@ import (
 	"github.com/parquet-go/parquet-go/compress/zstd"
 )
 
+// compression is shared by every Encode: the codec pools its zstd
+// encoders, each ~1.5 MB of tables that a codec per file would allocate
+// and clear again for a one-row points file.
+var compression = &zstd.Codec{Level: zstd.SpeedDefault}
+
 // Encode writes rows as one Parquet file: sorted by cmp first (the plain
 // writer records sorting columns without sorting anything), zstd, one row
 // group, the schema version in the key-value metadata. The file is built
@@ -20,9 +25,10 @@ func Encode[T any](rows []T, cmp func(a, b T) int) ([]byte, error) {
 	}
 	var buf bytes.Buffer
 	w := parquet.NewGenericWriter[T](&buf,
-		parquet.Compression(&zstd.Codec{Level: zstd.SpeedDefault}),
+		parquet.Compression(compression),
 		parquet.KeyValueMetadata(schemaVersionKey, SchemaVersion),
 		parquet.MaxRowsPerRowGroup(int64(max(len(rows), 1))),
+		parquet.PageBufferSize(min(parquet.DefaultPageBufferSize, max(4096, 64*len(rows)))),
 	)
 	if _, err := w.Write(rows); err != nil {
 		return nil, fmt.Errorf("encode parquet: %w", err)

@@ -130,3 +130,16 @@ func BenchmarkEncodeRequestRows(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkEncodeOnePointRow is the write every measured point makes: a
+// file of one wide row, where writer setup, not data, is the cost.
+func BenchmarkEncodeOnePointRow(b *testing.B) {
+	tput := 1234.5
+	row := PointRow{SweepID: "s", PointID: "p", TputPerGPU: &tput}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Encode([]PointRow{row}, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -135,6 +135,9 @@ func HardwareSweepWorkflow(ctx workflow.Context, in HardwareInput) (HardwareResu
 	progress.Planned = len(loaded.Points)
 	// Pools started before retry-failed existed recorded failures at once.
 	deferFailures := workflow.GetVersion(ctx, "deferred-failures", workflow.DefaultVersion, 1) == 1
+	// Pools started before then provisioned and tore down in activities
+	// of their own.
+	leaseInStart := workflow.GetVersion(ctx, "lease-in-start", workflow.DefaultVersion, 1) == 1
 	retryRequested := false
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		pause, resume := workflow.GetSignalChannel(ctx, PauseSignal), workflow.GetSignalChannel(ctx, ResumeSignal)
@@ -151,7 +154,7 @@ func HardwareSweepWorkflow(ctx workflow.Context, in HardwareInput) (HardwareResu
 	order := append(canaries, rest...)
 
 	r := &poolRun{in: in, digest: loaded.ConfigDigest, progress: &progress, faults: map[string]int{}, configFailedEntries: map[string]string{},
-		busy: map[string]bool{}, deferFailures: deferFailures}
+		busy: map[string]bool{}, deferFailures: deferFailures, leaseInStart: leaseInStart, teardowns: workflow.NewWaitGroup(ctx)}
 	start := 0
 	if c := in.Carry; c != nil {
 		start, r.result, r.faults, r.configFailedEntries, r.pending = c.Cursor, c.Result, c.Faults, c.ConfigFailed, c.Pending
@@ -232,8 +235,13 @@ func canaryOrder(points []sweep.Point) (canaries, rest []sweep.Point) {
 func canaryKey(p sweep.Point) string { return p.Entry }
 
 type poolRun struct {
-	busy                map[string]bool // nodes holding one of this pool's points
-	deferFailures       bool            // node-fault failures wait in pending
+	busy          map[string]bool // nodes holding one of this pool's points
+	deferFailures bool            // node-fault failures wait in pending
+	// leaseInStart: on an assigned node, StartEngine takes the lease and
+	// RunLoad gives it back, two activities per point instead of four.
+	leaseInStart bool
+	// teardowns still running: a pool finishes only after them.
+	teardowns           workflow.WaitGroup
 	pending             []PendingFailure
 	in                  HardwareInput
 	digest              string
@@ -271,6 +279,7 @@ func (r *poolRun) runAll(ctx workflow.Context, points []sweep.Point, budget *int
 		})
 	}
 	wg.Wait(ctx)
+	r.teardowns.Wait(ctx)
 	return started
 }
 
@@ -321,12 +330,14 @@ func (r *poolRun) runPoint(ctx workflow.Context, p sweep.Point) {
 	r.record(ctx, p, "failed", activities.ErrNodeFault, reason(lastErr), attempts, lastNode)
 }
 
-// attempt runs a point once on one node; teardown always follows.
-func (r *poolRun) attempt(ctx workflow.Context, p sweep.Point, attempt int) (activities.PointResult, string, error) {
+// attempt runs a point once on one node; teardown always follows: done
+// by RunLoad after a measured point, by its own activity otherwise.
+func (r *poolRun) attempt(ctx workflow.Context, p sweep.Point, attempt int) (res activities.PointResult, node string, err error) {
 	var a *activities.Activities
 	var lease activities.Lease
 	opts := provisionOptions
 	assigned := ""
+	freeNode := func() {}
 	if len(r.in.NodeNames) > 0 {
 		// Hand the point to a free, healthy node; a node whose worker is
 		// gone never starts the task, and ScheduleToStart says so.
@@ -339,26 +350,43 @@ func (r *poolRun) attempt(ctx workflow.Context, p sweep.Point, attempt int) (act
 			return activities.PointResult{}, "", r.quarantinedError()
 		}
 		r.busy[assigned] = true
-		defer delete(r.busy, assigned)
+		freeNode = func() { delete(r.busy, assigned) }
 		opts = workflow.ActivityOptions{
 			TaskQueue: sweep.NodeQueue(r.in.Runner, assigned), ScheduleToStartTimeout: nodeStartToStart, StartToCloseTimeout: 30 * time.Second,
 			RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 3},
 		}
 	}
-	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), a.Provision, activities.ProvisionInput{
+	inline := r.leaseInStart && assigned != ""
+	if inline {
+		lease = activities.Lease{Node: assigned, NodeQueue: opts.TaskQueue, LeaseID: activities.LeaseID(r.in.SweepID, p.ID, attempt)}
+	} else if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), a.Provision, activities.ProvisionInput{
 		Node: assigned, SweepID: r.in.SweepID, PointID: p.ID, Attempt: attempt, Quarantined: slices.Clone(r.progress.Quarantined),
 	}).Get(ctx, &lease); err != nil {
+		freeNode()
 		return activities.PointResult{}, assigned, err
 	}
 	r.progress.Running[p.ID] = lease.Node
+	startTimedOut := false
 	defer func() {
 		// Teardown runs even when the sweep is cancelled.
 		dctx, _ := workflow.NewDisconnectedContext(ctx)
-		topts := teardownOptions
-		topts.TaskQueue = lease.NodeQueue
-		_ = workflow.ExecuteActivity(workflow.WithActivityOptions(dctx, topts), a.Teardown, activities.TeardownInput{
-			Lease: lease, SweepID: r.in.SweepID, Date: r.in.Date, Hardware: p.Runner, PointID: p.ID, Attempt: attempt,
-		}).Get(dctx, nil)
+		switch {
+		case !inline:
+			r.teardown(dctx, lease, p, attempt)
+			freeNode()
+		case res.Released || startTimedOut:
+			// Torn down by RunLoad, or never started: nothing holds the node.
+			freeNode()
+		default:
+			// The node stays busy until its engine is gone, but the point
+			// need not wait for that: its retry may start elsewhere now.
+			r.teardowns.Add(1)
+			workflow.Go(dctx, func(ctx workflow.Context) {
+				defer r.teardowns.Done()
+				r.teardown(ctx, lease, p, attempt)
+				freeNode()
+			})
+		}
 	}()
 
 	settings := r.in.Settings
@@ -373,8 +401,9 @@ func (r *poolRun) attempt(ctx workflow.Context, p sweep.Point, attempt int) (act
 	})
 	var engine activities.EngineInfo
 	if err := workflow.ExecuteActivity(sctx, a.StartEngine, activities.StartInput{
-		Lease: lease, Point: p, TimeScale: r.in.TimeScale, Engine: engineSettings,
+		Lease: lease, Acquire: inline, Point: p, TimeScale: r.in.TimeScale, Engine: engineSettings,
 	}).Get(ctx, &engine); err != nil {
+		startTimedOut = timeoutType(err) == enumspb.TIMEOUT_TYPE_SCHEDULE_TO_START
 		return activities.PointResult{}, lease.Node, err
 	}
 	lctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
@@ -385,12 +414,20 @@ func (r *poolRun) attempt(ctx workflow.Context, p sweep.Point, attempt int) (act
 		// A load cannot resume on a dead engine: the point is retried whole.
 		RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 1},
 	})
-	var res activities.PointResult
-	err := workflow.ExecuteActivity(lctx, a.RunLoad, activities.LoadInput{
+	err = workflow.ExecuteActivity(lctx, a.RunLoad, activities.LoadInput{
 		Lease: lease, SweepID: r.in.SweepID, Date: r.in.Date, Point: p, Engine: engine, Workload: settings.Workload,
-		Goodput: settings.Goodput, TimeScale: r.in.TimeScale, Attempt: attempt, ConfigDigest: r.digest,
+		Goodput: settings.Goodput, TimeScale: r.in.TimeScale, Attempt: attempt, ConfigDigest: r.digest, Release: inline,
 	}).Get(ctx, &res)
 	return res, lease.Node, err
+}
+
+func (r *poolRun) teardown(ctx workflow.Context, lease activities.Lease, p sweep.Point, attempt int) {
+	var a *activities.Activities
+	opts := teardownOptions
+	opts.TaskQueue = lease.NodeQueue
+	_ = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), a.Teardown, activities.TeardownInput{
+		Lease: lease, SweepID: r.in.SweepID, Date: r.in.Date, Hardware: p.Runner, PointID: p.ID, Attempt: attempt,
+	}).Get(ctx, nil)
 }
 
 func (r *poolRun) allQuarantined() bool {
@@ -427,6 +464,15 @@ func (r *poolRun) record(ctx workflow.Context, p sweep.Point, status, class, msg
 	r.result.Failures = append(r.result.Failures, fmt.Sprintf("%s (%s, conc %d): %s: %s", p.ID, p.Entry, p.Conc, status, firstLine(msg)))
 }
 
+// timeoutType is the kind of timeout behind err, if it is one.
+func timeoutType(err error) enumspb.TimeoutType {
+	var timeout *temporal.TimeoutError
+	if errors.As(err, &timeout) {
+		return timeout.TimeoutType()
+	}
+	return enumspb.TIMEOUT_TYPE_UNSPECIFIED
+}
+
 // errorType is the ApplicationError type behind err; a ScheduleToStart or
 // heartbeat timeout (the node's worker is gone) counts as a node fault.
 func errorType(err error) string {
@@ -434,12 +480,9 @@ func errorType(err error) string {
 	if errors.As(err, &app) {
 		return app.Type()
 	}
-	var timeout *temporal.TimeoutError
-	if errors.As(err, &timeout) {
-		switch timeout.TimeoutType() {
-		case enumspb.TIMEOUT_TYPE_SCHEDULE_TO_START, enumspb.TIMEOUT_TYPE_HEARTBEAT:
-			return activities.ErrNodeFault
-		}
+	switch timeoutType(err) {
+	case enumspb.TIMEOUT_TYPE_SCHEDULE_TO_START, enumspb.TIMEOUT_TYPE_HEARTBEAT:
+		return activities.ErrNodeFault
 	}
 	return ""
 }

@@ -36,6 +36,11 @@ func TestReplayRecordedHistories(t *testing.T) {
 		// Recorded when node-fault failures were written at once, before
 		// retry-failed deferred them.
 		{"legacy-hardware-node-faults.json", "sweep-replay-node-faults/hw-sim-mi355x"},
+		// Recorded when every point took four activities: Provision,
+		// StartEngine, RunLoad and a Teardown the point waited for.
+		{"legacy-hardware-provision-success.json", "sweep-replay-success/hw-sim-mi355x"},
+		{"legacy-hardware-provision-node-faults.json", "sweep-replay-node-faults/hw-sim-mi355x"},
+		{"legacy-hardware-provision-cancel.json", "sweep-replay-cancel/hw-sim-mi355x"},
 	}
 	replayer := worker.NewWorkflowReplayer()
 	replayer.RegisterWorkflow(SweepWorkflow)

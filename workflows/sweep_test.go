@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
@@ -26,16 +27,24 @@ func testPoints(entry string, concs ...int) []sweep.Point {
 	return out
 }
 
-// fakeNodes answers Provision like a pool of nodes would, and records what
-// the workflow asked for.
+// fakeNodes answers the node activities like a pool's workers would, and
+// records what the workflow asked of them.
 type fakeNodes struct {
 	mu          sync.Mutex
 	nodes       []string
 	next        int
-	teardowns   int
+	starts      []start // StartEngine calls, in order
+	teardowns   int     // Teardown activities; RunLoad's own releases are not counted
 	quarantined [][]string
 }
 
+type start struct {
+	node string
+	at   time.Time
+}
+
+// provision answers the pool queue's Provision of sweeps whose pools did
+// not choose nodes.
 func (f *fakeNodes) provision(_ context.Context, in activities.ProvisionInput) (activities.Lease, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -52,6 +61,18 @@ func (f *fakeNodes) provision(_ context.Context, in activities.ProvisionInput) (
 		}
 	}
 	return activities.Lease{}, temporal.NewApplicationError("all nodes quarantined", activities.ErrNodeBusy)
+}
+
+func (f *fakeNodes) startsOn(node string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, s := range f.starts {
+		if s.node == node {
+			n++
+		}
+	}
+	return n
 }
 
 func contains(list []string, v string) bool {
@@ -95,7 +116,7 @@ func newSweepEnv(t *testing.T, points []sweep.Point, capacity int) *sweepEnv {
 		env.loads++
 		return activities.RunnerPoints{ConfigDigest: "d", Points: points}, nil
 	})
-	env.OnActivity(a.Provision, mock.Anything, mock.Anything).Return(env.nodes.provision)
+	env.OnActivity(a.Provision, mock.Anything, mock.Anything).Return(env.nodes.provision).Maybe()
 	env.OnActivity(a.Teardown, mock.Anything, mock.Anything).Return(env.nodes.teardown)
 	env.OnActivity(a.RecordFailure, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.FailureInput) (results.ManifestPoint, error) {
 		env.failures = append(env.failures, in)
@@ -121,11 +142,17 @@ func (e *sweepEnv) alerts() {
 // register their own expectation first (testify takes the first match).
 func (e *sweepEnv) enginesStart() {
 	var a *activities.Activities
-	e.OnActivity(a.StartEngine, mock.Anything, mock.Anything).Return(activities.EngineInfo{BaseURL: "http://engine"}, nil)
+	e.OnActivity(a.StartEngine, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.StartInput) (activities.EngineInfo, error) {
+		e.nodes.mu.Lock()
+		defer e.nodes.mu.Unlock()
+		e.nodes.starts = append(e.nodes.starts, start{in.Lease.Node, e.Now()})
+		return activities.EngineInfo{BaseURL: "http://engine"}, nil
+	})
 }
 
+// succeed measures the point and, when asked, stops its engine itself.
 func succeed(_ context.Context, in activities.LoadInput) (activities.PointResult, error) {
-	return activities.PointResult{Manifest: results.ManifestPoint{PointID: in.Point.ID, Hardware: in.Point.Runner, Status: "succeeded"}, Completed: 4}, nil
+	return activities.PointResult{Manifest: results.ManifestPoint{PointID: in.Point.ID, Hardware: in.Point.Runner, Status: "succeeded"}, Completed: 4, Released: in.Release}, nil
 }
 
 func (e *sweepEnv) run(t *testing.T) SweepResult {
@@ -152,8 +179,100 @@ func TestSweepRunsEveryPointAndTearsEachDown(t *testing.T) {
 	require.Equal(t, "v1/manifests/dt=2026-11-27/sweep=s1.json", res.ManifestKey)
 	require.Equal(t, "v1/analysis/dt=2026-11-27/sweep=s1/frontiers.parquet", res.AnalysisKey, "analysed after the commit")
 	require.Len(t, env.manifest, 5)
-	require.Equal(t, 5, env.nodes.teardowns, "every provisioned node is torn down")
+	require.Len(t, env.nodes.starts, 5)
+	require.Zero(t, env.nodes.teardowns, "each load stopped its own engine: no teardown round trip")
 	require.Empty(t, res.Failures)
+}
+
+// StartEngine takes the lease on the node the pool chose and RunLoad gives
+// it back: two activities per point, with lease and queue named by the pool.
+func TestAPointTakesAndReturnsItsLeaseWithoutProvisioning(t *testing.T) {
+	env := newSweepEnv(t, testPoints("a", 1), 1)
+	var a *activities.Activities
+	var started activities.StartInput
+	env.OnActivity(a.StartEngine, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.StartInput) (activities.EngineInfo, error) {
+		started = in
+		return activities.EngineInfo{BaseURL: "http://engine"}, nil
+	})
+	var loaded activities.LoadInput
+	env.OnActivity(a.RunLoad, mock.Anything, mock.Anything).Return(func(ctx context.Context, in activities.LoadInput) (activities.PointResult, error) {
+		loaded = in
+		return succeed(ctx, in)
+	})
+	env.alerts()
+
+	res := env.run(t)
+	require.Equal(t, map[string]int{"succeeded": 1}, res.Counts)
+	want := activities.Lease{Node: "n0", NodeQueue: "hw-sim-h100.n0", LeaseID: "s1/a-c1/1"}
+	require.Equal(t, want, started.Lease)
+	require.True(t, started.Acquire)
+	require.Equal(t, want, loaded.Lease)
+	require.True(t, loaded.Release)
+	require.Empty(t, env.nodes.quarantined, "no Provision activity")
+	require.Zero(t, env.nodes.teardowns)
+}
+
+func TestTeardownCases(t *testing.T) {
+	tests := []struct {
+		name      string
+		start     error
+		load      func(context.Context, activities.LoadInput) (activities.PointResult, error)
+		teardowns int
+	}{
+		{name: "the load stopped its engine", load: succeed, teardowns: 0},
+		{name: "the load could not stop its engine", teardowns: 1, load: func(ctx context.Context, in activities.LoadInput) (activities.PointResult, error) {
+			res, err := succeed(ctx, in)
+			res.Released = false
+			return res, err
+		}},
+		{name: "the engine failed to start", start: temporal.NewNonRetryableApplicationError("CUDA out of memory", activities.ErrConfig, nil), teardowns: 1},
+		// The node's worker never took the task, so it holds nothing.
+		{name: "the start never reached the node", start: temporal.NewTimeoutError(enumspb.TIMEOUT_TYPE_SCHEDULE_TO_START, nil), teardowns: 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := newSweepEnv(t, testPoints("a", 1), 1)
+			var a *activities.Activities
+			if tt.start != nil {
+				env.OnActivity(a.StartEngine, mock.Anything, mock.Anything).Return(activities.EngineInfo{}, tt.start).Once()
+			}
+			env.enginesStart()
+			if tt.load != nil {
+				env.OnActivity(a.RunLoad, mock.Anything, mock.Anything).Return(tt.load)
+			} else {
+				env.OnActivity(a.RunLoad, mock.Anything, mock.Anything).Return(succeed)
+			}
+			env.ExecuteWorkflow(SweepWorkflow, SweepInput{SweepID: "s1", Date: "2026-11-27", TimeScale: 10})
+			require.NoError(t, env.GetWorkflowError())
+			require.Equal(t, tt.teardowns, env.nodes.teardowns)
+		})
+	}
+}
+
+// A point that failed on a node is retried elsewhere at once; the node
+// itself takes no new point until its engine is torn down.
+func TestAFailedPointRetriesWhileItsNodeTearsDown(t *testing.T) {
+	// Two canaries side by side: a's first attempt fails on n0 while b runs on n1.
+	env := newSweepEnv(t, append(testPoints("a", 1), testPoints("b", 1)...), 2)
+	var a *activities.Activities
+	env.OnActivity(a.Teardown, mock.Anything, mock.Anything).After(5 * time.Minute).Return(env.nodes.teardown).Once()
+	env.enginesStart()
+	env.OnActivity(a.RunLoad, mock.Anything, mock.MatchedBy(func(in activities.LoadInput) bool { return in.Point.Entry == "b" })).
+		After(2 * time.Minute).Return(succeed)
+	env.OnActivity(a.RunLoad, mock.Anything, mock.Anything).Return(func(ctx context.Context, in activities.LoadInput) (activities.PointResult, error) {
+		if in.Attempt == 1 {
+			return activities.PointResult{}, temporal.NewNonRetryableApplicationError("engine crashed", activities.ErrNodeFault, nil)
+		}
+		return succeed(ctx, in)
+	})
+
+	res := env.run(t)
+	require.Equal(t, map[string]int{"succeeded": 2}, res.Counts)
+	starts := env.nodes.starts
+	require.Equal(t, []string{"n0", "n1", "n2"}, []string{starts[0].node, starts[1].node, starts[2].node},
+		"a is retried on n2: n1 is busy and n0 still tears down")
+	require.Less(t, starts[2].at.Sub(starts[0].at), time.Minute, "the retry did not wait for the teardown")
+	require.Equal(t, 1, env.nodes.teardowns)
 }
 
 func TestCanaryConfigErrorSkipsTheRestOfItsEntry(t *testing.T) {
@@ -174,7 +293,7 @@ func TestCanaryConfigErrorSkipsTheRestOfItsEntry(t *testing.T) {
 		require.Equal(t, "skipped", f.Status)
 		require.Contains(t, f.Error, "canary failed: CUDA out of memory")
 	}
-	require.Equal(t, 3, env.nodes.teardowns, "the failed canary is torn down too")
+	require.Equal(t, 1, env.nodes.teardowns, "the failed canary is torn down; the loads stopped their own engines")
 }
 
 func TestNodeFaultsRetryElsewhereAndQuarantine(t *testing.T) {
@@ -191,9 +310,7 @@ func TestNodeFaultsRetryElsewhereAndQuarantine(t *testing.T) {
 
 	res := env.run(t)
 	require.Equal(t, map[string]int{"succeeded": 4}, res.Counts, "every point lands on a healthy node")
-	// n0 faults twice and is quarantined: later provisions exclude it.
-	last := env.nodes.quarantined[len(env.nodes.quarantined)-1]
-	require.Equal(t, []string{"n0"}, last)
+	require.Equal(t, 2, env.nodes.startsOn("n0"), "n0 faults twice and is quarantined: no point starts there again")
 }
 
 func TestAPointFailsAfterItsAttempts(t *testing.T) {
@@ -323,7 +440,7 @@ func TestCancelledSweepTearsDownRunningEngines(t *testing.T) {
 	require.ErrorAs(t, env.GetWorkflowError(), &canceled)
 	env.nodes.mu.Lock()
 	defer env.nodes.mu.Unlock()
-	require.Equal(t, 2, len(env.nodes.quarantined), "two points were running")
+	require.Len(t, env.nodes.starts, 2, "two points were running")
 	require.Equal(t, 2, env.nodes.teardowns, "both engines were torn down after the cancel")
 	require.Nil(t, env.manifest, "a cancelled sweep is not committed")
 }

@@ -330,6 +330,7 @@ func chaosSweep(ctx context.Context, o chaosOptions, faults bool) (*chaosRun, er
 		s3Faults = &s3store.Faults{Rate: chaosS3FaultRate, Seed: o.Seed}
 		stackOpts.S3Faults = s3Faults
 	}
+	embeddedStackGC()
 	stack, err := devstack.Start(ctx, stackOpts)
 	if err != nil {
 		return nil, err

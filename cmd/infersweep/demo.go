@@ -76,6 +76,7 @@ func runDemo(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *demo
 	f.stack.Logger = logger
 	started := time.Now()
 	fmt.Fprintln(errOut, "starting Temporal, the Web UI and the S3 store…")
+	embeddedStackGC()
 	stack, err := devstack.Start(ctx, f.stack)
 	var busy *devstack.PortInUseError
 	if errors.As(err, &busy) {

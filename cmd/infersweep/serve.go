@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/infersweep/infersweep/analysis"
+	"github.com/infersweep/infersweep/workers"
 )
 
 // apiTokenEnv holds the bearer token serve requires when set.
@@ -46,7 +47,7 @@ without one.`,
 			if err != nil {
 				return usageError{fmt.Errorf("--addr %q: %w", addr, err)}
 			}
-			if ip := net.ParseIP(host); token == "" && (ip == nil || !ip.IsLoopback()) && host != "localhost" {
+			if token == "" && !workers.LoopbackHost(host) {
 				return usageError{fmt.Errorf("--addr %s is reachable from other machines: set %s so the API needs a bearer token", addr, apiTokenEnv)}
 			}
 			ctx := cmd.Context()
