@@ -135,6 +135,8 @@ func TestStackKeepsWorkflowsAndObjectsAcrossRestart(t *testing.T) {
 	desc, err := c.DescribeWorkflowExecution(ctx, "sweep-s1", "")
 	require.NoError(t, err)
 	require.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, desc.GetWorkflowExecutionInfo().GetStatus())
+	// Work moves at once: the earlier server's hosts are forgotten.
+	require.Equal(t, "swept s2", runTaggedWorkflow(t, c, "s2"))
 	require.Equal(t, []string{"sweep-s1"}, findBySweepID(t, c, "s1"))
 
 	body, err := devStore(t, stack).Get(ctx, key)

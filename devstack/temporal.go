@@ -201,6 +201,8 @@ func prepareDatabase(sqlCfg *config.SQL, opts temporalOptions) error {
 			if err := sqlite.SetupSchema(sqlCfg); err != nil {
 				return fmt.Errorf("create temporal schema in %s: %w", opts.dbFile, err)
 			}
+		} else if err := forgetEarlierHosts(sqlCfg); err != nil {
+			return err
 		}
 	}
 	ns, err := sqlite.NewNamespaceConfig(clusterName, opts.namespace, false, nil)
@@ -210,6 +212,28 @@ func prepareDatabase(sqlCfg *config.SQL, opts temporalOptions) error {
 	ns.Detail.Config.Retention = durationpb.New(namespaceRetention)
 	if err := sqlite.CreateNamespaces(sqlCfg, ns); err != nil {
 		return fmt.Errorf("create namespace %q: %w", opts.namespace, err)
+	}
+	return nil
+}
+
+// forgetEarlierHosts removes the membership rows an earlier server on
+// this state dir left behind. Its services listened on other ports (they
+// take any free one), and until those rows expire the restarted server
+// routes shard and task-queue traffic to hosts that no longer exist:
+// "Not enough hosts to serve the request", and no workflow moves, for
+// over 30 s (found by the chaos run's Temporal restart). The state
+// dir's lock guarantees no other server of it is alive.
+func forgetEarlierHosts(sqlCfg *config.SQL) error {
+	db, err := sql.NewSQLDB(sqlplugin.DbKindMain, sqlCfg, resolver.NewNoopResolver(), log.NewNoopLogger(), metrics.NoopMetricsHandler)
+	if err != nil {
+		return fmt.Errorf("open temporal database %s: %w", sqlCfg.DatabaseName, err)
+	}
+	defer db.Close()
+	// Rows expire two days after their last heartbeat; the pruning query
+	// takes no other filter than a time.
+	_, err = db.PruneClusterMembership(context.Background(), &sqlplugin.PruneClusterMembershipFilter{PruneRecordsBefore: time.Now().Add(365 * 24 * time.Hour)})
+	if err != nil {
+		return fmt.Errorf("forget the earlier server's hosts in %s: %w", sqlCfg.DatabaseName, err)
 	}
 	return nil
 }

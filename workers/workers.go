@@ -63,6 +63,7 @@ func NewNode(c client.Client, label string, acts *activities.Activities, v Versi
 	// its engine, load and teardown.
 	nodeOpts := v.options()
 	nodeOpts.MaxConcurrentActivityExecutionSize = 2
+	nodeOpts.Identity = NodeIdentity(acts.NodeQueue)
 	node := worker.New(c, acts.NodeQueue, nodeOpts)
 	node.RegisterActivity(acts.Provision)
 	node.RegisterActivity(acts.StartEngine)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/infersweep/infersweep/devstack"
@@ -97,6 +98,20 @@ func TestKilledPoolWorkerLosesNothing(t *testing.T) {
 	var result workflows.SweepResult
 	require.NoError(t, run.Get(ctx, &result))
 	require.Equal(t, 9, result.Counts["succeeded"], "every point measured: %v %v", result.Counts, result.Failures)
+	// The restarted worker failed what its predecessor held at once: the
+	// point did not wait for a heartbeat timeout to be retried.
+	var killed []string
+	it := c.GetWorkflowHistory(ctx, run.GetID()+"/hw-sim-h100", "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		e, err := it.Next()
+		require.NoError(t, err)
+		require.Nil(t, e.GetActivityTaskTimedOutEventAttributes(), "an activity timed out: %v", e)
+		if a := e.GetActivityTaskFailedEventAttributes(); a != nil {
+			killed = append(killed, a.GetFailure().GetMessage())
+		}
+	}
+	require.Len(t, killed, 1)
+	require.Regexp(t, `the worker of hw-sim-h100\.n0 that ran this \(.*\) is gone: it restarted as|node n0 lost lease`, killed[0])
 
 	m, err := lakeFleet.lake.Manifest(ctx, "crash")
 	require.NoError(t, err)

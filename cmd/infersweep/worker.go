@@ -132,6 +132,14 @@ func runWorker(ctx context.Context, logOut io.Writer, g *globalFlags, f workerFl
 	what := "control worker"
 	if f.role == "" {
 		what = fmt.Sprintf("node %s of pool %s (queues %s, %s)", f.node, f.pool, sweep.TaskQueue(f.pool), sweep.NodeQueue(f.pool, f.node))
+		// What this node ran before a crash fails now, not after its
+		// heartbeat timeout; if Temporal cannot say, the timeout still will.
+		n, err := workers.FailOrphans(ctx, c, tcfg.Namespace, f.pool, sweep.NodeQueue(f.pool, f.node))
+		if err != nil {
+			logger.Warn("activities of an earlier worker of this node not failed; their heartbeat timeouts will", "error", err)
+		} else if n > 0 {
+			logger.Warn("failed activities an earlier worker of this node left running", "count", n)
+		}
 	}
 	logger.Info("worker started", "what", what, "temporal", tcfg.Address, "namespace", tcfg.Namespace, "bucket", lake.Store().Bucket(),
 		"deployment", setup.versioning.Deployment, "build_id", setup.versioning.BuildID)
