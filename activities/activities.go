@@ -412,7 +412,11 @@ func (a *Activities) RunLoad(ctx context.Context, in LoadInput) (PointResult, er
 		StallTimeout: max(time.Duration(float64(time.Minute)/max(in.TimeScale, 1)), 2*time.Second),
 		Goodput:      loadgen.SLO{TTFTms: in.Goodput.TTFTms, TPOTms: in.Goodput.TPOTms, E2ELms: in.Goodput.E2ELms},
 		OnProgress: func(pr loadgen.Progress) {
-			activity.RecordHeartbeat(ctx, fmt.Sprintf("%d/%d requests (%d failed)", pr.Done+pr.Failed, pr.Total, pr.Failed))
+			// Like heartbeatEvery, the first beat waits: a load shorter than
+			// that costs the server no heartbeat.
+			if pr.Elapsed >= loadHeartbeatAfter {
+				activity.RecordHeartbeat(ctx, fmt.Sprintf("%d/%d requests (%d failed)", pr.Done+pr.Failed, pr.Total, pr.Failed))
+			}
 		},
 	}
 	var stopPower func() (float64, bool)
@@ -504,6 +508,9 @@ func (a *Activities) RunLoad(ctx context.Context, in LoadInput) (PointResult, er
 	}
 	return out, nil
 }
+
+// loadHeartbeatAfter is well inside RunLoad's 10 s heartbeat timeout.
+const loadHeartbeatAfter = time.Second
 
 // lakeWriteBudget bounds how long a measured point waits for the lake. The
 // load cannot be retried on its own (its engine is gone by then), so an

@@ -39,8 +39,9 @@ type fakeNodes struct {
 }
 
 type start struct {
-	node string
-	at   time.Time
+	lease string // sweep/point/attempt
+	node  string
+	at    time.Time
 }
 
 // provision answers the pool queue's Provision of sweeps whose pools did
@@ -145,7 +146,7 @@ func (e *sweepEnv) enginesStart() {
 	e.OnActivity(a.StartEngine, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.StartInput) (activities.EngineInfo, error) {
 		e.nodes.mu.Lock()
 		defer e.nodes.mu.Unlock()
-		e.nodes.starts = append(e.nodes.starts, start{in.Lease.Node, e.Now()})
+		e.nodes.starts = append(e.nodes.starts, start{in.Lease.LeaseID, in.Lease.Node, e.Now()})
 		return activities.EngineInfo{BaseURL: "http://engine"}, nil
 	})
 }
@@ -268,10 +269,17 @@ func TestAFailedPointRetriesWhileItsNodeTearsDown(t *testing.T) {
 
 	res := env.run(t)
 	require.Equal(t, map[string]int{"succeeded": 2}, res.Counts)
-	starts := env.nodes.starts
-	require.Equal(t, []string{"n0", "n1", "n2"}, []string{starts[0].node, starts[1].node, starts[2].node},
-		"a is retried on n2: n1 is busy and n0 still tears down")
-	require.Less(t, starts[2].at.Sub(starts[0].at), time.Minute, "the retry did not wait for the teardown")
+	// Activities run concurrently in the test environment: look starts up
+	// by lease, not by the order they were recorded in.
+	starts := map[string]start{}
+	for _, s := range env.nodes.starts {
+		starts[s.lease] = s
+	}
+	require.Len(t, starts, 3)
+	require.Equal(t, "n0", starts["s1/a-c1/1"].node)
+	require.Equal(t, "n1", starts["s1/b-c1/1"].node)
+	require.Equal(t, "n2", starts["s1/a-c1/2"].node, "a is retried on n2: n1 is busy and n0 still tears down")
+	require.Less(t, starts["s1/a-c1/2"].at.Sub(starts["s1/a-c1/1"].at), time.Minute, "the retry did not wait for the teardown")
 	require.Equal(t, 1, env.nodes.teardowns)
 }
 
