@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // Lake is the results layout on S3 (see the design doc): Hive partitions
@@ -290,20 +292,34 @@ func (l *Lake) ManifestOf(ctx context.Context, ref SweepRef) (Manifest, error) {
 
 // Points reads every point row a manifest lists.
 func (l *Lake) Points(ctx context.Context, m Manifest) ([]PointRow, error) {
-	var rows []PointRow
-	for _, p := range m.Points {
+	// One small object per point: fetched in parallel, since a sweep of
+	// thousands read one GET at a time waits out thousands of round trips.
+	perPoint := make([][]PointRow, len(m.Points))
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(pointReaders)
+	for i, p := range m.Points {
 		key, ok := p.Keys[TablePoints]
 		if !ok {
 			continue
 		}
-		got, err := readTable[PointRow](ctx, l.store, key)
-		if err != nil {
-			return nil, err
-		}
+		g.Go(func() error {
+			got, err := readTable[PointRow](ctx, l.store, key)
+			perPoint[i] = got
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	var rows []PointRow
+	for _, got := range perPoint {
 		rows = append(rows, got...)
 	}
 	return rows, nil
 }
+
+// pointReaders bounds the GETs Points has in flight.
+const pointReaders = 16
 
 // PointsBetween reads the point rows of every committed sweep dated
 // from..to (YYYY-MM-DD, inclusive).
