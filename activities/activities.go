@@ -468,10 +468,22 @@ func (a *Activities) RunLoad(ctx context.Context, in LoadInput) (PointResult, er
 		}
 		key := results.TableKey(table, in.Date, p.Runner, in.SweepID, p.ID)
 		keys[table] = key
-		return retryLakeWrite(ctx, func() error { return a.Lake.PutOnce(ctx, key, data, parquetType) })
+		err = retryLakeWrite(ctx, func() error { return a.Lake.PutOnce(ctx, key, data, parquetType) })
+		if errors.Is(err, results.ErrWriteOnce) && table != results.TablePoints {
+			// An earlier attempt died between its first file and its points
+			// row, the commit: what it left was never part of the lake.
+			if _, cerr := a.Lake.Committed(ctx, in.Date, p.Runner, in.SweepID, p.ID); errors.Is(cerr, results.ErrNotFound) {
+				return retryLakeWrite(ctx, func() error { return a.Lake.Store().Put(ctx, key, data, parquetType) })
+			}
+		}
+		return err
 	}
 	data, err := results.Encode(results.RequestRows(p.ID, res.Records), func(a, b results.RequestRow) int { return cmp.Compare(a.Index, b.Index) })
-	if err := write(results.TableRequests, data, err); err != nil {
+	if err := write(results.TableRequests, data, err); errors.Is(err, results.ErrWriteOnce) {
+		// An earlier attempt committed this point and its worker died
+		// before reporting: that measurement stands, this one is dropped.
+		return a.adoptCommitted(ctx, in)
+	} else if err != nil {
 		return PointResult{}, err
 	}
 	if res.Metrics != nil && len(res.Metrics.Samples) > 0 {
@@ -497,16 +509,34 @@ func (a *Activities) RunLoad(ctx context.Context, in LoadInput) (PointResult, er
 	if row.TputPerGPU != nil {
 		out.TputPerGPU = *row.TputPerGPU
 	}
-	if in.Release {
-		// The workflow's teardown stays the backstop: it runs unless this
-		// release is reported done.
-		if _, err := a.release(ctx, in.Lease.LeaseID, results.LogKey(in.Date, p.Runner, in.SweepID, p.ID, in.Attempt)); err != nil {
-			a.logger().Warn("engine not stopped after its load; the teardown activity will", "lease", in.Lease.LeaseID, "error", err)
-		} else {
-			out.Released = true
-		}
+	return a.releaseAfterLoad(ctx, in, out), nil
+}
+
+// releaseAfterLoad stops the engine and frees the node when the workflow
+// asked RunLoad to. The workflow's teardown stays the backstop: it runs
+// unless out.Released says this was done.
+func (a *Activities) releaseAfterLoad(ctx context.Context, in LoadInput, out PointResult) PointResult {
+	if !in.Release {
+		return out
 	}
-	return out, nil
+	if _, err := a.release(ctx, in.Lease.LeaseID, results.LogKey(in.Date, in.Point.Runner, in.SweepID, in.Point.ID, in.Attempt)); err != nil {
+		a.logger().Warn("engine not stopped after its load; the teardown activity will", "lease", in.Lease.LeaseID, "error", err)
+	} else {
+		out.Released = true
+	}
+	return out
+}
+
+// adoptCommitted reports the point an earlier attempt committed, and
+// stops this attempt's engine.
+func (a *Activities) adoptCommitted(ctx context.Context, in LoadInput) (PointResult, error) {
+	p := in.Point
+	mp, err := a.Lake.Committed(ctx, in.Date, p.Runner, in.SweepID, p.ID)
+	if err != nil {
+		return PointResult{}, fmt.Errorf("an earlier attempt's files are in the way and its points row is unreadable: %w", err)
+	}
+	a.logger().Warn("point already committed by an attempt whose report was lost; this measurement is dropped", "sweep", in.SweepID, "point", p.ID, "attempt", in.Attempt)
+	return a.releaseAfterLoad(ctx, in, PointResult{Manifest: mp}), nil
 }
 
 // loadHeartbeatAfter is well inside RunLoad's 10 s heartbeat timeout.
@@ -646,7 +676,15 @@ func (a *Activities) RecordFailure(ctx context.Context, in FailureInput) (result
 		return results.ManifestPoint{}, err
 	}
 	key := results.TableKey(results.TablePoints, in.Date, in.Point.Runner, in.SweepID, in.Point.ID)
-	if err := a.Lake.PutOnce(ctx, key, data, parquetType); err != nil {
+	if err := a.Lake.PutOnce(ctx, key, data, parquetType); errors.Is(err, results.ErrWriteOnce) {
+		// An attempt the workflow counted as failed had measured the
+		// point after all (its worker died before reporting): it landed.
+		mp, err := a.Lake.Committed(ctx, in.Date, in.Point.Runner, in.SweepID, in.Point.ID)
+		if err == nil {
+			a.logger().Warn("point found measured by an attempt whose report was lost", "sweep", in.SweepID, "point", in.Point.ID, "status", mp.Status)
+		}
+		return mp, err
+	} else if err != nil {
 		return results.ManifestPoint{}, err
 	}
 	a.metrics().PointFinished(in.Point.Runner, in.Status)

@@ -238,6 +238,77 @@ func TestALoadReleasesTheLeaseItsStartTook(t *testing.T) {
 	require.NoError(t, err, "a teardown after the release finds nothing to do")
 }
 
+// A worker killed after its attempt wrote the point but before it reported
+// leaves files a retry must neither fail on nor duplicate.
+func TestARetryMeetsWhatAnEarlierAttemptLeft(t *testing.T) {
+	p := sweep.Point{ID: "p1", Runner: "h100", Framework: "vllm", Model: "m", Image: "vllm/vllm-openai:v0.11.0", TP: 8, GPUs: 8, Conc: 1, ISL: 8, OSL: 1, MaxModelLen: 2304}
+	requestsKey := results.TableKey(results.TableRequests, "2026-11-27", "h100", "s", "p1")
+	pointsKey := results.TableKey(results.TablePoints, "2026-11-27", "h100", "s", "p1")
+	earlierRow := func(t *testing.T) []byte {
+		tput := 999.0
+		data, err := results.Encode([]results.PointRow{{SweepID: "s", PointID: "p1", Status: "succeeded", Attempts: 1, TputPerGPU: &tput}}, nil)
+		require.NoError(t, err)
+		return data
+	}
+	tests := []struct {
+		name       string
+		earlier    map[string]bool // which of the earlier attempt's files exist
+		wantStatus string
+		wantTput   float64 // the points row the lake keeps
+	}{
+		{"nothing left: a normal measurement", nil, "succeeded", -1},
+		{"requests but no points row: never committed, replaced", map[string]bool{requestsKey: true}, "succeeded", -1},
+		{"committed: that measurement stands", map[string]bool{requestsKey: true, pointsKey: true}, "succeeded", 999},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lake := testLake(t)
+			ctx := context.Background()
+			for key := range tt.earlier {
+				body := []byte("an earlier attempt's requests")
+				if key == pointsKey {
+					body = earlierRow(t)
+				}
+				require.NoError(t, lake.PutOnce(ctx, key, body, parquetType))
+			}
+			cli := &fakeDocker{t: t}
+			a := &Activities{Lake: lake, Node: "n0", NodeQueue: "hw-h100.n0", Launcher: &launch.Docker{Exec: cli}}
+			var suite testsuite.WorkflowTestSuite
+			env := suite.NewTestActivityEnvironment()
+			env.RegisterActivity(a)
+			lease := Lease{Node: "n0", NodeQueue: "hw-h100.n0", LeaseID: LeaseID("s", "p1", 2)}
+			val, err := env.ExecuteActivity(a.StartEngine, StartInput{Lease: lease, Acquire: true, Point: p})
+			require.NoError(t, err)
+			var engine EngineInfo
+			require.NoError(t, val.Get(&engine))
+			val, err = env.ExecuteActivity(a.RunLoad, LoadInput{Lease: lease, SweepID: "s", Date: "2026-11-27", Point: p, Engine: engine, Attempt: 2, Release: true,
+				Workload: sweep.WorkloadSettings{PromptsPerConc: 2, RequestRate: "inf", RandomRangeRatio: 1, RangeMode: "inferencemax"}})
+			require.NoError(t, err)
+			var res PointResult
+			require.NoError(t, val.Get(&res))
+			require.Equal(t, tt.wantStatus, res.Manifest.Status)
+			require.Equal(t, pointsKey, res.Manifest.Keys[results.TablePoints])
+			require.Equal(t, requestsKey, res.Manifest.Keys[results.TableRequests])
+			require.True(t, res.Released, "the engine is stopped either way")
+
+			rows, err := lake.Points(ctx, results.Manifest{Points: []results.ManifestPoint{res.Manifest}})
+			require.NoError(t, err)
+			require.Len(t, rows, 1)
+			if tt.wantTput > 0 {
+				require.Equal(t, tt.wantTput, *rows[0].TputPerGPU, "the committed row is kept")
+			} else {
+				require.EqualValues(t, 2, rows[0].Attempts, "this attempt's row")
+			}
+
+			// A failure row for the same point finds the committed one.
+			mp, err := a.RecordFailure(ctx, FailureInput{SweepID: "s", Date: "2026-11-27", Point: p, Status: "failed", ErrorClass: ErrNodeFault, Error: "gone", Attempts: 3})
+			require.NoError(t, err)
+			require.Equal(t, "succeeded", mp.Status, "the point landed measured")
+			require.Equal(t, res.Manifest.Keys, mp.Keys)
+		})
+	}
+}
+
 func TestNodeReapsLeftoversAndKeepsTheEngineLog(t *testing.T) {
 	lake := testLake(t)
 	cli := &fakeDocker{t: t}

@@ -132,7 +132,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		s3Listener.Close()
 		return nil, err
 	}
-	uiPort, err := probeUIPort(opts.IP, opts.UIPort)
+	uiPort, err := probePort(ServiceUI, opts.IP, opts.UIPort)
 	if err != nil {
 		s3Listener.Close()
 		return nil, err
@@ -284,26 +284,27 @@ func listen(service Service, ip string, port int) (net.Listener, error) {
 
 // probePort checks that port is free (or picks a free one for 0) and
 // releases it for the server that will bind it.
-// probeUIPort is probePort for the Web UI, which exits the whole process
-// when its port was taken between the probe and its own bind. Any free
-// port is chosen below the kernel's ephemeral range (32768 and up on
-// Linux), where other programs asking for "any port" never land.
-func probeUIPort(ip string, port int) (int, error) {
+// probePort checks that port is free and returns it; port 0 picks a free
+// one. The caller binds it later, and in between another program may take
+// it (the Web UI then exits the whole process, Temporal fails to start).
+// So a free port is picked below the kernel's ephemeral range (32768 and
+// up on Linux), where programs asking for "any port" never land.
+func probePort(service Service, ip string, port int) (int, error) {
 	if port != 0 {
-		return probePort(ServiceUI, ip, port)
+		return bindAndRelease(service, ip, port)
 	}
 	const low, high = 20000, 32768
 	var err error
 	for range 64 {
 		var p int
-		if p, err = probePort(ServiceUI, ip, low+rand.IntN(high-low)); err == nil {
+		if p, err = bindAndRelease(service, ip, low+rand.IntN(high-low)); err == nil {
 			return p, nil
 		}
 	}
 	return 0, err
 }
 
-func probePort(service Service, ip string, port int) (int, error) {
+func bindAndRelease(service Service, ip string, port int) (int, error) {
 	l, err := listen(service, ip, port)
 	if err != nil {
 		return 0, err

@@ -318,6 +318,31 @@ func (l *Lake) Points(ctx context.Context, m Manifest) ([]PointRow, error) {
 	return rows, nil
 }
 
+// Committed is the manifest entry of a point whose points row is already
+// in the lake: an earlier attempt measured or recorded it and only its
+// report to the workflow was lost. ErrNotFound when there is none, as
+// when the earlier attempt died before its points row, the commit.
+func (l *Lake) Committed(ctx context.Context, date, hardware, sweepID, pointID string) (ManifestPoint, error) {
+	key := TableKey(TablePoints, date, hardware, sweepID, pointID)
+	rows, err := readTable[PointRow](ctx, l.store, key)
+	if err != nil {
+		return ManifestPoint{}, err
+	}
+	if len(rows) != 1 {
+		return ManifestPoint{}, fmt.Errorf("s3://%s/%s holds %d rows, want 1", l.store.Bucket(), key, len(rows))
+	}
+	mp := ManifestPoint{PointID: pointID, Hardware: hardware, Status: rows[0].Status, Keys: map[string]string{TablePoints: key}}
+	for _, table := range []string{TableRequests, TableServerMetrics} {
+		other := TableKey(table, date, hardware, sweepID, pointID)
+		if _, err := l.store.Size(ctx, other); err == nil {
+			mp.Keys[table] = other
+		} else if !errors.Is(err, ErrNotFound) {
+			return ManifestPoint{}, err
+		}
+	}
+	return mp, nil
+}
+
 // pointReaders bounds the GETs Points has in flight.
 const pointReaders = 16
 

@@ -396,9 +396,15 @@ func chaosSweep(ctx context.Context, o chaosOptions, faults bool) (*chaosRun, er
 		}
 		restartAt := time.After(restartAfter)
 		restarted := false
+		// Like the engines' faults, every kind happens at least once: the
+		// first kill comes by half the fault-free run at the latest.
+		firstKillBy := time.Now().Add(restartAfter * 3 / 2)
 		for waiting := true; waiting; {
 			// Exponential gaps around the mean: kills at random intervals.
 			gap := time.Duration(rng.ExpFloat64() * float64(o.KillEvery))
+			if run.Faults["worker-sigkill"] == 0 {
+				gap = min(gap, max(time.Until(firstKillBy), 0))
+			}
 			select {
 			case err = <-done:
 				waiting = false

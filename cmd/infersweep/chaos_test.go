@@ -42,9 +42,6 @@ func TestChaos(t *testing.T) {
 		require.Positive(t, c.Faults[kind], "fault kind %s injected", kind)
 	}
 	require.Positive(t, c.ByStatus["succeeded"], "faults do not stop the sweep")
-	// Measured side by side in one run: restarts and retries cost time,
-	// but not more than the sweep itself.
-	require.LessOrEqual(t, rep.WallRatio, 2.0, "wall time under faults vs fault-free")
 }
 
 // testWriter sends progress lines to the test log.
