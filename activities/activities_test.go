@@ -199,17 +199,27 @@ func instantCompletions(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprint(w, "data: {\"choices\":[{\"index\":0,\"text\":\" t\"}]}\n\ndata: {\"choices\":[],\"usage\":{\"prompt_tokens\":8,\"completion_tokens\":1}}\n\ndata: [DONE]\n\n")
 }
 
-// On a node the pool chose, StartEngine takes the lease and RunLoad, once
-// the rows are written, stops the engine, keeps its log and frees the node.
-func TestALoadReleasesTheLeaseItsStartTook(t *testing.T) {
-	lake := testLake(t)
+// dockerNode is node n0 of pool h100 with a fake docker CLI whose engines
+// answer at once, and an activity environment to run its activities in.
+func dockerNode(t *testing.T, lake *results.Lake) (*Activities, *fakeDocker, *testsuite.TestActivityEnvironment) {
 	cli := &fakeDocker{t: t}
 	a := &Activities{Lake: lake, Node: "n0", NodeQueue: "hw-h100.n0", Launcher: &launch.Docker{Exec: cli}}
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestActivityEnvironment()
 	env.RegisterActivity(a)
+	return a, cli, env
+}
+
+// onePoint is a point of one request of one token.
+var onePoint = sweep.Point{ID: "p1", Runner: "h100", Framework: "vllm", Model: "m", Image: "vllm/vllm-openai:v0.11.0", TP: 8, GPUs: 8, Conc: 1, ISL: 8, OSL: 1, MaxModelLen: 2304}
+
+// On a node the pool chose, StartEngine takes the lease and RunLoad, once
+// the rows are written, stops the engine, keeps its log and frees the node.
+func TestALoadReleasesTheLeaseItsStartTook(t *testing.T) {
+	lake := testLake(t)
+	a, cli, env := dockerNode(t, lake)
 	lease := Lease{Node: "n0", NodeQueue: "hw-h100.n0", LeaseID: LeaseID("s", "p1", 1)}
-	p := sweep.Point{ID: "p1", Runner: "h100", Framework: "vllm", Model: "m", Image: "vllm/vllm-openai:v0.11.0", TP: 8, GPUs: 8, Conc: 1, ISL: 8, OSL: 1, MaxModelLen: 2304}
+	p := onePoint
 
 	_, err := env.ExecuteActivity(a.StartEngine, StartInput{Lease: Lease{Node: "n1", NodeQueue: "hw-h100.n1", LeaseID: lease.LeaseID}, Acquire: true, Point: p})
 	require.ErrorContains(t, err, "lease for node n1 reached node n0: two workers share a node name")
@@ -241,7 +251,7 @@ func TestALoadReleasesTheLeaseItsStartTook(t *testing.T) {
 // A worker killed after its attempt wrote the point but before it reported
 // leaves files a retry must neither fail on nor duplicate.
 func TestARetryMeetsWhatAnEarlierAttemptLeft(t *testing.T) {
-	p := sweep.Point{ID: "p1", Runner: "h100", Framework: "vllm", Model: "m", Image: "vllm/vllm-openai:v0.11.0", TP: 8, GPUs: 8, Conc: 1, ISL: 8, OSL: 1, MaxModelLen: 2304}
+	p := onePoint
 	requestsKey := results.TableKey(results.TableRequests, "2026-11-27", "h100", "s", "p1")
 	pointsKey := results.TableKey(results.TablePoints, "2026-11-27", "h100", "s", "p1")
 	earlierRow := func(t *testing.T) []byte {
@@ -271,11 +281,7 @@ func TestARetryMeetsWhatAnEarlierAttemptLeft(t *testing.T) {
 				}
 				require.NoError(t, lake.PutOnce(ctx, key, body, parquetType))
 			}
-			cli := &fakeDocker{t: t}
-			a := &Activities{Lake: lake, Node: "n0", NodeQueue: "hw-h100.n0", Launcher: &launch.Docker{Exec: cli}}
-			var suite testsuite.WorkflowTestSuite
-			env := suite.NewTestActivityEnvironment()
-			env.RegisterActivity(a)
+			a, _, env := dockerNode(t, lake)
 			lease := Lease{Node: "n0", NodeQueue: "hw-h100.n0", LeaseID: LeaseID("s", "p1", 2)}
 			val, err := env.ExecuteActivity(a.StartEngine, StartInput{Lease: lease, Acquire: true, Point: p})
 			require.NoError(t, err)
