@@ -13,7 +13,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -64,12 +66,7 @@ func main() {
 		reached[f.OSV] = fmt.Sprintf("%s@%s (%s.%s), fixed in: %s", f.Trace[0].Module, f.Trace[0].Version, f.Trace[0].Package, f.Trace[0].Function, fix)
 	}
 	var failures []string
-	ids := make([]string, 0, len(reached))
-	for id := range reached {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
+	for _, id := range slices.Sorted(maps.Keys(reached)) {
 		if reason, ok := accepted[id]; ok {
 			fmt.Printf("accepted  %s  %s\n          because: %s\n", id, reached[id], reason)
 			continue

@@ -10,7 +10,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/infersweep/infersweep/activities"
-	"github.com/infersweep/infersweep/devstack"
+	"github.com/infersweep/infersweep/devstack/devstacktest"
 	"github.com/infersweep/infersweep/workers"
 	"github.com/infersweep/infersweep/workflows"
 )
@@ -24,12 +24,8 @@ func TestVersionedControlWorkerPinsSweeps(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	stack, err := devstack.Start(ctx, devstack.Options{Ephemeral: true})
-	require.NoError(t, err)
-	defer func() { _ = stack.Stop(context.WithoutCancel(ctx)) }()
-	c, err := stack.Dial(ctx)
-	require.NoError(t, err)
-	defer c.Close()
+	stack := devstacktest.Start(ctx, t)
+	c := devstacktest.Dial(ctx, t, stack)
 
 	v := workers.Versioning{Deployment: "infersweep", BuildID: "v1.2.3"}
 	w := workers.NewControl(c, &activities.Activities{}, v)

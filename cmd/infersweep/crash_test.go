@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/infersweep/infersweep/devstack"
+	"github.com/infersweep/infersweep/devstack/devstacktest"
 	"github.com/infersweep/infersweep/sweep"
 	"github.com/infersweep/infersweep/workflows"
 )
@@ -46,9 +47,7 @@ func TestKilledPoolWorkerLosesNothing(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	stack, err := devstack.Start(ctx, devstack.Options{Ephemeral: true})
-	require.NoError(t, err)
-	defer func() { _ = stack.Stop(context.Background()) }()
+	stack := devstacktest.Start(ctx, t)
 
 	runners := filepath.Join(t.TempDir(), "runners.yaml")
 	// The spec names three pools; the filter keeps sim-h100, whose two

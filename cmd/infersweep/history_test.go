@@ -15,7 +15,7 @@ import (
 
 	historypb "go.temporal.io/api/history/v1"
 
-	"github.com/infersweep/infersweep/devstack"
+	"github.com/infersweep/infersweep/devstack/devstacktest"
 	"github.com/infersweep/infersweep/sweep"
 	"github.com/infersweep/infersweep/workflows"
 )
@@ -31,9 +31,7 @@ func TestRecordHistories(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	stack, err := devstack.Start(ctx, devstack.Options{Ephemeral: true})
-	require.NoError(t, err)
-	defer func() { _ = stack.Stop(context.Background()) }()
+	stack := devstacktest.Start(ctx, t)
 	fleet, err := startDevFleet(ctx, stack, "../../examples/runners.yaml", slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	defer fleet.stop()

@@ -15,7 +15,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/infersweep/infersweep/devstack"
+	"github.com/infersweep/infersweep/devstack/devstacktest"
 )
 
 func freeAddr(t *testing.T) string {
@@ -33,9 +33,7 @@ func TestWorkerMetricsAfterATinySweep(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	stack, err := devstack.Start(ctx, devstack.Options{Ephemeral: true})
-	require.NoError(t, err)
-	defer func() { _ = stack.Stop(context.Background()) }()
+	stack := devstacktest.Start(ctx, t)
 	control, err := startControlOnly(ctx, stack)
 	require.NoError(t, err)
 	defer control.stop()

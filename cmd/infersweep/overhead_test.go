@@ -19,7 +19,7 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/infersweep/infersweep/activities"
-	"github.com/infersweep/infersweep/devstack"
+	"github.com/infersweep/infersweep/devstack/devstacktest"
 	"github.com/infersweep/infersweep/launch"
 	"github.com/infersweep/infersweep/workflows"
 )
@@ -78,11 +78,7 @@ func BenchmarkOrchestrationOverhead(b *testing.B) {
 	}
 	ctx := context.Background()
 	embeddedStackGC()
-	stack, err := devstack.Start(ctx, devstack.Options{Ephemeral: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer func() { _ = stack.Stop(ctx) }()
+	stack := devstacktest.Start(ctx, b)
 	control, err := startControlOnly(ctx, stack)
 	if err != nil {
 		b.Fatal(err)

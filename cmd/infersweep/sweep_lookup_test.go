@@ -10,7 +10,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/infersweep/infersweep/devstack"
+	"github.com/infersweep/infersweep/devstack/devstacktest"
 	"github.com/infersweep/infersweep/workflows"
 )
 
@@ -22,12 +22,8 @@ func TestScheduledSweepsAreFoundBySweepID(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	stack, err := devstack.Start(ctx, devstack.Options{Ephemeral: true})
-	require.NoError(t, err)
-	defer func() { _ = stack.Stop(context.WithoutCancel(ctx)) }()
-	c, err := stack.Dial(ctx)
-	require.NoError(t, err)
-	defer c.Close()
+	stack := devstacktest.Start(ctx, t)
+	c := devstacktest.Dial(ctx, t, stack)
 
 	// A stand-in for SweepWorkflow that tags itself as a scheduled one does.
 	w := worker.New(c, "lookup-test", worker.Options{})
