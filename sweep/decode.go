@@ -46,6 +46,13 @@ func kindName(n *yaml.Node) string {
 // mapping checks n is a mapping with only known keys. Unknown fields are
 // errors, as in InferenceMAX's own validator.
 func (r reporter) mapping(n *yaml.Node, path string, known ...string) (fields, bool) {
+	return r.mappingTolerating(n, path, known, nil)
+}
+
+// mappingTolerating is mapping that also keeps the keys in tolerated
+// without calling them unknown: fields valid elsewhere, which the caller
+// explains itself.
+func (r reporter) mappingTolerating(n *yaml.Node, path string, known []string, tolerated map[string]string) (fields, bool) {
 	n = resolve(n)
 	f := fields{node: n, values: map[string]*yaml.Node{}, keys: map[string]*yaml.Node{}}
 	if n.Kind != yaml.MappingNode {
@@ -58,7 +65,7 @@ func (r reporter) mapping(n *yaml.Node, path string, known ...string) (fields, b
 			r.at(k, join(path, k.Value), "duplicate key (first at line %d)", f.keys[k.Value].Line)
 			continue
 		}
-		if !contains(known, k.Value) {
+		if _, ok := tolerated[k.Value]; !ok && !contains(known, k.Value) {
 			r.at(k, join(path, k.Value), "unknown field (want one of %s)", strings.Join(known, ", "))
 			continue
 		}
@@ -108,8 +115,8 @@ func (r reporter) integer(f fields, path, key string, required bool, def, min in
 		}
 		return def
 	}
-	v, err := strconv.Atoi(n.Value)
-	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" || err != nil {
+	v, err := parseInt(n)
+	if err != nil {
 		r.at(n, join(path, key), "got %s, want a whole number", kindName(n))
 		return def
 	}
@@ -125,11 +132,37 @@ func (r reporter) boolean(f fields, path, key string) bool {
 	if !ok {
 		return false
 	}
-	if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
+	v, ok := parseBool(n)
+	if !ok {
 		r.at(n, join(path, key), "got %s, want true or false", kindName(n))
-		return false
 	}
-	return n.Value == "true"
+	return v
+}
+
+// parseInt reads a whole number as PyYAML (YAML 1.1) does, which is how
+// upstream reads these files: 2_063_837, 0x1f and 010 (octal) included.
+func parseInt(n *yaml.Node) (int, error) {
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
+		return 0, fmt.Errorf("not an integer")
+	}
+	v, err := strconv.ParseInt(n.Value, 0, 64)
+	return int(v), err
+}
+
+// yaml11Bools are the booleans PyYAML accepts beyond true and false.
+var yaml11Bools = map[string]bool{"yes": true, "on": true, "no": false, "off": false}
+
+func parseBool(n *yaml.Node) (v, ok bool) {
+	if n.Kind != yaml.ScalarNode {
+		return false, false
+	}
+	if n.Tag == "!!bool" {
+		return strings.EqualFold(n.Value, "true"), true
+	}
+	if n.Tag == "!!str" && n.Style == 0 {
+		v, ok = yaml11Bools[strings.ToLower(n.Value)]
+	}
+	return v, ok
 }
 
 func (r reporter) list(f fields, path, key string) []*yaml.Node {

@@ -77,6 +77,10 @@ func (r reporter) at(n *yaml.Node, path, format string, args ...any) {
 	*r.errs = append(*r.errs, e)
 }
 
+func (r reporter) atPos(p position, path, format string, args ...any) {
+	*r.errs = append(*r.errs, &Error{File: r.file, Line: p.line, Col: p.col, Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
 func (r reporter) atLine(line int, path, format string, args ...any) {
 	*r.errs = append(*r.errs, &Error{File: r.file, Line: line, Col: 1, Path: path, Msg: fmt.Sprintf(format, args...)})
 }

@@ -1,9 +1,9 @@
 package sweep
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
+	"errors"
 	"fmt"
+	"math/big"
 	"path"
 	"slices"
 	"strconv"
@@ -16,49 +16,26 @@ const (
 	ScenarioAgentic     = "agentic-coding"
 )
 
-// Point is one benchmark to run: an engine layout at one concurrency.
-type Point struct {
-	ID            string     `json:"id"`
-	Entry         string     `json:"entry"`
-	Scenario      string     `json:"scenario"`
-	Image         string     `json:"image"`
-	Model         string     `json:"model"`
-	ModelPrefix   string     `json:"model_prefix"`
-	Runner        string     `json:"runner"`
-	TaskQueue     string     `json:"task_queue"`
-	Precision     string     `json:"precision"`
-	Framework     string     `json:"framework"`
-	ISL           int        `json:"isl,omitempty"`
-	OSL           int        `json:"osl,omitempty"`
-	TraceSource   string     `json:"trace_source,omitempty"`
-	Conc          int        `json:"conc"`
-	TP            int        `json:"tp,omitempty"`
-	EP            int        `json:"ep,omitempty"`
-	PP            int        `json:"pp,omitempty"`
-	DPAttn        bool       `json:"dp_attn"`
-	DCPSize       int        `json:"dcp_size,omitempty"`
-	PCPSize       int        `json:"pcp_size,omitempty"`
-	SpecDecoding  string     `json:"spec_decoding"`
-	Router        *Component `json:"router,omitempty"`
-	KVP2PTransfer string     `json:"kv_p2p_transfer,omitempty"`
-	KVOffloading  string     `json:"kv_offloading,omitempty"`
-	KVOffloadBack *Component `json:"kv_offload_backend,omitempty"`
-	Multinode     bool       `json:"multinode"`
-	Disagg        bool       `json:"disagg"`
-	Prefill       *Workers   `json:"prefill,omitempty"`
-	Decode        *Workers   `json:"decode,omitempty"`
-	GPUs          int        `json:"gpus"`
-	MaxModelLen   int        `json:"max_model_len,omitempty"`
-	ExpName       string     `json:"exp_name"`
-}
+// Upstream's generator constants (utils/matrix_logic/generate_sweep_configs.py).
+const (
+	// AgenticDurationSeconds is how long every agentic point replays traces.
+	AgenticDurationSeconds = 3600
+	// maxAgenticCPUDRAMMiB caps a node's offload DRAM at 3 TB (decimal)
+	// before the utilization share.
+	maxAgenticCPUDRAMMiB = 2_861_022
+	// minEvalConc is the lowest concurrency an eval runs at.
+	minEvalConc = 16
+)
 
-// Filters narrow an expansion the way InferenceMAX's generator flags do.
-// Empty means "no filter".
+// Filters narrow an expansion the way upstream's generator flags do
+// (`full-sweep`). Empty or zero means "no filter".
 type Filters struct {
+	// ModelPrefixes keep entries whose name starts with one of them
+	// (upstream matches the entry key, not its model-prefix field).
 	ModelPrefixes []string
 	Precisions    []string
 	Frameworks    []string
-	Runners       []string
+	Runners       []string // runner labels
 	SeqLens       []string // like 1k1k, 8k1k
 	StepSize      int      // concurrency multiplier, default 2
 	MinConc       int
@@ -67,8 +44,76 @@ type Filters struct {
 	MaxEP         int
 	SingleNode    bool
 	MultiNode     bool
-	ScenarioType  string
+	ScenarioType  string   // fixed-seq-len or agentic-coding; empty: both
 	ConfigKeys    []string // globs over entry names
+	// RunnerNodeFilter expands each entry to the nodes of its label whose
+	// name contains it, one row per node.
+	RunnerNodeFilter string `json:",omitempty"`
+	NoEvals          bool   `json:",omitempty"`
+	EvalsOnly        bool   `json:",omitempty"`
+	AllEvals         bool   `json:",omitempty"`
+}
+
+// Check refuses the flag combinations upstream's generator refuses.
+func (f Filters) Check() error {
+	var problems []string
+	if f.StepSize != 0 && f.StepSize < 2 {
+		problems = append(problems, fmt.Sprintf("--step-size %d: want 2 or more", f.StepSize))
+	}
+	if f.MinConc < 0 || f.MaxConc < 0 || f.MaxTP < 0 || f.MaxEP < 0 {
+		problems = append(problems, "--min-conc, --max-conc, --max-tp and --max-ep want positive values")
+	}
+	if f.MinConc > 0 && f.MaxConc > 0 && f.MinConc > f.MaxConc {
+		problems = append(problems, fmt.Sprintf("--min-conc %d is above --max-conc %d", f.MinConc, f.MaxConc))
+	}
+	if f.SingleNode && f.MultiNode {
+		problems = append(problems, "--single-node and --multi-node exclude each other (give neither for both)")
+	}
+	if f.NoEvals && (f.AllEvals || f.EvalsOnly) {
+		problems = append(problems, "--no-evals cannot be combined with --evals-only or --all-evals")
+	}
+	if f.ScenarioType != "" && f.ScenarioType != ScenarioFixedSeqLen && f.ScenarioType != ScenarioAgentic {
+		problems = append(problems, fmt.Sprintf("--scenario-type %q: want fixed-seq-len or agentic-coding", f.ScenarioType))
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// checkRunnerTypes refuses a runner-type filter naming no label, as
+// upstream does: a typo would otherwise plan nothing, silently.
+func (f Filters) checkRunnerTypes(runners Runners) error {
+	var unknown []string
+	for _, r := range f.Runners {
+		if _, ok := runners.Labels[r]; !ok {
+			unknown = append(unknown, r)
+		}
+	}
+	if len(unknown) > 0 {
+		return fmt.Errorf("--runner-type %s: not a label of %s", strings.Join(unknown, ", "), runners.File)
+	}
+	return nil
+}
+
+// seqLenName is upstream's exp-name form of a length pair: 1k1k and 8k1k
+// by name, anything else isl_osl.
+func seqLenName(isl, osl int) string {
+	switch {
+	case isl == 1024 && osl == 1024:
+		return "1k1k"
+	case isl == 8192 && osl == 1024:
+		return "8k1k"
+	}
+	return fmt.Sprintf("%d_%d", isl, osl)
+}
+
+// SeqLenName is a length as --seq-lens names it: 1024 → 1k.
+func SeqLenName(n int) string {
+	if n%1024 == 0 {
+		return strconv.Itoa(n/1024) + "k"
+	}
+	return strconv.Itoa(n)
 }
 
 // concurrencies multiplies from start by step and always ends at end:
@@ -81,20 +126,10 @@ func concurrencies(start, end, step int) []int {
 	return append(out, end)
 }
 
-// SeqLenName is InferenceMAX's short name for a length: 1024 → 1k.
-func SeqLenName(n int) string {
-	if n%1024 == 0 {
-		return strconv.Itoa(n/1024) + "k"
-	}
-	return strconv.Itoa(n)
-}
-
 func (f Filters) keepEntry(e *Entry) bool {
 	match := func(list []string, v string) bool { return len(list) == 0 || slices.Contains(list, v) }
-	if !match(f.ModelPrefixes, e.ModelPrefix) || !match(f.Precisions, e.Precision) || !match(f.Frameworks, e.Framework) || !match(f.Runners, e.Runner) {
-		return false
-	}
-	if (f.SingleNode && e.Multinode) || (f.MultiNode && !e.Multinode) {
+	prefixed := len(f.ModelPrefixes) == 0 || slices.ContainsFunc(f.ModelPrefixes, func(p string) bool { return strings.HasPrefix(e.Name, p) })
+	if !prefixed || !match(f.Precisions, e.Precision) || !match(f.Frameworks, e.Framework) || !match(f.Runners, e.Runner) {
 		return false
 	}
 	if len(f.ConfigKeys) == 0 {
@@ -108,184 +143,289 @@ func (f Filters) keepEntry(e *Entry) bool {
 	return false
 }
 
-func (f Filters) concs(s Search) []int {
-	step := f.StepSize
-	if step < 2 {
-		step = 2
+func (f Filters) step() int { return max(f.StepSize, 2) }
+
+// fixedConcs is upstream's concurrency selection for a fixed-seq-len
+// layout: ranges are clamped to [min, max] before stepping, lists are
+// filtered, and a layout entirely above max-conc runs at max-conc. ok is
+// false when the layout is skipped.
+func (f Filters) fixedConcs(s Search, multinode bool) (concs []int, ok bool) {
+	if len(s.ConcList) > 0 || multinode {
+		all := s.ConcList
+		if len(all) == 0 {
+			all = concurrencies(s.ConcStart, s.ConcEnd, f.step())
+		}
+		if f.MinConc > 0 {
+			all = slices.DeleteFunc(slices.Clone(all), func(c int) bool { return c < f.MinConc })
+			if len(all) == 0 {
+				return nil, false
+			}
+		}
+		if f.MaxConc > 0 {
+			kept := slices.DeleteFunc(slices.Clone(all), func(c int) bool { return c > f.MaxConc })
+			if len(kept) == 0 {
+				kept = []int{f.MaxConc}
+			}
+			all = kept
+		}
+		return all, true
 	}
-	all := s.ConcList
-	if len(all) == 0 {
-		all = concurrencies(s.ConcStart, s.ConcEnd, step)
+	start, end := s.ConcStart, s.ConcEnd
+	if f.MinConc > 0 {
+		if end < f.MinConc {
+			return nil, false
+		}
+		start = max(start, f.MinConc)
 	}
-	var out []int
-	for _, c := range all {
-		if c >= f.MinConc && (f.MaxConc == 0 || c <= f.MaxConc) {
-			out = append(out, c)
+	if f.MaxConc > 0 {
+		if start > f.MaxConc {
+			start, end = f.MaxConc, f.MaxConc
+		} else {
+			end = min(end, f.MaxConc)
 		}
 	}
-	// As upstream: when every value exceeds max-conc, run at max-conc.
-	if len(out) == 0 && f.MaxConc > 0 && all[0] > f.MaxConc && f.MaxConc >= f.MinConc {
-		out = []int{f.MaxConc}
-	}
-	return out
+	return concurrencies(start, end, f.step()), true
 }
 
-// Expand turns validated entries into points, sorted by id-independent
-// order: entry name, scenario, lengths, layout, concurrency.
-func Expand(entries []Entry, f Filters) []Point {
-	var points []Point
+// agenticConcs filters without the max-conc fallback, as upstream does
+// for agentic layouts.
+func (f Filters) agenticConcs(s Search) []int {
+	all := s.ConcList
+	if len(all) == 0 {
+		all = concurrencies(s.ConcStart, s.ConcEnd, f.step())
+	}
+	return slices.DeleteFunc(slices.Clone(all), func(c int) bool {
+		return (f.MinConc > 0 && c < f.MinConc) || (f.MaxConc > 0 && c > f.MaxConc)
+	})
+}
+
+// expander holds what expansion needs beyond the entries: the runners
+// file (node filter, hardware) and the hardware catalogue.
+type expander struct {
+	f        Filters
+	runners  Runners
+	hardware map[string]RunnerHardware
+}
+
+// ExpandRows expands entries into upstream's matrix rows, in upstream's
+// order, with its eval selection applied. Errors are the ones upstream's
+// generator raises while expanding (an offload budget it cannot size).
+func ExpandRows(entries []Entry, runners Runners, hardware map[string]RunnerHardware, f Filters) ([]Row, error) {
+	x := expander{f: f, runners: runners, hardware: hardware}
+	var rows []Row
+	var errs Errors
 	for i := range entries {
 		e := &entries[i]
 		if !f.keepEntry(e) {
 			continue
 		}
-		if f.ScenarioType == "" || f.ScenarioType == ScenarioFixedSeqLen {
-			for _, sl := range e.FixedSeqLen {
-				name := SeqLenName(sl.ISL) + SeqLenName(sl.OSL)
-				if len(f.SeqLens) > 0 && !slices.Contains(f.SeqLens, name) {
-					continue
-				}
-				for _, s := range sl.SearchSpace {
-					points = f.appendPoints(points, e, s, ScenarioFixedSeqLen, sl.ISL, sl.OSL, "", e.ModelPrefix+"_"+name)
-				}
+		runnerValues := []string{e.Runner}
+		if f.RunnerNodeFilter != "" {
+			runnerValues = slices.DeleteFunc(slices.Clone(runners.Labels[e.Runner]), func(n string) bool { return !strings.Contains(n, f.RunnerNodeFilter) })
+			if len(runnerValues) == 0 {
+				continue
 			}
 		}
-		// Sequence-length filters name fixed lengths; agentic traces have none.
-		if e.Agentic != nil && len(f.SeqLens) == 0 && (f.ScenarioType == "" || f.ScenarioType == ScenarioAgentic) {
-			for _, s := range e.Agentic.SearchSpace {
-				points = f.appendPoints(points, e, s, ScenarioAgentic, 0, 0, e.Agentic.TraceSource, e.ModelPrefix+"_agentic")
-			}
-		}
-	}
-	return points
-}
-
-func (f Filters) appendPoints(points []Point, e *Entry, s Search, scenario string, isl, osl int, trace, expName string) []Point {
-	if !e.Multinode && ((f.MaxTP > 0 && s.TP > f.MaxTP) || (f.MaxEP > 0 && s.EP > f.MaxEP)) {
-		return points
-	}
-	router, kv := e.Router, e.KVP2PTransfer
-	if s.Router != nil {
-		router = s.Router
-	}
-	if s.KVP2PTransfer != "" {
-		kv = s.KVP2PTransfer
-	}
-	for _, c := range f.concs(s) {
-		p := Point{
-			Entry: e.Name, Scenario: scenario, Image: e.Image, Model: e.Model, ModelPrefix: e.ModelPrefix, Runner: e.Runner,
-			TaskQueue: TaskQueue(e.Runner), Precision: e.Precision, Framework: e.Framework, ISL: isl, OSL: osl, TraceSource: trace,
-			Conc: c, SpecDecoding: s.SpecDecoding, Router: router, KVP2PTransfer: kv, KVOffloading: s.KVOffloading,
-			KVOffloadBack: s.KVOffloadBackend, Multinode: e.Multinode, Disagg: e.Disagg, ExpName: expName,
-		}
-		if isl > 0 {
-			p.MaxModelLen = isl + osl + 256
-		}
-		if e.Multinode {
-			p.Prefill, p.Decode = s.Prefill, s.Decode
-			for _, w := range []*Workers{s.Prefill, s.Decode} {
-				p.GPUs += w.NumWorker * w.TP * w.PP * w.PCPSize
-			}
-		} else {
-			p.TP, p.EP, p.PP, p.DPAttn, p.DCPSize, p.PCPSize = s.TP, s.EP, s.PP, s.DPAttn, s.DCPSize, s.PCPSize
-			p.GPUs = s.TP * s.PP * s.PCPSize
-		}
-		p.ID = pointID(p)
-		points = append(points, p)
-	}
-	return points
-}
-
-// pointID hashes the point's normalized config: every field in a fixed
-// order, so the id does not depend on the order of keys or entries in the
-// files, and not on where the entry is defined. Written by hand rather than
-// through JSON: expansion hashes every point, and reflection would be most
-// of its cost.
-func pointID(p Point) string {
-	h := sha256.New()
-	buf := make([]byte, 0, 512)
-	str := func(v string) { buf = append(strconv.AppendInt(buf, int64(len(v)), 10), ':'); buf = append(buf, v...) }
-	num := func(v int) { buf = append(strconv.AppendInt(buf, int64(v), 10), ';') }
-	flag := func(v bool) { buf = strconv.AppendBool(buf, v); buf = append(buf, ';') }
-	comp := func(c *Component) {
-		if c == nil {
-			str("")
-			return
-		}
-		str(c.Name)
-		str(c.Version)
-	}
-	workers := func(w *Workers) {
-		if w == nil {
-			num(-1)
-			return
-		}
-		for _, v := range []int{w.NumWorker, w.TP, w.PP, w.EP, w.DCPSize, w.PCPSize} {
-			num(v)
-		}
-		flag(w.DPAttn)
-		str(w.Hardware)
-		num(len(w.AdditionalSettings))
-		for _, a := range w.AdditionalSettings {
-			str(a)
-		}
-	}
-	for _, v := range []string{p.Entry, p.Scenario, p.Image, p.Model, p.ModelPrefix, p.Runner, p.Precision, p.Framework, p.TraceSource, p.SpecDecoding, p.KVP2PTransfer, p.KVOffloading, p.ExpName} {
-		str(v)
-	}
-	for _, v := range []int{p.ISL, p.OSL, p.Conc, p.TP, p.EP, p.PP, p.DCPSize, p.PCPSize, p.GPUs, p.MaxModelLen} {
-		num(v)
-	}
-	flag(p.DPAttn)
-	flag(p.Multinode)
-	flag(p.Disagg)
-	comp(p.Router)
-	comp(p.KVOffloadBack)
-	workers(p.Prefill)
-	workers(p.Decode)
-	h.Write(buf)
-	var sum [sha256.Size]byte
-	return hex.EncodeToString(h.Sum(sum[:0])[:8])
-}
-
-// Counts summarises a plan for humans: points per runner, framework and
-// sequence length.
-type Counts struct {
-	Total       int            `json:"total"`
-	ByRunner    map[string]int `json:"by_runner"`
-	ByFramework map[string]int `json:"by_framework"`
-	BySeqLen    map[string]int `json:"by_seq_len"`
-	GPUs        map[string]int `json:"gpu_points_by_runner"`
-}
-
-// Count tallies points.
-func Count(points []Point) Counts {
-	c := Counts{Total: len(points), ByRunner: map[string]int{}, ByFramework: map[string]int{}, BySeqLen: map[string]int{}, GPUs: map[string]int{}}
-	for _, p := range points {
-		c.ByRunner[p.Runner]++
-		c.ByFramework[p.Framework]++
-		seq := ScenarioAgentic
-		if p.Scenario == ScenarioFixedSeqLen {
-			seq = SeqLenName(p.ISL) + SeqLenName(p.OSL)
-		}
-		c.BySeqLen[seq]++
-		c.GPUs[p.Runner] += p.GPUs
-	}
-	return c
-}
-
-// ParseSeqLens reads "1k1k,8k1k" into names, checking their shape.
-func ParseSeqLens(spec string) ([]string, error) {
-	var out []string
-	for _, s := range strings.Split(spec, ",") {
-		s = strings.TrimSpace(s)
-		if s == "" {
+		if (e.Multinode && f.SingleNode) || (!e.Multinode && f.MultiNode) {
 			continue
 		}
-		if strings.Count(s, "k") < 1 {
-			return nil, fmt.Errorf("seq-lens %q: want names like 1k1k or 8k1k", s)
+		if f.ScenarioType == "" || f.ScenarioType == ScenarioFixedSeqLen {
+			rows = x.fixed(rows, e, runnerValues)
 		}
-		out = append(out, s)
+		if f.ScenarioType == "" || f.ScenarioType == ScenarioAgentic {
+			var err *Error
+			if rows, err = x.agentic(rows, e, runnerValues); err != nil {
+				errs = append(errs, err)
+			}
+		}
 	}
-	return out, nil
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	if !f.NoEvals {
+		markEvals(rows, f.EvalsOnly || f.AllEvals)
+		if f.AllEvals {
+			rows = markAllEvals(rows)
+		}
+	}
+	if f.EvalsOnly || f.AllEvals {
+		rows = slices.DeleteFunc(rows, func(r Row) bool { return !r.RunEval })
+		for i := range rows {
+			rows[i].EvalOnly = true
+		}
+	}
+	return rows, nil
+}
+
+func (x expander) base(e *Entry, runner string, s Search) Row {
+	r := Row{
+		Entry: e.Name, Label: e.Runner, Image: e.Image, Model: e.Model, ModelPrefix: e.ModelPrefix, Precision: e.Precision,
+		Framework: e.Framework, Runner: runner, SpecDecoding: s.SpecDecoding, Multinode: e.Multinode, Disagg: e.Disagg,
+		Router: e.Router, KVP2PTransfer: e.KVP2PTransfer, hasRunEval: true,
+	}
+	if s.Router != nil {
+		r.Router = s.Router
+	}
+	if s.KVP2PTransfer != "" {
+		r.KVP2PTransfer = s.KVP2PTransfer
+	}
+	if e.Multinode {
+		r.Prefill, r.Decode = s.Prefill, s.Decode
+	} else {
+		r.TP, r.PP, r.DCPSize, r.PCPSize, r.EP, r.DPAttn = s.TP, s.PP, s.DCPSize, s.PCPSize, max(s.EP, 1), s.DPAttn
+	}
+	return r
+}
+
+func (x expander) fixed(rows []Row, e *Entry, runnerValues []string) []Row {
+	for _, sl := range e.FixedSeqLen {
+		if len(x.f.SeqLens) > 0 && !slices.Contains(x.f.SeqLens, SeqLenName(sl.ISL)+SeqLenName(sl.OSL)) {
+			continue
+		}
+		for _, s := range sl.SearchSpace {
+			if !e.Multinode && x.f.MaxTP > 0 && s.TP > x.f.MaxTP {
+				continue
+			}
+			concs, ok := x.f.fixedConcs(s, e.Multinode)
+			if !ok {
+				continue
+			}
+			add := func(runner string, concs []int) {
+				r := x.base(e, runner, s)
+				r.Scenario, r.ISL, r.OSL, r.Conc = ScenarioFixedSeqLen, sl.ISL, sl.OSL, concs
+				r.MaxModelLen, r.ExpName = sl.ISL+sl.OSL+256, e.ModelPrefix+"_"+seqLenName(sl.ISL, sl.OSL)
+				if !e.Multinode && x.f.MaxEP > 0 && s.EP > x.f.MaxEP {
+					r.EP = x.f.MaxEP // as upstream: capped, not skipped
+				}
+				rows = append(rows, r)
+			}
+			if e.Multinode {
+				for _, runner := range runnerValues {
+					add(runner, concs)
+				}
+				continue
+			}
+			for _, c := range concs {
+				for _, runner := range runnerValues {
+					add(runner, []int{c})
+				}
+			}
+		}
+	}
+	return rows
+}
+
+func (x expander) agentic(rows []Row, e *Entry, runnerValues []string) ([]Row, *Error) {
+	for _, a := range e.Agentic {
+		for _, s := range a.SearchSpace {
+			dramGB, err := x.offloadGB(e, a, s)
+			if err != nil {
+				return rows, err
+			}
+			concs := x.f.agenticConcs(s)
+			if len(concs) == 0 {
+				continue
+			}
+			kv := s.KVOffloading
+			if kv == "" {
+				kv = "none"
+			}
+			suffix := "kvnone"
+			if kv != "none" {
+				suffix = "kv" + kv + "-" + s.KVOffloadBackend.Name
+			}
+			add := func(runner string, c int) {
+				r := x.base(e, runner, s)
+				r.Scenario, r.Conc, r.KVOffloading, r.KVOffloadBackend = ScenarioAgentic, []int{c}, kv, s.KVOffloadBackend
+				r.TotalCPUDRAMGB, r.Duration, r.hasRunEval = dramGB, AgenticDurationSeconds, false
+				if e.Multinode {
+					r.ExpName = fmt.Sprintf("%s_%s_%s_conc%d", e.ModelPrefix, workerTag(s.Prefill, "p"), workerTag(s.Decode, "d"), c)
+					if kv != "none" {
+						r.ExpName += "_" + suffix
+					}
+				} else {
+					r.ExpName = fmt.Sprintf("%s_tp%d_conc%d_%s", e.ModelPrefix, s.TP, c, suffix)
+					if s.SpecDecoding != "none" {
+						r.ExpName += "_spec-" + s.SpecDecoding
+					}
+				}
+				rows = append(rows, r)
+			}
+			// Upstream runs one agentic concurrency per allocation, also
+			// multinode: runner-major there, concurrency-major single-node.
+			if e.Multinode {
+				for _, runner := range runnerValues {
+					for _, c := range concs {
+						add(runner, c)
+					}
+				}
+				continue
+			}
+			for _, c := range concs {
+				for _, runner := range runnerValues {
+					add(runner, c)
+				}
+			}
+		}
+	}
+	return rows, nil
+}
+
+func workerTag(w *Workers, role string) string {
+	tag := fmt.Sprintf("%s%dx%d", role, w.NumWorker, w.TP)
+	if w.EP != 1 {
+		tag += fmt.Sprintf("ep%d", w.EP)
+	}
+	if w.DPAttn {
+		tag += "dpa"
+	}
+	return tag
+}
+
+// offloadGB is upstream's CPU DRAM budget for one agentic server node:
+// the node's available DRAM (capped at 3 TB) × dram-utilization × the
+// share of the node's GPUs one replica (multinode: one prefill worker)
+// uses, in whole decimal GB, rounded down.
+func (x expander) offloadGB(e *Entry, a AgenticConfig, s Search) (int, *Error) {
+	if s.KVOffloading != "dram" {
+		return 0, nil
+	}
+	fail := func(format string, args ...any) (int, *Error) {
+		return 0, &Error{File: e.File, Line: s.pos.line, Col: s.pos.col, Path: s.path, Msg: fmt.Sprintf(format, args...)}
+	}
+	hw, ok := x.nodeHardware(e.Runner)
+	if !ok {
+		return fail("kv-offloading: dram needs the node's CPU DRAM: runner %q has no hardware entry in %s, and its SKU is not in the catalogue (set node-hardware in settings)", e.Runner, x.runners.File)
+	}
+	var gpus int
+	if s.Prefill != nil {
+		replica := s.Prefill.TP * s.Prefill.PP * s.Prefill.PCPSize
+		switch {
+		case replica > hw.GPUsPerNode && replica%hw.GPUsPerNode != 0:
+			return fail("prefill tp*pp*pcp-size=%d spans nodes but is not a multiple of gpus-per-node=%d", replica, hw.GPUsPerNode)
+		case replica > hw.GPUsPerNode:
+			gpus = hw.GPUsPerNode
+		case hw.GPUsPerNode%replica != 0:
+			return fail("prefill tp*pp*pcp-size=%d does not divide gpus-per-node=%d evenly", replica, hw.GPUsPerNode)
+		default:
+			gpus = replica
+		}
+	} else {
+		gpus = s.TP * s.PP * s.PCPSize
+		if gpus > hw.GPUsPerNode {
+			return fail("tp*pp*pcp-size=%d exceeds gpus-per-node=%d of runner %q", gpus, hw.GPUsPerNode, e.Runner)
+		}
+	}
+	util, _ := new(big.Rat).SetString(a.DRAMUtilization)
+	bytes := new(big.Rat).SetInt64(int64(min(hw.AvailableCPUDRAMMiB, maxAgenticCPUDRAMMiB)) * 1024 * 1024)
+	bytes.Mul(bytes, util).Mul(bytes, big.NewRat(int64(gpus), int64(hw.GPUsPerNode)))
+	gb := new(big.Int).Quo(bytes.Num(), new(big.Int).Mul(bytes.Denom(), big.NewInt(1_000_000_000)))
+	return int(gb.Int64()), nil
+}
+
+// nodeHardware is what one node of a label has: runners.yaml's hardware
+// entry, else the catalogue (settings node-hardware) by label, else by
+// the label's SKU.
+func (x expander) nodeHardware(label string) (RunnerHardware, bool) {
+	return NodeHardware(label, x.runners, x.hardware)
 }

@@ -34,6 +34,13 @@ func TestSeqLenName(t *testing.T) {
 	}
 }
 
+func expandPoints(t testing.TB, entries []Entry, f Filters) []Point {
+	t.Helper()
+	rows, err := ExpandRows(entries, Runners{}, DefaultNodeHardware(), f)
+	require.NoError(t, err)
+	return Points(rows)
+}
+
 func loadValid(t *testing.T, f Filters) *Plan {
 	t.Helper()
 	p, err := LoadPlan(Sources{Masters: []string{"testdata/valid/single-node.yaml", "testdata/valid/multinode.yaml"}, Runners: "testdata/runners.yaml"}, f)
@@ -47,8 +54,8 @@ func TestGoldenExpansion(t *testing.T) {
 	p := loadValid(t, Filters{})
 	var lines []string
 	for _, pt := range p.Points {
-		lines = append(lines, fmt.Sprintf("%s %-26s %-14s %-10s conc=%-4d gpus=%-2d tp=%d ep=%d dcp=%d spec=%s mml=%d queue=%s",
-			pt.ID, pt.Entry, pt.Scenario, pt.ExpName, pt.Conc, pt.GPUs, pt.TP, pt.EP, pt.DCPSize, pt.SpecDecoding, pt.MaxModelLen, pt.TaskQueue))
+		lines = append(lines, fmt.Sprintf("%s %-28s %-14s %-29s conc=%-4d gpus=%-2d tp=%d ep=%d dcp=%d spec=%s mml=%d dram=%d queue=%s eval=%t deployment=%s",
+			pt.ID, pt.Entry, pt.Scenario, pt.ExpName, pt.Conc, pt.GPUs, pt.TP, pt.EP, pt.DCPSize, pt.SpecDecoding, pt.MaxModelLen, pt.TotalCPUDRAMGB, pt.TaskQueue, pt.Eval, pt.DeploymentID))
 	}
 	got := strings.Join(lines, "\n") + "\n"
 	golden := filepath.Join("testdata", "valid", "expansion.golden")
@@ -58,11 +65,13 @@ func TestGoldenExpansion(t *testing.T) {
 	want, err := os.ReadFile(golden)
 	require.NoError(t, err)
 	require.Equal(t, string(want), got)
-	require.Equal(t, Counts{Total: 15,
-		ByRunner:    map[string]int{"h200": 11, "mi355x": 2, "gb200-nvl72": 2},
+	require.Equal(t, Counts{Total: 15, Deployments: 1, Evals: 1,
+		ByScenario:  map[string]int{"fixed-seq-len": 14, "agentic-coding": 1},
+		ByNodes:     map[string]int{"single-node": 13, "multi-node": 2},
+		ByRunner:    map[string]int{"h200": 10, "cluster.h200-test": 1, "mi355x": 2, "gb200-nvl72": 2},
 		ByFramework: map[string]int{"sglang": 11, "vllm": 2, "dynamo-trt": 2},
 		BySeqLen:    map[string]int{"1k1k": 9, "8k1k": 3, "1k8k": 2, "agentic-coding": 1},
-		GPUs:        map[string]int{"h200": 88, "mi355x": 8, "gb200-nvl72": 48},
+		GPUs:        map[string]int{"h200": 80, "cluster.h200-test": 8, "mi355x": 8, "gb200-nvl72": 48},
 	}, p.Counts)
 }
 
@@ -73,7 +82,7 @@ func TestPointIDsIgnoreOrderAndFormatting(t *testing.T) {
 	require.Empty(t, errs)
 	eb, errs := ParseMaster("b.yaml", []byte(b))
 	require.Empty(t, errs)
-	pa, pb := Expand(ea, Filters{}), Expand(eb, Filters{})
+	pa, pb := expandPoints(t, ea, Filters{}), expandPoints(t, eb, Filters{})
 	require.Len(t, pa, 2)
 	require.Equal(t, pa[0].ID, pb[0].ID)
 	require.Equal(t, pa[1].ID, pb[1].ID)
@@ -91,11 +100,14 @@ func TestFilters(t *testing.T) {
 		// max-conc 16, so it runs at 16 itself, as upstream does.
 		{"max-conc below every value uses max-conc", Filters{ConfigKeys: []string{"dsr1-*-sglang"}, SeqLens: []string{"1k1k"}, MaxConc: 16, MaxTP: 8}, []int{4, 8, 16, 16}},
 		{"min-conc", Filters{ModelPrefixes: []string{"dsr1"}, SingleNode: true, ScenarioType: ScenarioFixedSeqLen, MinConc: 64}, []int{64, 64, 100}},
-		{"step size", Filters{Precisions: []string{"fp8"}, SeqLens: []string{"1k1k"}, StepSize: 4}, []int{4, 16, 64, 64, 100}},
+		// Sequence lengths do not filter agentic layouts (as upstream).
+		{"step size", Filters{Precisions: []string{"fp8"}, SeqLens: []string{"1k1k"}, StepSize: 4}, []int{4, 16, 64, 64, 100, 1}},
 		{"multi-node only", Filters{MultiNode: true}, []int{512, 1024}},
 		{"framework", Filters{Frameworks: []string{"vllm"}}, []int{4, 8}},
-		{"max-tp drops wide layouts", Filters{MaxTP: 4}, []int{4, 8, 512, 1024}},
-		{"max-ep drops expert-parallel layouts", Filters{MaxEP: 1, SeqLens: []string{"1k1k"}}, []int{4, 8, 16, 32, 64, 512, 1024}},
+		// max-tp drops fixed-seq-len single-node layouts only (as upstream).
+		{"max-tp drops wide layouts", Filters{MaxTP: 4}, []int{4, 8, 1, 512, 1024}},
+		{"model-prefix matches the entry name", Filters{ModelPrefixes: []string{"llama70b-fp4"}}, []int{4, 8}},
+		{"runner node filter", Filters{RunnerNodeFilter: "node-1"}, []int{4, 8, 16, 32, 64, 64, 100, 4, 8, 16}},
 		{"agentic only", Filters{ScenarioType: ScenarioAgentic}, []int{1}},
 	}
 	for _, tt := range tests {
@@ -107,6 +119,16 @@ func TestFilters(t *testing.T) {
 			require.Equal(t, tt.concs, concs)
 		})
 	}
+}
+
+// TestMaxEPCapsExpertParallelism: upstream runs a layout wider than
+// --max-ep at max-ep rather than dropping it.
+func TestMaxEPCapsExpertParallelism(t *testing.T) {
+	var eps []int
+	for _, p := range loadValid(t, Filters{MaxEP: 2, SeqLens: []string{"1k1k"}, SingleNode: true, ScenarioType: ScenarioFixedSeqLen}).Points {
+		eps = append(eps, p.EP)
+	}
+	require.Equal(t, []int{1, 1, 1, 1, 1, 2, 2}, eps)
 }
 
 func TestPointsCarryWhatTheRunNeeds(t *testing.T) {
@@ -135,7 +157,7 @@ func BenchmarkExpand10kPoints(b *testing.B) {
 	}
 	b.ResetTimer()
 	for b.Loop() {
-		if n := len(Expand(entries, Filters{})); n != 10_000 {
+		if n := len(expandPoints(b, entries, Filters{})); n != 10_000 {
 			b.Fatalf("%d points", n)
 		}
 	}

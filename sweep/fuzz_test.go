@@ -39,8 +39,8 @@ func FuzzParseFiles(f *testing.F) {
 		check(serrs)
 		if len(errs) == 0 && len(rerrs) == 0 {
 			// Whatever parses must expand without panicking.
-			_ = CrossCheck(entries, runners)
-			Expand(entries, Filters{})
+			_ = CrossCheck(entries, runners, DefaultNodeHardware())
+			_, _ = ExpandRows(entries, runners, DefaultNodeHardware(), Filters{AllEvals: true})
 		}
 	})
 }

@@ -5,11 +5,13 @@ import (
 	"os"
 )
 
-// Plan is a validated, expanded sweep.
+// Plan is a validated, expanded sweep: upstream's matrix rows and the
+// points they run as.
 type Plan struct {
 	Entries  []Entry
 	Runners  Runners
 	Settings Settings
+	Rows     []Row
 	Points   []Point
 	Counts   Counts
 }
@@ -61,17 +63,28 @@ func LoadPlan(src Sources, f Filters) (*Plan, error) {
 			errs = append(errs, more...)
 		}
 	}
-	errs = append(errs, CrossCheck(entries, runners)...)
+	errs = append(errs, CrossCheck(entries, runners, settings.NodeHardware)...)
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
-	points := Expand(entries, f)
-	return &Plan{Entries: entries, Runners: runners, Settings: settings, Points: points, Counts: Count(points)}, nil
+	if err := f.Check(); err != nil {
+		return nil, err
+	}
+	if err := f.checkRunnerTypes(runners); err != nil {
+		return nil, err
+	}
+	rows, err := ExpandRows(entries, runners, settings.NodeHardware, f)
+	if err != nil {
+		return nil, err
+	}
+	points := Points(rows)
+	return &Plan{Entries: entries, Runners: runners, Settings: settings, Rows: rows, Points: points, Counts: Count(points)}, nil
 }
 
-// CrossCheck finds what no single file shows: unknown runner labels,
-// entries defined twice, layouts wider than a node.
-func CrossCheck(entries []Entry, runners Runners) Errors {
+// CrossCheck finds what no single file shows: entries defined in two
+// files, and single-node layouts wider than a node of their runner
+// (where runners.yaml or the catalogue says how many GPUs a node has).
+func CrossCheck(entries []Entry, runners Runners, catalogue map[string]RunnerHardware) Errors {
 	var errs Errors
 	first := map[string]*Entry{}
 	for i := range entries {
@@ -82,58 +95,26 @@ func CrossCheck(entries []Entry, runners Runners) Errors {
 			continue
 		}
 		first[e.Name] = e
-		if e.Runner == "" {
+		hw, known := NodeHardware(e.Runner, runners, catalogue)
+		if e.Multinode || !known {
 			continue
 		}
-		if _, ok := runners.Labels[e.Runner]; !ok {
-			errs = append(errs, &Error{File: e.File, Line: e.runnerPos.line, Col: e.runnerPos.col, Path: e.Name + ".runner",
-				Msg: fmt.Sprintf("runner label %q is not in %s", e.Runner, runners.File)})
-			continue
-		}
-		hw, hasHW := runners.Hardware[e.Runner]
-		if !hasHW && !e.Multinode {
-			errs = append(errs, &Error{File: e.File, Line: e.runnerPos.line, Col: e.runnerPos.col, Path: e.Name + ".runner",
-				Msg: fmt.Sprintf("runner label %q has no hardware entry (gpus-per-node) in %s", e.Runner, runners.File)})
-			continue
-		}
-		for _, search := range e.searches() {
-			if e.Multinode {
-				for _, w := range []*Workers{search.s.Prefill, search.s.Decode} {
-					if w != nil && w.Hardware != "" {
-						if _, ok := runners.Labels[w.Hardware]; !ok {
-							errs = append(errs, &Error{File: e.File, Line: search.s.pos.line, Col: search.s.pos.col, Path: search.path + ".hardware",
-								Msg: fmt.Sprintf("runner label %q is not in %s", w.Hardware, runners.File)})
-						}
-					}
-				}
-				continue
-			}
-			if gpus := search.s.TP * search.s.PP * search.s.PCPSize; hw.GPUsPerNode > 0 && gpus > hw.GPUsPerNode {
-				errs = append(errs, &Error{File: e.File, Line: search.s.pos.line, Col: search.s.pos.col, Path: search.path,
-					Msg: fmt.Sprintf("needs %d GPUs (tp·pp·pcp-size) but %s has %d per node: use multinode", gpus, e.Runner, hw.GPUsPerNode)})
+		for _, s := range e.searches() {
+			if gpus := s.TP * s.PP * s.PCPSize; gpus > hw.GPUsPerNode {
+				r.atPos(s.pos, s.path, "needs %d GPUs (tp·pp·pcp-size) but a %s node has %d: use multinode", gpus, e.Runner, hw.GPUsPerNode)
 			}
 		}
 	}
 	return errs
 }
 
-type locatedSearch struct {
-	s    Search
-	path string
-}
-
-func (e *Entry) searches() []locatedSearch {
-	var out []locatedSearch
-	base := e.Name + "." + e.seqLenKey
-	for i, sl := range e.FixedSeqLen {
-		for j, s := range sl.SearchSpace {
-			out = append(out, locatedSearch{s, fmt.Sprintf("%s[%d].search-space[%d]", base, i, j)})
-		}
+func (e *Entry) searches() []Search {
+	var out []Search
+	for _, sl := range e.FixedSeqLen {
+		out = append(out, sl.SearchSpace...)
 	}
-	if e.Agentic != nil {
-		for j, s := range e.Agentic.SearchSpace {
-			out = append(out, locatedSearch{s, fmt.Sprintf("%s.scenarios.agentic-coding.search-space[%d]", e.Name, j)})
-		}
+	for _, a := range e.Agentic {
+		out = append(out, a.SearchSpace...)
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 
@@ -18,11 +19,13 @@ type Runners struct {
 
 // RunnerHardware is what runners.yaml says of a label's machines.
 type RunnerHardware struct {
-	GPUsPerNode         int
-	AvailableCPUDRAMMiB int
+	GPUsPerNode         int `yaml:"gpus-per-node" json:"gpus_per_node"`
+	AvailableCPUDRAMMiB int `yaml:"available-cpu-dram-mib" json:"available_cpu_dram_mib"`
 }
 
-// ParseRunners reads runners.yaml.
+// ParseRunners reads runners.yaml as upstream does: labels map to
+// non-empty node lists; hardware entries are optional, and where one is
+// given it needs both of its fields.
 func ParseRunners(file string, data []byte) (Runners, Errors) {
 	var errs Errors
 	r := reporter{file: file, errs: &errs}
@@ -36,31 +39,7 @@ func ParseRunners(file string, data []byte) (Runners, Errors) {
 		return out, errs
 	}
 	if labels, ok := f.get("labels"); ok {
-		lf, ok := r.mapping(labels, "labels", labelKeys(labels)...)
-		if ok {
-			for _, label := range labelKeys(labels) {
-				p := join("labels", label)
-				if err := CheckName("runner label", label); err != nil {
-					r.at(lf.keys[label], p, "%v", err)
-				}
-				nodes := r.list(lf, "labels", label)
-				if len(nodes) == 0 {
-					r.at(lf.keys[label], p, "no nodes: want a list of node names")
-				}
-				for i, n := range nodes {
-					if n.Kind != yaml.ScalarNode || n.Value == "" {
-						r.at(n, index(p, i), "got %s, want a node name", kindName(n))
-						continue
-					}
-					if err := CheckName("node name", n.Value); err != nil {
-						r.at(n, index(p, i), "%v", err)
-						continue
-					}
-					out.Labels[label] = append(out.Labels[label], n.Value)
-				}
-				out.lines[label] = lf.keys[label].Line
-			}
-		}
+		r.labels(labels, &out)
 	} else {
 		r.at(root, "labels", "required field is missing")
 	}
@@ -75,7 +54,7 @@ func ParseRunners(file string, data []byte) (Runners, Errors) {
 				}
 				out.Hardware[label] = RunnerHardware{
 					GPUsPerNode:         r.integer(lf, p, "gpus-per-node", true, 0, 1),
-					AvailableCPUDRAMMiB: r.integer(lf, p, "available-cpu-dram-mib", false, 0, 0),
+					AvailableCPUDRAMMiB: r.integer(lf, p, "available-cpu-dram-mib", true, 0, 1),
 				}
 			}
 		}
@@ -89,6 +68,35 @@ func ParseRunners(file string, data []byte) (Runners, Errors) {
 		seenQueue[q] = label
 	}
 	return out, errs
+}
+
+func (r reporter) labels(n *yaml.Node, out *Runners) {
+	lf, ok := r.mapping(n, "labels", labelKeys(n)...)
+	if !ok {
+		return
+	}
+	for _, label := range labelKeys(n) {
+		p := join("labels", label)
+		if err := CheckLabel(label); err != nil {
+			r.at(lf.keys[label], p, "%v", err)
+		}
+		nodes := r.list(lf, "labels", label)
+		if len(nodes) == 0 {
+			r.at(lf.keys[label], p, "no nodes: want a list of node names")
+		}
+		for i, n := range nodes {
+			if n.Kind != yaml.ScalarNode || n.Value == "" {
+				r.at(n, index(p, i), "got %s, want a node name", kindName(n))
+				continue
+			}
+			if err := CheckName("node name", n.Value); err != nil {
+				r.at(n, index(p, i), "%v", err)
+				continue
+			}
+			out.Labels[label] = append(out.Labels[label], n.Value)
+		}
+		out.lines[label] = lf.keys[label].Line
+	}
 }
 
 func labelKeys(n *yaml.Node) []string {
@@ -105,11 +113,42 @@ func labelKeys(n *yaml.Node) []string {
 
 var unsafeQueueChars = regexp.MustCompile(`[^a-z0-9._-]+`)
 
-// TaskQueue is the Temporal task queue of a runner label's pool: hw-<label>
-// lower-cased, with anything but letters, digits, '.', '_' and '-' turned
-// into '-'.
+// clusterPoolPrefix is what a cluster:<name> label becomes in pool names,
+// task queues and object keys, where ':' is not safe. The rule reverses
+// (RunnerLabel) because labels may not start with it themselves.
+const clusterPoolPrefix = "cluster."
+
+// PoolName is a runner label as it appears in task queues, object keys
+// (hardware=<pool>) and `worker --pool`: the label itself, except that
+// cluster:<name> becomes cluster.<name>.
+func PoolName(label string) string {
+	if rest, ok := strings.CutPrefix(label, ClusterLabelPrefix); ok {
+		return clusterPoolPrefix + rest
+	}
+	return label
+}
+
+// RunnerLabel reverses PoolName: cluster.<name> is cluster:<name>.
+func RunnerLabel(pool string) string {
+	if rest, ok := strings.CutPrefix(pool, clusterPoolPrefix); ok {
+		return ClusterLabelPrefix + rest
+	}
+	return pool
+}
+
+// CheckLabel checks a runner label: a safe name, or cluster:<safe name>.
+func CheckLabel(label string) error {
+	if strings.HasPrefix(label, clusterPoolPrefix) {
+		return fmt.Errorf("runner label %q: %q is reserved for the pools of %s<name> labels; write %s", label, clusterPoolPrefix, ClusterLabelPrefix, RunnerLabel(label))
+	}
+	return CheckName("runner label", PoolName(label))
+}
+
+// TaskQueue is the Temporal task queue of a runner label's pool:
+// hw-<pool name> lower-cased, with anything but letters, digits, '.', '_'
+// and '-' turned into '-'.
 func TaskQueue(label string) string {
-	return "hw-" + strings.Trim(unsafeQueueChars.ReplaceAllString(strings.ToLower(label), "-"), "-")
+	return "hw-" + strings.Trim(unsafeQueueChars.ReplaceAllString(strings.ToLower(PoolName(label)), "-"), "-")
 }
 
 // NodeQueue is the task queue only one node of a pool polls: where the

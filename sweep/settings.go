@@ -23,6 +23,9 @@ type Settings struct {
 	Pools    map[string]PoolSettings   `yaml:"pools" json:"pools"`
 	Engines  map[string]EngineSettings `yaml:"engines" json:"engines"`
 	Analysis AnalysisSettings          `yaml:"analysis" json:"analysis"`
+	// NodeHardware says what one node of a runner label (or of a GPU
+	// SKU) has where runners.yaml has no hardware entry for the label.
+	NodeHardware map[string]RunnerHardware `yaml:"node-hardware" json:"node_hardware"`
 }
 
 // AnalysisSettings steer the analysis at the end of each sweep; zero
@@ -97,7 +100,8 @@ func DefaultSettings() Settings {
 			"gb200":  {Hyperscaler: 2.21, Neocloud: 2.75, Rental3Y: 3.30, KWPerGPU: 2.10},
 			"mi355x": {Hyperscaler: 1.48, Neocloud: 1.90, Rental3Y: 2.10, KWPerGPU: 2.65},
 		},
-		Retry: RetrySettings{PointAttempts: 3, StartTimeout: 30 * time.Minute, LoadTimeout: 2 * time.Hour},
+		Retry:        RetrySettings{PointAttempts: 3, StartTimeout: 30 * time.Minute, LoadTimeout: 2 * time.Hour},
+		NodeHardware: DefaultNodeHardware(),
 	}
 }
 

@@ -1,8 +1,6 @@
 package sweep
 
 import (
-	"fmt"
-	"regexp"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -26,15 +24,19 @@ type Entry struct {
 	Router        *Component
 	KVP2PTransfer string
 	FixedSeqLen   []SeqLen
-	Agentic       *Agentic
+	Agentic       []AgenticConfig
 }
 
 type position struct{ line, col int }
 
-// Component names a piece of software with an optional version.
+// Component names a piece of software (a router, a KV offload back end)
+// with its version.
 type Component struct {
 	Name    string `json:"name"`
 	Version string `json:"version,omitempty"`
+	// versionFirst keeps the order the file gave, which upstream's
+	// generator prints unchanged.
+	versionFirst bool
 }
 
 // SeqLen is one fixed sequence-length scenario.
@@ -43,31 +45,39 @@ type SeqLen struct {
 	SearchSpace []Search
 }
 
-// Agentic is the agentic-coding scenario: requests replayed from a trace.
-type Agentic struct {
-	TraceSource string
-	SearchSpace []Search
+// AgenticConfig is one agentic-coding scenario: coding-agent traces
+// replayed for a fixed duration at each concurrency.
+type AgenticConfig struct {
+	// DRAMUtilization is the share of a node's CPU DRAM the KV offload
+	// may use, as the file wrote it (a decimal, kept as text so the
+	// offload budget is computed exactly as upstream's Decimal does).
+	DRAMUtilization string
+	SearchSpace     []Search
 }
 
 // Search is one search-space entry: a parallelism layout swept over
-// concurrencies.
+// concurrencies. Single-node layouts set TP..PCPSize; multinode ones
+// Prefill and Decode.
 type Search struct {
 	pos              position
-	TP, EP, PP       int
-	DPAttn           bool
+	path             string
+	TP, PP           int
 	DCPSize, PCPSize int
+	EP               int  // 0: not given (1 in points)
+	DPAttn           bool // false when not given
 	ConcStart        int
 	ConcEnd          int
 	ConcList         []int
 	Router           *Component
 	KVP2PTransfer    string
 	SpecDecoding     string
-	KVOffloading     string
+	KVOffloading     string // agentic only: none or dram
 	KVOffloadBackend *Component
 	Prefill, Decode  *Workers
 }
 
-// Workers is one side of a disaggregated (prefill/decode) deployment.
+// Workers is one role of a multinode deployment (prefill or decode), or
+// its only role when NumWorker is 0 (upstream's aggregated form).
 type Workers struct {
 	NumWorker          int      `json:"num_worker"`
 	TP                 int      `json:"tp"`
@@ -78,16 +88,20 @@ type Workers struct {
 	PCPSize            int      `json:"pcp_size"`
 	Hardware           string   `json:"hardware,omitempty"`
 	AdditionalSettings []string `json:"additional_settings,omitempty"`
+	// keys is the order the file gave its keys in: upstream's generator
+	// prints a worker as the file wrote it, defaults appended.
+	keys []string
 }
 
-// Frameworks InferenceMAX configs name, and the simulated engine.
-var Frameworks = []string{"vllm", "sglang", "trt", "atom", "dynamo-trt", "dynamo-sglang", "dynamo-vllm", "sim"}
+// SpecDecodings a search-space entry may name (upstream's validation).
+var SpecDecodings = []string{"mtp", "draft_model", "none"}
 
-// Precisions a config may name.
-var Precisions = []string{"bf16", "fp16", "fp8", "fp4", "mxfp4", "nvfp4", "int8", "int4"}
+// KVOffloadings an agentic search-space entry may name.
+var KVOffloadings = []string{"none", "dram"}
 
-// SpecDecodings a search-space entry may name.
-var SpecDecodings = []string{"none", "mtp", "eagle", "eagle3", "ngram", "draft"}
+// ClusterLabelPrefix marks a runner label that names one exact fleet;
+// upstream requires it of agentic entries.
+const ClusterLabelPrefix = "cluster:"
 
 var entryFields = []string{"image", "model", "model-prefix", "runner", "precision", "framework", "multinode", "disagg", "router", "kv-p2p-transfer", "scenarios", "seq-len-configs"}
 
@@ -112,6 +126,11 @@ func ParseMaster(file string, data []byte) ([]Entry, Errors) {
 			continue
 		}
 		seen[k.Value] = k.Line
+		if strings.Contains(k.Value, "*") {
+			// Upstream reserves '*' for the config-keys globs of its changelog.
+			r.at(k, k.Value, "'*' is not allowed in entry names (it is reserved for config-keys globs)")
+			continue
+		}
 		if e, ok := r.entry(k, v); ok {
 			entries = append(entries, e)
 		}
@@ -130,18 +149,16 @@ func (r reporter) entry(k, v *yaml.Node) (Entry, bool) {
 		Image: r.str(f, name, "image", true), Model: r.str(f, name, "model", true), ModelPrefix: r.str(f, name, "model-prefix", true),
 		Runner: r.str(f, name, "runner", true), Precision: r.str(f, name, "precision", true), Framework: r.str(f, name, "framework", true),
 		Multinode: r.boolean(f, name, "multinode"), Disagg: r.boolean(f, name, "disagg"),
-		Router: r.component(f, name, "router"), KVP2PTransfer: r.str(f, name, "kv-p2p-transfer", false),
+		Router: r.component(f, name, "router", true), KVP2PTransfer: r.str(f, name, "kv-p2p-transfer", false),
 	}
 	if n, ok := f.get("runner"); ok {
 		e.runnerPos = position{n.Line, n.Column}
 	}
-	r.oneOf(f, name, "precision", e.Precision, Precisions)
-	r.oneOf(f, name, "framework", e.Framework, Frameworks)
 	if e.Disagg && !e.Multinode {
 		r.at(f.values["disagg"], join(name, "disagg"), "disagg needs multinode: true")
 	}
-	if e.KVP2PTransfer != "" && !e.Multinode {
-		r.at(f.values["kv-p2p-transfer"], join(name, "kv-p2p-transfer"), "kv-p2p-transfer is for multinode entries")
+	if _, ok := f.get("kv-p2p-transfer"); ok && !e.Multinode {
+		r.at(f.keys["kv-p2p-transfer"], join(name, "kv-p2p-transfer"), "kv-p2p-transfer is only valid when multinode: true")
 	}
 
 	scenarios, hasScenarios := f.get("scenarios")
@@ -153,41 +170,91 @@ func (r reporter) entry(k, v *yaml.Node) (Entry, bool) {
 		e.seqLenKey = "seq-len-configs"
 		e.FixedSeqLen = r.seqLens(legacy, join(name, "seq-len-configs"), &e)
 	case hasScenarios:
-		sf, ok := r.mapping(scenarios, join(name, "scenarios"), "fixed-seq-len", "agentic-coding")
-		if ok {
-			if n, ok := sf.get("fixed-seq-len"); ok {
-				e.seqLenKey = "scenarios.fixed-seq-len"
-				e.FixedSeqLen = r.seqLens(n, join(name, "scenarios.fixed-seq-len"), &e)
-			}
-			if n, ok := sf.get("agentic-coding"); ok {
-				e.Agentic = r.agentic(n, join(name, "scenarios.agentic-coding"), &e)
-			}
-			if len(sf.values) == 0 {
-				r.at(scenarios, join(name, "scenarios"), "no scenario: want fixed-seq-len or agentic-coding")
-			}
-		}
+		r.scenarios(scenarios, join(name, "scenarios"), &e)
 	default:
 		r.at(f.node, join(name, "scenarios"), "required field is missing")
 	}
+	if len(e.Agentic) > 0 && e.Runner != "" && !strings.HasPrefix(e.Runner, ClusterLabelPrefix) {
+		r.at(f.values["runner"], join(name, "runner"), "agentic-coding entries must use a '%s<name>' runner, so every point runs on one exact fleet", ClusterLabelPrefix)
+	}
+	r.componentScope(f, &e)
 	return e, true
 }
 
-func (r reporter) oneOf(f fields, path, key, value string, allowed []string) {
-	if value != "" && !contains(allowed, value) {
-		r.at(f.values[key], join(path, key), "%q is not one of %s", value, strings.Join(allowed, ", "))
+func (r reporter) scenarios(n *yaml.Node, path string, e *Entry) {
+	sf, ok := r.mapping(n, path, ScenarioFixedSeqLen, ScenarioAgentic)
+	if !ok {
+		return
+	}
+	if n, ok := sf.get(ScenarioFixedSeqLen); ok {
+		e.seqLenKey = "scenarios." + ScenarioFixedSeqLen
+		e.FixedSeqLen = r.seqLens(n, join(path, ScenarioFixedSeqLen), e)
+	}
+	if n, ok := sf.get(ScenarioAgentic); ok {
+		ap := join(path, ScenarioAgentic)
+		items := r.list(sf, path, ScenarioAgentic)
+		if n.Kind == yaml.SequenceNode && len(items) == 0 {
+			r.at(n, ap, "empty: want at least one {search-space, dram-utilization}")
+		}
+		for i, item := range items {
+			if a, ok := r.agentic(item, index(ap, i), e); ok {
+				e.Agentic = append(e.Agentic, a)
+			}
+		}
+	}
+	if len(sf.values) == 0 {
+		r.at(sf.node, path, "no scenario: want fixed-seq-len or agentic-coding")
 	}
 }
 
-func (r reporter) component(f fields, path, key string) *Component {
+// componentScope applies upstream's rules for where a router and a KV
+// transfer may be declared: in one place, and a disaggregated entry must
+// say how its KV cache moves.
+func (r reporter) componentScope(f fields, e *Entry) {
+	searches := e.searches()
+	for _, key := range []string{"router", "kv-p2p-transfer"} {
+		if _, top := f.get(key); !top {
+			continue
+		}
+		for _, s := range searches {
+			if (key == "router" && s.Router != nil) || (key == "kv-p2p-transfer" && s.KVP2PTransfer != "") {
+				r.at(f.keys[key], join(e.Name, key), "declared at the top level and in %s: declare it in one place", s.path)
+				break
+			}
+		}
+	}
+	if !e.Multinode {
+		for _, s := range searches {
+			if s.KVP2PTransfer != "" {
+				r.atPos(s.pos, s.path+".kv-p2p-transfer", "kv-p2p-transfer is only valid when multinode: true")
+			}
+		}
+	}
+	if e.Disagg && e.Multinode && e.KVP2PTransfer == "" {
+		for _, s := range searches {
+			if s.KVP2PTransfer == "" {
+				r.atPos(s.pos, s.path, "disagg: true needs kv-p2p-transfer at the top level or in every search-space entry")
+			}
+		}
+	}
+}
+
+func (r reporter) component(f fields, path, key string, versionRequired bool) *Component {
 	n, ok := f.get(key)
 	if !ok {
 		return nil
 	}
-	cf, ok := r.mapping(n, join(path, key), "name", "version")
+	p := join(path, key)
+	cf, ok := r.mapping(n, p, "name", "version")
 	if !ok {
 		return nil
 	}
-	return &Component{Name: r.str(cf, join(path, key), "name", true), Version: r.str(cf, join(path, key), "version", false)}
+	c := &Component{Name: r.str(cf, p, "name", true), Version: r.str(cf, p, "version", versionRequired)}
+	if strings.HasPrefix(c.Version, "image:") {
+		r.at(cf.values["version"], join(p, "version"), "want the component's own release, package version or source commit, not an image reference")
+	}
+	c.versionFirst = len(cf.node.Content) > 0 && cf.node.Content[0].Value == "version"
+	return c
 }
 
 func (r reporter) seqLens(n *yaml.Node, path string, e *Entry) []SeqLen {
@@ -204,176 +271,27 @@ func (r reporter) seqLens(n *yaml.Node, path string, e *Entry) []SeqLen {
 			continue
 		}
 		s := SeqLen{ISL: r.integer(f, p, "isl", true, 0, 1), OSL: r.integer(f, p, "osl", true, 0, 1)}
-		s.SearchSpace = r.searchSpace(f, p, e, false)
+		kind := fixedSingle
+		if e.Multinode {
+			kind = fixedMulti
+		}
+		s.SearchSpace = r.searchSpace(f, p, e, kind)
 		out = append(out, s)
 	}
 	return out
 }
 
-func (r reporter) agentic(n *yaml.Node, path string, e *Entry) *Agentic {
-	f, ok := r.mapping(n, path, "trace-source", "search-space")
+func (r reporter) agentic(n *yaml.Node, path string, e *Entry) (AgenticConfig, bool) {
+	f, ok := r.mapping(n, path, "search-space", "dram-utilization")
 	if !ok {
-		return nil
+		return AgenticConfig{}, false
 	}
-	a := &Agentic{TraceSource: r.str(f, path, "trace-source", true)}
-	a.SearchSpace = r.searchSpace(f, path, e, true)
-	return a
-}
-
-var searchFields = []string{"tp", "ep", "pp", "dp-attn", "dcp-size", "pcp-size", "conc-start", "conc-end", "conc-list", "router", "kv-p2p-transfer", "spec-decoding", "kv-offloading", "kv-offload-backend", "prefill", "decode"}
-
-func (r reporter) searchSpace(parent fields, path string, e *Entry, agentic bool) []Search {
-	items := r.list(parent, path, "search-space")
-	if _, ok := parent.get("search-space"); !ok {
-		r.at(parent.node, join(path, "search-space"), "required field is missing")
-	} else if len(items) == 0 && parent.values["search-space"].Kind == yaml.SequenceNode {
-		r.at(parent.values["search-space"], join(path, "search-space"), "empty: want at least one entry")
-	}
-	var out []Search
-	for i, item := range items {
-		p := index(join(path, "search-space"), i)
-		f, ok := r.mapping(item, p, searchFields...)
-		if !ok {
-			continue
-		}
-		out = append(out, r.search(f, p, e, agentic))
-	}
-	return out
-}
-
-func (r reporter) search(f fields, p string, e *Entry, agentic bool) Search {
-	s := Search{
-		pos: position{f.node.Line, f.node.Column},
-		EP:  r.integer(f, p, "ep", false, 1, 1), PP: r.integer(f, p, "pp", false, 1, 1),
-		DPAttn: r.boolean(f, p, "dp-attn"), DCPSize: r.integer(f, p, "dcp-size", false, 1, 1), PCPSize: r.integer(f, p, "pcp-size", false, 1, 1),
-		Router: r.component(f, p, "router"), KVP2PTransfer: r.str(f, p, "kv-p2p-transfer", false),
-		SpecDecoding: r.str(f, p, "spec-decoding", false), KVOffloading: r.str(f, p, "kv-offloading", false),
-		KVOffloadBackend: r.component(f, p, "kv-offload-backend"),
-	}
-	if s.SpecDecoding == "" {
-		s.SpecDecoding = "none"
-	}
-	r.oneOf(f, p, "spec-decoding", s.SpecDecoding, SpecDecodings)
-	if s.KVP2PTransfer != "" && !e.Multinode {
-		r.at(f.values["kv-p2p-transfer"], join(p, "kv-p2p-transfer"), "kv-p2p-transfer is for multinode entries")
-	} else if s.KVP2PTransfer != "" && e.KVP2PTransfer != "" {
-		r.at(f.values["kv-p2p-transfer"], join(p, "kv-p2p-transfer"), "already set at the top of the entry: set it in one place")
-	}
-	if s.Router != nil && e.Router != nil {
-		r.at(f.keys["router"], join(p, "router"), "already set at the top of the entry: set it in one place")
-	}
-	if !agentic {
-		for _, key := range []string{"kv-offloading", "kv-offload-backend"} {
-			if _, ok := f.get(key); ok {
-				r.at(f.keys[key], join(p, key), "only agentic-coding entries offload the KV cache")
-			}
+	a := AgenticConfig{DRAMUtilization: r.fraction(f, path, "dram-utilization")}
+	a.SearchSpace = r.searchSpace(f, path, e, agentic)
+	for _, s := range a.SearchSpace {
+		if s.KVOffloading == "dram" && a.DRAMUtilization == "" {
+			r.atPos(s.pos, s.path+".kv-offloading", "kv-offloading: dram needs dram-utilization in its agentic-coding scenario")
 		}
 	}
-	if s.KVOffloading != "" && s.KVOffloading != "dram" {
-		r.at(f.values["kv-offloading"], join(p, "kv-offloading"), "%q is not supported (want dram)", s.KVOffloading)
-	}
-	if s.KVOffloadBackend != nil && s.KVOffloading == "" {
-		r.at(f.keys["kv-offload-backend"], join(p, "kv-offload-backend"), "needs kv-offloading: dram")
-	}
-
-	r.concurrency(f, p, &s, e.Multinode)
-	if e.Multinode {
-		for _, key := range []string{"tp", "ep", "pp", "dp-attn", "dcp-size", "pcp-size"} {
-			if _, ok := f.get(key); ok {
-				r.at(f.keys[key], join(p, key), "multinode entries set parallelism in prefill and decode")
-			}
-		}
-		s.Prefill = r.workers(f, p, "prefill")
-		s.Decode = r.workers(f, p, "decode")
-		if s.Prefill != nil && s.Decode != nil && (s.Prefill.Hardware == "") != (s.Decode.Hardware == "") {
-			r.at(f.keys["decode"], join(p, "decode.hardware"), "set hardware on both prefill and decode, or on neither")
-		}
-		return s
-	}
-	for _, key := range []string{"prefill", "decode"} {
-		if _, ok := f.get(key); ok {
-			r.at(f.keys[key], join(p, key), "prefill and decode blocks need multinode: true")
-		}
-	}
-	s.TP = r.integer(f, p, "tp", true, 0, 1)
-	if s.TP > 0 && s.TP%s.DCPSize != 0 {
-		r.at(f.values["dcp-size"], join(p, "dcp-size"), "%d does not divide tp %d", s.DCPSize, s.TP)
-	}
-	return s
-}
-
-func (r reporter) concurrency(f fields, p string, s *Search, multinode bool) {
-	listNode, hasList := f.get("conc-list")
-	_, hasStart := f.get("conc-start")
-	_, hasEnd := f.get("conc-end")
-	if hasList {
-		if !multinode {
-			r.at(f.keys["conc-list"], join(p, "conc-list"), "single-node entries use conc-start and conc-end")
-			return
-		}
-		if hasStart || hasEnd {
-			r.at(f.keys["conc-list"], join(p, "conc-list"), "give conc-list or conc-start/conc-end, not both")
-			return
-		}
-		for i, c := range r.list(f, p, "conc-list") {
-			v, err := parsePositive(c)
-			if err != nil {
-				r.at(c, index(join(p, "conc-list"), i), "%v", err)
-				continue
-			}
-			s.ConcList = append(s.ConcList, v)
-		}
-		if len(s.ConcList) == 0 && resolve(listNode).Kind == yaml.SequenceNode && len(listNode.Content) == 0 {
-			r.at(listNode, join(p, "conc-list"), "empty: want at least one concurrency")
-		}
-		return
-	}
-	s.ConcStart = r.integer(f, p, "conc-start", true, 0, 1)
-	s.ConcEnd = r.integer(f, p, "conc-end", true, 0, 1)
-	if s.ConcStart > 0 && s.ConcEnd > 0 && s.ConcEnd < s.ConcStart {
-		r.at(f.values["conc-end"], join(p, "conc-end"), "%d is below conc-start %d", s.ConcEnd, s.ConcStart)
-	}
-}
-
-func parsePositive(n *yaml.Node) (int, error) {
-	var v int
-	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
-		return 0, fmt.Errorf("got %s, want a whole number", kindName(n))
-	}
-	if _, err := fmt.Sscan(n.Value, &v); err != nil || v < 1 {
-		return 0, fmt.Errorf("%s is below the minimum 1", n.Value)
-	}
-	return v, nil
-}
-
-var settingPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*=.*$`)
-
-func (r reporter) workers(parent fields, p, key string) *Workers {
-	n, ok := parent.get(key)
-	if !ok {
-		r.at(parent.node, join(p, key), "required field is missing (multinode entries need prefill and decode)")
-		return nil
-	}
-	wp := join(p, key)
-	f, ok := r.mapping(n, wp, "num-worker", "tp", "pp", "ep", "dp-attn", "dcp-size", "pcp-size", "hardware", "additional-settings")
-	if !ok {
-		return nil
-	}
-	w := &Workers{
-		NumWorker: r.integer(f, wp, "num-worker", true, 0, 1), TP: r.integer(f, wp, "tp", true, 0, 1),
-		PP: r.integer(f, wp, "pp", false, 1, 1), EP: r.integer(f, wp, "ep", false, 1, 1), DPAttn: r.boolean(f, wp, "dp-attn"),
-		DCPSize: r.integer(f, wp, "dcp-size", false, 1, 1), PCPSize: r.integer(f, wp, "pcp-size", false, 1, 1),
-		Hardware: r.str(f, wp, "hardware", false),
-	}
-	if w.TP > 0 && w.TP%w.DCPSize != 0 {
-		r.at(f.values["dcp-size"], join(wp, "dcp-size"), "%d does not divide tp %d", w.DCPSize, w.TP)
-	}
-	for i, s := range r.list(f, wp, "additional-settings") {
-		if s.Kind != yaml.ScalarNode || !settingPattern.MatchString(s.Value) {
-			r.at(s, index(join(wp, "additional-settings"), i), "got %s, want KEY=VALUE", kindName(s))
-			continue
-		}
-		w.AdditionalSettings = append(w.AdditionalSettings, s.Value)
-	}
-	return w
+	return a, true
 }

@@ -38,18 +38,97 @@ func TestInvalidConfigsReportEveryErrorExactly(t *testing.T) {
 func TestCrossFileChecks(t *testing.T) {
 	_, err := LoadPlan(Sources{Masters: []string{"testdata/valid/single-node.yaml", "testdata/valid/single-node.yaml"}, Runners: "testdata/runners.yaml"}, Filters{})
 	require.EqualError(t, err, "testdata/valid/single-node.yaml:1:1: dsr1-fp8-h200-sglang: entry defined twice (also at testdata/valid/single-node.yaml:1)\n"+
-		"testdata/valid/single-node.yaml:23:1: llama70b-fp4-mi355x-vllm: entry defined twice (also at testdata/valid/single-node.yaml:23)")
+		"testdata/valid/single-node.yaml:19:1: llama70b-fp4-mi355x-vllm: entry defined twice (also at testdata/valid/single-node.yaml:19)\n"+
+		"testdata/valid/single-node.yaml:31:1: dsr1-fp8-h200-sglang-agentic: entry defined twice (also at testdata/valid/single-node.yaml:31)")
 
 	_, err = LoadPlan(Sources{Masters: []string{"testdata/valid/single-node.yaml"}, Runners: "testdata/missing-runners.yaml"}, Filters{})
 	require.ErrorContains(t, err, "testdata/missing-runners.yaml: cannot read: open testdata/missing-runners.yaml: no such file or directory")
 }
 
 func TestRunnersFileErrors(t *testing.T) {
-	_, errs := ParseRunners("runners.yaml", []byte("labels:\n  H200: [a]\n  h200: [b]\n  empty: []\nhardware:\n  h200: { gpus-per-node: 0 }\nextra: 1\n"))
+	_, errs := ParseRunners("runners.yaml", []byte("labels:\n  H200: [a]\n  h200: [b]\n  empty: []\n  cluster.x: [c]\n"+
+		"hardware:\n  h200: { gpus-per-node: 0, available-cpu-dram-mib: 1 }\n  b200: { gpus-per-node: 8 }\nextra: 1\n"))
 	require.Equal(t, "runners.yaml:3:1: labels.h200: task queue hw-h200 is also H200's: rename one label\n"+
 		"runners.yaml:4:3: labels.empty: no nodes: want a list of node names\n"+
-		"runners.yaml:6:26: hardware.h200.gpus-per-node: 0 is below the minimum 1\n"+
-		"runners.yaml:7:1: extra: unknown field (want one of labels, hardware)", errs.Err().Error())
+		`runners.yaml:5:3: labels.cluster.x: runner label "cluster.x": "cluster." is reserved for the pools of cluster:<name> labels; write cluster:x`+"\n"+
+		"runners.yaml:7:26: hardware.h200.gpus-per-node: 0 is below the minimum 1\n"+
+		"runners.yaml:8:9: hardware.b200.available-cpu-dram-mib: required field is missing\n"+
+		"runners.yaml:9:1: extra: unknown field (want one of labels, hardware)", errs.Err().Error())
+}
+
+// TestRunnersAsUpstreamWritesThem: cluster:<name> labels, YAML 1.1
+// integers with underscores, hardware for a label outside labels.
+func TestRunnersAsUpstreamWritesThem(t *testing.T) {
+	r, errs := ParseRunners("runners.yaml", []byte("labels:\n  cluster:mi355x-amds: [mi355x-amds_0, mi355x-amds_1]\n"+
+		"hardware:\n  cluster:mi355x-amds: { available-cpu-dram-mib: 3_095_781, gpus-per-node: 8 }\n  b200-nscale: { available-cpu-dram-mib: 2_063_920, gpus-per-node: 0x8 }\n"))
+	require.Empty(t, errs)
+	require.Equal(t, RunnerHardware{GPUsPerNode: 8, AvailableCPUDRAMMiB: 3_095_781}, r.Hardware["cluster:mi355x-amds"])
+	require.Equal(t, RunnerHardware{GPUsPerNode: 8, AvailableCPUDRAMMiB: 2_063_920}, r.Hardware["b200-nscale"])
+	require.Equal(t, []string{"mi355x-amds_0", "mi355x-amds_1"}, r.Labels["cluster:mi355x-amds"])
+}
+
+// TestPoolNamesOfClusterLabels: the documented, reversible rule.
+func TestPoolNamesOfClusterLabels(t *testing.T) {
+	for label, want := range map[string][2]string{
+		"cluster:mi355x-amds": {"cluster.mi355x-amds", "hw-cluster.mi355x-amds"},
+		"h200":                {"h200", "hw-h200"},
+		"b200-multinode":      {"b200-multinode", "hw-b200-multinode"},
+	} {
+		require.Equal(t, want[0], PoolName(label))
+		require.Equal(t, want[1], TaskQueue(label))
+		require.Equal(t, label, RunnerLabel(PoolName(label)))
+	}
+}
+
+// TestNodeHardwareFallsBackToTheCatalogue: runners.yaml first, then the
+// catalogue by label, then by the SKU in the label.
+func TestNodeHardwareFallsBackToTheCatalogue(t *testing.T) {
+	runners := Runners{Hardware: map[string]RunnerHardware{"cluster:gb200-nv": {GPUsPerNode: 4, AvailableCPUDRAMMiB: 1}}}
+	catalogue := DefaultNodeHardware()
+	catalogue["h100-special"] = RunnerHardware{GPUsPerNode: 2, AvailableCPUDRAMMiB: 2}
+	tests := []struct {
+		label string
+		want  RunnerHardware
+		known bool
+	}{
+		{"cluster:gb200-nv", RunnerHardware{4, 1}, true},
+		{"h100-special", RunnerHardware{2, 2}, true},
+		{"gb200", RunnerHardware{4, 860_160}, true},
+		{"b200-multinode", RunnerHardware{8, 2_063_920}, true},
+		{"cluster:mi300x-tw", RunnerHardware{8, 2_321_924}, true},
+		{"sim-h100", RunnerHardware{8, 1_998_848}, true},
+		{"rtx6000pro-lat", RunnerHardware{8, 1_500_000}, true},
+		{"tpu-v7", RunnerHardware{}, false},
+	}
+	for _, tt := range tests {
+		got, known := NodeHardware(tt.label, runners, catalogue)
+		require.Equal(t, tt.known, known, tt.label)
+		require.Equal(t, tt.want, got, tt.label)
+	}
+}
+
+// TestUpstreamAcceptsWhatWeUsedToRefuse: each file was refused before
+// upstream's validation was read; upstream plans them, so do we.
+func TestUpstreamAcceptsWhatWeUsedToRefuse(t *testing.T) {
+	tests := []struct {
+		file   string
+		points int
+		queue  string
+	}{
+		{"framework-unknown-to-infersweep.yaml", 5, "hw-h200"},
+		{"precision-any-string.yaml", 5, "hw-h200"},
+		{"conc-list-single-node.yaml", 2, "hw-h200"},
+		{"runner-without-hardware.yaml", 5, "hw-b200-nohw"},
+		{"runner-not-under-labels.yaml", 5, "hw-h300"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			plan, err := LoadPlan(Sources{Masters: []string{"testdata/accepted/" + tt.file}, Runners: "testdata/runners.yaml"}, Filters{})
+			require.NoError(t, err)
+			require.Len(t, plan.Points, tt.points)
+			require.Equal(t, tt.queue, plan.Points[0].TaskQueue)
+		})
+	}
 }
 
 // TestRunnerNamesCannotEscapeTheLake: labels and node names become object

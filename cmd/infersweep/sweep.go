@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,7 +14,6 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/infersweep/infersweep/sweep"
 	"github.com/infersweep/infersweep/workers"
@@ -275,8 +273,8 @@ search-space points, changed entries.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			if _, err := sweep.LoadPlan(f.src, f.filters); err != nil {
-				return usageError{err}
+			if _, err := f.load(); err != nil {
+				return err
 			}
 			if date == "" {
 				date = time.Now().Format("2006-01-02")
@@ -295,11 +293,6 @@ search-space points, changed entries.`,
 				return err
 			}
 			defer c.Close()
-			seqLens, err := sweep.ParseSeqLens(f.seqLens)
-			if err != nil {
-				return usageError{err}
-			}
-			f.filters.SeqLens = seqLens
 			// The control worker may run on another machine: it reads the
 			// spec files from the lake, by content.
 			lake, err := openLake(ctx)
@@ -363,148 +356,10 @@ search-space points, changed entries.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&changedSince, "changed-since", "", "plan only points this sweep id or spec digest did not have")
-	fl.StringArrayVarP(&f.src.Masters, "file", "f", nil, "master config (repeatable)")
-	fl.StringVar(&f.src.Runners, "runners", "", "runners.yaml")
-	fl.StringVar(&f.src.Settings, "settings", "", "infersweep settings")
-	fl.StringVar(&f.seqLens, "seq-lens", "", "keep these lengths, e.g. 1k1k,8k1k")
-	fl.StringSliceVar(&f.filters.Runners, "runner-type", nil, "keep these runner labels")
-	fl.StringSliceVar(&f.filters.ConfigKeys, "config-keys", nil, "entry-name globs")
-	fl.IntVar(&f.filters.MaxConc, "max-conc", 0, "drop concurrencies above")
+	f.addFlags(fl)
 	fl.StringVar(&sweepID, "id", "", "sweep id (default DATE-random)")
 	fl.StringVar(&date, "date", "", "the night the results belong to, YYYY-MM-DD (default today)")
 	fl.Float64Var(&timeScale, "time-scale", 1, "simulated engines run this many times faster than real time")
 	fl.BoolVar(&wait, "wait", false, "follow progress and print the results")
 	return cmd
-}
-
-type planFlags struct {
-	src      sweep.Sources
-	filters  sweep.Filters
-	seqLens  string
-	validate bool
-}
-
-func newSweepPlanCommand(g *globalFlags) *cobra.Command {
-	f := &planFlags{}
-	cmd := &cobra.Command{
-		Use:   "plan",
-		Short: "Validate master configs and list the points they expand to",
-		Long: `plan reads InferenceMAX master configs (configs/nvidia-master.yaml,
-configs/amd-master.yaml) and runners.yaml unchanged, checks them — every error,
-each as file:line:col: entry.path: problem — and expands them to points the way
-InferenceMAX's generator does: concurrency from conc-start, doubling (or
---step-size), always ending at conc-end; max-model-len = isl + osl + 256; a
-stable id per point from its normalized config.
-
-It exits 2 and lists every error when any file is wrong; nothing is planned.
--o text (a table and counts), -o json or -o yaml (the points).`,
-		Example: `  infersweep sweep plan -f examples/sweep.yaml --runners examples/runners.yaml
-
-  # InferenceMAX's own files, H200 only, 1k1k and 8k1k up to concurrency 64
-  infersweep sweep plan -f configs/nvidia-master.yaml -f configs/amd-master.yaml \
-    --runners configs/runners.yaml --runner-type h200 --seq-lens 1k1k,8k1k --max-conc 64 -o json
-
-  # validate only
-  infersweep sweep plan -f configs/nvidia-master.yaml --runners configs/runners.yaml --validate`,
-		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runPlan(cmd.OutOrStdout(), g, f)
-		},
-	}
-	fl := cmd.Flags()
-	fl.StringArrayVarP(&f.src.Masters, "file", "f", nil, "master config (repeatable)")
-	fl.StringVar(&f.src.Runners, "runners", "", "runners.yaml")
-	fl.StringVar(&f.src.Settings, "settings", "", "infersweep settings (workload, SLOs, prices, retries, pools)")
-	fl.BoolVar(&f.validate, "validate", false, "check only: print nothing but errors")
-	fl.StringSliceVar(&f.filters.ModelPrefixes, "model-prefix", nil, "keep these model prefixes")
-	fl.StringSliceVar(&f.filters.Precisions, "precision", nil, "keep these precisions")
-	fl.StringSliceVar(&f.filters.Frameworks, "framework", nil, "keep these frameworks")
-	fl.StringSliceVar(&f.filters.Runners, "runner-type", nil, "keep these runner labels")
-	fl.StringVar(&f.seqLens, "seq-lens", "", "keep these lengths, e.g. 1k1k,8k1k")
-	fl.IntVar(&f.filters.StepSize, "step-size", 2, "concurrency multiplier")
-	fl.IntVar(&f.filters.MinConc, "min-conc", 0, "drop concurrencies below")
-	fl.IntVar(&f.filters.MaxConc, "max-conc", 0, "drop concurrencies above (an entry entirely above runs at max-conc)")
-	fl.IntVar(&f.filters.MaxTP, "max-tp", 0, "drop layouts with more TP")
-	fl.IntVar(&f.filters.MaxEP, "max-ep", 0, "drop layouts with more EP")
-	fl.BoolVar(&f.filters.SingleNode, "single-node", false, "single-node entries only")
-	fl.BoolVar(&f.filters.MultiNode, "multi-node", false, "multinode entries only")
-	fl.StringVar(&f.filters.ScenarioType, "scenario-type", "", "fixed-seq-len or agentic-coding")
-	fl.StringSliceVar(&f.filters.ConfigKeys, "config-keys", nil, "entry-name globs, e.g. 'dsr1-*'")
-	return cmd
-}
-
-func runPlan(out io.Writer, g *globalFlags, f *planFlags) error {
-	format := g.output
-	if format != "text" && format != "table" && format != "json" && format != "yaml" {
-		return usageError{fmt.Errorf("--output %q: want text, json or yaml", format)}
-	}
-	if len(f.src.Masters) == 0 || f.src.Runners == "" {
-		return usageError{errors.New("need at least one -f master config and --runners")}
-	}
-	if f.filters.SingleNode && f.filters.MultiNode {
-		return usageError{errors.New("--single-node and --multi-node exclude each other")}
-	}
-	if f.filters.ScenarioType != "" && f.filters.ScenarioType != sweep.ScenarioFixedSeqLen && f.filters.ScenarioType != sweep.ScenarioAgentic {
-		return usageError{fmt.Errorf("--scenario-type %q: want fixed-seq-len or agentic-coding", f.filters.ScenarioType)}
-	}
-	seqLens, err := sweep.ParseSeqLens(f.seqLens)
-	if err != nil {
-		return usageError{err}
-	}
-	f.filters.SeqLens = seqLens
-	plan, err := sweep.LoadPlan(f.src, f.filters)
-	var errs sweep.Errors
-	if errors.As(err, &errs) {
-		return usageError{fmt.Errorf("%d problems, nothing planned:\n%w", len(errs), err)}
-	}
-	if err != nil {
-		return err
-	}
-	if f.validate {
-		_, err := fmt.Fprintf(out, "valid: %d entries, %d points\n", len(plan.Entries), plan.Counts.Total)
-		return err
-	}
-	switch format {
-	case "json":
-		return writeJSON(out, map[string]any{"counts": plan.Counts, "points": plan.Points})
-	case "yaml":
-		// Through JSON, so YAML keys are the same snake_case names.
-		b, err := json.Marshal(map[string]any{"counts": plan.Counts, "points": plan.Points})
-		if err != nil {
-			return err
-		}
-		var generic any
-		if err := json.Unmarshal(b, &generic); err != nil {
-			return err
-		}
-		enc := yaml.NewEncoder(out)
-		enc.SetIndent(2)
-		return enc.Encode(generic)
-	}
-	return printPlanTable(out, plan)
-}
-
-func printPlanTable(out io.Writer, plan *sweep.Plan) error {
-	fmt.Fprintf(out, "%-16s %-30s %-15s %-8s %5s %4s %3s %5s %-6s\n", "ID", "ENTRY", "EXP", "QUEUE", "CONC", "TP", "EP", "GPUS", "SPEC")
-	for _, p := range plan.Points {
-		fmt.Fprintf(out, "%-16s %-30s %-15s %-8s %5d %4d %3d %5d %-6s\n", p.ID, p.Entry, p.ExpName, p.TaskQueue, p.Conc, p.TP, p.EP, p.GPUs, p.SpecDecoding)
-	}
-	c := plan.Counts
-	fmt.Fprintf(out, "\n%d points\n", c.Total)
-	for _, group := range []struct {
-		name   string
-		counts map[string]int
-	}{{"by runner", c.ByRunner}, {"by framework", c.ByFramework}, {"by sequence length", c.BySeqLen}, {"GPU·points by runner", c.GPUs}} {
-		keys := make([]string, 0, len(group.counts))
-		for k := range group.counts {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		parts := make([]string, len(keys))
-		for i, k := range keys {
-			parts[i] = fmt.Sprintf("%s %d", k, group.counts[k])
-		}
-		fmt.Fprintf(out, "  %-22s %s\n", group.name+":", strings.Join(parts, ", "))
-	}
-	return nil
 }

@@ -2,10 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/infersweep/infersweep/sweep"
 )
 
 func TestSweepPlanOfTheExample(t *testing.T) {
@@ -36,7 +39,7 @@ func TestSweepPlanOfTheExample(t *testing.T) {
 
 	code, stdout, _ = runCLI(t, "sweep", "plan", "-f", "../../examples/sweep.yaml", "--runners", "../../examples/runners.yaml", "--validate")
 	require.Equal(t, exitOK, code)
-	require.Equal(t, "valid: 3 entries, 22 points\n", stdout)
+	require.Equal(t, "valid: 3 entries, 22 rows, 22 points\n", stdout)
 }
 
 func TestSweepPlanRefusesBadInput(t *testing.T) {
@@ -46,10 +49,14 @@ func TestSweepPlanRefusesBadInput(t *testing.T) {
 		wantErr string
 	}{
 		{"every error, nothing planned", []string{"-f", "../../sweep/testdata/invalid/33-every-error-listed.yaml", "--runners", "../../sweep/testdata/runners.yaml"},
-			"5 problems, nothing planned:\n../../sweep/testdata/invalid/33-every-error-listed.yaml:5:11: e1.runner: runner label \"h300\""},
+			"4 problems, nothing planned:\n../../sweep/testdata/invalid/33-every-error-listed.yaml:13:47: e1.scenarios.fixed-seq-len[0].search-space[0].conc-end: 3 is below conc-start 8"},
 		{"no runners file", []string{"-f", "../../examples/sweep.yaml"}, "need at least one -f master config and --runners"},
 		{"conflicting filters", []string{"-f", "x", "--runners", "y", "--single-node", "--multi-node"}, "--single-node and --multi-node exclude each other"},
-		{"bad output", []string{"-f", "x", "--runners", "y", "-o", "csv"}, `--output "csv": want text, json or yaml`},
+		{"evals and no evals", []string{"-f", "x", "--runners", "y", "--no-evals", "--all-evals"}, "--no-evals cannot be combined with --evals-only or --all-evals"},
+		{"step size", []string{"-f", "x", "--runners", "y", "--step-size", "1"}, "--step-size 1: want 2 or more"},
+		{"unknown runner type", []string{"-f", "../../examples/sweep.yaml", "--runners", "../../examples/runners.yaml", "--runner-type", "h300"},
+			"--runner-type h300: not a label of ../../examples/runners.yaml"},
+		{"bad output", []string{"-f", "x", "--runners", "y", "-o", "csv"}, `--output "csv": want text, json, yaml or inferencex`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -59,4 +66,25 @@ func TestSweepPlanRefusesBadInput(t *testing.T) {
 			require.Contains(t, stderr, tt.wantErr)
 		})
 	}
+}
+
+// TestSweepPlanOfUpstreamsMatrix: InferenceX's current files plan
+// unchanged, and -o inferencex is what upstream's generator prints.
+func TestSweepPlanOfUpstreamsMatrix(t *testing.T) {
+	files := []string{"-f", "../../sweep/testdata/upstream/nvidia-master.yaml", "-f", "../../sweep/testdata/upstream/amd-master.yaml",
+		"--runners", "../../sweep/testdata/upstream/runners.yaml"}
+	code, stdout, stderr := runCLI(t, append([]string{"sweep", "plan"}, files...)...)
+	require.Equal(t, exitOK, code, stderr)
+	require.Contains(t, stdout, "2078 points (1820 upstream matrix rows, 640 multinode deployments, 519 with an accuracy eval)")
+	require.Contains(t, stdout, "by scenario:           agentic-coding 746, fixed-seq-len 1332")
+	require.Contains(t, stdout, "cluster.mi355x-amds (cluster:mi355x-amds) 95")
+
+	code, stdout, stderr = runCLI(t, append([]string{"sweep", "plan", "--multi-node", "--min-conc", "32", "-o", "inferencex"}, files...)...)
+	require.Equal(t, exitOK, code, stderr)
+	// sweep's tests compare this output with upstream's generator.
+	plan, err := sweep.LoadPlan(sweep.Sources{Masters: []string{files[1], files[3]}, Runners: files[5]}, sweep.Filters{MultiNode: true, MinConc: 32})
+	require.NoError(t, err)
+	var want strings.Builder
+	require.NoError(t, sweep.WriteInferenceX(&want, plan.Rows))
+	require.Equal(t, want.String(), stdout)
 }
