@@ -108,7 +108,7 @@ func (a *Activities) PlanSweep(ctx context.Context, in PlanInput) (PlanOutput, e
 		}
 		plan.Without(seen)
 	}
-	digest, err := configDigest(append(append([]string{}, in.Masters...), in.Runners, in.Settings), read)
+	digest, err := configDigest(append(append([]string{}, in.Masters...), in.Runners, in.Settings, in.Filters.Changelog.File), read)
 	if err != nil {
 		return PlanOutput{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrConfig, nil)
 	}
@@ -126,12 +126,17 @@ func (a *Activities) PlanSweep(ctx context.Context, in PlanInput) (PlanOutput, e
 		labels = append(labels, label)
 	}
 	slices.Sort(labels)
-	for _, label := range labels {
-		capacity := len(plan.Runners.Labels[label])
-		if c := plan.Settings.Pools[label].Capacity; c > 0 {
+	for _, pool := range labels {
+		// Points and counts name pools; runners.yaml and settings name
+		// labels (cluster:<name> is pool cluster.<name>).
+		nodes := plan.Runners.Labels[sweep.RunnerLabel(pool)]
+		capacity := len(nodes)
+		if c := plan.Settings.Pools[sweep.RunnerLabel(pool)].Capacity; c > 0 {
+			capacity = c
+		} else if c := plan.Settings.Pools[pool].Capacity; c > 0 {
 			capacity = c
 		}
-		out.Runners = append(out.Runners, RunnerPlan{Label: label, TaskQueue: sweep.TaskQueue(label), Points: plan.Counts.ByRunner[label], Capacity: max(capacity, 1), Nodes: len(plan.Runners.Labels[label]), NodeNames: plan.Runners.Labels[label]})
+		out.Runners = append(out.Runners, RunnerPlan{Label: pool, TaskQueue: sweep.TaskQueue(pool), Points: plan.Counts.ByRunner[pool], Capacity: max(capacity, 1), Nodes: len(nodes), NodeNames: nodes})
 	}
 	for _, p := range plan.Points {
 		out.Models = appendUnique(out.Models, p.Model)

@@ -52,6 +52,9 @@ type Filters struct {
 	NoEvals          bool   `json:",omitempty"`
 	EvalsOnly        bool   `json:",omitempty"`
 	AllEvals         bool   `json:",omitempty"`
+	// Changelog, when it names a file, plans what the selected entries
+	// of upstream's perf-changelog.yaml run instead of the full sweep.
+	Changelog ChangelogSelection `json:",omitzero"`
 }
 
 // Check refuses the flag combinations upstream's generator refuses.

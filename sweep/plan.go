@@ -73,12 +73,33 @@ func LoadPlan(src Sources, f Filters) (*Plan, error) {
 	if err := f.checkRunnerTypes(runners); err != nil {
 		return nil, err
 	}
-	rows, err := ExpandRows(entries, runners, settings.NodeHardware, f)
+	rows, err := expandSources(entries, runners, settings.NodeHardware, f, readFile)
 	if err != nil {
 		return nil, err
 	}
 	points := Points(rows)
 	return &Plan{Entries: entries, Runners: runners, Settings: settings, Rows: rows, Points: points, Counts: Count(points)}, nil
+}
+
+// expandSources expands the whole matrix, or what the changelog entries
+// the filters select run.
+func expandSources(entries []Entry, runners Runners, catalogue map[string]RunnerHardware, f Filters, readFile func(string) ([]byte, error)) ([]Row, error) {
+	if f.Changelog.File == "" {
+		return ExpandRows(entries, runners, catalogue, f)
+	}
+	data, err := readFile(f.Changelog.File)
+	if err != nil {
+		return nil, Errors{{File: f.Changelog.File, Msg: fmt.Sprintf("cannot read: %v", err)}}
+	}
+	changes, errs := ParseChangelog(f.Changelog.File, data)
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	selected, err := f.Changelog.Select(changes)
+	if err != nil {
+		return nil, err
+	}
+	return expander{f: f, runners: runners, hardware: catalogue}.changelogRows(selected, entries)
 }
 
 // CrossCheck finds what no single file shows: entries defined in two

@@ -46,9 +46,12 @@ type Point struct {
 	Prefill         *Workers `json:"prefill,omitempty"`
 	Decode          *Workers `json:"decode,omitempty"`
 	DeploymentID    string   `json:"deployment_id,omitempty"`
-	GPUs            int      `json:"gpus"`
-	MaxModelLen     int      `json:"max_model_len,omitempty"`
-	ExpName         string   `json:"exp_name"`
+	// RecipeFingerprint is upstream's recipe-fingerprint of the point's
+	// row: the same for every point one launch recipe serves.
+	RecipeFingerprint string `json:"recipe_fingerprint"`
+	GPUs              int    `json:"gpus"`
+	MaxModelLen       int    `json:"max_model_len,omitempty"`
+	ExpName           string `json:"exp_name"`
 	// Eval: an accuracy eval runs against this point's engine; EvalOnly:
 	// only the eval, no throughput measurement.
 	Eval     bool `json:"eval,omitempty"`
@@ -66,7 +69,7 @@ func Points(rows []Row) []Point {
 			Runner: PoolName(r.Label), RunnerLabel: r.Label, TaskQueue: TaskQueue(r.Label), Precision: r.Precision, Framework: r.Framework,
 			ISL: r.ISL, OSL: r.OSL, SpecDecoding: r.SpecDecoding, Router: r.Router, KVP2PTransfer: r.KVP2PTransfer,
 			TotalCPUDRAMGB: r.TotalCPUDRAMGB, DurationSeconds: r.Duration, Multinode: r.Multinode, Disagg: r.Disagg,
-			MaxModelLen: r.MaxModelLen, ExpName: r.ExpName, EvalOnly: r.EvalOnly,
+			MaxModelLen: r.MaxModelLen, ExpName: r.ExpName, EvalOnly: r.EvalOnly, RecipeFingerprint: r.RecipeFingerprint(),
 		}
 		if r.Runner != r.Label {
 			p.Node = r.Runner

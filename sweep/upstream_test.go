@@ -79,3 +79,19 @@ func readGzip(t *testing.T, file string) []byte {
 	require.NoError(t, err)
 	return data
 }
+
+// TestRecipeFingerprintsMatchUpstream: fingerprints upstream's
+// process_changelog.py computes for rows of the "no-evals" case.
+func TestRecipeFingerprintsMatchUpstream(t *testing.T) {
+	plan, err := LoadPlan(upstreamSources, Filters{})
+	require.NoError(t, err)
+	for row, want := range map[int]string{
+		0:    "d4644ea80da22f863e5e0e5699fd49cbb1c7509f7fb9718762dcfda9368c9f23",
+		1:    "2f2d751ab919d03c042aa9d4be9a35daad4ca9b9f2e109cc1d3bf5923486ab13",
+		700:  "74efd9211115eed9b6433e6dc0acfd096004249c120b23078f7a390491093463",
+		1500: "277f11d854c3c73000959efeccee182ac88e8933c00f33192f3bf94be518bcd3",
+		1819: "e575e55271c4771fc8dabfa7a5b306aa7a577f28dc8398f2dfdd5d332b745ed9",
+	} {
+		require.Equal(t, want, plan.Rows[row].RecipeFingerprint(), "row %d (%s)", row, plan.Rows[row].ExpName)
+	}
+}

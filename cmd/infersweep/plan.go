@@ -46,6 +46,9 @@ func (f *planFlags) addFlags(fl *pflag.FlagSet) {
 	fl.BoolVar(&f.filters.NoEvals, "no-evals", false, "throughput points only: select no accuracy evals")
 	fl.BoolVar(&f.filters.EvalsOnly, "evals-only", false, "only the points selected for accuracy evals, eval only")
 	fl.BoolVar(&f.filters.AllEvals, "all-evals", false, "select every 8k1k and agentic point for an eval (and run only those)")
+	fl.StringVar(&f.filters.Changelog.File, "changelog", "", "plan what entries of upstream's perf-changelog.yaml run (default: its last entry)")
+	fl.IntVar(&f.filters.Changelog.Entry, "entry", 0, "with --changelog: this entry (1-based; -1 is the last)")
+	fl.IntVar(&f.filters.Changelog.Last, "last", 0, "with --changelog: the last K entries")
 }
 
 // load validates and expands; bad input is a usage error (exit 2) that
@@ -56,6 +59,9 @@ func (f *planFlags) load() (*sweep.Plan, error) {
 	}
 	if err := f.filters.Check(); err != nil {
 		return nil, usageError{err}
+	}
+	if f.filters.Changelog.File == "" && (f.filters.Changelog.Entry != 0 || f.filters.Changelog.Last != 0) {
+		return nil, usageError{errors.New("--entry and --last select changelog entries: give --changelog")}
 	}
 	seqLens, err := sweep.ParseSeqLens(f.seqLens)
 	if err != nil {
@@ -85,6 +91,13 @@ expands them as upstream's generator (generate_sweep_configs.py full-sweep)
 does, with the same filters: the same rows, concurrencies, eval selection,
 max-model-len and exp-name.
 
+--changelog perf-changelog.yaml plans what upstream's process_changelog.py
+runs for the selected entries (--entry N, --last K; default the last entry):
+their config-keys (names or '*' globs), throughput unless the entry says
+evals-only or all-evals, then its evals; scenario-type and
+eval-min-prefill-ep honoured. append-only entries need the previous
+revision's configs and are refused.
+
 A single-node row is one point. A multinode row runs its concurrency list on
 one deployment: one point per concurrency, sharing a deployment id.
 
@@ -102,6 +115,11 @@ It exits 2 and lists every error when any file is wrong; nothing is planned.
   # the same matrix as upstream's generator prints it, to diff
   infersweep sweep plan -f configs/nvidia-master.yaml -f configs/amd-master.yaml \
     --runners configs/runners.yaml --single-node --seq-lens 8k1k -o inferencex > ours.json
+
+  # what the newest perf-changelog entry runs (upstream lists amd first: keep
+  # that order so '*' patterns resolve in the same order)
+  infersweep sweep plan -f configs/amd-master.yaml -f configs/nvidia-master.yaml \
+    --runners configs/runners.yaml --changelog perf-changelog.yaml --last 1
 
   # validate only
   infersweep sweep plan -f configs/nvidia-master.yaml --runners configs/runners.yaml --validate`,

@@ -328,6 +328,9 @@ search-space points, changed entries.`,
 			if in.Settings, err = upload(f.src.Settings); err != nil {
 				return err
 			}
+			if in.Filters.Changelog.File, err = upload(f.filters.Changelog.File); err != nil {
+				return err
+			}
 			run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.SweepWorkflowID(sweepID), TaskQueue: workflows.ControlQueue},
 				workflows.SweepWorkflow, in)
 			if err != nil {
