@@ -25,6 +25,7 @@ type loadgenFlags struct {
 	requestRate string
 	goodput     string
 	resultFile  string
+	metadata    []string
 	waitReady   time.Duration
 }
 
@@ -50,6 +51,10 @@ TTFT is the first chunk with non-empty choices; ITL is every gap between such
 chunks (per chunk, pooled); TPOT = (E2EL − TTFT)/(output tokens − 1). With
 --time-scale s (an engine simulated s times faster than real time), every time
 and rate is reported in simulated units and the summary says so.
+
+The result file carries every key InferenceX's utils/process_result.py reads:
+figures that were not measured are left out (the summary lists them), never
+null. --metadata KEY=VALUE adds top-level keys, as benchmark_serving.py's.
 
 Exit status: 0 when at least one request completed, 1 when all failed or the
 run could not start, 2 for bad flags.`,
@@ -88,7 +93,8 @@ run could not start, 2 for bad flags.`,
 	fl.StringVar(&f.goodput, "goodput", "", `SLOs in ms for goodput, e.g. "ttft:500 tpot:50 e2el:20000"`)
 	fl.Float64Var(&c.TimeScale, "time-scale", 1, "the engine runs this many times faster than real time (simulated engine)")
 	fl.BoolVar(&c.ScrapeMetrics, "scrape-metrics", false, "poll the server's Prometheus /metrics once a second")
-	fl.StringVar(&f.resultFile, "result-file", "", "write the summary JSON (vLLM key names) here")
+	fl.StringVar(&f.resultFile, "result-file", "", "write the summary JSON (vLLM and InferenceX key names) here")
+	fl.StringArrayVar(&f.metadata, "metadata", nil, "KEY=VALUE written as a top-level key of the result (repeat for more), as benchmark_serving.py --metadata")
 	fl.DurationVar(&f.waitReady, "wait-ready", 0, "first wait this long for /health to answer 200")
 	fl.StringVar(&c.APIKey, "api-key", os.Getenv("OPENAI_API_KEY"), "bearer token (default $OPENAI_API_KEY)")
 	return cmd
@@ -118,6 +124,18 @@ func (f *loadgenFlags) resolve() error {
 		return err
 	}
 	f.cfg.Goodput = slo
+	for _, pair := range f.metadata {
+		// Upstream keeps only the text between the first and a second "=";
+		// a value with "=" in it is kept whole here.
+		key, value, ok := strings.Cut(pair, "=")
+		if !ok {
+			return fmt.Errorf("--metadata %q: want KEY=VALUE", pair)
+		}
+		if f.cfg.Metadata == nil {
+			f.cfg.Metadata = map[string]string{}
+		}
+		f.cfg.Metadata[strings.TrimSpace(key)] = strings.TrimSpace(value)
+	}
 	return nil
 }
 
@@ -279,6 +297,9 @@ func printSummaryTable(w io.Writer, s loadgen.Summary) {
 	row("Usage chunks / mismatches", fmt.Sprintf("%d / %d", s.UsageReported, s.UsageChunkMismatches))
 	if s.MaxConcurrency > 0 && s.MaxConcurrentReqs < int64(min(s.MaxConcurrency, s.NumPrompts)) {
 		fmt.Fprintf(w, "WARNING: only %d requests were ever in flight, below --max-concurrency %d: the client or the server capped it\n", s.MaxConcurrentReqs, s.MaxConcurrency)
+	}
+	if len(s.Unmeasured) > 0 {
+		row("Not measured (left out of the JSON)", strings.Join(s.Unmeasured, ", "))
 	}
 	for _, reason := range s.ErrorReasons() {
 		fmt.Fprintf(w, "failed %d× %s (e.g. %s)\n", s.Errors[reason], reason, s.ErrorExamples[reason])
