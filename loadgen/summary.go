@@ -230,6 +230,31 @@ func checkMetadata(key, value string) error {
 	return nil
 }
 
+// FailureRate is the share of sent measured requests that did not
+// complete, in benchmark_serving.py's arithmetic, 1 − completed/sent, so
+// the same runs pass and fail: exactly 1 in 20 comes out as
+// 0.050000000000000044, above 5%. Sent, not num_prompts: every prompt of
+// a sweep point is sent, and a --duration bound's unsent prompts are not
+// failures.
+func (s Summary) FailureRate() float64 {
+	sent := s.Completed + s.Failed
+	if sent == 0 {
+		return 0
+	}
+	return 1 - float64(s.Completed)/float64(sent)
+}
+
+// CheckFailureRate fails a run whose failure rate exceeds limit (a
+// fraction), in benchmark_serving.py's words: InferenceX fails such a
+// run at 5%.
+func (s Summary) CheckFailureRate(limit float64) error {
+	if rate := s.FailureRate(); rate > limit {
+		return fmt.Errorf("request failure rate %.1f%% exceeds the %s%% threshold (%d/%d completed)",
+			100*rate, strconv.FormatFloat(100*limit, 'f', -1, 64), s.Completed, s.Completed+s.Failed)
+	}
+	return nil
+}
+
 type clientStats struct {
 	cpu         time.Duration
 	connections int64

@@ -84,3 +84,33 @@ func TestMetadataChecks(t *testing.T) {
 		})
 	}
 }
+
+func TestFailureRateRule(t *testing.T) {
+	tests := []struct {
+		name              string
+		completed, failed int
+		limit             float64
+		wantRate          float64
+		wantErr           string
+	}{
+		{"none failed", 20, 0, 0.05, 0, ""},
+		{"4% passes", 24, 1, 0.05, 0.04, ""},
+		{"exactly 1 in 20 fails, as upstream's float arithmetic", 19, 1, 0.05, 0.05, "request failure rate 5.0% exceeds the 5% threshold (19/20 completed)"},
+		{"above 5% fails", 37, 3, 0.05, 0.075, "request failure rate 7.5% exceeds the 5% threshold (37/40 completed)"},
+		{"every request failed", 0, 4, 0.05, 1, "request failure rate 100.0% exceeds the 5% threshold (0/4 completed)"},
+		{"a zero limit allows none", 99, 1, 0, 0.01, "request failure rate 1.0% exceeds the 0% threshold (99/100 completed)"},
+		{"nothing sent", 0, 0, 0.05, 0, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := Summary{Completed: tt.completed, Failed: tt.failed}
+			require.InDelta(t, tt.wantRate, s.FailureRate(), 1e-12)
+			err := s.CheckFailureRate(tt.limit)
+			if tt.wantErr == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.EqualError(t, err, tt.wantErr)
+		})
+	}
+}

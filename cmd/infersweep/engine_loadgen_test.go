@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -236,4 +239,64 @@ func TestResultFileReadsInInferenceXTools(t *testing.T) {
 	require.Nil(t, res["request_goodput:"], "no --goodput: null, as upstream")
 	require.Equal(t, "0.3.3", res["version"])
 	require.Equal(t, "1", res["tp"], "metadata trimmed, as upstream")
+}
+
+// failEvery answers every nth completion with HTTP 500 and streams the
+// others as vLLM does.
+func failEvery(n int64) http.HandlerFunc {
+	var count atomic.Int64
+	return func(w http.ResponseWriter, r *http.Request) {
+		if count.Add(1)%n == 0 {
+			http.Error(w, "engine overloaded", http.StatusInternalServerError)
+			return
+		}
+		var req struct {
+			MaxTokens int `json:"max_tokens"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		for range req.MaxTokens {
+			fmt.Fprint(w, "data: {\"choices\":[{\"index\":0,\"text\":\" tok\"}]}\n\n")
+		}
+		fmt.Fprint(w, "data: [DONE]\n\n")
+	}
+}
+
+func TestLoadgenFailsAboveTheFailureRate(t *testing.T) {
+	srv := httptest.NewServer(failEvery(4))
+	t.Cleanup(srv.Close)
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantErr  string
+	}{
+		{"2 of 8 failed: above InferenceX's 5%", nil, exitFailure,
+			"request failure rate 25.0% exceeds the 5% threshold (6/8 completed) (raise --max-failure-rate to accept it): first reason: HTTP 500"},
+		{"a higher limit accepts it", []string{"--max-failure-rate", "0.3"}, exitOK, ""},
+		{"a percentage is refused", []string{"--max-failure-rate", "5"}, exitUsage, "--max-failure-rate 5: want a fraction from 0 to 1; InferenceX uses 0.05"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resultFile := filepath.Join(t.TempDir(), "result.json")
+			args := append([]string{"loadgen", "--base-url", srv.URL, "--model", "m", "--max-concurrency", "1", "--num-prompts", "8",
+				"--num-warmups", "0", "--random-output-len", "4", "--result-file", resultFile}, tt.args...)
+			code, _, stderr := runCLI(t, args...)
+			require.Equal(t, tt.wantCode, code, stderr)
+			require.Contains(t, stderr, tt.wantErr)
+			if tt.wantCode == exitUsage {
+				return
+			}
+			// Written either way, as benchmark_serving.py writes it before failing.
+			data, err := os.ReadFile(resultFile)
+			require.NoError(t, err)
+			var res map[string]any
+			require.NoError(t, json.Unmarshal(data, &res))
+			require.EqualValues(t, 6, res["completed"])
+			require.EqualValues(t, 2, res["failed"])
+		})
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/infersweep/infersweep/loadgen"
+	"github.com/infersweep/infersweep/sweep"
 )
 
 type loadgenFlags struct {
@@ -26,6 +27,7 @@ type loadgenFlags struct {
 	goodput     string
 	resultFile  string
 	metadata    []string
+	maxFailures float64
 	waitReady   time.Duration
 }
 
@@ -56,8 +58,9 @@ The result file carries every key InferenceX's utils/process_result.py reads:
 figures that were not measured are left out (the summary lists them), never
 null. --metadata KEY=VALUE adds top-level keys, as benchmark_serving.py's.
 
-Exit status: 0 when at least one request completed, 1 when all failed or the
-run could not start, 2 for bad flags.`,
+Exit status: 0 when at most --max-failure-rate of the requests failed; 1 when
+more did (InferenceX's 5% rule; the result file is written first, as
+benchmark_serving.py does), or the run could not start; 2 for bad flags.`,
 		Example: `  # InferenceMAX's 1k/1k point at concurrency 64 against a local vLLM
   infersweep loadgen --base-url http://127.0.0.1:8000 --random-input-len 1024 \
     --random-output-len 1024 --random-range-ratio 0.8 --max-concurrency 64
@@ -95,6 +98,7 @@ run could not start, 2 for bad flags.`,
 	fl.BoolVar(&c.ScrapeMetrics, "scrape-metrics", false, "poll the server's Prometheus /metrics once a second")
 	fl.StringVar(&f.resultFile, "result-file", "", "write the summary JSON (vLLM and InferenceX key names) here")
 	fl.StringArrayVar(&f.metadata, "metadata", nil, "KEY=VALUE written as a top-level key of the result (repeat for more), as benchmark_serving.py --metadata")
+	fl.Float64Var(&f.maxFailures, "max-failure-rate", sweep.DefaultMaxFailureRate, "exit 1 when a larger share of the requests failed (a fraction)")
 	fl.DurationVar(&f.waitReady, "wait-ready", 0, "first wait this long for /health to answer 200")
 	fl.StringVar(&c.APIKey, "api-key", os.Getenv("OPENAI_API_KEY"), "bearer token (default $OPENAI_API_KEY)")
 	return cmd
@@ -110,6 +114,9 @@ func (f *loadgenFlags) resolve() error {
 		return fmt.Errorf("--endpoint %q: want /v1/completions or /v1/chat/completions", f.endpoint)
 	}
 	f.cfg.Workload.RangeMode = loadgen.RangeMode(f.rangeMode)
+	if !(f.maxFailures >= 0 && f.maxFailures <= 1) {
+		return fmt.Errorf("--max-failure-rate %g: want a fraction from 0 to 1; InferenceX uses %g", f.maxFailures, sweep.DefaultMaxFailureRate)
+	}
 	if f.requestRate == "inf" {
 		f.cfg.RequestRate = math.Inf(1)
 	} else {
@@ -214,7 +221,13 @@ func runLoadgen(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *l
 	if errors.Is(runErr, loadgen.ErrAllFailed) {
 		return fmt.Errorf("%w (%d requests): first reason: %s", runErr, res.Summary.Failed, firstError(res.Summary))
 	}
-	return runErr
+	if runErr != nil {
+		return runErr
+	}
+	if err := res.Summary.CheckFailureRate(f.maxFailures); err != nil {
+		return fmt.Errorf("%w (raise --max-failure-rate to accept it): first reason: %s", err, firstError(res.Summary))
+	}
+	return nil
 }
 
 func firstError(s loadgen.Summary) string {
