@@ -454,8 +454,15 @@ func (a *Activities) RunLoad(ctx context.Context, in LoadInput) (PointResult, er
 		return PointResult{}, temporal.NewNonRetryableApplicationError("the engine died during the load: "+died, ErrNodeFault, nil)
 	}
 
+	// InferenceX fails a run when too many requests failed and does not
+	// rerun it: the engine answered, so another node is not expected to
+	// help. The measurement is kept, counts included, as a failed point.
+	status, class, failure := "succeeded", "", ""
+	if err := res.Summary.CheckFailureRate(in.Workload.FailureRateLimit()); err != nil {
+		status, class, failure = "failed", ErrFailureRate, err.Error()
+	}
 	row := a.pointRow(in.SweepID, p, in.Lease.Node, in.Attempt, in.ConfigDigest)
-	row.Status, row.Start, row.End = "succeeded", started.UTC(), ended.UTC()
+	row.Status, row.ErrorClass, row.Error, row.Start, row.End = status, class, failure, started.UTC(), ended.UTC()
 	row.EngineStartupS, row.ImageDigest = &in.Engine.StartupSeconds, in.Engine.ImageDigest
 	row.SummaryFigures(res.Summary)
 	if measured {
@@ -506,11 +513,16 @@ func (a *Activities) RunLoad(ctx context.Context, in LoadInput) (PointResult, er
 	if err := write(results.TablePoints, data, err); err != nil {
 		return PointResult{}, err
 	}
-	a.metrics().PointFinished(p.Runner, "succeeded")
+	a.metrics().PointFinished(p.Runner, status)
 	a.metrics().LoadMeasured(p.Runner, ended.Sub(started).Seconds())
-	a.logger().Info("point measured", "sweep", in.SweepID, "point", p.ID, "attempt", in.Attempt,
+	level := slog.LevelInfo
+	if failure != "" {
+		level = slog.LevelWarn
+	}
+	a.logger().Log(ctx, level, "point measured", "sweep", in.SweepID, "point", p.ID, "attempt", in.Attempt, "status", status, "error", failure,
 		"completed", res.Summary.Completed, "failed", res.Summary.Failed, "load_s", ended.Sub(started).Seconds())
-	out := PointResult{Manifest: results.ManifestPoint{PointID: p.ID, Hardware: p.Runner, Status: "succeeded", Keys: keys}, Completed: res.Summary.Completed, Failed: res.Summary.Failed}
+	out := PointResult{Manifest: results.ManifestPoint{PointID: p.ID, Hardware: p.Runner, Status: status, Keys: keys},
+		Completed: res.Summary.Completed, Failed: res.Summary.Failed, Error: failure}
 	if row.TputPerGPU != nil {
 		out.TputPerGPU = *row.TputPerGPU
 	}

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -246,6 +247,68 @@ func TestALoadReleasesTheLeaseItsStartTook(t *testing.T) {
 	require.Equal(t, "INFO engine ready\nINFO shutting down\n", string(log))
 	_, err = a.Teardown(context.Background(), TeardownInput{Lease: lease})
 	require.NoError(t, err, "a teardown after the release finds nothing to do")
+}
+
+// A point whose failed requests exceed the settings' limit (InferenceX's
+// 5% unless set) is failed, not an error a workflow would retry; its row
+// keeps both counts and the figures measured.
+func TestAPointWithTooManyFailedRequestsIsFailed(t *testing.T) {
+	var count atomic.Int64
+	engine := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if count.Add(1)%4 == 0 { // the 4th and 8th of 8
+			http.Error(w, "overloaded", http.StatusInternalServerError)
+			return
+		}
+		instantCompletions(w, r)
+	}))
+	t.Cleanup(engine.Close)
+	half := 0.5
+	tests := []struct {
+		name                  string
+		limit                 *float64
+		wantStatus, wantClass string
+		wantError             string
+	}{
+		{"InferenceX's 5% by default", nil, "failed", ErrFailureRate, "request failure rate 25.0% exceeds the 5% threshold (6/8 completed)"},
+		{"a limit the settings raised", &half, "succeeded", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			count.Store(0)
+			lake := testLake(t)
+			a := &Activities{Lake: lake, Node: "n0"}
+			lease := Lease{Node: "n0", NodeQueue: "hw-h100.n0", LeaseID: LeaseID("s", "p1", 1)}
+			a.lease = lease.LeaseID
+			var suite testsuite.WorkflowTestSuite
+			env := suite.NewTestActivityEnvironment()
+			env.RegisterActivity(a)
+
+			val, err := env.ExecuteActivity(a.RunLoad, LoadInput{Lease: lease, SweepID: "s", Date: "2026-11-27", Point: onePoint, Engine: EngineInfo{BaseURL: engine.URL}, Attempt: 1,
+				Workload: sweep.WorkloadSettings{PromptsPerConc: 8, RequestRate: "inf", RandomRangeRatio: 1, RangeMode: "inferencemax", MaxFailureRate: tt.limit}})
+			require.NoError(t, err, "a measured point is not retried")
+			var res PointResult
+			require.NoError(t, val.Get(&res))
+			require.Equal(t, tt.wantStatus, res.Manifest.Status)
+			require.Equal(t, tt.wantError, res.Error)
+			require.Equal(t, 6, res.Completed)
+			require.Equal(t, 2, res.Failed)
+
+			ctx := context.Background()
+			require.NoError(t, lake.WriteManifest(ctx, results.Manifest{SweepID: "s", Date: "2026-11-27", Status: "partial", Points: []results.ManifestPoint{res.Manifest}}))
+			m, err := lake.Manifest(ctx, "s")
+			require.NoError(t, err)
+			rows, err := lake.Points(ctx, m)
+			require.NoError(t, err)
+			require.Len(t, rows, 1)
+			row := rows[0]
+			require.Equal(t, tt.wantStatus, row.Status)
+			require.Equal(t, tt.wantClass, row.ErrorClass)
+			require.Equal(t, tt.wantError, row.Error)
+			require.EqualValues(t, 6, row.Completed)
+			require.EqualValues(t, 2, row.Failed)
+			require.NotNil(t, row.TputPerGPU, "the figures measured are kept")
+		})
+	}
 }
 
 // A worker killed after its attempt wrote the point but before it reported

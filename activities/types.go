@@ -19,6 +19,10 @@ const (
 	ErrNodeFault = "NodeFault"
 	// ErrNodeBusy: this node holds another lease (or is quarantined).
 	ErrNodeBusy = "NodeBusy"
+	// ErrFailureRate: the point was measured but more of its requests
+	// failed than settings allow (InferenceX's 5%). It is a failed point
+	// with its figures, not retried: InferenceX does not rerun it either.
+	ErrFailureRate = "FailureRate"
 )
 
 // PlanInput names the spec files of a sweep. The control worker reads them:
@@ -124,6 +128,8 @@ type PointResult struct {
 	Failed     int
 	Completed  int
 	Released   bool
+	// Error says why a measured point failed (Manifest.Status failed).
+	Error string
 }
 
 // TeardownInput ends a point's engine; the engine's log goes to the lake.

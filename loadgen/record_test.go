@@ -147,7 +147,7 @@ func TestSummaryPoolsITLsAndScalesSimulatedTime(t *testing.T) {
 		replay([]event{{5, `{"object":"error","message":"boom"}`}}, 2, nil),
 	}
 	cfg := Config{Workload: Workload{Model: "m", API: APICompletions}, TimeScale: 10, RequestRate: 1e9}
-	s := summarizeRun(cfg, records, 2*time.Second, clientStats{})
+	s := summarizeRun(cfg, records, time.Unix(1_700_000_000, 0), 2*time.Second, clientStats{})
 
 	require.Equal(t, 2, s.Completed)
 	require.Equal(t, 1, s.Failed)

@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net"
 	"net/http"
 	"net/http/httptrace"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -50,6 +52,9 @@ type Config struct {
 	// OnProgress, when set, is called about five times a second from one
 	// goroutine.
 	OnProgress func(Progress)
+	// Metadata is copied into the Summary as top-level keys of the
+	// result file (benchmark_serving.py's --metadata).
+	Metadata map[string]string
 }
 
 // SLO thresholds for goodput, in milliseconds; zero means unconstrained.
@@ -123,6 +128,11 @@ func (c Config) Validate() error {
 		return fmt.Errorf("time-scale %g: want > 0", c.TimeScale)
 	case c.NumWarmups < 0:
 		return fmt.Errorf("num-warmups %d: want 0 or more", c.NumWarmups)
+	}
+	for _, k := range slices.Sorted(maps.Keys(c.Metadata)) {
+		if err := checkMetadata(k, c.Metadata[k]); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -212,7 +222,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if scraper != nil {
 		res.Metrics = scraper.stop()
 	}
-	res.Summary = summarizeRun(cfg, res.Records, window, clientStats{cpu: cpu, connections: r.conns.Load(), peak: r.peak.Load()})
+	res.Summary = summarizeRun(cfg, res.Records, r.started, window, clientStats{cpu: cpu, connections: r.conns.Load(), peak: r.peak.Load()})
 	if err := ctx.Err(); err != nil {
 		return res, fmt.Errorf("cancelled after %d of %d requests: %w", len(res.Records), len(prompts), err)
 	}

@@ -113,7 +113,9 @@ func TestClosedLoopMeasuresEveryRequest(t *testing.T) {
 	out, err := json.Marshal(s)
 	require.NoError(t, err)
 	require.Contains(t, string(out), `"p99.9_itl_ms":`)
-	require.Contains(t, string(out), `"mean_schedule_delay_ms":null`)
+	// A closed loop has no schedule: its delay is left out, and said to be.
+	require.NotContains(t, string(out), `"mean_schedule_delay_ms":`)
+	require.Contains(t, string(out), `"unmeasured":["mean_schedule_delay_ms","p99_schedule_delay_ms"]`)
 }
 
 func TestFailuresAreCountedWithTheirReason(t *testing.T) {

@@ -53,7 +53,7 @@ type PointRow struct {
 	MeanOutLen   *float64 `parquet:"mean_output_len,optional" json:"mean_output_len"`
 
 	Status     string `parquet:"status,dict" json:"status"`           // succeeded, failed, skipped
-	ErrorClass string `parquet:"error_class,dict" json:"error_class"` // config, node, engine, load
+	ErrorClass string `parquet:"error_class,dict" json:"error_class"` // ConfigError, NodeFault, FailureRate (activities' error types)
 	Error      string `parquet:"error" json:"error"`
 	Attempts   int32  `parquet:"attempts" json:"attempts"`
 

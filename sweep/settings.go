@@ -47,6 +47,24 @@ type WorkloadSettings struct {
 	WarmupsPerConc   int     `yaml:"warmups-per-conc" json:"warmups_per_conc"`
 	RequestRate      string  `yaml:"request-rate" json:"request_rate"`
 	Seed             uint64  `yaml:"seed" json:"seed"`
+	// MaxFailureRate fails a point when a larger share of its requests
+	// failed. A pointer so that 0 (no failure allowed) can be set while
+	// unset, as in sweeps planned before the setting existed, means
+	// DefaultMaxFailureRate.
+	MaxFailureRate *float64 `yaml:"max-failure-rate" json:"max_failure_rate,omitempty"`
+}
+
+// DefaultMaxFailureRate is InferenceX's rule: benchmark_serving.py fails a
+// run when more than 5% of its requests did not complete.
+const DefaultMaxFailureRate = 0.05
+
+// FailureRateLimit is the share of a point's requests that may fail
+// before the point is failed.
+func (w WorkloadSettings) FailureRateLimit() float64 {
+	if w.MaxFailureRate == nil {
+		return DefaultMaxFailureRate
+	}
+	return *w.MaxFailureRate
 }
 
 // GoodputSettings are SLOs in milliseconds; zero means unconstrained.
@@ -140,6 +158,9 @@ func ParseSettings(file string, data []byte) (Settings, Errors) {
 		errs = append(errs, &Error{File: file, Path: "workload.prompts-per-conc", Msg: fmt.Sprintf("%d: want at least 1", w.PromptsPerConc)})
 	case s.Retry.PointAttempts < 1:
 		errs = append(errs, &Error{File: file, Path: "retry.point-attempts", Msg: fmt.Sprintf("%d: want at least 1", s.Retry.PointAttempts)})
+	}
+	if r := w.MaxFailureRate; r != nil && !(*r >= 0 && *r <= 1) {
+		errs = append(errs, &Error{File: file, Path: "workload.max-failure-rate", Msg: fmt.Sprintf("%g: want a fraction from 0 (no failure allowed) to 1 (never fail a point for its failures); InferenceX uses 0.05", *r)})
 	}
 	for i, t := range s.Analysis.Targets {
 		if !(t > 0) || math.IsInf(t, 0) {

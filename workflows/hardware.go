@@ -302,6 +302,12 @@ func (r *poolRun) runPoint(ctx workflow.Context, p sweep.Point) {
 		delete(r.progress.Running, p.ID)
 		if err == nil {
 			r.result.Points = append(r.result.Points, res.Manifest)
+			if res.Manifest.Status == "failed" {
+				// Measured, but too many requests failed: not retried.
+				r.progress.Failed++
+				r.result.Failures = append(r.result.Failures, failureLine(p, "failed", res.Error))
+				return
+			}
 			r.progress.Done++
 			return
 		}
@@ -461,7 +467,12 @@ func (r *poolRun) record(ctx workflow.Context, p sweep.Point, status, class, msg
 		mp = results.ManifestPoint{PointID: p.ID, Hardware: p.Runner, Status: status}
 	}
 	r.result.Points = append(r.result.Points, mp)
-	r.result.Failures = append(r.result.Failures, fmt.Sprintf("%s (%s, conc %d): %s: %s", p.ID, p.Entry, p.Conc, status, firstLine(msg)))
+	r.result.Failures = append(r.result.Failures, failureLine(p, status, msg))
+}
+
+// failureLine is a failed or skipped point in the pool's summary.
+func failureLine(p sweep.Point, status, msg string) string {
+	return fmt.Sprintf("%s (%s, conc %d): %s: %s", p.ID, p.Entry, p.Conc, status, firstLine(msg))
 }
 
 // timeoutType is the kind of timeout behind err, if it is one.

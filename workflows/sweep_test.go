@@ -339,6 +339,25 @@ func TestAPointFailsAfterItsAttempts(t *testing.T) {
 	require.Equal(t, 3, env.nodes.teardowns)
 }
 
+// A point measured with too many failed requests (InferenceX's 5% rule)
+// is failed as it is: RunLoad wrote its row, and a retry is not made.
+func TestAPointWithTooManyFailedRequestsFailsWithoutRetry(t *testing.T) {
+	env := newSweepEnv(t, testPoints("a", 1), 1)
+	env.enginesStart()
+	var a *activities.Activities
+	const why = "request failure rate 25.0% exceeds the 5% threshold (6/8 completed)"
+	env.OnActivity(a.RunLoad, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.LoadInput) (activities.PointResult, error) {
+		return activities.PointResult{Manifest: results.ManifestPoint{PointID: in.Point.ID, Hardware: in.Point.Runner, Status: "failed"},
+			Completed: 6, Failed: 2, Released: in.Release, Error: why}, nil
+	})
+
+	res := env.run(t)
+	require.Equal(t, map[string]int{"failed": 1}, res.Counts)
+	require.Len(t, env.nodes.starts, 1, "not retried")
+	require.Empty(t, env.failures, "RunLoad wrote the row; nothing else records it")
+	require.Equal(t, []string{"a-c1 (a, conc 1): failed: " + why}, res.Failures)
+}
+
 func TestCanaryOrder(t *testing.T) {
 	canaries, rest := canaryOrder(append(testPoints("x", 16, 4, 8), testPoints("y", 2)...))
 	ids := func(ps []sweep.Point) []string {

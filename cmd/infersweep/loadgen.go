@@ -16,6 +16,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/infersweep/infersweep/loadgen"
+	"github.com/infersweep/infersweep/sweep"
 )
 
 type loadgenFlags struct {
@@ -25,6 +26,8 @@ type loadgenFlags struct {
 	requestRate string
 	goodput     string
 	resultFile  string
+	metadata    []string
+	maxFailures float64
 	waitReady   time.Duration
 }
 
@@ -51,8 +54,13 @@ chunks (per chunk, pooled); TPOT = (E2EL − TTFT)/(output tokens − 1). With
 --time-scale s (an engine simulated s times faster than real time), every time
 and rate is reported in simulated units and the summary says so.
 
-Exit status: 0 when at least one request completed, 1 when all failed or the
-run could not start, 2 for bad flags.`,
+The result file carries every key InferenceX's utils/process_result.py reads:
+figures that were not measured are left out (the summary lists them), never
+null. --metadata KEY=VALUE adds top-level keys, as benchmark_serving.py's.
+
+Exit status: 0 when at most --max-failure-rate of the requests failed; 1 when
+more did (InferenceX's 5% rule; the result file is written first, as
+benchmark_serving.py does), or the run could not start; 2 for bad flags.`,
 		Example: `  # InferenceMAX's 1k/1k point at concurrency 64 against a local vLLM
   infersweep loadgen --base-url http://127.0.0.1:8000 --random-input-len 1024 \
     --random-output-len 1024 --random-range-ratio 0.8 --max-concurrency 64
@@ -88,7 +96,9 @@ run could not start, 2 for bad flags.`,
 	fl.StringVar(&f.goodput, "goodput", "", `SLOs in ms for goodput, e.g. "ttft:500 tpot:50 e2el:20000"`)
 	fl.Float64Var(&c.TimeScale, "time-scale", 1, "the engine runs this many times faster than real time (simulated engine)")
 	fl.BoolVar(&c.ScrapeMetrics, "scrape-metrics", false, "poll the server's Prometheus /metrics once a second")
-	fl.StringVar(&f.resultFile, "result-file", "", "write the summary JSON (vLLM key names) here")
+	fl.StringVar(&f.resultFile, "result-file", "", "write the summary JSON (vLLM and InferenceX key names) here")
+	fl.StringArrayVar(&f.metadata, "metadata", nil, "KEY=VALUE written as a top-level key of the result (repeat for more), as benchmark_serving.py --metadata")
+	fl.Float64Var(&f.maxFailures, "max-failure-rate", sweep.DefaultMaxFailureRate, "exit 1 when a larger share of the requests failed (a fraction)")
 	fl.DurationVar(&f.waitReady, "wait-ready", 0, "first wait this long for /health to answer 200")
 	fl.StringVar(&c.APIKey, "api-key", os.Getenv("OPENAI_API_KEY"), "bearer token (default $OPENAI_API_KEY)")
 	return cmd
@@ -104,6 +114,9 @@ func (f *loadgenFlags) resolve() error {
 		return fmt.Errorf("--endpoint %q: want /v1/completions or /v1/chat/completions", f.endpoint)
 	}
 	f.cfg.Workload.RangeMode = loadgen.RangeMode(f.rangeMode)
+	if !(f.maxFailures >= 0 && f.maxFailures <= 1) {
+		return fmt.Errorf("--max-failure-rate %g: want a fraction from 0 to 1; InferenceX uses %g", f.maxFailures, sweep.DefaultMaxFailureRate)
+	}
 	if f.requestRate == "inf" {
 		f.cfg.RequestRate = math.Inf(1)
 	} else {
@@ -118,6 +131,18 @@ func (f *loadgenFlags) resolve() error {
 		return err
 	}
 	f.cfg.Goodput = slo
+	for _, pair := range f.metadata {
+		// Upstream keeps only the text between the first and a second "=";
+		// a value with "=" in it is kept whole here.
+		key, value, ok := strings.Cut(pair, "=")
+		if !ok {
+			return fmt.Errorf("--metadata %q: want KEY=VALUE", pair)
+		}
+		if f.cfg.Metadata == nil {
+			f.cfg.Metadata = map[string]string{}
+		}
+		f.cfg.Metadata[strings.TrimSpace(key)] = strings.TrimSpace(value)
+	}
 	return nil
 }
 
@@ -196,7 +221,13 @@ func runLoadgen(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *l
 	if errors.Is(runErr, loadgen.ErrAllFailed) {
 		return fmt.Errorf("%w (%d requests): first reason: %s", runErr, res.Summary.Failed, firstError(res.Summary))
 	}
-	return runErr
+	if runErr != nil {
+		return runErr
+	}
+	if err := res.Summary.CheckFailureRate(f.maxFailures); err != nil {
+		return fmt.Errorf("%w (raise --max-failure-rate to accept it): first reason: %s", err, firstError(res.Summary))
+	}
+	return nil
 }
 
 func firstError(s loadgen.Summary) string {
@@ -279,6 +310,9 @@ func printSummaryTable(w io.Writer, s loadgen.Summary) {
 	row("Usage chunks / mismatches", fmt.Sprintf("%d / %d", s.UsageReported, s.UsageChunkMismatches))
 	if s.MaxConcurrency > 0 && s.MaxConcurrentReqs < int64(min(s.MaxConcurrency, s.NumPrompts)) {
 		fmt.Fprintf(w, "WARNING: only %d requests were ever in flight, below --max-concurrency %d: the client or the server capped it\n", s.MaxConcurrentReqs, s.MaxConcurrency)
+	}
+	if len(s.Unmeasured) > 0 {
+		row("Not measured (left out of the JSON)", strings.Join(s.Unmeasured, ", "))
 	}
 	for _, reason := range s.ErrorReasons() {
 		fmt.Fprintf(w, "failed %d× %s (e.g. %s)\n", s.Errors[reason], reason, s.ErrorExamples[reason])
