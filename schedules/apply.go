@@ -38,6 +38,7 @@ type definition struct {
 	Specs            []specRef  `json:"spec"`
 	Runners          specRef    `json:"runners"`
 	Settings         *specRef   `json:"settings"`
+	Changelog        *specRef   `json:"changelog,omitempty"`
 	Filters          Filters    `json:"filters"`
 	Overlap          string     `json:"overlap"`
 	CatchupWindow    string     `json:"catchup_window"`
@@ -155,6 +156,13 @@ func define(s Schedule) (definition, map[string][]byte, error) {
 		}
 		def.Settings = &r
 	}
+	if s.Changelog != "" {
+		r, err := ref(s.Changelog)
+		if err != nil {
+			return def, nil, err
+		}
+		def.Changelog = &r
+	}
 	return def, files, nil
 }
 
@@ -171,7 +179,11 @@ var overlapPolicies = map[string]enumspb.ScheduleOverlapPolicy{
 // lake by digest, the sweep id and date left to the nominal time.
 func actionOf(s Schedule, def definition) (*client.ScheduleWorkflowAction, *client.SchedulePolicies, error) {
 	lakeRef := func(r specRef) string { return results.LakeRefPrefix + results.SpecKey(r.Digest) }
-	in := workflows.SweepInput{Runners: lakeRef(def.Runners), Filters: s.Filters.sweep(), TimeScale: max(s.TimeScale, 1),
+	changelog := ""
+	if def.Changelog != nil {
+		changelog = lakeRef(*def.Changelog)
+	}
+	in := workflows.SweepInput{Runners: lakeRef(def.Runners), Filters: s.Filters.sweep(changelog), TimeScale: max(s.TimeScale, 1),
 		ScheduleID: s.ID, TimeZone: s.Zone}
 	for _, r := range def.Specs {
 		in.Masters = append(in.Masters, lakeRef(r))

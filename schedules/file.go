@@ -24,15 +24,18 @@ import (
 // Schedule is one entry of schedules.yaml, paths resolved against the
 // file's directory.
 type Schedule struct {
-	ID             string
-	Note           string
-	Cron           []string
-	At             []Calendar // friendlier than cron: times of day on some weekdays
-	Zone           string     // IANA time zone the times and the sweep dates are in
-	Jitter         time.Duration
-	Specs          []string
-	Runners        string
-	Settings       string
+	ID       string
+	Note     string
+	Cron     []string
+	At       []Calendar // friendlier than cron: times of day on some weekdays
+	Zone     string     // IANA time zone the times and the sweep dates are in
+	Jitter   time.Duration
+	Specs    []string
+	Runners  string
+	Settings string
+	// Changelog is upstream's perf-changelog.yaml: the sweep runs what
+	// the selected entries name (filters changelog-entry, changelog-last).
+	Changelog      string
 	Filters        Filters
 	Overlap        string // skip, buffer-one, buffer-all, cancel-other, terminate-other, allow-all
 	CatchupWindow  time.Duration
@@ -64,11 +67,28 @@ type Filters struct {
 	MinConc       int      `yaml:"min-conc" json:"min_conc,omitempty"`
 	MaxConc       int      `yaml:"max-conc" json:"max_conc,omitempty"`
 	MaxTP         int      `yaml:"max-tp" json:"max_tp,omitempty"`
+	MaxEP         int      `yaml:"max-ep" json:"max_ep,omitempty"`
+	StepSize      int      `yaml:"step-size" json:"step_size,omitempty"`
+	SingleNode    bool     `yaml:"single-node" json:"single_node,omitempty"`
+	MultiNode     bool     `yaml:"multi-node" json:"multi_node,omitempty"`
+	ScenarioType  string   `yaml:"scenario-type" json:"scenario_type,omitempty"`
+	NoEvals       bool     `yaml:"no-evals" json:"no_evals,omitempty"`
+	EvalsOnly     bool     `yaml:"evals-only" json:"evals_only,omitempty"`
+	AllEvals      bool     `yaml:"all-evals" json:"all_evals,omitempty"`
+	// ChangelogEntry and ChangelogLast select entries of the schedule's
+	// changelog (default: its last entry).
+	ChangelogEntry int `yaml:"changelog-entry" json:"changelog_entry,omitempty"`
+	ChangelogLast  int `yaml:"changelog-last" json:"changelog_last,omitempty"`
 }
 
-func (f Filters) sweep() sweep.Filters {
+// sweep is the schedule's filters as a sweep takes them; changelog is
+// where the sweep reads the changelog ("" for none).
+func (f Filters) sweep(changelog string) sweep.Filters {
 	return sweep.Filters{ModelPrefixes: f.ModelPrefixes, Precisions: f.Precisions, Frameworks: f.Frameworks, Runners: f.Runners,
-		SeqLens: f.SeqLens, ConfigKeys: f.ConfigKeys, MinConc: f.MinConc, MaxConc: f.MaxConc, MaxTP: f.MaxTP}
+		SeqLens: f.SeqLens, ConfigKeys: f.ConfigKeys, MinConc: f.MinConc, MaxConc: f.MaxConc, MaxTP: f.MaxTP, MaxEP: f.MaxEP,
+		StepSize: f.StepSize, SingleNode: f.SingleNode, MultiNode: f.MultiNode, ScenarioType: f.ScenarioType,
+		NoEvals: f.NoEvals, EvalsOnly: f.EvalsOnly, AllEvals: f.AllEvals,
+		Changelog: sweep.ChangelogSelection{File: changelog, Entry: f.ChangelogEntry, Last: f.ChangelogLast}}
 }
 
 // Overlap policies by name; SKIP is the default: a night that runs long
@@ -161,6 +181,8 @@ func Parse(file string, data []byte) ([]Schedule, error) {
 				decode(&s.Runners)
 			case "settings":
 				decode(&s.Settings)
+			case "changelog":
+				decode(&s.Changelog)
 			case "filters":
 				dec := value
 				var f Filters
@@ -181,7 +203,7 @@ func Parse(file string, data []byte) ([]Schedule, error) {
 			case "time-scale":
 				decode(&s.TimeScale)
 			default:
-				fail(key, path, "unknown field (want id, note, cron, at, time-zone, jitter, spec, runners, settings, filters, overlap, catchup-window, pause-on-failure, paused, changed-since-last, time-scale)")
+				fail(key, path, "unknown field (want id, note, cron, at, time-zone, jitter, spec, runners, settings, changelog, filters, overlap, catchup-window, pause-on-failure, paused, changed-since-last, time-scale)")
 			}
 		}
 		at := func(name string) *yaml.Node {
@@ -243,6 +265,9 @@ func Parse(file string, data []byte) ([]Schedule, error) {
 		if s.Settings != "" {
 			s.Settings = resolve(dir, s.Settings)
 		}
+		if s.Changelog != "" {
+			s.Changelog = resolve(dir, s.Changelog)
+		}
 		out = append(out, s)
 	}
 	if err := errs.Err(); err != nil {
@@ -250,7 +275,7 @@ func Parse(file string, data []byte) ([]Schedule, error) {
 	}
 	// The specs themselves must plan before anything is created.
 	for i, s := range out {
-		if _, err := sweep.LoadPlan(sweep.Sources{Masters: s.Specs, Runners: s.Runners, Settings: s.Settings}, s.Filters.sweep()); err != nil {
+		if _, err := sweep.LoadPlan(sweep.Sources{Masters: s.Specs, Runners: s.Runners, Settings: s.Settings}, s.Filters.sweep(s.Changelog)); err != nil {
 			fail(list.Content[i], fmt.Sprintf("schedules[%d] (%s)", i, s.ID), "its sweep does not plan:\n%v", err)
 		}
 	}

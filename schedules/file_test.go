@@ -5,6 +5,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/infersweep/infersweep/results"
+	"github.com/infersweep/infersweep/workflows"
 )
 
 func TestParseReadsTheExample(t *testing.T) {
@@ -38,7 +41,7 @@ func TestParseNamesFileLineAndField(t *testing.T) {
 		{"bad overlap", head + "    cron: ['@daily']\n    overlap: queue\n",
 			`s.yaml:6:14: schedules[0].overlap: "queue": want one of skip, buffer-one, buffer-all, cancel-other, terminate-other, allow-all`},
 		{"bad duration", head + "    cron: ['@daily']\n    jitter: soon\n", `s.yaml:6:13: schedules[0].jitter: "soon": want a duration like 10m or 6h`},
-		{"unknown field", head + "    cron: ['@daily']\n    when: nightly\n", "s.yaml:6:5: schedules[0].when: unknown field (want id, note, cron, at, time-zone, jitter, spec, runners, settings, filters, overlap, catchup-window, pause-on-failure, paused, changed-since-last, time-scale)"},
+		{"unknown field", head + "    cron: ['@daily']\n    when: nightly\n", "s.yaml:6:5: schedules[0].when: unknown field (want id, note, cron, at, time-zone, jitter, spec, runners, settings, changelog, filters, overlap, catchup-window, pause-on-failure, paused, changed-since-last, time-scale)"},
 		{"duplicate id", head + "    cron: ['@daily']\n" + "  - id: nightly\n    cron: ['@daily']\n    spec: [../examples/sweep.yaml]\n    runners: ../examples/runners.yaml\n",
 			`s.yaml:6:9: schedules[1].id: "nightly" is defined twice`},
 		{"unknown filter", head + "    cron: ['@daily']\n    filters: {gpu: h100}\n", "s.yaml:6:14: schedules[0].filters: line 1: field gpu not found in type schedules.Filters"},
@@ -51,4 +54,25 @@ func TestParseNamesFileLineAndField(t *testing.T) {
 			require.EqualError(t, err, tc.want)
 		})
 	}
+}
+
+// TestScheduleNamesAChangelog: a schedule can run what upstream's newest
+// perf-changelog entries name; the changelog travels to the sweep by
+// content, like the specs.
+func TestScheduleNamesAChangelog(t *testing.T) {
+	body := "schedules:\n  - id: changelog\n    cron: ['@daily']\n" +
+		"    spec: [../sweep/testdata/upstream/amd-master.yaml, ../sweep/testdata/upstream/nvidia-master.yaml]\n" +
+		"    runners: ../sweep/testdata/upstream/runners.yaml\n    changelog: ../sweep/testdata/upstream/perf-changelog.yaml\n" +
+		"    filters: { changelog-last: 4 }\n"
+	scheds, err := Parse("../examples/s.yaml", []byte(body))
+	require.NoError(t, err)
+	require.Equal(t, "../sweep/testdata/upstream/perf-changelog.yaml", scheds[0].Changelog)
+	def, files, err := define(scheds[0])
+	require.NoError(t, err)
+	require.Contains(t, files, def.Changelog.Digest)
+	action, _, err := actionOf(scheds[0], def)
+	require.NoError(t, err)
+	in := action.Args[0].(workflows.SweepInput)
+	require.Equal(t, results.LakeRefPrefix+results.SpecKey(def.Changelog.Digest), in.Filters.Changelog.File)
+	require.Equal(t, 4, in.Filters.Changelog.Last)
 }

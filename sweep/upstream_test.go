@@ -95,3 +95,17 @@ func TestRecipeFingerprintsMatchUpstream(t *testing.T) {
 		require.Equal(t, want, plan.Rows[row].RecipeFingerprint(), "row %d (%s)", row, plan.Rows[row].ExpName)
 	}
 }
+
+// BenchmarkPlanUpstreamMatrix: target < 1 s to read, validate and expand
+// both of upstream's master files with every scenario (2,078 points).
+func BenchmarkPlanUpstreamMatrix(b *testing.B) {
+	for b.Loop() {
+		plan, err := LoadPlan(upstreamSources, Filters{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(plan.Points) != 2078 {
+			b.Fatalf("%d points", len(plan.Points))
+		}
+	}
+}
