@@ -288,7 +288,7 @@ func chaosSpec(dir string, points int, faults bool, faultLog string) (spec, runn
 	files := map[string]string{
 		spec: b.String(),
 		runners: "labels:\n  sim-h100: [c-h100-0, c-h100-1, c-h100-2]\n  sim-mi355x: [c-mi355x-0, c-mi355x-1]\n" +
-			"hardware:\n  sim-h100: { gpus-per-node: 8 }\n  sim-mi355x: { gpus-per-node: 8 }\n",
+			"hardware:\n  sim-h100: { gpus-per-node: 8, available-cpu-dram-mib: 2_000_000 }\n",
 		settings: "workload: { random-range-ratio: 0.8, range-mode: inferencemax, prompts-per-conc: 4, warmups-per-conc: 0, request-rate: inf, seed: 1 }\n" +
 			"retry: { point-attempts: 3, start-timeout: 1m, load-timeout: 5m }\n" + engineArgs,
 	}

@@ -53,7 +53,7 @@ func TestKilledPoolWorkerLosesNothing(t *testing.T) {
 	// The spec names three pools; the filter keeps sim-h100, whose two
 	// nodes are the processes below.
 	require.NoError(t, os.WriteFile(runners, []byte("labels:\n  sim-h100: [n0, n1]\n  sim-h200: [x]\n  sim-mi355x: [y]\n"+
-		"hardware:\n  sim-h100: { gpus-per-node: 8 }\n  sim-h200: { gpus-per-node: 8 }\n  sim-mi355x: { gpus-per-node: 8 }\n"), 0o644))
+		"hardware:\n  sim-h100: { gpus-per-node: 8, available-cpu-dram-mib: 2_000_000 }\n"), 0o644))
 	// The control worker runs here; the two nodes are processes.
 	c, err := stack.Dial(ctx)
 	require.NoError(t, err)

@@ -50,7 +50,7 @@ func TestWorkerMetricsAfterATinySweep(t *testing.T) {
 
 	runners := filepath.Join(t.TempDir(), "runners.yaml")
 	require.NoError(t, os.WriteFile(runners, []byte("labels:\n  sim-h100: [n0]\n  sim-h200: [x]\n  sim-mi355x: [y]\n"+
-		"hardware:\n  sim-h100: { gpus-per-node: 8 }\n  sim-h200: { gpus-per-node: 8 }\n  sim-mi355x: { gpus-per-node: 8 }\n"), 0o644))
+		"hardware:\n  sim-h100: { gpus-per-node: 8, available-cpu-dram-mib: 2_000_000 }\n"), 0o644))
 	spec, _ := filepath.Abs("../../examples/sweep.yaml")
 	settings, _ := filepath.Abs("../../examples/settings.yaml")
 	// Through the CLI, as a user starts one: it uploads the specs to the

@@ -68,7 +68,7 @@ func BenchmarkOrchestrationOverhead(b *testing.B) {
 	}
 	files := map[string]string{
 		"spec.yaml":     spec.String(),
-		"runners.yaml":  "labels:\n  bench: [" + strings.Join(nodeNames, ", ") + "]\nhardware:\n  bench: { gpus-per-node: 8 }\n",
+		"runners.yaml":  "labels:\n  bench: [" + strings.Join(nodeNames, ", ") + "]\nhardware:\n  bench: { gpus-per-node: 8, available-cpu-dram-mib: 2000000 }\n",
 		"settings.yaml": "workload: { prompts-per-conc: 1, warmups-per-conc: 0 }\n",
 	}
 	for name, body := range files {

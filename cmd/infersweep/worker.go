@@ -55,6 +55,13 @@ the build that started them (make a new version current with
 			default:
 				return usageError{errors.New("pass --role control, or --pool LABEL --node NAME")}
 			}
+			if pool != "" {
+				// Points name pools: a cluster:<name> label is pool cluster.<name>.
+				if err := sweep.CheckLabel(sweep.RunnerLabel(sweep.PoolName(pool))); err != nil {
+					return usageError{fmt.Errorf("--pool: %w", err)}
+				}
+				pool = sweep.PoolName(pool)
+			}
 			var launcher activities.Launcher
 			switch backend {
 			case "local":
@@ -69,7 +76,7 @@ the build that started them (make a new version current with
 		},
 	}
 	cmd.Flags().StringVar(&role, "role", "", "control")
-	cmd.Flags().StringVar(&pool, "pool", "", "runner label of this node's pool")
+	cmd.Flags().StringVar(&pool, "pool", "", "runner label of this node's pool (cluster:<name> or its pool name cluster.<name>)")
 	cmd.Flags().StringVar(&node, "node", "", "this node's name (unique in its pool)")
 	cmd.Flags().StringVar(&backend, "backend", "local", "how engines are started: local (child processes), docker (docker CLI) or slurm (sbatch + pyxis)")
 	cmd.Flags().StringVar(&partition, "slurm-partition", "", "Slurm partition for engine jobs")
