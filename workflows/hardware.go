@@ -293,9 +293,9 @@ func (r *poolRun) runPoint(ctx workflow.Context, p sweep.Point) {
 	var lastErr error
 	var lastNode string
 	for attempt := 1; attempt <= attempts; attempt++ {
-		if r.allQuarantined() {
+		if r.unavailable(p) {
 			// Provisioning would wait forever for a healthy node.
-			lastErr = r.quarantinedError()
+			lastErr = r.unavailableError(p)
 			break
 		}
 		res, node, err := r.attempt(ctx, p, attempt)
@@ -349,11 +349,11 @@ func (r *poolRun) attempt(ctx workflow.Context, p sweep.Point, attempt int) (res
 		// gone never starts the task, and ScheduleToStart says so.
 		// Nodes may all be quarantined while this point waits: then no node
 		// will ever be free, and the point fails like the rest.
-		if err := workflow.Await(ctx, func() bool { assigned = r.freeNode(); return assigned != "" || r.allQuarantined() }); err != nil {
+		if err := workflow.Await(ctx, func() bool { assigned = r.freeNodeFor(p); return assigned != "" || r.unavailable(p) }); err != nil {
 			return activities.PointResult{}, "", err
 		}
 		if assigned == "" {
-			return activities.PointResult{}, "", r.quarantinedError()
+			return activities.PointResult{}, "", r.unavailableError(p)
 		}
 		r.busy[assigned] = true
 		freeNode = func() { delete(r.busy, assigned) }
@@ -444,15 +444,35 @@ func (r *poolRun) quarantinedError() error {
 	return fmt.Errorf("every node of pool %s is quarantined (%s)", r.in.Runner, strings.Join(r.progress.Quarantined, ", "))
 }
 
-// freeNode is the first node, in runners-file order, that is neither busy
-// nor quarantined; "" when there is none right now.
-func (r *poolRun) freeNode() string {
+// freeNodeFor is the node a point may start on now: its own node when it
+// names one (planned with --runner-node-filter), else the first node, in
+// runners-file order, that is neither busy nor quarantined; "" when there
+// is none right now.
+func (r *poolRun) freeNodeFor(p sweep.Point) string {
 	for _, n := range r.in.NodeNames {
-		if !r.busy[n] && !slices.Contains(r.progress.Quarantined, n) {
+		if (p.Node == "" || p.Node == n) && !r.busy[n] && !slices.Contains(r.progress.Quarantined, n) {
 			return n
 		}
 	}
 	return ""
+}
+
+// unavailable: no node will ever be free for the point.
+func (r *poolRun) unavailable(p sweep.Point) bool {
+	if p.Node != "" {
+		return slices.Contains(r.progress.Quarantined, p.Node) || !slices.Contains(r.in.NodeNames, p.Node)
+	}
+	return r.allQuarantined()
+}
+
+func (r *poolRun) unavailableError(p sweep.Point) error {
+	if p.Node == "" {
+		return r.quarantinedError()
+	}
+	if !slices.Contains(r.in.NodeNames, p.Node) {
+		return fmt.Errorf("node %s, which the point was planned on, is not a node of pool %s", p.Node, r.in.Runner)
+	}
+	return fmt.Errorf("node %s, which the point was planned on, is quarantined", p.Node)
 }
 
 func (r *poolRun) record(ctx workflow.Context, p sweep.Point, status, class, msg string, attempts int, node string) {

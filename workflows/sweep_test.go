@@ -548,3 +548,25 @@ func TestAnUndeliverableAlertDoesNotFailTheSweep(t *testing.T) {
 	require.Contains(t, res.Alert, "failed: ")
 	require.Contains(t, res.Alert, "refused the summary: 404 Not Found")
 }
+
+// TestPointsPlannedOnANodeRunThere: --runner-node-filter plans a point
+// per node; the pool starts it on that node only, and fails it at once
+// when that node is not the pool's.
+func TestPointsPlannedOnANodeRunThere(t *testing.T) {
+	points := testPoints("a", 1, 2, 4, 8)
+	for i := range points {
+		points[i].Node = "n2"
+	}
+	points[3].Node = "n9"
+	env := newSweepEnv(t, points, 3)
+	env.enginesStart()
+	var a *activities.Activities
+	env.OnActivity(a.RunLoad, mock.Anything, mock.Anything).Return(succeed)
+	env.alerts()
+
+	res := env.run(t)
+	require.Equal(t, map[string]int{"succeeded": 3, "failed": 1}, res.Counts)
+	require.Equal(t, 3, env.nodes.startsOn("n2"))
+	require.Zero(t, env.nodes.startsOn("n0")+env.nodes.startsOn("n1"))
+	require.Contains(t, res.Failures[0], "node n9, which the point was planned on, is not a node of pool sim-h100")
+}
