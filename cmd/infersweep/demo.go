@@ -16,6 +16,7 @@ import (
 
 	"github.com/infersweep/infersweep/analysis"
 	"github.com/infersweep/infersweep/devstack"
+	"github.com/infersweep/infersweep/examples"
 	"github.com/infersweep/infersweep/results"
 	"github.com/infersweep/infersweep/sweep"
 	"github.com/infersweep/infersweep/workflows"
@@ -55,12 +56,36 @@ and 'infersweep results show' reads it. --keep stays up after the sweep.`,
 	fl.IntVar(&f.stack.TemporalPort, "port", 7233, "Temporal frontend gRPC port")
 	fl.IntVar(&f.stack.UIPort, "ui-port", 8233, "Temporal Web UI port")
 	fl.IntVar(&f.stack.S3Port, "s3-port", 9000, "S3 store port")
-	fl.StringVar(&f.spec, "spec", "examples/sweep.yaml", "master config to sweep")
-	fl.StringVar(&f.runners, "runners", "examples/runners.yaml", "runners file: one simulated node per entry")
-	fl.StringVar(&f.settings, "settings", "examples/settings.yaml", "infersweep settings")
+	fl.StringVar(&f.spec, "spec", "", "master config to sweep (default: the example built in, examples/sweep.yaml)")
+	fl.StringVar(&f.runners, "runners", "", "runners file: one simulated node per entry (default: examples/runners.yaml, built in)")
+	fl.StringVar(&f.settings, "settings", "", "infersweep settings (default: examples/settings.yaml, built in)")
 	fl.Float64Var(&f.timeScale, "time-scale", 10, "simulated engines run this many times faster than real time (higher values outrun a small machine and distort latencies)")
 	fl.BoolVar(&f.keep, "keep", false, "stay up after the sweep (Ctrl-C to stop)")
 	return cmd
+}
+
+// exampleDir writes the example files built into the binary where a
+// demo or dev stack keeps its state (a temporary directory when it keeps
+// none), so both run from any directory.
+func exampleDir(opts devstack.Options) (dir string, cleanup func(), err error) {
+	if opts.Ephemeral {
+		tmp, err := os.MkdirTemp("", "infersweep-examples-")
+		if err != nil {
+			return "", nil, err
+		}
+		dir, err = examples.Materialize(tmp)
+		return dir, func() { _ = os.RemoveAll(tmp) }, err
+	}
+	dir, err = examples.Materialize(filepath.Join(opts.StateDir, "examples"))
+	return dir, func() {}, err
+}
+
+// orExample is a file flag's value, or the built-in example's path.
+func orExample(flag, dir, name string) string {
+	if flag != "" {
+		return flag
+	}
+	return filepath.Join(dir, name)
 }
 
 func runDemo(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *demoFlags) error {
@@ -68,6 +93,12 @@ func runDemo(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *demo
 	if err != nil {
 		return err
 	}
+	dir, cleanup, err := exampleDir(f.stack)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	f.spec, f.runners, f.settings = orExample(f.spec, dir, "sweep.yaml"), orExample(f.runners, dir, "runners.yaml"), orExample(f.settings, dir, "settings.yaml")
 	// Validate the spec before starting anything.
 	plan, err := sweep.LoadPlan(sweep.Sources{Masters: []string{f.spec}, Runners: f.runners, Settings: f.settings}, sweep.Filters{})
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"time"
 
@@ -27,6 +28,7 @@ type devFlags struct {
 	noWorkers       bool
 	schedules       string
 	scheduleEnabled bool
+	examples        string // where the built-in examples were written
 }
 
 func newDevCommand(g *globalFlags) *cobra.Command {
@@ -66,9 +68,9 @@ stops cleanly on Ctrl-C or SIGTERM.`,
 	fl.IntVar(&f.opts.S3Port, "s3-port", 9000, "S3 store port")
 	fl.StringVar(&f.opts.Namespace, "namespace", "default", "Temporal namespace to create")
 	fl.StringVar(&f.opts.Bucket, "bucket", "infersweep", "S3 bucket to create")
-	fl.StringVar(&f.runners, "runners", "examples/runners.yaml", "run a control worker and one simulated node per entry of this runners file")
+	fl.StringVar(&f.runners, "runners", "", "run a control worker and one simulated node per entry of this runners file (default: examples/runners.yaml, built in)")
 	fl.BoolVar(&f.noWorkers, "no-workers", false, "run the stack only, no workers")
-	fl.StringVar(&f.schedules, "schedules", "examples/schedules.yaml", "apply these schedules (created paused)")
+	fl.StringVar(&f.schedules, "schedules", "", "apply these schedules, created paused (default: examples/schedules.yaml, built in)")
 	fl.BoolVar(&f.scheduleEnabled, "schedule-enabled", false, "arm the schedules: unpause them")
 	return cmd
 }
@@ -90,6 +92,13 @@ func runDev(ctx context.Context, out, logOut io.Writer, g *globalFlags, f *devFl
 		return err
 	}
 	f.opts.Logger = logger
+	dir, cleanup, err := exampleDir(f.opts)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	f.runners, f.schedules = orExample(f.runners, dir, "runners.yaml"), orExample(f.schedules, dir, "schedules.yaml")
+	f.examples = dir
 
 	// A bad schedules file is refused before anything starts.
 	var scheds []schedules.Schedule
@@ -114,7 +123,7 @@ func runDev(ctx context.Context, out, logOut io.Writer, g *globalFlags, f *devFl
 	}
 	stopWorkers := func() {}
 	if !f.noWorkers {
-		if stopWorkers, err = startDevWorkers(ctx, out, stack, f.runners, logger, asJSON); err != nil {
+		if stopWorkers, err = startDevWorkers(ctx, out, stack, f.runners, f.examples, logger, asJSON); err != nil {
 			_ = stack.Stop(context.WithoutCancel(ctx))
 			return err
 		}
@@ -212,7 +221,7 @@ func startDevFleet(ctx context.Context, stack *devstack.Stack, runnersFile strin
 
 // startDevWorkers runs the fleet inside dev, so `infersweep sweep run`
 // works against it.
-func startDevWorkers(ctx context.Context, out io.Writer, stack *devstack.Stack, runnersFile string, logger *slog.Logger, quiet bool) (func(), error) {
+func startDevWorkers(ctx context.Context, out io.Writer, stack *devstack.Stack, runnersFile, examplesDir string, logger *slog.Logger, quiet bool) (func(), error) {
 	if _, err := os.Stat(runnersFile); err != nil {
 		if !quiet {
 			fmt.Fprintf(out, "no workers: %s not found (pass --runners)\n", runnersFile)
@@ -224,7 +233,8 @@ func startDevWorkers(ctx context.Context, out io.Writer, stack *devstack.Stack, 
 		return nil, err
 	}
 	if !quiet {
-		fmt.Fprintf(out, "Workers: control + %d simulated nodes from %s. Try:\n  infersweep sweep run -f examples/sweep.yaml --runners %s --settings examples/settings.yaml --time-scale 10 --wait\n", fleet.nodes, runnersFile, runnersFile)
+		fmt.Fprintf(out, "Workers: control + %d simulated nodes from %s. Try:\n  infersweep sweep run -f %s --runners %s --settings %s --time-scale 10 --wait\n",
+			fleet.nodes, runnersFile, filepath.Join(examplesDir, "sweep.yaml"), runnersFile, filepath.Join(examplesDir, "settings.yaml"))
 	}
 	return fleet.stop, nil
 }

@@ -1,0 +1,37 @@
+// Package examples holds the demo's files (the sweep, its simulated
+// runners, settings and a nightly schedule) and builds them into the
+// binary, so `infersweep demo` and `infersweep dev` work from any
+// directory, not only from a checkout.
+package examples
+
+import (
+	"embed"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+//go:embed *.yaml
+var files embed.FS
+
+// Materialize writes the example files into dir (created if need be) and
+// returns dir: the sweep reads them by path, like any user's files.
+func Materialize(dir string) (string, error) {
+	entries, err := files.ReadDir(".")
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("examples: %w", err)
+	}
+	for _, e := range entries {
+		data, err := files.ReadFile(e.Name())
+		if err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(filepath.Join(dir, e.Name()), data, 0o644); err != nil {
+			return "", fmt.Errorf("examples: %w", err)
+		}
+	}
+	return dir, nil
+}
