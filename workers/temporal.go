@@ -11,6 +11,7 @@ import (
 
 	"github.com/kelseyhightower/envconfig"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	sdklog "go.temporal.io/sdk/log"
 )
 
@@ -84,9 +85,10 @@ func Dial(ctx context.Context, cfg TemporalConfig, logger *slog.Logger, metrics 
 		logger = slog.New(slog.DiscardHandler)
 	}
 	opts := client.Options{
-		HostPort:  cfg.Address,
-		Namespace: cfg.Namespace,
-		Logger:    sdklog.NewStructuredLogger(logger),
+		HostPort:      cfg.Address,
+		Namespace:     cfg.Namespace,
+		Logger:        sdklog.NewStructuredLogger(logger),
+		DataConverter: guardPayloads(converter.GetDefaultDataConverter(), logger),
 	}
 	for _, m := range metrics {
 		opts.MetricsHandler = m
