@@ -23,6 +23,9 @@ const (
 	// failed than settings allow (InferenceX's 5%). It is a failed point
 	// with its figures, not retried: InferenceX does not rerun it either.
 	ErrFailureRate = "FailureRate"
+	// ErrEngine: the engine failed the same way on two different nodes;
+	// the image, flags or model are at fault, not the nodes.
+	ErrEngine = "EngineFailure"
 )
 
 // PlanInput names the spec files of a sweep. The control worker reads them:

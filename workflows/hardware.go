@@ -46,6 +46,9 @@ type HardwareCarry struct {
 	Progress     HardwareProgress
 	Faults       map[string]int
 	ConfigFailed map[string]string
+	// Charges are the node faults charged per entry and failure
+	// signature, withdrawn when the engine turns out to be at fault.
+	Charges map[string]map[string][]string `json:",omitempty"`
 }
 
 // PendingFailure is a point that failed on node faults and may still be
@@ -138,6 +141,8 @@ func HardwareSweepWorkflow(ctx workflow.Context, in HardwareInput) (HardwareResu
 	// Pools started before then provisioned and tore down in activities
 	// of their own.
 	leaseInStart := workflow.GetVersion(ctx, "lease-in-start", workflow.DefaultVersion, 1) == 1
+	// Pools started before then charged every engine failure to its node.
+	attributeEngines := workflow.GetVersion(ctx, "engine-attribution", workflow.DefaultVersion, 1) == 1
 	retryRequested := false
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		pause, resume := workflow.GetSignalChannel(ctx, PauseSignal), workflow.GetSignalChannel(ctx, ResumeSignal)
@@ -154,10 +159,14 @@ func HardwareSweepWorkflow(ctx workflow.Context, in HardwareInput) (HardwareResu
 	order := append(canaries, rest...)
 
 	r := &poolRun{in: in, digest: loaded.ConfigDigest, progress: &progress, faults: map[string]int{}, configFailedEntries: map[string]string{},
-		busy: map[string]bool{}, deferFailures: deferFailures, leaseInStart: leaseInStart, teardowns: workflow.NewWaitGroup(ctx)}
+		busy: map[string]bool{}, deferFailures: deferFailures, leaseInStart: leaseInStart, teardowns: workflow.NewWaitGroup(ctx),
+		attributeEngines: attributeEngines, charges: map[string]map[string][]string{}}
 	start := 0
 	if c := in.Carry; c != nil {
 		start, r.result, r.faults, r.configFailedEntries, r.pending = c.Cursor, c.Result, c.Faults, c.ConfigFailed, c.Pending
+		if c.Charges != nil {
+			r.charges = c.Charges
+		}
 		progress.Done, progress.Failed, progress.Skipped, progress.Quarantined = c.Progress.Done, c.Progress.Failed, c.Progress.Skipped, c.Progress.Quarantined
 		progress.Paused = c.Progress.Paused
 	}
@@ -177,7 +186,8 @@ func HardwareSweepWorkflow(ctx workflow.Context, in HardwareInput) (HardwareResu
 		}
 		if cursor := phase[0] + finished; cursor < phase[1] {
 			next := in
-			next.Carry = &HardwareCarry{Cursor: cursor, Result: r.result, Pending: r.pending, Progress: progress, Faults: r.faults, ConfigFailed: r.configFailedEntries}
+			next.Carry = &HardwareCarry{Cursor: cursor, Result: r.result, Pending: r.pending, Progress: progress, Faults: r.faults, ConfigFailed: r.configFailedEntries,
+				Charges: r.charges}
 			next.Carry.Progress.Running = nil
 			return HardwareResult{}, workflow.NewContinueAsNewError(ctx, HardwareSweepWorkflow, next)
 		}
@@ -249,6 +259,10 @@ type poolRun struct {
 	faults              map[string]int
 	configFailedEntries map[string]string
 	result              HardwareResult
+	// attributeEngines: a failure seen on two nodes is the engine's
+	// (attribution.go); charges are what it may withdraw.
+	attributeEngines bool
+	charges          map[string]map[string][]string
 }
 
 // runAll runs points in order with at most Capacity in flight, until
@@ -318,6 +332,13 @@ func (r *poolRun) runPoint(ctx workflow.Context, p sweep.Point) {
 		if errorType(err) == activities.ErrConfig {
 			r.configFailedEntries[p.Entry] = firstLine(reason(err))
 			r.record(ctx, p, "failed", activities.ErrConfig, reason(err), attempt, node)
+			r.progress.Failed++
+			return
+		}
+		if r.attributeEngines && r.engineAtFault(p, node, err) {
+			msg := fmt.Sprintf("the engine failed the same way on %s: %s", strings.Join(r.charges[p.Entry][signature(err)], " and "), reason(err))
+			r.configFailedEntries[p.Entry] = firstLine(msg)
+			r.record(ctx, p, "failed", activities.ErrEngine, msg, attempt, node)
 			r.progress.Failed++
 			return
 		}

@@ -94,10 +94,11 @@ func (f *fakeNodes) teardown(_ context.Context, _ activities.TeardownInput) (str
 
 type sweepEnv struct {
 	*testsuite.TestWorkflowEnvironment
-	nodes    *fakeNodes
-	loads    int // LoadRunnerPoints calls: one per pool run
-	manifest []results.ManifestPoint
-	failures []activities.FailureInput
+	nodes       *fakeNodes
+	loads       int // LoadRunnerPoints calls: one per pool run
+	manifest    []results.ManifestPoint
+	quarantined map[string][]string // what the manifest records
+	failures    []activities.FailureInput
 }
 
 func newSweepEnv(t *testing.T, points []sweep.Point, capacity int) *sweepEnv {
@@ -124,7 +125,7 @@ func newSweepEnv(t *testing.T, points []sweep.Point, capacity int) *sweepEnv {
 		return results.ManifestPoint{PointID: in.Point.ID, Hardware: in.Point.Runner, Status: in.Status}, nil
 	}).Maybe()
 	env.OnActivity(a.WriteManifest, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.ManifestInput) (string, error) {
-		env.manifest = in.Points
+		env.manifest, env.quarantined = in.Points, in.Quarantined
 		return results.ManifestKey(in.Date, in.SweepID), nil
 	}).Maybe()
 	env.OnActivity(a.AnalyzeSweep, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.AnalyzeInput) (string, error) {
@@ -149,6 +150,14 @@ func (e *sweepEnv) enginesStart() {
 		e.nodes.starts = append(e.nodes.starts, start{in.Lease.LeaseID, in.Lease.Node, e.Now()})
 		return activities.EngineInfo{BaseURL: "http://engine"}, nil
 	})
+}
+
+// nodeFault fails a load the way a sick node does: with evidence naming
+// the node, so no two nodes fail it the same way.
+func nodeFault(msg string) func(context.Context, activities.LoadInput) (activities.PointResult, error) {
+	return func(_ context.Context, in activities.LoadInput) (activities.PointResult, error) {
+		return activities.PointResult{}, temporal.NewNonRetryableApplicationError(msg+" on "+in.Lease.Node, activities.ErrNodeFault, nil)
+	}
 }
 
 // succeed measures the point and, when asked, stops its engine itself.
@@ -325,8 +334,7 @@ func TestAPointFailsAfterItsAttempts(t *testing.T) {
 	env := newSweepEnv(t, testPoints("a", 1), 1)
 	env.enginesStart()
 	var a *activities.Activities
-	env.OnActivity(a.RunLoad, mock.Anything, mock.Anything).Return(activities.PointResult{},
-		temporal.NewNonRetryableApplicationError("engine crashed", activities.ErrNodeFault, nil))
+	env.OnActivity(a.RunLoad, mock.Anything, mock.Anything).Return(nodeFault("engine crashed"))
 
 	res := env.run(t)
 	require.Equal(t, map[string]int{"failed": 1}, res.Counts)
@@ -378,8 +386,7 @@ func TestAPointWaitingForANodeFailsWhenTheLastIsQuarantined(t *testing.T) {
 	env := newSweepEnv(t, testPoints("a", 1, 2, 4, 8, 16, 32), 6)
 	env.enginesStart()
 	var a *activities.Activities
-	env.OnActivity(a.RunLoad, mock.Anything, mock.Anything).After(time.Minute).Return(activities.PointResult{},
-		temporal.NewNonRetryableApplicationError("engine crashed", activities.ErrNodeFault, nil))
+	env.OnActivity(a.RunLoad, mock.Anything, mock.Anything).After(time.Minute).Return(nodeFault("engine crashed"))
 
 	res := env.run(t)
 	require.Equal(t, map[string]int{"failed": 6}, res.Counts)
@@ -390,8 +397,7 @@ func TestAPoolWithEveryNodeQuarantinedFailsItsPointsFast(t *testing.T) {
 	env := newSweepEnv(t, testPoints("a", 1, 2, 4, 8), 1)
 	env.enginesStart()
 	var a *activities.Activities
-	env.OnActivity(a.RunLoad, mock.Anything, mock.Anything).Return(activities.PointResult{},
-		temporal.NewNonRetryableApplicationError("engine crashed", activities.ErrNodeFault, nil))
+	env.OnActivity(a.RunLoad, mock.Anything, mock.Anything).Return(nodeFault("engine crashed"))
 
 	res := env.run(t)
 	require.Equal(t, map[string]int{"failed": 4}, res.Counts)
@@ -491,7 +497,7 @@ func TestRetryFailedRerunsPointsLostToNodeFaults(t *testing.T) {
 				After(10 * time.Minute).Return(succeed)
 			env.OnActivity(a.RunLoad, mock.Anything, mock.Anything).Return(func(ctx context.Context, in activities.LoadInput) (activities.PointResult, error) {
 				if !healthy {
-					return activities.PointResult{}, temporal.NewNonRetryableApplicationError("GPU fell off the bus", activities.ErrNodeFault, nil)
+					return nodeFault("GPU fell off the bus")(ctx, in)
 				}
 				return succeed(ctx, in)
 			})
@@ -522,8 +528,7 @@ func TestFailedPointsAreRecordedWhenNoRetryComes(t *testing.T) {
 	env := newSweepEnv(t, testPoints("a", 1), 1)
 	env.enginesStart()
 	var a *activities.Activities
-	env.OnActivity(a.RunLoad, mock.Anything, mock.Anything).Return(activities.PointResult{},
-		temporal.NewNonRetryableApplicationError("GPU fell off the bus", activities.ErrNodeFault, nil))
+	env.OnActivity(a.RunLoad, mock.Anything, mock.Anything).Return(nodeFault("GPU fell off the bus"))
 	settings := sweep.DefaultSettings()
 	settings.Retry.FailedWindow = time.Hour
 	start := env.Now()
@@ -531,7 +536,7 @@ func TestFailedPointsAreRecordedWhenNoRetryComes(t *testing.T) {
 		Capacity: 1, Nodes: 3, NodeNames: []string{"n0", "n1", "n2"}, Settings: settings})
 	require.NoError(t, env.GetWorkflowError())
 	require.Len(t, env.failures, 1)
-	require.Equal(t, "GPU fell off the bus", env.failures[0].Error)
+	require.Equal(t, "GPU fell off the bus on n0", env.failures[0].Error)
 	require.GreaterOrEqual(t, env.Now().Sub(start), time.Hour, "the pool waited out the window")
 }
 
@@ -569,4 +574,27 @@ func TestPointsPlannedOnANodeRunThere(t *testing.T) {
 	require.Equal(t, 3, env.nodes.startsOn("n2"))
 	require.Zero(t, env.nodes.startsOn("n0")+env.nodes.startsOn("n1"))
 	require.Contains(t, res.Failures[0], "node n9, which the point was planned on, is not a node of pool sim-h100")
+}
+
+// TestABrokenEngineFailsItsOwnPointsNotThePool: an engine that answers
+// HTTP 500 to everything fails the same way on two nodes. Its entry fails
+// as an engine failure, the charge to the first node is withdrawn, no node
+// is quarantined, and the other entry on the pool runs.
+func TestABrokenEngineFailsItsOwnPointsNotThePool(t *testing.T) {
+	points := append(testPoints("broken", 4, 8, 16), testPoints("good", 4, 8)...)
+	env := newSweepEnv(t, points, 1)
+	env.enginesStart()
+	var a *activities.Activities
+	env.OnActivity(a.RunLoad, mock.Anything, mock.MatchedBy(func(in activities.LoadInput) bool { return in.Point.Entry == "broken" })).
+		Return(activities.PointResult{}, temporal.NewNonRetryableApplicationError("every request failed: HTTP 500: engine error (request 1234)", activities.ErrNodeFault, nil))
+	env.OnActivity(a.RunLoad, mock.Anything, mock.Anything).Return(succeed)
+	env.alerts()
+
+	res := env.run(t)
+	require.Equal(t, map[string]int{"succeeded": 2, "failed": 1, "skipped": 2}, res.Counts)
+	require.Equal(t, activities.ErrEngine, env.failures[0].ErrorClass)
+	require.Equal(t, 2, env.failures[0].Attempts, "the second node's identical failure settles it")
+	require.Contains(t, env.failures[0].Error, "the engine failed the same way on n0 and n1: every request failed: HTTP 500")
+	require.Contains(t, env.failures[1].Error, "canary failed: the engine failed the same way on n0 and n1")
+	require.Empty(t, env.quarantined, "no node is quarantined")
 }

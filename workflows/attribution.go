@@ -1,0 +1,74 @@
+package workflows
+
+import (
+	"errors"
+	"regexp"
+	"slices"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/infersweep/infersweep/activities"
+	"github.com/infersweep/infersweep/sweep"
+)
+
+// Attribution: a node fault is charged to its node, unless the same
+// failure (the same signature, for points of the same entry) happened on
+// another node too. Two nodes failing one recipe the same way is evidence
+// against the recipe (its image, flags or model), not the nodes: its
+// points fail as engine failures, the rest of the entry is skipped, and
+// the charges it caused are withdrawn, lifting the quarantines they
+// caused. Only failures the node's activities reported count: a worker
+// that vanished (a timeout) says nothing about the engine.
+
+var digits = regexp.MustCompile(`[0-9]{3,}`)
+
+// signature is a failure with what varies between nodes (ports, pids,
+// counts) taken out; "" for failures that are not engine evidence.
+func signature(err error) string {
+	var app *temporal.ApplicationError
+	if !errors.As(err, &app) || app.Type() != activities.ErrNodeFault {
+		return ""
+	}
+	return digits.ReplaceAllString(firstLine(app.Message()), "#")
+}
+
+// engineAtFault records a node fault of p on node and says whether the
+// same failure was charged to another node for p's entry: then it
+// withdraws those charges and the fault is not the node's.
+func (r *poolRun) engineAtFault(p sweep.Point, node string, err error) bool {
+	sig := signature(err)
+	if sig == "" || node == "" {
+		return false
+	}
+	bySig := r.charges[p.Entry]
+	if bySig == nil {
+		bySig = map[string][]string{}
+		r.charges[p.Entry] = bySig
+	}
+	charged := bySig[sig]
+	if len(charged) == 0 || slices.Equal(charged, []string{node}) {
+		if !slices.Contains(charged, node) {
+			bySig[sig] = append(charged, node)
+		}
+		return false
+	}
+	for _, n := range charged {
+		r.withdrawCharge(n)
+	}
+	if !slices.Contains(charged, node) {
+		bySig[sig] = append(charged, node)
+	}
+	return true
+}
+
+// withdrawCharge takes back one fault charged to node, lifting its
+// quarantine when that was what put it there.
+func (r *poolRun) withdrawCharge(node string) {
+	if r.faults[node] == 0 {
+		return
+	}
+	r.faults[node]--
+	if r.faults[node] < quarantineAfter {
+		r.progress.Quarantined = slices.DeleteFunc(r.progress.Quarantined, func(n string) bool { return n == node })
+	}
+}
