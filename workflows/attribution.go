@@ -4,6 +4,7 @@ import (
 	"errors"
 	"regexp"
 	"slices"
+	"strings"
 
 	"go.temporal.io/sdk/temporal"
 
@@ -19,6 +20,8 @@ import (
 // the charges it caused are withdrawn, lifting the quarantines they
 // caused. Only failures the node's activities reported count: a worker
 // that vanished (a timeout) says nothing about the engine.
+
+const withdrawnNote = " (withdrawn: the engine failed the same way on another node)"
 
 var digits = regexp.MustCompile(`[0-9]{3,}`)
 
@@ -53,7 +56,7 @@ func (r *poolRun) engineAtFault(p sweep.Point, node string, err error) bool {
 		return false
 	}
 	for _, n := range charged {
-		r.withdrawCharge(n)
+		r.withdrawCharge(n, p.Entry)
 	}
 	if !slices.Contains(charged, node) {
 		bySig[sig] = append(charged, node)
@@ -61,13 +64,21 @@ func (r *poolRun) engineAtFault(p sweep.Point, node string, err error) bool {
 	return true
 }
 
-// withdrawCharge takes back one fault charged to node, lifting its
-// quarantine when that was what put it there.
-func (r *poolRun) withdrawCharge(node string) {
+// withdrawCharge takes back the fault charged to node for entry, lifting
+// its quarantine when that was what put it there; the evidence stays,
+// marked withdrawn.
+func (r *poolRun) withdrawCharge(node, entry string) {
 	if r.faults[node] == 0 {
 		return
 	}
 	r.faults[node]--
+	ev := r.progress.Evidence[node]
+	for i := len(ev) - 1; i >= 0; i-- {
+		if strings.Contains(ev[i], " ("+entry+", conc ") && !strings.HasSuffix(ev[i], withdrawnNote) {
+			ev[i] += withdrawnNote
+			break
+		}
+	}
 	if r.faults[node] < quarantineAfter {
 		r.progress.Quarantined = slices.DeleteFunc(r.progress.Quarantined, func(n string) bool { return n == node })
 	}

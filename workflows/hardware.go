@@ -80,6 +80,9 @@ type HardwareProgress struct {
 	Skipped     int
 	Running     map[string]string // point id → node
 	Quarantined []string
+	// Evidence is, per node, the faults charged to it tonight (point and
+	// first line of the failure): why a quarantined node is out.
+	Evidence map[string][]string `json:",omitempty"`
 }
 
 // Signals a pool workflow takes: pause stops starting points (running
@@ -168,6 +171,7 @@ func HardwareSweepWorkflow(ctx workflow.Context, in HardwareInput) (HardwareResu
 			r.charges = c.Charges
 		}
 		progress.Done, progress.Failed, progress.Skipped, progress.Quarantined = c.Progress.Done, c.Progress.Failed, c.Progress.Skipped, c.Progress.Quarantined
+		progress.Evidence = c.Progress.Evidence
 		progress.Paused = c.Progress.Paused
 	}
 	limit := in.MaxPointsPerRun
@@ -209,7 +213,7 @@ func HardwareSweepWorkflow(ctx workflow.Context, in HardwareInput) (HardwareResu
 			retry[i] = f.Point
 		}
 		progress.Failed -= len(r.pending)
-		progress.Quarantined, r.faults, r.pending = nil, map[string]int{}, nil
+		progress.Quarantined, progress.Evidence, r.faults, r.pending = nil, nil, map[string]int{}, nil
 		unlimited := len(retry)
 		r.runAll(ctx, retry, &unlimited)
 		if err := ctx.Err(); err != nil {
@@ -343,10 +347,7 @@ func (r *poolRun) runPoint(ctx workflow.Context, p sweep.Point) {
 			return
 		}
 		if node != "" {
-			r.faults[node]++
-			if r.faults[node] == quarantineAfter {
-				r.progress.Quarantined = append(r.progress.Quarantined, node)
-			}
+			r.charge(node, p, err)
 		}
 	}
 	r.progress.Failed++
@@ -455,6 +456,19 @@ func (r *poolRun) teardown(ctx workflow.Context, lease activities.Lease, p sweep
 	_ = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), a.Teardown, activities.TeardownInput{
 		Lease: lease, SweepID: r.in.SweepID, Date: r.in.Date, Hardware: p.Runner, PointID: p.ID, Attempt: attempt,
 	}).Get(ctx, nil)
+}
+
+// charge counts a fault against node, with its evidence, and quarantines
+// the node at its quarantineAfter-th.
+func (r *poolRun) charge(node string, p sweep.Point, err error) {
+	r.faults[node]++
+	if r.progress.Evidence == nil {
+		r.progress.Evidence = map[string][]string{}
+	}
+	r.progress.Evidence[node] = append(r.progress.Evidence[node], fmt.Sprintf("%s (%s, conc %d): %s", p.ID, p.Entry, p.Conc, firstLine(reason(err))))
+	if r.faults[node] == quarantineAfter {
+		r.progress.Quarantined = append(r.progress.Quarantined, node)
+	}
 }
 
 func (r *poolRun) allQuarantined() bool {

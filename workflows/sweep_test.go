@@ -598,3 +598,39 @@ func TestABrokenEngineFailsItsOwnPointsNotThePool(t *testing.T) {
 	require.Contains(t, env.failures[1].Error, "canary failed: the engine failed the same way on n0 and n1")
 	require.Empty(t, env.quarantined, "no node is quarantined")
 }
+
+// TestAQuarantineSaysWhy: the progress query names each quarantined
+// node's faults, and a withdrawn charge stays visible as withdrawn.
+func TestAQuarantineSaysWhy(t *testing.T) {
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestWorkflowEnvironment()
+	env.RegisterWorkflow(HardwareSweepWorkflow)
+	var a *activities.Activities
+	env.RegisterActivity(a)
+	points := append(testPoints("sick", 1, 2, 4), testPoints("broken", 1)...)
+	env.OnActivity(a.LoadRunnerPoints, mock.Anything, mock.Anything, mock.Anything).Return(activities.RunnerPoints{Points: points}, nil)
+	env.OnActivity(a.StartEngine, mock.Anything, mock.Anything).Return(activities.EngineInfo{BaseURL: "http://engine"}, nil)
+	env.OnActivity(a.Teardown, mock.Anything, mock.Anything).Return("", nil)
+	env.OnActivity(a.RecordFailure, mock.Anything, mock.Anything).Return(results.ManifestPoint{}, nil)
+	env.OnActivity(a.RunLoad, mock.Anything, mock.MatchedBy(func(in activities.LoadInput) bool { return in.Point.Entry == "broken" })).
+		Return(activities.PointResult{}, temporal.NewNonRetryableApplicationError("every request failed: HTTP 500", activities.ErrNodeFault, nil))
+	env.OnActivity(a.RunLoad, mock.Anything, mock.Anything).Return(func(ctx context.Context, in activities.LoadInput) (activities.PointResult, error) {
+		if in.Lease.Node == "n0" {
+			return nodeFault("Xid 79: GPU fell off the bus")(ctx, in)
+		}
+		return succeed(ctx, in)
+	})
+	env.ExecuteWorkflow(HardwareSweepWorkflow, HardwareInput{SweepID: "s1", Date: "2026-11-27", PlanKey: "k", Runner: "sim-h100",
+		Capacity: 1, Nodes: 3, NodeNames: []string{"n0", "n1", "n2"}, Settings: sweep.DefaultSettings()})
+	require.NoError(t, env.GetWorkflowError())
+	q, err := env.QueryWorkflow(ProgressQuery)
+	require.NoError(t, err)
+	var progress HardwareProgress
+	require.NoError(t, q.Get(&progress))
+	require.Equal(t, []string{"n0"}, progress.Quarantined)
+	require.Equal(t, []string{
+		"sick-c1 (sick, conc 1): Xid 79: GPU fell off the bus on n0",
+		"broken-c1 (broken, conc 1): every request failed: HTTP 500" + withdrawnNote,
+		"sick-c2 (sick, conc 2): Xid 79: GPU fell off the bus on n0",
+	}, progress.Evidence["n0"])
+}

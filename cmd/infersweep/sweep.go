@@ -143,6 +143,11 @@ func newSweepStatusCommand(g *globalFlags) *cobra.Command {
 					fmt.Fprintf(out, ", quarantined: %s", strings.Join(p.Quarantined, ", "))
 				}
 				fmt.Fprintln(out)
+				for _, node := range p.Quarantined {
+					for _, why := range p.Evidence[node] {
+						fmt.Fprintf(out, "    %s: %s\n", node, why)
+					}
+				}
 			}
 			return nil
 		}),
