@@ -1,6 +1,13 @@
 module github.com/infersweep/infersweep
 
-go 1.26.8
+go 1.27.3
+
+// The go line names the toolchain too: go1.27.3 is the oldest that builds
+// this module, and the one GOTOOLCHAIN=auto switches to. A toolchain line
+// saying the same is redundant, and the go command rejects it as untidy
+// ("updates to go.mod needed"); one naming a newer Go than the go line
+// would let go1.27.0 to go1.27.2, with their known standard-library
+// vulnerabilities, build it.
 
 // Version pins, upgrade together:
 //   - go.temporal.io/server v1.32.1 and github.com/temporalio/ui-server/v2
