@@ -26,6 +26,9 @@ const (
 	// ErrEngine: the engine failed the same way on two different nodes;
 	// the image, flags or model are at fault, not the nodes.
 	ErrEngine = "EngineFailure"
+	// ErrWorkerRestarted: the node's worker restarted while running this;
+	// the point is retried, and the node is not charged for it.
+	ErrWorkerRestarted = "WorkerRestarted"
 )
 
 // PlanInput names the spec files of a sweep. The control worker reads them:

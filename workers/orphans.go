@@ -52,8 +52,9 @@ func FailOrphans(ctx context.Context, c client.Client, namespace, label, nodeQue
 				}
 				// Retryable: a teardown runs again here (and finds nothing
 				// to stop); a start or a load has no attempts left and fails
-				// as a node fault, so its point is retried elsewhere.
-				cause := temporal.NewApplicationError(fmt.Sprintf("the worker of %s that ran this (%s) is gone: it restarted as %s", nodeQueue, who, self), activities.ErrNodeFault)
+				// as a restart, so its point is retried and the node, whose
+				// worker came back at once, is not charged.
+				cause := temporal.NewApplicationError(fmt.Sprintf("the worker of %s that ran this (%s) is gone: it restarted as %s", nodeQueue, who, self), activities.ErrWorkerRestarted)
 				if err := c.CompleteActivityByID(ctx, namespace, id, run, pa.GetActivityId(), nil, cause); err != nil {
 					return failed, fmt.Errorf("fail %s's activity %s: %w", id, pa.GetActivityId(), err)
 				}

@@ -339,6 +339,9 @@ func (r *poolRun) runPoint(ctx workflow.Context, p sweep.Point) {
 			r.progress.Failed++
 			return
 		}
+		if r.attributeEngines && errorType(err) == activities.ErrWorkerRestarted {
+			continue // a worker that came back at once says nothing of its node
+		}
 		if r.attributeEngines && r.engineAtFault(p, node, err) {
 			msg := fmt.Sprintf("the engine failed the same way on %s: %s", strings.Join(r.charges[p.Entry][signature(err)], " and "), reason(err))
 			r.configFailedEntries[p.Entry] = firstLine(msg)

@@ -634,3 +634,23 @@ func TestAQuarantineSaysWhy(t *testing.T) {
 		"sick-c2 (sick, conc 2): Xid 79: GPU fell off the bus on n0",
 	}, progress.Evidence["n0"])
 }
+
+// TestARestartedWorkerIsNotCharged: a load its worker's restart failed
+// (workers.FailOrphans) is retried, and the node keeps a clean record.
+func TestARestartedWorkerIsNotCharged(t *testing.T) {
+	env := newSweepEnv(t, testPoints("a", 1, 2), 1)
+	env.enginesStart()
+	var a *activities.Activities
+	env.OnActivity(a.RunLoad, mock.Anything, mock.Anything).Return(func(ctx context.Context, in activities.LoadInput) (activities.PointResult, error) {
+		if in.Attempt == 1 {
+			return activities.PointResult{}, temporal.NewApplicationError("the worker of hw-sim-h100.n0 that ran this is gone: it restarted", activities.ErrWorkerRestarted)
+		}
+		return succeed(ctx, in)
+	})
+	env.alerts()
+
+	res := env.run(t)
+	require.Equal(t, map[string]int{"succeeded": 2}, res.Counts)
+	require.Equal(t, 2, env.nodes.startsOn("n0"), "both first attempts ran on n0; the retries went to the next free node")
+	require.Empty(t, env.quarantined)
+}
