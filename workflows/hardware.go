@@ -83,6 +83,8 @@ type HardwareProgress struct {
 	// Evidence is, per node, the faults charged to it tonight (point and
 	// first line of the failure): why a quarantined node is out.
 	Evidence map[string][]string `json:",omitempty"`
+	// Nodes are the pool's nodes, in runners-file order.
+	Nodes []string `json:",omitempty"`
 }
 
 // Signals a pool workflow takes: pause stops starting points (running
@@ -93,7 +95,17 @@ const (
 	// RetryFailedSignal re-runs the points that failed on node faults,
 	// with quarantine lifted (the operator fixed the nodes).
 	RetryFailedSignal = "retry-failed"
+	// ReleaseNodeSignal lifts one node's quarantine (ReleaseNode): the
+	// operator fixed it, or knows the faults were not its own.
+	ReleaseNodeSignal = "release-node"
 )
+
+// ReleaseNode is the release-node signal's payload; the reason is kept
+// with the node's evidence.
+type ReleaseNode struct {
+	Node   string
+	Reason string
+}
 
 // quarantineAfter node faults in one sweep take a node out of rotation.
 const quarantineAfter = 2
@@ -147,21 +159,30 @@ func HardwareSweepWorkflow(ctx workflow.Context, in HardwareInput) (HardwareResu
 	// Pools started before then charged every engine failure to its node.
 	attributeEngines := workflow.GetVersion(ctx, "engine-attribution", workflow.DefaultVersion, 1) == 1
 	retryRequested := false
+	progress.Nodes = in.NodeNames
+	// r is set below before this coroutine first runs: workflow code
+	// yields to it only at the first blocking call.
+	var r *poolRun
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		pause, resume := workflow.GetSignalChannel(ctx, PauseSignal), workflow.GetSignalChannel(ctx, ResumeSignal)
-		retry := workflow.GetSignalChannel(ctx, RetryFailedSignal)
+		retry, release := workflow.GetSignalChannel(ctx, RetryFailedSignal), workflow.GetSignalChannel(ctx, ReleaseNodeSignal)
 		for {
 			sel := workflow.NewSelector(ctx)
 			sel.AddReceive(pause, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); progress.Paused = true })
 			sel.AddReceive(resume, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); progress.Paused = false })
 			sel.AddReceive(retry, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); retryRequested = true })
+			sel.AddReceive(release, func(c workflow.ReceiveChannel, _ bool) {
+				var rel ReleaseNode
+				c.Receive(ctx, &rel)
+				r.release(rel)
+			})
 			sel.Select(ctx)
 		}
 	})
 	canaries, rest := canaryOrder(loaded.Points)
 	order := append(canaries, rest...)
 
-	r := &poolRun{in: in, digest: loaded.ConfigDigest, progress: &progress, faults: map[string]int{}, configFailedEntries: map[string]string{},
+	r = &poolRun{in: in, digest: loaded.ConfigDigest, progress: &progress, faults: map[string]int{}, configFailedEntries: map[string]string{},
 		busy: map[string]bool{}, deferFailures: deferFailures, leaseInStart: leaseInStart, teardowns: workflow.NewWaitGroup(ctx),
 		attributeEngines: attributeEngines, charges: map[string]map[string][]string{}}
 	start := 0
@@ -472,6 +493,20 @@ func (r *poolRun) charge(node string, p sweep.Point, err error) {
 	if r.faults[node] == quarantineAfter {
 		r.progress.Quarantined = append(r.progress.Quarantined, node)
 	}
+}
+
+// release lifts a node's quarantine and clears its charges, on the
+// operator's word; the evidence stays, with the reason.
+func (r *poolRun) release(rel ReleaseNode) {
+	if !slices.Contains(r.in.NodeNames, rel.Node) && !slices.Contains(r.progress.Quarantined, rel.Node) {
+		return
+	}
+	r.progress.Quarantined = slices.DeleteFunc(r.progress.Quarantined, func(n string) bool { return n == rel.Node })
+	delete(r.faults, rel.Node)
+	if r.progress.Evidence == nil {
+		r.progress.Evidence = map[string][]string{}
+	}
+	r.progress.Evidence[rel.Node] = append(r.progress.Evidence[rel.Node], "released by the operator: "+rel.Reason)
 }
 
 func (r *poolRun) allQuarantined() bool {

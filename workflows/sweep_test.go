@@ -654,3 +654,50 @@ func TestARestartedWorkerIsNotCharged(t *testing.T) {
 	require.Equal(t, 2, env.nodes.startsOn("n0"), "both first attempts ran on n0; the retries went to the next free node")
 	require.Empty(t, env.quarantined)
 }
+
+// TestAnOperatorReleasesAQuarantinedNode: release-node lifts the
+// quarantine, the node takes points again, and its record keeps why.
+func TestAnOperatorReleasesAQuarantinedNode(t *testing.T) {
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestWorkflowEnvironment()
+	env.RegisterWorkflow(HardwareSweepWorkflow)
+	var a *activities.Activities
+	env.RegisterActivity(a)
+	env.OnActivity(a.LoadRunnerPoints, mock.Anything, mock.Anything, mock.Anything).Return(activities.RunnerPoints{Points: testPoints("a", 1, 2, 3, 4, 5, 6, 7, 8)}, nil)
+	env.OnActivity(a.Teardown, mock.Anything, mock.Anything).Return("", nil)
+	env.OnActivity(a.RecordFailure, mock.Anything, mock.Anything).Return(results.ManifestPoint{}, nil)
+	var mu sync.Mutex
+	var startedOn []string
+	env.OnActivity(a.StartEngine, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.StartInput) (activities.EngineInfo, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		startedOn = append(startedOn, in.Lease.Node)
+		return activities.EngineInfo{BaseURL: "http://engine"}, nil
+	})
+	released := false
+	env.OnActivity(a.RunLoad, mock.Anything, mock.Anything).After(time.Minute).Return(func(ctx context.Context, in activities.LoadInput) (activities.PointResult, error) {
+		if in.Lease.Node == "n0" && !released {
+			return nodeFault("Xid 79")(ctx, in)
+		}
+		return succeed(ctx, in)
+	})
+	env.RegisterDelayedCallback(func() {
+		released = true
+		env.SignalWorkflow(ReleaseNodeSignal, ReleaseNode{Node: "n0", Reason: "reseated the GPU"})
+	}, 5*time.Minute)
+	env.ExecuteWorkflow(HardwareSweepWorkflow, HardwareInput{SweepID: "s1", Date: "2026-11-27", PlanKey: "k", Runner: "sim-h100",
+		Capacity: 1, Nodes: 2, NodeNames: []string{"n0", "n1"}, Settings: sweep.DefaultSettings()})
+	require.NoError(t, env.GetWorkflowError())
+	var res HardwareResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	require.Empty(t, res.Quarantined)
+	require.Empty(t, res.Failures)
+	last := startedOn[len(startedOn)-1]
+	require.Equal(t, "n0", last, "n0 takes points again: %v", startedOn)
+	q, err := env.QueryWorkflow(ProgressQuery)
+	require.NoError(t, err)
+	var progress HardwareProgress
+	require.NoError(t, q.Get(&progress))
+	require.Equal(t, "released by the operator: reseated the GPU", progress.Evidence["n0"][len(progress.Evidence["n0"])-1])
+	require.Equal(t, []string{"n0", "n1"}, progress.Nodes)
+}

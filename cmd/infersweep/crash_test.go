@@ -90,6 +90,22 @@ func TestKilledPoolWorkerLosesNothing(t *testing.T) {
 		}
 		return false
 	}, 2*time.Minute, 100*time.Millisecond, "n0 never ran a point")
+	// The pool commands find the running pool through its Hardware
+	// search attribute.
+	for _, kv := range stack.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	code, stdout, stderr := runCLI(t, "pool", "status", "sim-h100", "-o", "json")
+	require.Equal(t, exitOK, code, stderr)
+	var pools []poolRun
+	require.NoError(t, json.Unmarshal([]byte(stdout), &pools))
+	require.Len(t, pools, 1)
+	require.Equal(t, "sweep-crash/hw-sim-h100", pools[0].Workflow)
+	require.Equal(t, []string{"n0", "n1"}, pools[0].Progress.Nodes)
+	code, stdout, stderr = runCLI(t, "pool", "release", "sim-h100", "n1", "--reason", "checked by hand")
+	require.Equal(t, exitOK, code, stderr)
+	require.Equal(t, "released n1 in sweep-crash/hw-sim-h100\n", stdout)
 	require.NoError(t, n0.Process.Signal(syscall.SIGKILL))
 	_ = n0.Wait()
 	startWorkerProcess(t, stack, "sim-h100", "n0")
@@ -128,11 +144,7 @@ func TestKilledPoolWorkerLosesNothing(t *testing.T) {
 	require.Empty(t, strings.TrimSpace(string(out)), "engine processes left behind")
 
 	// The sweep commands see it through the environment dev prints.
-	for _, kv := range stack.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
-	code, stdout, stderr := runCLI(t, "sweep", "status", "crash", "-o", "json")
+	code, stdout, stderr = runCLI(t, "sweep", "status", "crash", "-o", "json")
 	require.Equal(t, exitOK, code, stderr)
 	var st sweepStatus
 	require.NoError(t, json.Unmarshal([]byte(stdout), &st))

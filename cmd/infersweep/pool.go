@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/spf13/cobra"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/infersweep/infersweep/sweep"
+	"github.com/infersweep/infersweep/workflows"
+)
+
+func newPoolCommand(g *globalFlags) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "pool",
+		Short: "See a hardware pool's nodes tonight, and release a quarantined one",
+		Example: `  infersweep pool status sim-h100
+  infersweep pool release sim-h100 sim-h100-0 --reason "reseated the GPU"`,
+	}
+	cmd.AddCommand(newPoolStatusCommand(g), newPoolReleaseCommand(g))
+	return cmd
+}
+
+// poolRun is one running pool workflow and what its progress query says.
+type poolRun struct {
+	Workflow string                     `json:"workflow_id"`
+	Progress workflows.HardwareProgress `json:"progress"`
+}
+
+// runningPools finds the running pool workflows of a runner label (or
+// pool name), one per sweep, through the Hardware search attribute.
+func runningPools(ctx context.Context, c client.Client, label string) ([]poolRun, error) {
+	if err := sweep.CheckLabel(sweep.RunnerLabel(sweep.PoolName(label))); err != nil {
+		return nil, usageError{err}
+	}
+	query := fmt.Sprintf("WorkflowType = 'HardwareSweepWorkflow' AND Hardware = '%s' AND ExecutionStatus = 'Running'", sweep.PoolName(label))
+	var out []poolRun
+	var token []byte
+	for {
+		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: query, NextPageToken: token})
+		if err != nil {
+			return nil, fmt.Errorf("pool %s: %w", label, err)
+		}
+		for _, e := range resp.GetExecutions() {
+			run := poolRun{Workflow: e.GetExecution().GetWorkflowId()}
+			q, err := c.QueryWorkflow(ctx, run.Workflow, "", workflows.ProgressQuery)
+			if err != nil {
+				return nil, fmt.Errorf("pool %s: query %s: %w", label, run.Workflow, err)
+			}
+			if err := q.Get(&run.Progress); err != nil {
+				return nil, err
+			}
+			out = append(out, run)
+		}
+		if token = resp.GetNextPageToken(); len(token) == 0 {
+			return out, nil
+		}
+	}
+}
+
+func newPoolStatusCommand(g *globalFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "status POOL",
+		Short: "Each node of a pool in every running sweep: free, running a point, or quarantined, and the faults charged tonight",
+		Long: `status asks every running sweep's pool workflow for POOL (a runner label,
+or its pool name: cluster:<name> is cluster.<name>) what its nodes are doing:
+free, running a point, or quarantined; and the faults charged to each
+tonight, with withdrawn charges and operator releases marked.`,
+		Example: "  infersweep pool status sim-h100 -o json",
+		Args:    cobra.ExactArgs(1),
+		RunE: withTemporal(g, func(cmd *cobra.Command, args []string, c client.Client, asJSON bool) error {
+			runs, err := runningPools(cmd.Context(), c, args[0])
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(cmd.OutOrStdout(), runs)
+			}
+			printPoolStatus(cmd.OutOrStdout(), args[0], runs)
+			return nil
+		}),
+	}
+}
+
+func printPoolStatus(out io.Writer, pool string, runs []poolRun) {
+	if len(runs) == 0 {
+		fmt.Fprintf(out, "pool %s: no running sweep uses it\n", pool)
+		return
+	}
+	for _, run := range runs {
+		p := run.Progress
+		fmt.Fprintf(out, "%s: %d/%d done, %d failed, %d skipped\n", run.Workflow, p.Done, p.Planned, p.Failed, p.Skipped)
+		running := map[string]string{}
+		for point, node := range p.Running {
+			running[node] = point
+		}
+		nodes := p.Nodes
+		for node := range p.Evidence {
+			if !slices.Contains(nodes, node) {
+				nodes = append(nodes, node)
+			}
+		}
+		for _, node := range nodes {
+			state := "free"
+			switch {
+			case slices.Contains(p.Quarantined, node):
+				state = "quarantined"
+			case running[node] != "":
+				state = "running " + running[node]
+			}
+			fmt.Fprintf(out, "  %-20s %s\n", node, state)
+			for _, why := range p.Evidence[node] {
+				fmt.Fprintf(out, "      %s\n", why)
+			}
+		}
+	}
+}
+
+func newPoolReleaseCommand(g *globalFlags) *cobra.Command {
+	var reason string
+	cmd := &cobra.Command{
+		Use:   "release POOL NODE",
+		Short: "Lift a node's quarantine in every running sweep, with the reason kept",
+		Long: `release signals every running sweep's pool workflow for POOL to take NODE
+back: its quarantine is lifted and its charges cleared; the reason is kept
+with the node's faults (see pool status).`,
+		Example: `  infersweep pool release sim-h100 sim-h100-0 --reason "reseated the GPU"`,
+		Args:    cobra.ExactArgs(2),
+		RunE: withTemporal(g, func(cmd *cobra.Command, args []string, c client.Client, _ bool) error {
+			if reason == "" {
+				return usageError{errors.New("--reason: say why the node is fit again (it is kept with its record)")}
+			}
+			runs, err := runningPools(cmd.Context(), c, args[0])
+			if err != nil {
+				return err
+			}
+			for _, run := range runs {
+				if err := c.SignalWorkflow(cmd.Context(), run.Workflow, "", workflows.ReleaseNodeSignal, workflows.ReleaseNode{Node: args[1], Reason: reason}); err != nil {
+					return fmt.Errorf("release %s in %s: %w", args[1], run.Workflow, err)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "released %s in %s\n", args[1], run.Workflow)
+			}
+			if len(runs) == 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), "pool %s: no running sweep uses it; nothing to release\n", args[0])
+			}
+			return nil
+		}),
+	}
+	cmd.Flags().StringVar(&reason, "reason", "", "why the node is fit again (required)")
+	return cmd
+}
