@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/infersweep/infersweep/activities"
@@ -82,4 +83,44 @@ func (r *poolRun) withdrawCharge(node, entry string) {
 	if r.faults[node] < quarantineAfter {
 		r.progress.Quarantined = slices.DeleteFunc(r.progress.Quarantined, func(n string) bool { return n == node })
 	}
+}
+
+// timeoutType is the kind of timeout behind err, if it is one.
+func timeoutType(err error) enumspb.TimeoutType {
+	var timeout *temporal.TimeoutError
+	if errors.As(err, &timeout) {
+		return timeout.TimeoutType()
+	}
+	return enumspb.TIMEOUT_TYPE_UNSPECIFIED
+}
+
+// errorType is the ApplicationError type behind err; a ScheduleToStart or
+// heartbeat timeout (the node's worker is gone) counts as a node fault.
+func errorType(err error) string {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return app.Type()
+	}
+	switch timeoutType(err) {
+	case enumspb.TIMEOUT_TYPE_SCHEDULE_TO_START, enumspb.TIMEOUT_TYPE_HEARTBEAT:
+		return activities.ErrNodeFault
+	}
+	return ""
+}
+
+// reason is what a user should read of an activity's failure: the
+// application error's own message without Temporal's wrapping.
+func reason(err error) string {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return app.Message()
+	}
+	return err.Error()
+}
+
+func firstLine(msg string) string {
+	if i := strings.IndexByte(msg, '\n'); i >= 0 {
+		return msg[:i]
+	}
+	return msg
 }

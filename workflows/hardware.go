@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -482,72 +481,6 @@ func (r *poolRun) teardown(ctx workflow.Context, lease activities.Lease, p sweep
 	}).Get(ctx, nil)
 }
 
-// charge counts a fault against node, with its evidence, and quarantines
-// the node at its quarantineAfter-th.
-func (r *poolRun) charge(node string, p sweep.Point, err error) {
-	r.faults[node]++
-	if r.progress.Evidence == nil {
-		r.progress.Evidence = map[string][]string{}
-	}
-	r.progress.Evidence[node] = append(r.progress.Evidence[node], fmt.Sprintf("%s (%s, conc %d): %s", p.ID, p.Entry, p.Conc, firstLine(reason(err))))
-	if r.faults[node] == quarantineAfter {
-		r.progress.Quarantined = append(r.progress.Quarantined, node)
-	}
-}
-
-// release lifts a node's quarantine and clears its charges, on the
-// operator's word; the evidence stays, with the reason.
-func (r *poolRun) release(rel ReleaseNode) {
-	if !slices.Contains(r.in.NodeNames, rel.Node) && !slices.Contains(r.progress.Quarantined, rel.Node) {
-		return
-	}
-	r.progress.Quarantined = slices.DeleteFunc(r.progress.Quarantined, func(n string) bool { return n == rel.Node })
-	delete(r.faults, rel.Node)
-	if r.progress.Evidence == nil {
-		r.progress.Evidence = map[string][]string{}
-	}
-	r.progress.Evidence[rel.Node] = append(r.progress.Evidence[rel.Node], "released by the operator: "+rel.Reason)
-}
-
-func (r *poolRun) allQuarantined() bool {
-	return r.in.Nodes > 0 && len(r.progress.Quarantined) >= r.in.Nodes
-}
-
-func (r *poolRun) quarantinedError() error {
-	return fmt.Errorf("every node of pool %s is quarantined (%s)", r.in.Runner, strings.Join(r.progress.Quarantined, ", "))
-}
-
-// freeNodeFor is the node a point may start on now: its own node when it
-// names one (planned with --runner-node-filter), else the first node, in
-// runners-file order, that is neither busy nor quarantined; "" when there
-// is none right now.
-func (r *poolRun) freeNodeFor(p sweep.Point) string {
-	for _, n := range r.in.NodeNames {
-		if (p.Node == "" || p.Node == n) && !r.busy[n] && !slices.Contains(r.progress.Quarantined, n) {
-			return n
-		}
-	}
-	return ""
-}
-
-// unavailable: no node will ever be free for the point.
-func (r *poolRun) unavailable(p sweep.Point) bool {
-	if p.Node != "" {
-		return slices.Contains(r.progress.Quarantined, p.Node) || !slices.Contains(r.in.NodeNames, p.Node)
-	}
-	return r.allQuarantined()
-}
-
-func (r *poolRun) unavailableError(p sweep.Point) error {
-	if p.Node == "" {
-		return r.quarantinedError()
-	}
-	if !slices.Contains(r.in.NodeNames, p.Node) {
-		return fmt.Errorf("node %s, which the point was planned on, is not a node of pool %s", p.Node, r.in.Runner)
-	}
-	return fmt.Errorf("node %s, which the point was planned on, is quarantined", p.Node)
-}
-
 func (r *poolRun) record(ctx workflow.Context, p sweep.Point, status, class, msg string, attempts int, node string) {
 	var a *activities.Activities
 	var mp results.ManifestPoint
@@ -566,44 +499,4 @@ func (r *poolRun) record(ctx workflow.Context, p sweep.Point, status, class, msg
 // failureLine is a failed or skipped point in the pool's summary.
 func failureLine(p sweep.Point, status, msg string) string {
 	return fmt.Sprintf("%s (%s, conc %d): %s: %s", p.ID, p.Entry, p.Conc, status, firstLine(msg))
-}
-
-// timeoutType is the kind of timeout behind err, if it is one.
-func timeoutType(err error) enumspb.TimeoutType {
-	var timeout *temporal.TimeoutError
-	if errors.As(err, &timeout) {
-		return timeout.TimeoutType()
-	}
-	return enumspb.TIMEOUT_TYPE_UNSPECIFIED
-}
-
-// errorType is the ApplicationError type behind err; a ScheduleToStart or
-// heartbeat timeout (the node's worker is gone) counts as a node fault.
-func errorType(err error) string {
-	var app *temporal.ApplicationError
-	if errors.As(err, &app) {
-		return app.Type()
-	}
-	switch timeoutType(err) {
-	case enumspb.TIMEOUT_TYPE_SCHEDULE_TO_START, enumspb.TIMEOUT_TYPE_HEARTBEAT:
-		return activities.ErrNodeFault
-	}
-	return ""
-}
-
-// reason is what a user should read of an activity's failure: the
-// application error's own message without Temporal's wrapping.
-func reason(err error) string {
-	var app *temporal.ApplicationError
-	if errors.As(err, &app) {
-		return app.Message()
-	}
-	return err.Error()
-}
-
-func firstLine(msg string) string {
-	if i := strings.IndexByte(msg, '\n'); i >= 0 {
-		return msg[:i]
-	}
-	return msg
 }
