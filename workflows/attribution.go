@@ -50,19 +50,26 @@ func (r *poolRun) engineAtFault(p sweep.Point, node string, err error) bool {
 		r.charges[p.Entry] = bySig
 	}
 	charged := bySig[sig]
-	if len(charged) == 0 || slices.Equal(charged, []string{node}) {
-		if !slices.Contains(charged, node) {
-			bySig[sig] = append(charged, node)
-		}
+	bySig[sig] = append(charged, node)
+	if !slices.ContainsFunc(charged, func(n string) bool { return n != node }) {
 		return false
 	}
+	// Every charge of this failure is withdrawn, repeats on one node too.
 	for _, n := range charged {
 		r.withdrawCharge(n, p.Entry)
 	}
-	if !slices.Contains(charged, node) {
-		bySig[sig] = append(charged, node)
-	}
 	return true
+}
+
+// blamedNodes are the nodes a failure of entry happened on, in order.
+func (r *poolRun) blamedNodes(entry string, err error) []string {
+	var nodes []string
+	for _, n := range r.charges[entry][signature(err)] {
+		if !slices.Contains(nodes, n) {
+			nodes = append(nodes, n)
+		}
+	}
+	return nodes
 }
 
 // withdrawCharge takes back the fault charged to node for entry, lifting

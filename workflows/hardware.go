@@ -363,7 +363,7 @@ func (r *poolRun) runPoint(ctx workflow.Context, p sweep.Point) {
 			continue // a worker that came back at once says nothing of its node
 		}
 		if r.attributeEngines && r.engineAtFault(p, node, err) {
-			msg := fmt.Sprintf("the engine failed the same way on %s: %s", strings.Join(r.charges[p.Entry][signature(err)], " and "), reason(err))
+			msg := fmt.Sprintf("the engine failed the same way on %s: %s", strings.Join(r.blamedNodes(p.Entry, err), " and "), reason(err))
 			r.configFailedEntries[p.Entry] = firstLine(msg)
 			r.record(ctx, p, "failed", activities.ErrEngine, msg, attempt, node)
 			r.progress.Failed++

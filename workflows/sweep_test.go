@@ -536,7 +536,7 @@ func TestFailedPointsAreRecordedWhenNoRetryComes(t *testing.T) {
 		Capacity: 1, Nodes: 3, NodeNames: []string{"n0", "n1", "n2"}, Settings: settings})
 	require.NoError(t, env.GetWorkflowError())
 	require.Len(t, env.failures, 1)
-	require.Equal(t, "GPU fell off the bus on n0", env.failures[0].Error)
+	require.Regexp(t, `^GPU fell off the bus on n[012]$`, env.failures[0].Error, "the last attempt's reason (its node depends on which teardown finished first)")
 	require.GreaterOrEqual(t, env.Now().Sub(start), time.Hour, "the pool waited out the window")
 }
 
@@ -593,9 +593,11 @@ func TestABrokenEngineFailsItsOwnPointsNotThePool(t *testing.T) {
 	res := env.run(t)
 	require.Equal(t, map[string]int{"succeeded": 2, "failed": 1, "skipped": 2}, res.Counts)
 	require.Equal(t, activities.ErrEngine, env.failures[0].ErrorClass)
-	require.Equal(t, 2, env.failures[0].Attempts, "the second node's identical failure settles it")
-	require.Contains(t, env.failures[0].Error, "the engine failed the same way on n0 and n1: every request failed: HTTP 500")
-	require.Contains(t, env.failures[1].Error, "canary failed: the engine failed the same way on n0 and n1")
+	// A retry may land on the node it failed on if that node's teardown
+	// ended first: the second node's identical failure settles it.
+	require.LessOrEqual(t, env.failures[0].Attempts, 3)
+	require.Regexp(t, `^the engine failed the same way on n0 and n[12]: every request failed: HTTP 500`, env.failures[0].Error)
+	require.Contains(t, env.failures[1].Error, "canary failed: the engine failed the same way on n0 and n")
 	require.Empty(t, env.quarantined, "no node is quarantined")
 }
 
@@ -627,32 +629,49 @@ func TestAQuarantineSaysWhy(t *testing.T) {
 	require.NoError(t, err)
 	var progress HardwareProgress
 	require.NoError(t, q.Get(&progress))
-	require.Equal(t, []string{"n0"}, progress.Quarantined)
-	require.Equal(t, []string{
-		"sick-c1 (sick, conc 1): Xid 79: GPU fell off the bus on n0",
-		"broken-c1 (broken, conc 1): every request failed: HTTP 500" + withdrawnNote,
-		"sick-c2 (sick, conc 2): Xid 79: GPU fell off the bus on n0",
-	}, progress.Evidence["n0"])
+	// Which node each attempt lands on depends on which teardown ends
+	// first; what the record says of it does not.
+	withdrawn, standing := 0, map[string]int{}
+	for node, lines := range progress.Evidence {
+		for _, line := range lines {
+			switch {
+			case strings.HasPrefix(line, "broken-c1 (broken, conc 1): every request failed: HTTP 500"):
+				require.True(t, strings.HasSuffix(line, withdrawnNote), line)
+				withdrawn++
+			default:
+				require.Regexp(t, `^sick-c[124] \(sick, conc [124]\): Xid 79: GPU fell off the bus on n0$`, line)
+				require.Equal(t, "n0", node)
+				standing[node]++
+			}
+		}
+	}
+	require.GreaterOrEqual(t, withdrawn, 1, "the engine's failure is on record, withdrawn")
+	var quarantined []string
+	if standing["n0"] >= quarantineAfter {
+		quarantined = []string{"n0"}
+	}
+	require.Equal(t, quarantined, progress.Quarantined, "quarantined exactly when two faults stand")
 }
 
 // TestARestartedWorkerIsNotCharged: a load its worker's restart failed
 // (workers.FailOrphans) is retried, and the node keeps a clean record.
 func TestARestartedWorkerIsNotCharged(t *testing.T) {
-	env := newSweepEnv(t, testPoints("a", 1, 2), 1)
+	// Four first attempts fail over three nodes: charged, one node would
+	// collect two faults and be quarantined.
+	env := newSweepEnv(t, testPoints("a", 1, 2, 4, 8), 1)
 	env.enginesStart()
 	var a *activities.Activities
 	env.OnActivity(a.RunLoad, mock.Anything, mock.Anything).Return(func(ctx context.Context, in activities.LoadInput) (activities.PointResult, error) {
 		if in.Attempt == 1 {
-			return activities.PointResult{}, temporal.NewApplicationError("the worker of hw-sim-h100.n0 that ran this is gone: it restarted", activities.ErrWorkerRestarted)
+			return activities.PointResult{}, temporal.NewApplicationError("the worker of hw-sim-h100."+in.Lease.Node+" that ran this is gone: it restarted", activities.ErrWorkerRestarted)
 		}
 		return succeed(ctx, in)
 	})
 	env.alerts()
 
 	res := env.run(t)
-	require.Equal(t, map[string]int{"succeeded": 2}, res.Counts)
-	require.Equal(t, 2, env.nodes.startsOn("n0"), "both first attempts ran on n0; the retries went to the next free node")
-	require.Empty(t, env.quarantined)
+	require.Equal(t, map[string]int{"succeeded": 4}, res.Counts)
+	require.Empty(t, env.quarantined, "no node is charged for its worker's restart")
 }
 
 // TestAnOperatorReleasesAQuarantinedNode: release-node lifts the
