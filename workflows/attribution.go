@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"errors"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -130,4 +131,9 @@ func firstLine(msg string) string {
 		return msg[:i]
 	}
 	return msg
+}
+
+// failureLine is a failed or skipped point in the pool's summary.
+func failureLine(p sweep.Point, status, msg string) string {
+	return fmt.Sprintf("%s (%s, conc %d): %s: %s", p.ID, p.Entry, p.Conc, status, firstLine(msg))
 }

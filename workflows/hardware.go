@@ -495,8 +495,3 @@ func (r *poolRun) record(ctx workflow.Context, p sweep.Point, status, class, msg
 	r.result.Points = append(r.result.Points, mp)
 	r.result.Failures = append(r.result.Failures, failureLine(p, status, msg))
 }
-
-// failureLine is a failed or skipped point in the pool's summary.
-func failureLine(p sweep.Point, status, msg string) string {
-	return fmt.Sprintf("%s (%s, conc %d): %s: %s", p.ID, p.Entry, p.Conc, status, firstLine(msg))
-}

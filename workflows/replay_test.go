@@ -41,6 +41,11 @@ func TestReplayRecordedHistories(t *testing.T) {
 		{"legacy-hardware-provision-success.json", "sweep-replay-success/hw-sim-mi355x"},
 		{"legacy-hardware-provision-node-faults.json", "sweep-replay-node-faults/hw-sim-mi355x"},
 		{"legacy-hardware-provision-cancel.json", "sweep-replay-cancel/hw-sim-mi355x"},
+		// Recorded before engine attribution: every node fault was charged.
+		{"legacy-hardware-before-attribution-success.json", "sweep-replay-success/hw-sim-mi355x"},
+		{"legacy-hardware-before-attribution-node-faults.json", "sweep-replay-node-faults/hw-sim-mi355x"},
+		{"legacy-hardware-before-attribution-continue-as-new.json", "sweep-replay-continue-as-new/hw-sim-mi355x"},
+		{"legacy-hardware-before-attribution-cancel.json", "sweep-replay-cancel/hw-sim-mi355x"},
 	}
 	replayer := worker.NewWorkflowReplayer()
 	replayer.RegisterWorkflow(SweepWorkflow)

@@ -601,19 +601,37 @@ func TestABrokenEngineFailsItsOwnPointsNotThePool(t *testing.T) {
 	require.Empty(t, env.quarantined, "no node is quarantined")
 }
 
-// TestAQuarantineSaysWhy: the progress query names each quarantined
-// node's faults, and a withdrawn charge stays visible as withdrawn.
-func TestAQuarantineSaysWhy(t *testing.T) {
+// newPoolEnv runs HardwareSweepWorkflow alone over points, with
+// engines that start, teardowns and failure rows that succeed; tests
+// add their RunLoad.
+func newPoolEnv(points []sweep.Point) *testsuite.TestWorkflowEnvironment {
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
 	env.RegisterWorkflow(HardwareSweepWorkflow)
 	var a *activities.Activities
 	env.RegisterActivity(a)
-	points := append(testPoints("sick", 1, 2, 4), testPoints("broken", 1)...)
 	env.OnActivity(a.LoadRunnerPoints, mock.Anything, mock.Anything, mock.Anything).Return(activities.RunnerPoints{Points: points}, nil)
-	env.OnActivity(a.StartEngine, mock.Anything, mock.Anything).Return(activities.EngineInfo{BaseURL: "http://engine"}, nil)
 	env.OnActivity(a.Teardown, mock.Anything, mock.Anything).Return("", nil)
 	env.OnActivity(a.RecordFailure, mock.Anything, mock.Anything).Return(results.ManifestPoint{}, nil)
+	return env
+}
+
+// poolProgress is what the progress query of a finished pool says.
+func poolProgress(t *testing.T, env *testsuite.TestWorkflowEnvironment) HardwareProgress {
+	t.Helper()
+	q, err := env.QueryWorkflow(ProgressQuery)
+	require.NoError(t, err)
+	var progress HardwareProgress
+	require.NoError(t, q.Get(&progress))
+	return progress
+}
+
+// TestAQuarantineSaysWhy: the progress query names each quarantined
+// node's faults, and a withdrawn charge stays visible as withdrawn.
+func TestAQuarantineSaysWhy(t *testing.T) {
+	env := newPoolEnv(append(testPoints("sick", 1, 2, 4), testPoints("broken", 1)...))
+	var a *activities.Activities
+	env.OnActivity(a.StartEngine, mock.Anything, mock.Anything).Return(activities.EngineInfo{BaseURL: "http://engine"}, nil)
 	env.OnActivity(a.RunLoad, mock.Anything, mock.MatchedBy(func(in activities.LoadInput) bool { return in.Point.Entry == "broken" })).
 		Return(activities.PointResult{}, temporal.NewNonRetryableApplicationError("every request failed: HTTP 500", activities.ErrNodeFault, nil))
 	env.OnActivity(a.RunLoad, mock.Anything, mock.Anything).Return(func(ctx context.Context, in activities.LoadInput) (activities.PointResult, error) {
@@ -625,10 +643,7 @@ func TestAQuarantineSaysWhy(t *testing.T) {
 	env.ExecuteWorkflow(HardwareSweepWorkflow, HardwareInput{SweepID: "s1", Date: "2026-11-27", PlanKey: "k", Runner: "sim-h100",
 		Capacity: 1, Nodes: 3, NodeNames: []string{"n0", "n1", "n2"}, Settings: sweep.DefaultSettings()})
 	require.NoError(t, env.GetWorkflowError())
-	q, err := env.QueryWorkflow(ProgressQuery)
-	require.NoError(t, err)
-	var progress HardwareProgress
-	require.NoError(t, q.Get(&progress))
+	progress := poolProgress(t, env)
 	// Which node each attempt lands on depends on which teardown ends
 	// first; what the record says of it does not.
 	withdrawn, standing := 0, map[string]int{}
@@ -677,14 +692,8 @@ func TestARestartedWorkerIsNotCharged(t *testing.T) {
 // TestAnOperatorReleasesAQuarantinedNode: release-node lifts the
 // quarantine, the node takes points again, and its record keeps why.
 func TestAnOperatorReleasesAQuarantinedNode(t *testing.T) {
-	var suite testsuite.WorkflowTestSuite
-	env := suite.NewTestWorkflowEnvironment()
-	env.RegisterWorkflow(HardwareSweepWorkflow)
+	env := newPoolEnv(testPoints("a", 1, 2, 3, 4, 5, 6, 7, 8))
 	var a *activities.Activities
-	env.RegisterActivity(a)
-	env.OnActivity(a.LoadRunnerPoints, mock.Anything, mock.Anything, mock.Anything).Return(activities.RunnerPoints{Points: testPoints("a", 1, 2, 3, 4, 5, 6, 7, 8)}, nil)
-	env.OnActivity(a.Teardown, mock.Anything, mock.Anything).Return("", nil)
-	env.OnActivity(a.RecordFailure, mock.Anything, mock.Anything).Return(results.ManifestPoint{}, nil)
 	var mu sync.Mutex
 	var startedOn []string
 	env.OnActivity(a.StartEngine, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.StartInput) (activities.EngineInfo, error) {
@@ -713,10 +722,7 @@ func TestAnOperatorReleasesAQuarantinedNode(t *testing.T) {
 	require.Empty(t, res.Failures)
 	last := startedOn[len(startedOn)-1]
 	require.Equal(t, "n0", last, "n0 takes points again: %v", startedOn)
-	q, err := env.QueryWorkflow(ProgressQuery)
-	require.NoError(t, err)
-	var progress HardwareProgress
-	require.NoError(t, q.Get(&progress))
+	progress := poolProgress(t, env)
 	require.Equal(t, "released by the operator: reseated the GPU", progress.Evidence["n0"][len(progress.Evidence["n0"])-1])
 	require.Equal(t, []string{"n0", "n1"}, progress.Nodes)
 }
