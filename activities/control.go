@@ -1,0 +1,323 @@
+package activities
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/infersweep/infersweep/analysis"
+	"github.com/infersweep/infersweep/results"
+	"github.com/infersweep/infersweep/sweep"
+)
+
+// PlanSweep validates and expands the spec files and stores the plan.
+func (a *Activities) PlanSweep(ctx context.Context, in PlanInput) (PlanOutput, error) {
+	// The id and date become object keys: refuse what could leave the
+	// sweep's prefix, whoever started the workflow.
+	if err := checkSweepName(in.SweepID, in.Date); err != nil {
+		return PlanOutput{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrConfig, nil)
+	}
+	read := a.specReader(ctx)
+	plan, err := sweep.LoadPlan(sweep.Sources{Masters: in.Masters, Runners: in.Runners, Settings: in.Settings, ReadFile: read}, in.Filters)
+	if err != nil {
+		var errs sweep.Errors
+		if errors.As(err, &errs) {
+			return PlanOutput{}, temporal.NewNonRetryableApplicationError("the sweep spec is invalid:\n"+err.Error(), ErrConfig, nil)
+		}
+		return PlanOutput{}, err
+	}
+	if in.ChangedSince != "" {
+		seen, err := a.earlierPointIDs(ctx, in, read)
+		if err != nil {
+			return PlanOutput{}, err
+		}
+		plan.Without(seen)
+	}
+	digest, err := configDigest(append(append([]string{}, in.Masters...), in.Runners, in.Settings, in.Filters.Changelog.File), read)
+	if err != nil {
+		return PlanOutput{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrConfig, nil)
+	}
+	body, err := json.Marshal(storedPlan{SweepID: in.SweepID, Date: in.Date, ConfigDigest: digest, Points: plan.Points, Settings: plan.Settings})
+	if err != nil {
+		return PlanOutput{}, err
+	}
+	key := results.PlanKey(in.Date, in.SweepID)
+	if err := a.Lake.PutOnce(ctx, key, body, "application/json"); err != nil {
+		return PlanOutput{}, err
+	}
+	out := PlanOutput{PlanKey: key, Total: len(plan.Points), Settings: plan.Settings}
+	labels := make([]string, 0, len(plan.Counts.ByRunner))
+	for label := range plan.Counts.ByRunner {
+		labels = append(labels, label)
+	}
+	slices.Sort(labels)
+	for _, pool := range labels {
+		// Points and counts name pools; runners.yaml and settings name
+		// labels (cluster:<name> is pool cluster.<name>).
+		nodes := plan.Runners.Labels[sweep.RunnerLabel(pool)]
+		capacity := len(nodes)
+		if c := plan.Settings.Pools[sweep.RunnerLabel(pool)].Capacity; c > 0 {
+			capacity = c
+		} else if c := plan.Settings.Pools[pool].Capacity; c > 0 {
+			capacity = c
+		}
+		out.Runners = append(out.Runners, RunnerPlan{Label: pool, TaskQueue: sweep.TaskQueue(pool), Points: plan.Counts.ByRunner[pool], Capacity: max(capacity, 1), Nodes: len(nodes), NodeNames: nodes})
+	}
+	for _, p := range plan.Points {
+		out.Models = appendUnique(out.Models, p.Model)
+		out.Frameworks = appendUnique(out.Frameworks, p.Framework)
+		out.Precisions = appendUnique(out.Precisions, p.Precision)
+	}
+	return out, nil
+}
+
+// checkSweepName validates what names a sweep in the lake.
+func checkSweepName(sweepID, date string) error {
+	if err := sweep.CheckName("sweep id", sweepID); err != nil {
+		return err
+	}
+	if _, err := time.Parse(time.DateOnly, date); err != nil {
+		return fmt.Errorf("sweep date %q: want YYYY-MM-DD", date)
+	}
+	return nil
+}
+
+// specReader reads spec files from this worker's disk, or from the lake
+// for names written "lake:<key>" (schedules upload their specs there, so
+// any control worker can plan a scheduled sweep).
+func (a *Activities) specReader(ctx context.Context) func(string) ([]byte, error) {
+	return func(name string) ([]byte, error) {
+		if key, ok := strings.CutPrefix(name, results.LakeRefPrefix); ok {
+			return a.Lake.Store().Get(ctx, key)
+		}
+		return os.ReadFile(name)
+	}
+}
+
+// PreviousSweepOf, followed by a schedule id, names that schedule's latest
+// committed sweep before this one as the ChangedSince baseline.
+const PreviousSweepOf = "previous-sweep-of:"
+
+// earlierPointIDs are the point ids of the sweep or spec named by
+// in.ChangedSince: a sweep's stored plan, or a spec digest expanded with
+// this sweep's runners, settings and filters.
+func (a *Activities) earlierPointIDs(ctx context.Context, in PlanInput, read func(string) ([]byte, error)) (map[string]bool, error) {
+	seen := map[string]bool{}
+	refs, err := a.Lake.Sweeps(ctx, "", "", true)
+	if err != nil {
+		return nil, err
+	}
+	earlier := in.ChangedSince
+	if schedule, ok := strings.CutPrefix(in.ChangedSince, PreviousSweepOf); ok {
+		// Scheduled sweep ids sort by nominal time within a schedule.
+		earlier = ""
+		for _, r := range refs {
+			if r.Committed && strings.HasPrefix(r.SweepID, schedule+"-") && r.SweepID < in.SweepID && r.SweepID > earlier {
+				earlier = r.SweepID
+			}
+		}
+		if earlier == "" {
+			return seen, nil // the schedule's first sweep plans everything
+		}
+	}
+	for _, r := range refs {
+		if r.SweepID != earlier {
+			continue
+		}
+		body, err := a.Lake.Store().Get(ctx, results.PlanKey(r.Date, r.SweepID))
+		if err != nil {
+			return nil, err
+		}
+		var stored storedPlan
+		if err := json.Unmarshal(body, &stored); err != nil {
+			return nil, fmt.Errorf("plan of sweep %s: %w", r.SweepID, err)
+		}
+		for _, p := range stored.Points {
+			seen[p.ID] = true
+		}
+		return seen, nil
+	}
+	key := results.SpecKey(in.ChangedSince)
+	if _, err := a.Lake.Store().Size(ctx, key); err != nil {
+		if errors.Is(err, results.ErrNotFound) {
+			return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("--changed-since %s: neither a sweep nor a spec digest in the lake (specs live under v1/specs/)", in.ChangedSince), ErrConfig, nil)
+		}
+		return nil, err
+	}
+	plan, err := sweep.LoadPlan(sweep.Sources{Masters: []string{results.LakeRefPrefix + key}, Runners: in.Runners, Settings: in.Settings, ReadFile: read}, in.Filters)
+	if err != nil {
+		return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("--changed-since %s: the earlier spec does not plan: %v", in.ChangedSince, err), ErrConfig, nil)
+	}
+	for _, p := range plan.Points {
+		seen[p.ID] = true
+	}
+	return seen, nil
+}
+
+type storedPlan struct {
+	SweepID      string         `json:"sweep_id"`
+	Date         string         `json:"date"`
+	ConfigDigest string         `json:"config_digest"`
+	Points       []sweep.Point  `json:"points"`
+	Settings     sweep.Settings `json:"settings"`
+}
+
+func appendUnique(list []string, v string) []string {
+	if slices.Contains(list, v) {
+		return list
+	}
+	return append(list, v)
+}
+
+// configDigest fingerprints the files a sweep was planned from, so every
+// result can name the exact config that produced it.
+func configDigest(paths []string, read func(string) ([]byte, error)) (string, error) {
+	h := sha256.New()
+	for _, p := range paths {
+		if p == "" {
+			continue
+		}
+		data, err := read(p)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", p, len(data))
+		h.Write(data)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16], nil
+}
+
+// RunnerPoints is one pool's points and the sweep's config digest.
+type RunnerPoints struct {
+	ConfigDigest string
+	Points       []sweep.Point
+}
+
+// LoadRunnerPoints reads one runner label's points from a stored plan.
+func (a *Activities) LoadRunnerPoints(ctx context.Context, planKey, runner string) (RunnerPoints, error) {
+	body, err := a.Lake.Store().Get(ctx, planKey)
+	if err != nil {
+		return RunnerPoints{}, err
+	}
+	var plan storedPlan
+	if err := json.Unmarshal(body, &plan); err != nil {
+		return RunnerPoints{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("plan %s: %v", planKey, err), ErrConfig, nil)
+	}
+	out := RunnerPoints{ConfigDigest: plan.ConfigDigest}
+	for _, p := range plan.Points {
+		if p.Runner == runner {
+			out.Points = append(out.Points, p)
+		}
+	}
+	return out, nil
+}
+
+// RecordFailure writes a points row for a point that produced no
+// measurement, so every planned point is in the lake exactly once.
+func (a *Activities) RecordFailure(ctx context.Context, in FailureInput) (results.ManifestPoint, error) {
+	row := a.pointRow(in.SweepID, in.Point, in.Node, in.Attempts, "")
+	row.Status, row.ErrorClass, row.Error = in.Status, in.ErrorClass, in.Error
+	at := in.At
+	if at.IsZero() { // sweeps started before the workflow passed the time
+		at = time.Now().UTC()
+	}
+	row.Start, row.End = at, at
+	data, err := results.Encode([]results.PointRow{row}, nil)
+	if err != nil {
+		return results.ManifestPoint{}, err
+	}
+	key := results.TableKey(results.TablePoints, in.Date, in.Point.Runner, in.SweepID, in.Point.ID)
+	if err := a.Lake.PutOnce(ctx, key, data, parquetType); errors.Is(err, results.ErrWriteOnce) {
+		// An attempt the workflow counted as failed had measured the
+		// point after all (its worker died before reporting): it landed.
+		mp, err := a.Lake.Committed(ctx, in.Date, in.Point.Runner, in.SweepID, in.Point.ID)
+		if err == nil {
+			a.logger().Warn("point found measured by an attempt whose report was lost", "sweep", in.SweepID, "point", in.Point.ID, "status", mp.Status)
+		}
+		return mp, err
+	} else if err != nil {
+		return results.ManifestPoint{}, err
+	}
+	a.metrics().PointFinished(in.Point.Runner, in.Status)
+	a.logger().Warn("point recorded without a measurement", "sweep", in.SweepID, "point", in.Point.ID, "node", in.Node,
+		"status", in.Status, "error_class", in.ErrorClass, "attempts", in.Attempts)
+	return results.ManifestPoint{PointID: in.Point.ID, Hardware: in.Point.Runner, Status: in.Status, Keys: map[string]string{results.TablePoints: key}}, nil
+}
+
+// WriteManifest commits the sweep.
+func (a *Activities) WriteManifest(ctx context.Context, in ManifestInput) (string, error) {
+	m := results.Manifest{SweepID: in.SweepID, Date: in.Date, Status: "complete", WrittenAt: time.Now().UTC(), Counts: map[string]int{}, Points: in.Points, Quarantined: in.Quarantined}
+	for _, p := range in.Points {
+		m.Counts[p.Status]++
+		if p.Status != "succeeded" {
+			m.Status = "partial"
+		}
+	}
+	slices.SortFunc(m.Points, func(x, y results.ManifestPoint) int {
+		return cmp.Or(cmp.Compare(x.Hardware, y.Hardware), cmp.Compare(x.PointID, y.PointID))
+	})
+	if err := a.Lake.WriteManifest(ctx, m); err != nil {
+		return "", err
+	}
+	for pool, nodes := range in.Quarantined {
+		a.metrics().NodesQuarantined(pool, len(nodes))
+	}
+	return results.ManifestKey(in.Date, in.SweepID), nil
+}
+
+const parquetType = "application/vnd.apache.parquet"
+
+// AnalyzeSweep analyses the committed sweep against the ones before it and
+// stores the analysis tables (frontiers, regressions) and the HTML report.
+// They are derived data: a rerun with other prices or history may
+// overwrite them, unlike the measurements. It returns the frontiers key.
+func (a *Activities) AnalyzeSweep(ctx context.Context, in AnalyzeInput) (string, error) {
+	rep, err := analysis.Build(ctx, a.Lake, in.SweepID, analysis.Options{Costs: in.Costs, Tier: analysis.Tier(in.Analysis.Tier),
+		Targets: in.Analysis.Targets, BaselineNights: in.Analysis.BaselineNights})
+	if err != nil {
+		return "", err
+	}
+	return StoreAnalysis(ctx, a.Lake, rep)
+}
+
+// StoreAnalysis writes a built report's tables and page to the lake.
+func StoreAnalysis(ctx context.Context, lake *results.Lake, rep *analysis.Report) (string, error) {
+	id, date := rep.Manifest.SweepID, rep.Manifest.Date
+	frontiers, err := results.Encode(analysis.FrontierRows(id, rep.Groups), nil)
+	if err != nil {
+		return "", err
+	}
+	regressions, err := results.Encode(analysis.RegressionRows(id, rep.Regressions), nil)
+	if err != nil {
+		return "", err
+	}
+	var page bytes.Buffer
+	if err := analysis.RenderHTML(&page, rep); err != nil {
+		return "", err
+	}
+	frontiersKey := results.AnalysisKey(date, id, results.TableFrontiers)
+	for _, obj := range []struct {
+		key, contentType string
+		body             []byte
+	}{
+		{frontiersKey, parquetType, frontiers},
+		{results.AnalysisKey(date, id, results.TableRegressions), parquetType, regressions},
+		{results.ReportKey(date, id), "text/html; charset=utf-8", page.Bytes()},
+	} {
+		if err := lake.Store().Put(ctx, obj.key, obj.body, obj.contentType); err != nil {
+			return "", err
+		}
+	}
+	return frontiersKey, nil
+}

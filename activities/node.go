@@ -1,0 +1,399 @@
+package activities
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/infersweep/infersweep/launch"
+	"github.com/infersweep/infersweep/loadgen"
+	"github.com/infersweep/infersweep/results"
+)
+
+// Provision claims this node for one point. A node holds one lease at a
+// time; a busy or quarantined node answers NodeBusy and Temporal's retry
+// hands the task to another node of the pool.
+func (a *Activities) Provision(ctx context.Context, in ProvisionInput) (Lease, error) {
+	leaseID := LeaseID(in.SweepID, in.PointID, in.Attempt)
+	if err := a.acquire(in.Node, in.SweepID, in.Quarantined, leaseID); err != nil {
+		return Lease{}, err
+	}
+	return Lease{Node: a.Node, NodeQueue: a.NodeQueue, LeaseID: leaseID}, nil
+}
+
+// LeaseID names one attempt of one point: the same on every retry of an
+// activity, so a repeated acquire or release is harmless.
+func LeaseID(sweepID, pointID string, attempt int) string {
+	return sweepID + "/" + pointID + "/" + strconv.Itoa(attempt)
+}
+
+// acquire claims this node for leaseID; node is the node the pool chose
+// ("" when any node of the pool may take the point).
+func (a *Activities) acquire(node, sweepID string, quarantined []string, leaseID string) error {
+	if node != "" && node != a.Node {
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("lease for node %s reached node %s: two workers share a node name", node, a.Node), ErrNodeFault, nil)
+	}
+	if slices.Contains(quarantined, a.Node) {
+		return temporal.NewApplicationError(fmt.Sprintf("node %s is quarantined for sweep %s", a.Node, sweepID), ErrNodeBusy)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.lease != "" && a.lease != leaseID {
+		return temporal.NewApplicationError(fmt.Sprintf("node %s holds lease %s", a.Node, a.lease), ErrNodeBusy)
+	}
+	a.lease = leaseID
+	return nil
+}
+
+func (a *Activities) holds(lease Lease) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.lease != lease.LeaseID {
+		// This worker restarted since the lease was granted: whatever ran
+		// under it died with the old process.
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("node %s lost lease %s", a.Node, lease.LeaseID), ErrNodeFault, nil)
+	}
+	return nil
+}
+
+// StartEngine launches the point's engine and waits until it is ready.
+func (a *Activities) StartEngine(ctx context.Context, in StartInput) (EngineInfo, error) {
+	if in.Acquire {
+		if err := a.acquire(in.Lease.Node, "", nil, in.Lease.LeaseID); err != nil {
+			return EngineInfo{}, err
+		}
+	}
+	if err := a.holds(in.Lease); err != nil {
+		return EngineInfo{}, err
+	}
+	// Containers and jobs outlive a dead worker: remove this node's
+	// leftovers first. Names carry the node, so other nodes are untouched.
+	if reaper, ok := a.Launcher.(launch.Reaper); ok {
+		n, err := reaper.Reap(ctx, launch.EngineName(a.Node)+"-")
+		if err != nil {
+			return EngineInfo{}, fmt.Errorf("reap leftover engines on %s: %w", a.Node, err)
+		}
+		if n > 0 {
+			a.logger().Warn("removed leftover engines", "node", a.Node, "count", n)
+		}
+	}
+	stopBeat := heartbeatEvery(ctx, 2*time.Second, "starting engine")
+	engine, err := a.Launcher.Start(ctx, launch.Spec{Point: in.Point, Name: launch.EngineName(a.Node + "/" + in.Lease.LeaseID), TimeScale: in.TimeScale, ExtraArgs: in.Engine.Args, Env: in.Engine.Env})
+	stopBeat()
+	if err != nil {
+		var start *launch.StartError
+		if errors.As(err, &start) && start.Kind == launch.ConfigFailure {
+			return EngineInfo{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrConfig, nil)
+		}
+		return EngineInfo{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrNodeFault, nil)
+	}
+	a.mu.Lock()
+	a.engine = engine
+	a.mu.Unlock()
+	a.metrics().EngineReady(in.Point.Runner, engine.StartupSeconds)
+	a.logger().Info("engine ready", "lease", in.Lease.LeaseID, "point", in.Point.ID, "startup_s", engine.StartupSeconds)
+	return EngineInfo{BaseURL: engine.BaseURL, StartupSeconds: engine.StartupSeconds, ImageDigest: engine.ImageDigest}, nil
+}
+
+// heartbeatEvery heartbeats until stopped, the first time after one
+// period: a step that ends sooner costs the server nothing.
+func heartbeatEvery(ctx context.Context, every time.Duration, details any) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				activity.RecordHeartbeat(ctx, details)
+			}
+		}
+	})
+	return func() { close(done); wg.Wait() }
+}
+
+// RunLoad measures the point and writes its rows to the lake, write-once.
+func (a *Activities) RunLoad(ctx context.Context, in LoadInput) (PointResult, error) {
+	if err := a.holds(in.Lease); err != nil {
+		return PointResult{}, err
+	}
+	if in.Attempt > 1 {
+		a.metrics().PointRetried(in.Point.Runner)
+	}
+	p := in.Point
+	w := loadgen.DefaultWorkload()
+	w.Model, w.InputLen, w.OutputLen = p.Model, p.ISL, p.OSL
+	w.RangeRatio, w.RangeMode, w.Seed = in.Workload.RandomRangeRatio, loadgen.RangeMode(in.Workload.RangeMode), in.Workload.Seed
+	rate := math.Inf(1)
+	if in.Workload.RequestRate != "inf" {
+		rate, _ = strconv.ParseFloat(in.Workload.RequestRate, 64)
+	}
+	cfg := loadgen.Config{
+		BaseURL: in.Engine.BaseURL, Workload: w, MaxConcurrency: p.Conc, RequestRate: rate,
+		NumPrompts: in.Workload.PromptsPerConc * p.Conc, NumWarmups: in.Workload.WarmupsPerConc * p.Conc,
+		TimeScale: in.TimeScale, ScrapeMetrics: true,
+		// A minute of silence in the engine's time is a stall; a time-scaled
+		// simulated engine's minute is shorter.
+		StallTimeout: max(time.Duration(float64(time.Minute)/max(in.TimeScale, 1)), 2*time.Second),
+		Goodput:      loadgen.SLO{TTFTms: in.Goodput.TTFTms, TPOTms: in.Goodput.TPOTms, E2ELms: in.Goodput.E2ELms},
+		OnProgress: func(pr loadgen.Progress) {
+			// Like heartbeatEvery, the first beat waits: a load shorter than
+			// that costs the server no heartbeat.
+			if pr.Elapsed >= loadHeartbeatAfter {
+				activity.RecordHeartbeat(ctx, fmt.Sprintf("%d/%d requests (%d failed)", pr.Done+pr.Failed, pr.Total, pr.Failed))
+			}
+		},
+	}
+	var stopPower func() (float64, bool)
+	if a.Power != nil {
+		stopPower = samplePower(ctx, a.Power)
+	}
+	started := time.Now()
+	res, err := loadgen.Run(ctx, cfg)
+	ended := time.Now()
+	measuredW, measured := 0.0, false
+	if stopPower != nil {
+		measuredW, measured = stopPower()
+	}
+	if res == nil {
+		return PointResult{}, temporal.NewNonRetryableApplicationError("load could not start: "+err.Error(), ErrConfig, nil)
+	}
+	if errors.Is(err, loadgen.ErrAllFailed) {
+		class := ErrNodeFault
+		if reasons := res.Summary.ErrorReasons(); len(reasons) > 0 && len(reasons[0]) >= 6 && reasons[0][:6] == "HTTP 4" {
+			class = ErrConfig // the server rejects these requests: 4xx
+		}
+		return PointResult{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("every request failed: %s", res.Summary.ErrorExamples[res.Summary.ErrorReasons()[0]]), class, nil)
+	}
+	if err != nil {
+		return PointResult{}, err
+	}
+	if died := engineDied(res.Summary); died != "" {
+		// Some requests finished before the engine went away: a partial
+		// measurement is not a point. Retry it on a healthy node.
+		return PointResult{}, temporal.NewNonRetryableApplicationError("the engine died during the load: "+died, ErrNodeFault, nil)
+	}
+
+	// InferenceX fails a run when too many requests failed and does not
+	// rerun it: the engine answered, so another node is not expected to
+	// help. The measurement is kept, counts included, as a failed point.
+	status, class, failure := "succeeded", "", ""
+	if err := res.Summary.CheckFailureRate(in.Workload.FailureRateLimit()); err != nil {
+		status, class, failure = "failed", ErrFailureRate, err.Error()
+	}
+	row := a.pointRow(in.SweepID, p, in.Lease.Node, in.Attempt, in.ConfigDigest)
+	row.Status, row.ErrorClass, row.Error, row.Start, row.End = status, class, failure, started.UTC(), ended.UTC()
+	row.EngineStartupS, row.ImageDigest = &in.Engine.StartupSeconds, in.Engine.ImageDigest
+	row.SummaryFigures(res.Summary)
+	if measured {
+		setPower(&row, measuredW)
+	} else if res.Metrics != nil {
+		addPower(&row, res.Metrics)
+	}
+	keys := map[string]string{}
+	// Writes may wait out an S3 outage: keep the activity alive meanwhile.
+	stopBeat := heartbeatEvery(ctx, 2*time.Second, "writing results")
+	defer stopBeat()
+	write := func(table string, data []byte, err error) error {
+		if err != nil {
+			return err
+		}
+		key := results.TableKey(table, in.Date, p.Runner, in.SweepID, p.ID)
+		keys[table] = key
+		err = retryLakeWrite(ctx, func() error { return a.Lake.PutOnce(ctx, key, data, parquetType) })
+		if errors.Is(err, results.ErrWriteOnce) && table != results.TablePoints {
+			// An earlier attempt died between its first file and its points
+			// row, the commit: what it left was never part of the lake.
+			if _, cerr := a.Lake.Committed(ctx, in.Date, p.Runner, in.SweepID, p.ID); errors.Is(cerr, results.ErrNotFound) {
+				return retryLakeWrite(ctx, func() error { return a.Lake.Store().Put(ctx, key, data, parquetType) })
+			}
+		}
+		return err
+	}
+	data, err := results.Encode(results.RequestRows(p.ID, res.Records), func(a, b results.RequestRow) int { return cmp.Compare(a.Index, b.Index) })
+	if err := write(results.TableRequests, data, err); errors.Is(err, results.ErrWriteOnce) {
+		// An earlier attempt committed this point and its worker died
+		// before reporting: that measurement stands, this one is dropped.
+		return a.adoptCommitted(ctx, in)
+	} else if err != nil {
+		return PointResult{}, err
+	}
+	if res.Metrics != nil && len(res.Metrics.Samples) > 0 {
+		var samples []results.ServerMetricRow
+		for _, s := range res.Metrics.Samples {
+			samples = append(samples, results.ServerMetricRow{PointID: p.ID, TimeMs: float64(s.T) / float64(time.Millisecond), Name: s.Name, Value: s.Value})
+		}
+		data, err := results.Encode(samples, nil)
+		if err := write(results.TableServerMetrics, data, err); err != nil {
+			return PointResult{}, err
+		}
+	}
+	// The points row goes last: its presence means the point is complete.
+	data, err = results.Encode([]results.PointRow{row}, nil)
+	if err := write(results.TablePoints, data, err); err != nil {
+		return PointResult{}, err
+	}
+	a.metrics().PointFinished(p.Runner, status)
+	a.metrics().LoadMeasured(p.Runner, ended.Sub(started).Seconds())
+	level := slog.LevelInfo
+	if failure != "" {
+		level = slog.LevelWarn
+	}
+	a.logger().Log(ctx, level, "point measured", "sweep", in.SweepID, "point", p.ID, "attempt", in.Attempt, "status", status, "error", failure,
+		"completed", res.Summary.Completed, "failed", res.Summary.Failed, "load_s", ended.Sub(started).Seconds())
+	out := PointResult{Manifest: results.ManifestPoint{PointID: p.ID, Hardware: p.Runner, Status: status, Keys: keys},
+		Completed: res.Summary.Completed, Failed: res.Summary.Failed, Error: failure}
+	if row.TputPerGPU != nil {
+		out.TputPerGPU = *row.TputPerGPU
+	}
+	return a.releaseAfterLoad(ctx, in, out), nil
+}
+
+// releaseAfterLoad stops the engine and frees the node when the workflow
+// asked RunLoad to. The workflow's teardown stays the backstop: it runs
+// unless out.Released says this was done.
+func (a *Activities) releaseAfterLoad(ctx context.Context, in LoadInput, out PointResult) PointResult {
+	if !in.Release {
+		return out
+	}
+	if _, err := a.release(ctx, in.Lease.LeaseID, results.LogKey(in.Date, in.Point.Runner, in.SweepID, in.Point.ID, in.Attempt)); err != nil {
+		a.logger().Warn("engine not stopped after its load; the teardown activity will", "lease", in.Lease.LeaseID, "error", err)
+	} else {
+		out.Released = true
+	}
+	return out
+}
+
+// adoptCommitted reports the point an earlier attempt committed, and
+// stops this attempt's engine.
+func (a *Activities) adoptCommitted(ctx context.Context, in LoadInput) (PointResult, error) {
+	p := in.Point
+	mp, err := a.Lake.Committed(ctx, in.Date, p.Runner, in.SweepID, p.ID)
+	if err != nil {
+		return PointResult{}, fmt.Errorf("an earlier attempt's files are in the way and its points row is unreadable: %w", err)
+	}
+	a.logger().Warn("point already committed by an attempt whose report was lost; this measurement is dropped", "sweep", in.SweepID, "point", p.ID, "attempt", in.Attempt)
+	return a.releaseAfterLoad(ctx, in, PointResult{Manifest: mp}), nil
+}
+
+// loadHeartbeatAfter is well inside RunLoad's 10 s heartbeat timeout.
+const loadHeartbeatAfter = time.Second
+
+// lakeWriteBudget bounds how long a measured point waits for the lake. The
+// load cannot be retried on its own (its engine is gone by then), so an
+// S3 outage that outlasts the client's own retries is waited out here
+// rather than failing the point as if its node were at fault.
+const lakeWriteBudget = 2 * time.Minute
+
+// retryLakeWrite retries an idempotent write with backoff until it
+// succeeds, the budget ends or the write can never succeed.
+func retryLakeWrite(ctx context.Context, write func() error) error {
+	deadline := time.Now().Add(lakeWriteBudget)
+	wait := 500 * time.Millisecond
+	for {
+		err := write()
+		if err == nil || errors.Is(err, results.ErrWriteOnce) || time.Now().Add(wait).After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 4*time.Second)
+	}
+}
+
+// connectionFailures are loadgen error classes that mean the engine
+// itself went away, not that it rejected a request.
+var connectionFailures = []string{"connection refused", "connection reset", "EOF", "broken pipe", "stream closed before [DONE]", "stalled"}
+
+// engineDied returns an example failure when any request failed because the
+// engine stopped answering.
+func engineDied(s loadgen.Summary) string {
+	for _, class := range s.ErrorReasons() {
+		example := s.ErrorExamples[class]
+		for _, marker := range connectionFailures {
+			if strings.Contains(example, marker) {
+				return example
+			}
+		}
+	}
+	return ""
+}
+
+// addPower averages the engine's modeled or measured power per GPU.
+func addPower(row *results.PointRow, m *loadgen.ScrapedMetrics) {
+	var sum float64
+	var n int
+	for _, s := range m.Samples {
+		if s.Name == "vllm:gpu_power_watts" {
+			sum += s.Value
+			n++
+		}
+	}
+	if n == 0 {
+		return
+	}
+	setPower(row, sum/float64(n))
+}
+
+// setPower records average watts per GPU and the energy per token it means.
+func setPower(row *results.PointRow, watts float64) {
+	row.AvgPowerW = &watts
+	if row.TputPerGPU != nil && *row.TputPerGPU > 0 {
+		j := watts / *row.TputPerGPU
+		row.JoulesPerToken = &j
+	}
+}
+
+// Teardown stops the engine, stores the end of its log beside the
+// results, and releases the lease. It is safe to repeat.
+func (a *Activities) Teardown(ctx context.Context, in TeardownInput) (string, error) {
+	return a.release(ctx, in.Lease.LeaseID, results.LogKey(in.Date, in.Hardware, in.SweepID, in.PointID, in.Attempt))
+}
+
+// release stops the engine started under leaseID, stores the end of its
+// log at logKey and frees the node; a lease not held (released already,
+// or lost with a restarted worker) is left alone.
+func (a *Activities) release(ctx context.Context, leaseID, logKey string) (string, error) {
+	a.mu.Lock()
+	engine := a.engine
+	held := a.lease == leaseID
+	a.mu.Unlock()
+	if !held {
+		return "", nil
+	}
+	var tail string
+	if engine != nil {
+		var err error
+		if tail, err = engine.Stop(ctx); err != nil {
+			return tail, err
+		}
+		if tail != "" && a.Lake != nil {
+			// Logs are diagnostics, not results: a retried teardown may
+			// overwrite them.
+			if err := a.Lake.Store().Put(ctx, logKey, []byte(tail+"\n"), "text/plain"); err != nil {
+				a.logger().Warn("engine log not stored", "key", logKey, "error", err)
+			}
+		}
+	}
+	a.mu.Lock()
+	a.engine, a.lease = nil, ""
+	a.mu.Unlock()
+	return tail, nil
+}
