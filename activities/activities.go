@@ -32,6 +32,8 @@ type Activities struct {
 	Alerts    AlertConfig
 	Metrics   Recorder // nil: not recorded
 
+	plans planCache // pools of stored plans, read a page at a time
+
 	mu     sync.Mutex
 	lease  string         // the one lease this node holds, if any
 	engine *launch.Engine // the engine started under it

@@ -204,23 +204,37 @@ type RunnerPoints struct {
 	Points       []sweep.Point
 }
 
-// LoadRunnerPoints reads one runner label's points from a stored plan.
+// LoadRunnerPoints reads one runner label's points from a stored plan:
+// the whole pool at once, for pools started before they paged.
 func (a *Activities) LoadRunnerPoints(ctx context.Context, planKey, runner string) (RunnerPoints, error) {
-	body, err := a.Lake.Store().Get(ctx, planKey)
+	plan, err := readPlan(ctx, a.Lake, planKey)
 	if err != nil {
 		return RunnerPoints{}, err
 	}
+	return RunnerPoints{ConfigDigest: plan.ConfigDigest, Points: plan.pool(runner)}, nil
+}
+
+func readPlan(ctx context.Context, lake *results.Lake, planKey string) (storedPlan, error) {
+	body, err := lake.Store().Get(ctx, planKey)
+	if err != nil {
+		return storedPlan{}, err
+	}
 	var plan storedPlan
 	if err := json.Unmarshal(body, &plan); err != nil {
-		return RunnerPoints{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("plan %s: %v", planKey, err), ErrConfig, nil)
+		return storedPlan{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("plan %s: %v", planKey, err), ErrConfig, nil)
 	}
-	out := RunnerPoints{ConfigDigest: plan.ConfigDigest}
-	for _, p := range plan.Points {
-		if p.Runner == runner {
-			out.Points = append(out.Points, p)
+	return plan, nil
+}
+
+// pool is the plan's points of one runner label, in plan order.
+func (p storedPlan) pool(runner string) []sweep.Point {
+	var out []sweep.Point
+	for _, pt := range p.Points {
+		if pt.Runner == runner {
+			out = append(out, pt)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // RecordFailure writes a points row for a point that produced no
@@ -258,7 +272,14 @@ func (a *Activities) RecordFailure(ctx context.Context, in FailureInput) (result
 // WriteManifest commits the sweep.
 func (a *Activities) WriteManifest(ctx context.Context, in ManifestInput) (string, error) {
 	m := results.Manifest{SweepID: in.SweepID, Date: in.Date, Status: "complete", WrittenAt: time.Now().UTC(), Counts: map[string]int{}, Points: in.Points, Quarantined: in.Quarantined}
-	for _, p := range in.Points {
+	for _, pool := range in.Pools {
+		points, err := a.Lake.ManifestParts(ctx, in.Date, in.SweepID, pool.Runner, pool.Parts)
+		if err != nil {
+			return "", err
+		}
+		m.Points = append(m.Points, points...)
+	}
+	for _, p := range m.Points {
 		m.Counts[p.Status]++
 		if p.Status != "succeeded" {
 			m.Status = "partial"

@@ -165,10 +165,19 @@ type FailureInput struct {
 
 // ManifestInput commits a sweep.
 type ManifestInput struct {
-	SweepID     string
-	Date        string
-	Points      []results.ManifestPoint
+	SweepID string
+	Date    string
+	// Points are the manifest of sweeps started before pools wrote parts.
+	Points []results.ManifestPoint
+	// Pools name the parts each pool wrote to the lake.
+	Pools       []PoolParts
 	Quarantined map[string][]string // runner label → nodes
+}
+
+// PoolParts is how many manifest parts one pool wrote.
+type PoolParts struct {
+	Runner string
+	Parts  int
 }
 
 // AnalyzeInput analyses a committed sweep.

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -32,6 +33,9 @@ type HardwareInput struct {
 	// MaxPointsPerRun bounds one run's history: after this many points (or
 	// when Temporal suggests it) the workflow drains and continues as new.
 	MaxPointsPerRun int
+	// Paged pools read their points a page at a time and write manifest
+	// parts (pages.go); pools of sweeps started before then are not.
+	Paged bool
 	// Carry is the state a continued run inherits; nil on the first run.
 	Carry *HardwareCarry
 }
@@ -65,9 +69,15 @@ const defaultPointsPerRun = 500
 
 // HardwareResult is a pool's outcome.
 type HardwareResult struct {
-	Points      []results.ManifestPoint
-	Failures    []string
-	Quarantined []string
+	// Points is the manifest share of an unpaged pool; a paged one wrote
+	// Parts manifest parts to the lake and counts its points by status.
+	Points []results.ManifestPoint `json:",omitempty"`
+	Parts  int                     `json:",omitempty"`
+	Counts map[string]int          `json:",omitempty"`
+	// Failures are "point: reason" lines; MoreFailures, those left out.
+	Failures     []string
+	MoreFailures int `json:",omitempty"`
+	Quarantined  []string
 }
 
 // HardwareProgress answers the "progress" query of a pool.
@@ -144,12 +154,15 @@ func HardwareSweepWorkflow(ctx workflow.Context, in HardwareInput) (HardwareResu
 	if err := workflow.SetQueryHandler(ctx, ProgressQuery, func() (HardwareProgress, error) { return progress, nil }); err != nil {
 		return HardwareResult{}, err
 	}
-	var a *activities.Activities
-	var loaded activities.RunnerPoints
-	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, recordOptions), a.LoadRunnerPoints, in.PlanKey, in.Runner).Get(ctx, &loaded); err != nil {
+	start := 0
+	if in.Carry != nil {
+		start = in.Carry.Cursor
+	}
+	src, err := loadPoints(ctx, in, start)
+	if err != nil {
 		return HardwareResult{}, err
 	}
-	progress.Planned = len(loaded.Points)
+	progress.Planned = src.total
 	// Pools started before retry-failed existed recorded failures at once.
 	deferFailures := workflow.GetVersion(ctx, "deferred-failures", workflow.DefaultVersion, 1) == 1
 	// Pools started before then provisioned and tore down in activities
@@ -178,15 +191,11 @@ func HardwareSweepWorkflow(ctx workflow.Context, in HardwareInput) (HardwareResu
 			sel.Select(ctx)
 		}
 	})
-	canaries, rest := canaryOrder(loaded.Points)
-	order := append(canaries, rest...)
-
-	r = &poolRun{in: in, digest: loaded.ConfigDigest, progress: &progress, faults: map[string]int{}, configFailedEntries: map[string]string{},
+	r = &poolRun{in: in, digest: src.digest, progress: &progress, faults: map[string]int{}, configFailedEntries: map[string]string{},
 		busy: map[string]bool{}, deferFailures: deferFailures, leaseInStart: leaseInStart, teardowns: workflow.NewWaitGroup(ctx),
 		attributeEngines: attributeEngines, charges: map[string]map[string][]string{}}
-	start := 0
 	if c := in.Carry; c != nil {
-		start, r.result, r.faults, r.configFailedEntries, r.pending = c.Cursor, c.Result, c.Faults, c.ConfigFailed, c.Pending
+		r.result, r.faults, r.configFailedEntries, r.pending = c.Result, c.Faults, c.ConfigFailed, c.Pending
 		if c.Charges != nil {
 			r.charges = c.Charges
 		}
@@ -199,16 +208,19 @@ func HardwareSweepWorkflow(ctx workflow.Context, in HardwareInput) (HardwareResu
 		limit = defaultPointsPerRun
 	}
 	// Canaries finish before the rest start: the rest may be skipped.
-	phases := [][2]int{{min(start, len(canaries)), len(canaries)}, {max(start, len(canaries)), len(order)}}
+	phases := [][2]int{{min(start, src.canaries), src.canaries}, {max(start, src.canaries), src.total}}
 	for _, phase := range phases {
 		if phase[0] >= phase[1] {
 			continue
 		}
-		finished := r.runAll(ctx, order[phase[0]:phase[1]], &limit)
-		if err := ctx.Err(); err != nil {
+		finished := r.runAll(ctx, src.span(phase[0], phase[1]), &limit)
+		if err := cmp.Or(ctx.Err(), src.err); err != nil {
 			return r.result, err
 		}
 		if cursor := phase[0] + finished; cursor < phase[1] {
+			if r.flush(ctx); r.partErr != nil {
+				return r.result, r.partErr
+			}
 			next := in
 			next.Carry = &HardwareCarry{Cursor: cursor, Result: r.result, Pending: r.pending, Progress: progress, Faults: r.faults, ConfigFailed: r.configFailedEntries,
 				Charges: r.charges}
@@ -228,14 +240,14 @@ func HardwareSweepWorkflow(ctx workflow.Context, in HardwareInput) (HardwareResu
 			break
 		}
 		retryRequested = false
-		retry := make([]sweep.Point, len(r.pending))
-		for i, f := range r.pending {
-			retry[i] = f.Point
+		retry := &pointSource{}
+		for _, f := range r.pending {
+			retry.all = append(retry.all, f.Point)
 		}
 		progress.Failed -= len(r.pending)
 		progress.Quarantined, progress.Evidence, r.faults, r.pending = nil, nil, map[string]int{}, nil
-		unlimited := len(retry)
-		r.runAll(ctx, retry, &unlimited)
+		unlimited := len(retry.all)
+		r.runAll(ctx, retry.span(0, len(retry.all)), &unlimited)
 		if err := ctx.Err(); err != nil {
 			return r.result, err
 		}
@@ -243,30 +255,12 @@ func HardwareSweepWorkflow(ctx workflow.Context, in HardwareInput) (HardwareResu
 	for _, f := range r.pending {
 		r.record(ctx, f.Point, "failed", activities.ErrNodeFault, f.Reason, f.Attempts, f.Node)
 	}
+	if r.flush(ctx); r.partErr != nil {
+		return r.result, r.partErr
+	}
 	r.result.Quarantined = progress.Quarantined
 	return r.result, nil
 }
-
-// canaryOrder puts each entry's lowest-concurrency point first.
-func canaryOrder(points []sweep.Point) (canaries, rest []sweep.Point) {
-	first := map[string]int{}
-	for i, p := range points {
-		key := canaryKey(p)
-		if j, ok := first[key]; !ok || p.Conc < points[j].Conc {
-			first[key] = i
-		}
-	}
-	for i, p := range points {
-		if first[canaryKey(p)] == i {
-			canaries = append(canaries, p)
-		} else {
-			rest = append(rest, p)
-		}
-	}
-	return canaries, rest
-}
-
-func canaryKey(p sweep.Point) string { return p.Entry }
 
 type poolRun struct {
 	busy          map[string]bool // nodes holding one of this pool's points
@@ -287,21 +281,28 @@ type poolRun struct {
 	// (attribution.go); charges are what it may withdraw.
 	attributeEngines bool
 	charges          map[string]map[string][]string
+	// outcomes wait for the next manifest part (paged pools only).
+	outcomes []results.Outcome
+	partErr  error // a part that could not be written fails the pool
 }
 
 // runAll runs points in order with at most Capacity in flight, until
 // budget runs out or Temporal suggests continue-as-new; it waits for what
 // it started and returns how many points (a prefix of points) finished.
-func (r *poolRun) runAll(ctx workflow.Context, points []sweep.Point, budget *int) int {
+func (r *poolRun) runAll(ctx workflow.Context, next func() (sweep.Point, bool), budget *int) int {
 	slots := workflow.NewBufferedChannel(ctx, max(r.in.Capacity, 1))
 	wg := workflow.NewWaitGroup(ctx)
 	started := 0
-	for _, p := range points {
+	for {
 		// A paused pool lets running points finish and starts no more.
 		if err := workflow.Await(ctx, func() bool { return !r.progress.Paused }); err != nil {
 			break
 		}
 		if ctx.Err() != nil || *budget <= 0 || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+			break
+		}
+		p, ok := next()
+		if !ok {
 			break
 		}
 		*budget--
@@ -339,11 +340,11 @@ func (r *poolRun) runPoint(ctx workflow.Context, p sweep.Point) {
 		res, node, err := r.attempt(ctx, p, attempt)
 		delete(r.progress.Running, p.ID)
 		if err == nil {
-			r.result.Points = append(r.result.Points, res.Manifest)
+			r.finished(ctx, res.Manifest)
 			if res.Manifest.Status == "failed" {
 				// Measured, but too many requests failed: not retried.
 				r.progress.Failed++
-				r.result.Failures = append(r.result.Failures, failureLine(p, "failed", res.Error))
+				r.failed(failureLine(p, "failed", res.Error))
 				return
 			}
 			r.progress.Done++
@@ -374,7 +375,7 @@ func (r *poolRun) runPoint(ctx workflow.Context, p sweep.Point) {
 		}
 	}
 	r.progress.Failed++
-	if r.deferFailures {
+	if r.deferFailures && (!r.in.Paged || len(r.pending) < maxPending) {
 		r.pending = append(r.pending, PendingFailure{Point: p, Reason: reason(lastErr), Attempts: attempts, Node: lastNode})
 		return
 	}
@@ -492,6 +493,6 @@ func (r *poolRun) record(ctx workflow.Context, p sweep.Point, status, class, msg
 	if err != nil {
 		mp = results.ManifestPoint{PointID: p.ID, Hardware: p.Runner, Status: status}
 	}
-	r.result.Points = append(r.result.Points, mp)
-	r.result.Failures = append(r.result.Failures, failureLine(p, status, msg))
+	r.finished(dctx, mp)
+	r.failed(failureLine(p, status, msg))
 }

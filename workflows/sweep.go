@@ -9,7 +9,6 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/infersweep/infersweep/activities"
-	"github.com/infersweep/infersweep/results"
 	"github.com/infersweep/infersweep/sweep"
 )
 
@@ -70,6 +69,9 @@ type SweepResult struct {
 	ManifestKey string
 	Counts      map[string]int // points by status
 	Failures    []string       // "point: reason", for the failed and skipped
+	// MoreFailures is how many failures Failures leaves out (the lake's
+	// points rows have every one).
+	MoreFailures int `json:",omitempty"`
 	// AnalysisKey is the sweep's frontiers table, once analysed.
 	AnalysisKey string
 	// Alert says what became of the sweep's webhook summary.
@@ -150,6 +152,9 @@ func SweepWorkflow(ctx workflow.Context, in SweepInput) (SweepResult, error) {
 		return SweepResult{}, err
 	}
 
+	// Pools of sweeps started before then carried every point through
+	// payloads, which stop a night past a few thousand points.
+	paged := workflow.GetVersion(ctx, "manifest-parts", workflow.DefaultVersion, 1) == 1
 	var futures []workflow.ChildWorkflowFuture
 	for _, pool := range plan.Runners {
 		progress.Pools = append(progress.Pools, pool.Label)
@@ -166,11 +171,12 @@ func SweepWorkflow(ctx workflow.Context, in SweepInput) (SweepResult, error) {
 		futures = append(futures, workflow.ExecuteChildWorkflow(childCtx, HardwareSweepWorkflow, HardwareInput{
 			SweepID: in.SweepID, Date: in.Date, PlanKey: plan.PlanKey, Runner: pool.Label, Capacity: pool.Capacity, Nodes: pool.Nodes, NodeNames: pool.NodeNames,
 			TimeScale: in.TimeScale, Settings: plan.Settings, MaxPointsPerRun: in.MaxPointsPerRun,
+			Paged: paged,
 		}))
 	}
 
 	result := SweepResult{SweepID: in.SweepID, Counts: map[string]int{}}
-	var manifest []results.ManifestPoint
+	manifest := activities.ManifestInput{SweepID: in.SweepID, Date: in.Date}
 	quarantined := map[string][]string{}
 	var childErr error
 	for i, f := range futures {
@@ -180,23 +186,29 @@ func SweepWorkflow(ctx workflow.Context, in SweepInput) (SweepResult, error) {
 			continue
 		}
 		progress.Finished[plan.Runners[i].Label] = hw
-		manifest = append(manifest, hw.Points...)
+		manifest.Points = append(manifest.Points, hw.Points...)
+		if paged {
+			manifest.Pools = append(manifest.Pools, activities.PoolParts{Runner: plan.Runners[i].Label, Parts: hw.Parts})
+		}
 		if len(hw.Quarantined) > 0 {
 			quarantined[plan.Runners[i].Label] = hw.Quarantined
 		}
 		for _, p := range hw.Points {
 			result.Counts[p.Status]++
 		}
+		for status, n := range hw.Counts {
+			result.Counts[status] += n
+		}
 		result.Failures = append(result.Failures, hw.Failures...)
+		result.MoreFailures += hw.MoreFailures
 	}
 	if childErr != nil {
 		// Without every pool's points the manifest would lie; the sweep
 		// stays uncommitted and visible as running/interrupted.
 		return result, childErr
 	}
-	err = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, planOptions), a.WriteManifest, activities.ManifestInput{
-		SweepID: in.SweepID, Date: in.Date, Points: manifest, Quarantined: quarantined,
-	}).Get(ctx, &result.ManifestKey)
+	manifest.Quarantined = quarantined
+	err = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, planOptions), a.WriteManifest, manifest).Get(ctx, &result.ManifestKey)
 	if err != nil {
 		return result, err
 	}

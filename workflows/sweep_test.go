@@ -10,7 +10,9 @@ import (
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
@@ -95,7 +97,9 @@ func (f *fakeNodes) teardown(_ context.Context, _ activities.TeardownInput) (str
 type sweepEnv struct {
 	*testsuite.TestWorkflowEnvironment
 	nodes       *fakeNodes
-	loads       int // LoadRunnerPoints calls: one per pool run
+	loads       int // first pages read: one per pool run
+	pages       int // pages read
+	parts       map[int][]results.Outcome
 	manifest    []results.ManifestPoint
 	quarantined map[string][]string // what the manifest records
 	failures    []activities.FailureInput
@@ -114,10 +118,25 @@ func newSweepEnv(t *testing.T, points []sweep.Point, capacity int) *sweepEnv {
 		Runners: []activities.RunnerPlan{{Label: "sim-h100", TaskQueue: "hw-sim-h100", Points: len(points), Capacity: capacity, Nodes: 3, NodeNames: []string{"n0", "n1", "n2"}}},
 		Models:  []string{"m"}, Frameworks: []string{"sim"}, Precisions: []string{"fp8"},
 	}, nil)
-	env.OnActivity(a.LoadRunnerPoints, mock.Anything, mock.Anything, "sim-h100").Return(func(context.Context, string, string) (activities.RunnerPoints, error) {
-		env.loads++
-		return activities.RunnerPoints{ConfigDigest: "d", Points: points}, nil
+	env.OnActivity(a.LoadPoolPage, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.PoolPageInput) (activities.PoolPage, error) {
+		require.Equal(t, "sim-h100", in.Runner)
+		env.pages++
+		if in.Limit == 0 {
+			env.loads++
+		}
+		ordered, canaries := sweep.RunOrder(points)
+		end := min(in.From+in.Limit, len(ordered))
+		if in.From < canaries {
+			end = min(end, canaries)
+		}
+		return activities.PoolPage{ConfigDigest: "d", Total: len(ordered), Canaries: canaries, Points: ordered[min(in.From, end):end]}, nil
 	})
+	env.parts = map[int][]results.Outcome{}
+	env.OnActivity(a.WriteManifestPart, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.ManifestPartInput) error {
+		require.NotContains(t, env.parts, in.Part, "parts are numbered once")
+		env.parts[in.Part] = in.Outcomes
+		return nil
+	}).Maybe()
 	env.OnActivity(a.Provision, mock.Anything, mock.Anything).Return(env.nodes.provision).Maybe()
 	env.OnActivity(a.Teardown, mock.Anything, mock.Anything).Return(env.nodes.teardown)
 	env.OnActivity(a.RecordFailure, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.FailureInput) (results.ManifestPoint, error) {
@@ -126,6 +145,13 @@ func newSweepEnv(t *testing.T, points []sweep.Point, capacity int) *sweepEnv {
 	}).Maybe()
 	env.OnActivity(a.WriteManifest, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.ManifestInput) (string, error) {
 		env.manifest, env.quarantined = in.Points, in.Quarantined
+		for _, pool := range in.Pools {
+			for part := range pool.Parts {
+				for _, o := range env.parts[part] {
+					env.manifest = append(env.manifest, results.ManifestPoint{PointID: o.PointID, Hardware: pool.Runner, Status: o.Status})
+				}
+			}
+		}
 		return results.ManifestKey(in.Date, in.SweepID), nil
 	}).Maybe()
 	env.OnActivity(a.AnalyzeSweep, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.AnalyzeInput) (string, error) {
@@ -366,19 +392,6 @@ func TestAPointWithTooManyFailedRequestsFailsWithoutRetry(t *testing.T) {
 	require.Equal(t, []string{"a-c1 (a, conc 1): failed: " + why}, res.Failures)
 }
 
-func TestCanaryOrder(t *testing.T) {
-	canaries, rest := canaryOrder(append(testPoints("x", 16, 4, 8), testPoints("y", 2)...))
-	ids := func(ps []sweep.Point) []string {
-		var out []string
-		for _, p := range ps {
-			out = append(out, p.ID)
-		}
-		return out
-	}
-	require.Equal(t, []string{"x-c4", "y-c2"}, ids(canaries))
-	require.Equal(t, []string{"x-c16", "x-c8"}, ids(rest))
-}
-
 // A point waiting for a free node when the last healthy one is
 // quarantined fails instead of waiting forever (found by the chaos run).
 func TestAPointWaitingForANodeFailsWhenTheLastIsQuarantined(t *testing.T) {
@@ -509,15 +522,14 @@ func TestRetryFailedRerunsPointsLostToNodeFaults(t *testing.T) {
 			settings := sweep.DefaultSettings()
 			settings.Retry.FailedWindow = tt.window
 			env.ExecuteWorkflow(HardwareSweepWorkflow, HardwareInput{SweepID: "s1", Date: "2026-11-27", PlanKey: "k", Runner: "sim-h100",
-				Capacity: 1, Nodes: 3, NodeNames: []string{"n0", "n1", "n2"}, TimeScale: 10, Settings: settings})
+				Capacity: 1, Nodes: 3, NodeNames: []string{"n0", "n1", "n2"}, TimeScale: 10, Settings: settings, Paged: true})
 			require.True(t, env.IsWorkflowCompleted())
 			require.NoError(t, env.GetWorkflowError())
 			var res HardwareResult
 			require.NoError(t, env.GetWorkflowResult(&res))
-			require.Len(t, res.Points, 2)
-			for _, p := range res.Points {
-				require.Equal(t, "succeeded", p.Status, p.PointID)
-			}
+			require.Equal(t, map[string]int{"succeeded": 2}, res.Counts)
+			require.Equal(t, 1, res.Parts)
+			require.Len(t, env.parts[0], 2, "both points in the pool's one manifest part")
 			require.Empty(t, env.failures, "nothing was recorded as failed")
 			require.Empty(t, res.Quarantined, "retry-failed lifts the quarantine")
 		})
@@ -533,7 +545,7 @@ func TestFailedPointsAreRecordedWhenNoRetryComes(t *testing.T) {
 	settings.Retry.FailedWindow = time.Hour
 	start := env.Now()
 	env.ExecuteWorkflow(HardwareSweepWorkflow, HardwareInput{SweepID: "s1", Date: "2026-11-27", PlanKey: "k", Runner: "sim-h100",
-		Capacity: 1, Nodes: 3, NodeNames: []string{"n0", "n1", "n2"}, Settings: settings})
+		Capacity: 1, Nodes: 3, NodeNames: []string{"n0", "n1", "n2"}, Settings: settings, Paged: true})
 	require.NoError(t, env.GetWorkflowError())
 	require.Len(t, env.failures, 1)
 	require.Regexp(t, `^GPU fell off the bus on n[012]$`, env.failures[0].Error, "the last attempt's reason (its node depends on which teardown finished first)")
@@ -725,4 +737,60 @@ func TestAnOperatorReleasesAQuarantinedNode(t *testing.T) {
 	progress := poolProgress(t, env)
 	require.Equal(t, "released by the operator: reseated the GPU", progress.Evidence["n0"][len(progress.Evidence["n0"])-1])
 	require.Equal(t, []string{"n0", "n1"}, progress.Nodes)
+}
+
+// largestPayload records the largest payload a test's workflows made.
+type largestPayload struct {
+	converter.DataConverter
+	mu    sync.Mutex
+	bytes int
+	what  string
+}
+
+func (l *largestPayload) ToPayloads(values ...any) (*commonpb.Payloads, error) {
+	ps, err := l.DataConverter.ToPayloads(values...)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i, p := range ps.GetPayloads() {
+		if p.Size() > l.bytes {
+			l.bytes, l.what = p.Size(), fmt.Sprintf("%T", values[i])
+		}
+	}
+	return ps, err
+}
+
+// TestPayloadsDoNotGrowWithTheSweep: a pool of thousands of points reads
+// them a page at a time and writes manifest parts; no payload (inputs,
+// results, the carry, the pools' results) comes near Temporal's limits,
+// failures included.
+func TestPayloadsDoNotGrowWithTheSweep(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 3,000-point sweep")
+	}
+	const n = 3000
+	var points []sweep.Point
+	for i := range n / 4 {
+		points = append(points, testPoints(fmt.Sprintf("entry-%04d-with-a-long-recipe-name", i), 1, 2, 4, 8)...)
+	}
+	env := newSweepEnv(t, points, 3)
+	largest := &largestPayload{DataConverter: converter.GetDefaultDataConverter()}
+	env.SetDataConverter(largest)
+	env.enginesStart()
+	var a *activities.Activities
+	env.OnActivity(a.RunLoad, mock.Anything, mock.Anything).Return(func(ctx context.Context, in activities.LoadInput) (activities.PointResult, error) {
+		if in.Point.Conc == 8 && strings.HasSuffix(in.Point.Entry, "7-with-a-long-recipe-name") {
+			return activities.PointResult{}, temporal.NewNonRetryableApplicationError("every request failed: HTTP 500 (engine crashed at warm-up)", activities.ErrNodeFault, nil)
+		}
+		return succeed(ctx, in)
+	})
+	env.alerts()
+
+	res := env.run(t)
+	require.Equal(t, n, res.Counts["succeeded"]+res.Counts["failed"])
+	require.Len(t, env.manifest, n, "every point in the manifest parts")
+	require.Len(t, res.Failures, maxFailureLines, "the result names the first failures")
+	require.Equal(t, res.Counts["failed"]-maxFailureLines, res.MoreFailures, "and counts the rest")
+	require.Equal(t, n/defaultPointsPerRun, env.loads, "one pool run per %d points", defaultPointsPerRun)
+	require.LessOrEqual(t, largest.bytes, 32<<10, "largest payload: a %s", largest.what)
+	t.Logf("largest payload: %d bytes (%s); %d pages, %d parts", largest.bytes, largest.what, env.pages, len(env.parts))
 }
