@@ -56,6 +56,8 @@ func NewNode(c client.Client, label string, acts *activities.Activities, v Versi
 	pool := worker.New(c, sweep.TaskQueue(label), v.options())
 	pool.RegisterWorkflow(workflows.HardwareSweepWorkflow)
 	pool.RegisterActivity(acts.LoadRunnerPoints)
+	pool.RegisterActivity(acts.LoadPoolPage)
+	pool.RegisterActivity(acts.WriteManifestPart)
 	pool.RegisterActivity(acts.Provision)
 	pool.RegisterActivity(acts.RecordFailure)
 

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
@@ -126,12 +127,23 @@ func reason(err error) string {
 	return err.Error()
 }
 
+// firstLine is the first line of msg, at most briefBytes of it: enough to
+// say what failed, while what a pool carries and reports stays small.
 func firstLine(msg string) string {
 	if i := strings.IndexByte(msg, '\n'); i >= 0 {
-		return msg[:i]
+		msg = msg[:i]
 	}
-	return msg
+	if len(msg) <= briefBytes {
+		return msg
+	}
+	cut := briefBytes
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return msg[:cut] + "…"
 }
+
+const briefBytes = 300
 
 // failureLine is a failed or skipped point in the pool's summary.
 func failureLine(p sweep.Point, status, msg string) string {

@@ -11,6 +11,9 @@ import (
 // A pool's nodes: which one a point may take, what is charged to each,
 // and when one is out for the night.
 
+// maxEvidence lines are kept per node.
+const maxEvidence = 8
+
 // charge counts a fault against node, with its evidence, and quarantines
 // the node at its quarantineAfter-th.
 func (r *poolRun) charge(node string, p sweep.Point, err error) {
@@ -19,6 +22,11 @@ func (r *poolRun) charge(node string, p sweep.Point, err error) {
 		r.progress.Evidence = map[string][]string{}
 	}
 	r.progress.Evidence[node] = append(r.progress.Evidence[node], fmt.Sprintf("%s (%s, conc %d): %s", p.ID, p.Entry, p.Conc, firstLine(reason(err))))
+	// The latest faults say why a node is out; older ones only grow the
+	// carry and the progress query.
+	if ev := r.progress.Evidence[node]; len(ev) > maxEvidence {
+		r.progress.Evidence[node] = ev[len(ev)-maxEvidence:]
+	}
 	if r.faults[node] == quarantineAfter {
 		r.progress.Quarantined = append(r.progress.Quarantined, node)
 	}

@@ -46,6 +46,16 @@ func TestReplayRecordedHistories(t *testing.T) {
 		{"legacy-hardware-before-attribution-node-faults.json", "sweep-replay-node-faults/hw-sim-mi355x"},
 		{"legacy-hardware-before-attribution-continue-as-new.json", "sweep-replay-continue-as-new/hw-sim-mi355x"},
 		{"legacy-hardware-before-attribution-cancel.json", "sweep-replay-cancel/hw-sim-mi355x"},
+		// Recorded before pools paged their points and wrote manifest
+		// parts: every point travelled through payloads.
+		{"legacy-sweep-success-unpaged.json", "sweep-replay-success"},
+		{"legacy-hardware-success-unpaged.json", "sweep-replay-success/hw-sim-mi355x"},
+		{"legacy-sweep-node-faults-unpaged.json", "sweep-replay-node-faults"},
+		{"legacy-hardware-node-faults-unpaged.json", "sweep-replay-node-faults/hw-sim-mi355x"},
+		{"legacy-sweep-continue-as-new-unpaged.json", "sweep-replay-continue-as-new"},
+		{"legacy-hardware-continue-as-new-unpaged.json", "sweep-replay-continue-as-new/hw-sim-mi355x"},
+		{"legacy-sweep-cancel-unpaged.json", "sweep-replay-cancel"},
+		{"legacy-hardware-cancel-unpaged.json", "sweep-replay-cancel/hw-sim-mi355x"},
 	}
 	replayer := worker.NewWorkflowReplayer()
 	replayer.RegisterWorkflow(SweepWorkflow)

@@ -180,8 +180,8 @@ func sweepProgressLine(ctx context.Context, c client.Client, workflowID string, 
 			}
 			parts = append(parts, part)
 		} else if hw, ok := parent.Finished[pool]; ok {
-			done += len(hw.Points)
-			total += len(hw.Points)
+			done += hw.PointCount()
+			total += hw.PointCount()
 			parts = append(parts, fmt.Sprintf("%s done", pool))
 		}
 	}
