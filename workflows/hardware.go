@@ -16,105 +16,9 @@ import (
 	"github.com/infersweep/infersweep/sweep"
 )
 
-// HardwareInput runs one pool's share of a sweep.
-type HardwareInput struct {
-	SweepID  string
-	Date     string
-	PlanKey  string
-	Runner   string
-	Capacity int
-	Nodes    int
-	// NodeNames lets the pool assign points to free nodes; without them
-	// (sweeps started before this field) any node of the pool queue claims
-	// a point and busy nodes refuse.
-	NodeNames []string
-	TimeScale float64
-	Settings  sweep.Settings
-	// MaxPointsPerRun bounds one run's history: after this many points (or
-	// when Temporal suggests it) the workflow drains and continues as new.
-	MaxPointsPerRun int
-	// Paged pools read their points a page at a time and write manifest
-	// parts (pages.go); pools of sweeps started before then are not.
-	Paged bool
-	// Carry is the state a continued run inherits; nil on the first run.
-	Carry *HardwareCarry
-}
-
-// HardwareCarry is what a pool's run hands to the next after
-// continue-as-new: where it stopped, what it found, who is quarantined.
-type HardwareCarry struct {
-	Cursor       int // points of the canary-first order already finished
-	Result       HardwareResult
-	Pending      []PendingFailure
-	Progress     HardwareProgress
-	Faults       map[string]int
-	ConfigFailed map[string]string
-	// Charges are the node faults charged per entry and failure
-	// signature, withdrawn when the engine turns out to be at fault.
-	Charges map[string]map[string][]string `json:",omitempty"`
-}
-
-// PendingFailure is a point that failed on node faults and may still be
-// retried; its failure row is written when the pool gives up on it.
-type PendingFailure struct {
-	Point    sweep.Point
-	Reason   string
-	Attempts int
-	Node     string
-}
-
 // defaultPointsPerRun keeps a pool's history far below Temporal's limits:
 // a point costs about a dozen events.
 const defaultPointsPerRun = 500
-
-// HardwareResult is a pool's outcome.
-type HardwareResult struct {
-	// Points is the manifest share of an unpaged pool; a paged one wrote
-	// Parts manifest parts to the lake and counts its points by status.
-	Points []results.ManifestPoint `json:",omitempty"`
-	Parts  int                     `json:",omitempty"`
-	Counts map[string]int          `json:",omitempty"`
-	// Failures are "point: reason" lines; MoreFailures, those left out.
-	Failures     []string
-	MoreFailures int `json:",omitempty"`
-	Quarantined  []string
-}
-
-// HardwareProgress answers the "progress" query of a pool.
-type HardwareProgress struct {
-	Paused      bool
-	Planned     int
-	Done        int
-	Failed      int
-	Skipped     int
-	Running     map[string]string // point id → node
-	Quarantined []string
-	// Evidence is, per node, the faults charged to it tonight (point and
-	// first line of the failure): why a quarantined node is out.
-	Evidence map[string][]string `json:",omitempty"`
-	// Nodes are the pool's nodes, in runners-file order.
-	Nodes []string `json:",omitempty"`
-}
-
-// Signals a pool workflow takes: pause stops starting points (running
-// ones finish), resume starts them again.
-const (
-	PauseSignal  = "pause"
-	ResumeSignal = "resume"
-	// RetryFailedSignal re-runs the points that failed on node faults,
-	// with quarantine lifted (the operator fixed the nodes).
-	RetryFailedSignal = "retry-failed"
-	// ReleaseNodeSignal lifts one node's quarantine (ReleaseNode): the
-	// operator fixed it, or knows the faults were not its own.
-	ReleaseNodeSignal = "release-node"
-)
-
-// ReleaseNode is the release-node signal's payload; the reason is kept
-// with the node's evidence.
-type ReleaseNode struct {
-	Node   string
-	Reason string
-}
 
 // quarantineAfter node faults in one sweep take a node out of rotation.
 const quarantineAfter = 2
@@ -170,6 +74,9 @@ func HardwareSweepWorkflow(ctx workflow.Context, in HardwareInput) (HardwareResu
 	leaseInStart := workflow.GetVersion(ctx, "lease-in-start", workflow.DefaultVersion, 1) == 1
 	// Pools started before then charged every engine failure to its node.
 	attributeEngines := workflow.GetVersion(ctx, "engine-attribution", workflow.DefaultVersion, 1) == 1
+	// Pools started before then charged any failure to its node, an S3
+	// outage too.
+	nodeEvidenceOnly := workflow.GetVersion(ctx, "node-evidence-only", workflow.DefaultVersion, 1) == 1
 	retryRequested := false
 	progress.Nodes = in.NodeNames
 	// r is set below before this coroutine first runs: workflow code
@@ -193,7 +100,7 @@ func HardwareSweepWorkflow(ctx workflow.Context, in HardwareInput) (HardwareResu
 	})
 	r = &poolRun{in: in, digest: src.digest, progress: &progress, faults: map[string]int{}, configFailedEntries: map[string]string{},
 		busy: map[string]bool{}, deferFailures: deferFailures, leaseInStart: leaseInStart, teardowns: workflow.NewWaitGroup(ctx),
-		attributeEngines: attributeEngines, charges: map[string]map[string][]string{}}
+		attributeEngines: attributeEngines, nodeEvidenceOnly: nodeEvidenceOnly, charges: map[string]map[string][]string{}}
 	if c := in.Carry; c != nil {
 		r.result, r.faults, r.configFailedEntries, r.pending = c.Result, c.Faults, c.ConfigFailed, c.Pending
 		if c.Charges != nil {
@@ -280,6 +187,10 @@ type poolRun struct {
 	// attributeEngines: a failure seen on two nodes is the engine's
 	// (attribution.go); charges are what it may withdraw.
 	attributeEngines bool
+	// nodeEvidenceOnly: only node faults (reported by the node, or its
+	// worker gone) are charged; the lake or Temporal failing is not the
+	// node's doing, and the point is simply retried.
+	nodeEvidenceOnly bool
 	charges          map[string]map[string][]string
 	// outcomes wait for the next manifest part (paged pools only).
 	outcomes []results.Outcome
@@ -370,7 +281,7 @@ func (r *poolRun) runPoint(ctx workflow.Context, p sweep.Point) {
 			r.progress.Failed++
 			return
 		}
-		if node != "" {
+		if node != "" && (!r.nodeEvidenceOnly || errorType(err) == activities.ErrNodeFault) {
 			r.charge(node, p, err)
 		}
 	}
