@@ -82,11 +82,14 @@ func TestLeasesAreOnePerNode(t *testing.T) {
 	require.ErrorContains(t, err, "node n0 is quarantined for sweep s")
 }
 
+// examplePlan plans the repository's example sweep as sweep s1.
+var examplePlan = PlanInput{SweepID: "s1", Date: "2026-11-27", Masters: []string{"../examples/sweep.yaml"},
+	Runners: "../examples/runners.yaml", Settings: "../examples/settings.yaml"}
+
 func TestPlanSweepStoresThePlanAndSizesPools(t *testing.T) {
 	a := &Activities{Lake: testLake(t)}
 	ctx := context.Background()
-	out, err := a.PlanSweep(ctx, PlanInput{SweepID: "s1", Date: "2026-11-27", Masters: []string{"../examples/sweep.yaml"},
-		Runners: "../examples/runners.yaml", Settings: "../examples/settings.yaml"})
+	out, err := a.PlanSweep(ctx, examplePlan)
 	require.NoError(t, err)
 	require.Equal(t, "v1/plans/dt=2026-11-27/sweep=s1/plan.json", out.PlanKey)
 	require.Equal(t, 22, out.Total)
@@ -103,8 +106,7 @@ func TestPlanSweepStoresThePlanAndSizesPools(t *testing.T) {
 	require.Len(t, points.ConfigDigest, 16)
 
 	// Planning again (a retried activity) is a no-op, not a conflict.
-	_, err = a.PlanSweep(ctx, PlanInput{SweepID: "s1", Date: "2026-11-27", Masters: []string{"../examples/sweep.yaml"},
-		Runners: "../examples/runners.yaml", Settings: "../examples/settings.yaml"})
+	_, err = a.PlanSweep(ctx, examplePlan)
 	require.NoError(t, err)
 }
 

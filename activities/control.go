@@ -278,6 +278,16 @@ func (a *Activities) WriteManifest(ctx context.Context, in ManifestInput) (strin
 			return "", err
 		}
 		m.Points = append(m.Points, points...)
+		faults, err := a.Lake.NodeFaults(ctx, in.Date, in.SweepID, pool.Runner)
+		if err != nil {
+			return "", err
+		}
+		if faults != nil {
+			if m.NodeFaults == nil {
+				m.NodeFaults = map[string]map[string][]string{}
+			}
+			m.NodeFaults[pool.Runner] = faults
+		}
 	}
 	for _, p := range m.Points {
 		m.Counts[p.Status]++

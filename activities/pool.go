@@ -66,6 +66,19 @@ func (a *Activities) WriteManifestPart(ctx context.Context, in ManifestPartInput
 	return a.Lake.PutManifestPart(ctx, in.Date, in.SweepID, in.Runner, in.Part, in.Outcomes)
 }
 
+// NodeFaultsInput is what was charged to a pool's nodes.
+type NodeFaultsInput struct {
+	SweepID string
+	Date    string
+	Runner  string
+	Faults  map[string][]string // node → lines
+}
+
+// WriteNodeFaults keeps what a pool charged to its nodes in the lake.
+func (a *Activities) WriteNodeFaults(ctx context.Context, in NodeFaultsInput) error {
+	return a.Lake.PutNodeFaults(ctx, in.Date, in.SweepID, in.Runner, in.Faults)
+}
+
 // poolOrder is one pool's points in run order.
 type poolOrder struct {
 	digest   string

@@ -15,8 +15,7 @@ import (
 func TestLoadPoolPagePagesThePlanInRunOrder(t *testing.T) {
 	a := &Activities{Lake: testLake(t)}
 	ctx := context.Background()
-	out, err := a.PlanSweep(ctx, PlanInput{SweepID: "s1", Date: "2026-11-27", Masters: []string{"../examples/sweep.yaml"},
-		Runners: "../examples/runners.yaml", Settings: "../examples/settings.yaml"})
+	out, err := a.PlanSweep(ctx, examplePlan)
 	require.NoError(t, err)
 	whole, err := a.LoadRunnerPoints(ctx, out.PlanKey, "sim-h100")
 	require.NoError(t, err)

@@ -282,6 +282,9 @@ type PoolHealth struct {
 	Retries     int      `json:"retries"` // attempts beyond the first
 	Nodes       []string `json:"nodes"`
 	Quarantined []string `json:"quarantined"`
+	// NodeFaults are the faults charged to each node tonight, one line
+	// each: why a node was quarantined (withdrawn and released ones say so).
+	NodeFaults map[string][]string `json:"node_faults,omitempty"`
 	// MedianPointS is the median wall time of a point, engine start to
 	// teardown of its last attempt; MedianStartupS the engine's.
 	MedianPointS   *float64 `json:"median_point_s"`
@@ -296,7 +299,7 @@ func Health(m results.Manifest, rows []results.PointRow) []PoolHealth {
 	for _, r := range rows {
 		h := byRunner[r.Runner]
 		if h == nil {
-			h = &PoolHealth{Runner: r.Runner, Quarantined: m.Quarantined[r.Runner]}
+			h = &PoolHealth{Runner: r.Runner, Quarantined: m.Quarantined[r.Runner], NodeFaults: m.NodeFaults[r.Runner]}
 			byRunner[r.Runner] = h
 		}
 		h.Points++

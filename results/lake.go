@@ -141,6 +141,9 @@ type Manifest struct {
 	// Quarantined lists, per runner label, the nodes taken out of the
 	// sweep after repeated faults.
 	Quarantined map[string][]string `json:"quarantined,omitempty"`
+	// NodeFaults are, per runner label and node, the faults charged
+	// tonight: why a node was quarantined, or why it nearly was.
+	NodeFaults map[string]map[string][]string `json:"node_faults,omitempty"`
 }
 
 // ManifestPoint lists one point's outcome and objects.

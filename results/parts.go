@@ -3,6 +3,7 @@ package results
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 )
@@ -68,4 +69,38 @@ func (l *Lake) ManifestParts(ctx context.Context, date, sweepID, hardware string
 		out = append(out, points...)
 	}
 	return out, nil
+}
+
+// NodeFaultsKey is where a pool leaves what was charged to its nodes.
+func NodeFaultsKey(date, sweepID, hardware string) string {
+	return fmt.Sprintf("%s/parts/dt=%s/sweep=%s/hardware=%s/node-faults.json", layoutVersion, date, sweepID, hardware)
+}
+
+// PutNodeFaults writes, once, the faults charged to a pool's nodes in a
+// sweep (node → one line each, withdrawn and released ones marked so):
+// why a node was quarantined outlives the workflow that decided it.
+func (l *Lake) PutNodeFaults(ctx context.Context, date, sweepID, hardware string, faults map[string][]string) error {
+	body, err := json.Marshal(faults)
+	if err != nil {
+		return err
+	}
+	return l.PutOnce(ctx, NodeFaultsKey(date, sweepID, hardware), body, "application/json")
+}
+
+// NodeFaults reads what PutNodeFaults wrote; nil when the pool's nodes
+// had no faults.
+func (l *Lake) NodeFaults(ctx context.Context, date, sweepID, hardware string) (map[string][]string, error) {
+	key := NodeFaultsKey(date, sweepID, hardware)
+	body, err := l.store.Get(ctx, key)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var faults map[string][]string
+	if err := json.Unmarshal(body, &faults); err != nil {
+		return nil, fmt.Errorf("node faults s3://%s/%s: %w", l.store.Bucket(), key, err)
+	}
+	return faults, nil
 }

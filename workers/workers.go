@@ -58,6 +58,7 @@ func NewNode(c client.Client, label string, acts *activities.Activities, v Versi
 	pool.RegisterActivity(acts.LoadRunnerPoints)
 	pool.RegisterActivity(acts.LoadPoolPage)
 	pool.RegisterActivity(acts.WriteManifestPart)
+	pool.RegisterActivity(acts.WriteNodeFaults)
 	pool.RegisterActivity(acts.Provision)
 	pool.RegisterActivity(acts.RecordFailure)
 

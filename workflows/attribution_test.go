@@ -28,16 +28,17 @@ func TestWhatIsChargedToANode(t *testing.T) {
 		firstOnly   bool
 		counts      map[string]int
 		quarantined map[string][]string
+		faultsOfN0  string // what the lake keeps of n0's faults
 	}{
 		{"a sick node: quarantined after faults on different points", func(in activities.LoadInput) error {
 			return temporal.NewNonRetryableApplicationError("CUDA error: uncorrectable ECC error encountered on "+in.Lease.Node, activities.ErrNodeFault, nil)
-		}, false, map[string]int{"succeeded": 4}, map[string][]string{"sim-h100": {"n0"}}},
+		}, false, map[string]int{"succeeded": 4}, map[string][]string{"sim-h100": {"n0"}}, "uncorrectable ECC error encountered on n0"},
 		{"the lake (S3) down while writing results: retried, not charged", func(activities.LoadInput) error {
 			return errors.New("operation error S3: PutObject, https response error StatusCode: 503, ServiceUnavailable")
-		}, true, map[string]int{"succeeded": 4}, map[string][]string{}},
+		}, true, map[string]int{"succeeded": 4}, map[string][]string{}, ""},
 		{"a restarted worker: retried, not charged", func(in activities.LoadInput) error {
 			return temporal.NewApplicationError("the worker of hw-sim-h100."+in.Lease.Node+" that ran this is gone: it restarted", activities.ErrWorkerRestarted)
-		}, true, map[string]int{"succeeded": 4}, map[string][]string{}},
+		}, true, map[string]int{"succeeded": 4}, map[string][]string{}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -54,6 +55,14 @@ func TestWhatIsChargedToANode(t *testing.T) {
 			res := env.run(t)
 			require.Equal(t, tc.counts, res.Counts)
 			require.Equal(t, tc.quarantined, env.quarantined)
+			if tc.faultsOfN0 == "" {
+				require.Empty(t, env.nodeFaults)
+				return
+			}
+			require.Len(t, env.nodeFaults["n0"], quarantineAfter, "one line a fault: %v", env.nodeFaults)
+			for _, line := range env.nodeFaults["n0"] {
+				require.Contains(t, line, tc.faultsOfN0)
+			}
 		})
 	}
 }

@@ -165,6 +165,9 @@ func HardwareSweepWorkflow(ctx workflow.Context, in HardwareInput) (HardwareResu
 	if r.flush(ctx); r.partErr != nil {
 		return r.result, r.partErr
 	}
+	if err := r.keepNodeFaults(ctx); err != nil {
+		return r.result, err
+	}
 	r.result.Quarantined = progress.Quarantined
 	return r.result, nil
 }

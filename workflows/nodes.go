@@ -12,7 +12,7 @@ import (
 // and when one is out for the night.
 
 // maxEvidence lines are kept per node.
-const maxEvidence = 8
+const maxEvidence = 4
 
 // charge counts a fault against node, with its evidence, and quarantines
 // the node at its quarantineAfter-th.

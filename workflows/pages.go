@@ -124,6 +124,22 @@ func (r *poolRun) flush(ctx workflow.Context) {
 	}
 }
 
+// keepNodeFaults writes what was charged to the pool's nodes to the lake,
+// for the manifest and the report.
+func (r *poolRun) keepNodeFaults(ctx workflow.Context) error {
+	if !r.in.Paged || len(r.progress.Evidence) == 0 {
+		return nil
+	}
+	// Pools that paged before then ended without it.
+	if workflow.GetVersion(ctx, "node-faults-in-lake", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return nil
+	}
+	var a *activities.Activities
+	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, recordOptions), a.WriteNodeFaults, activities.NodeFaultsInput{
+		SweepID: r.in.SweepID, Date: r.in.Date, Runner: r.in.Runner, Faults: r.progress.Evidence,
+	}).Get(ctx, nil)
+}
+
 // failed notes a failure line; a paged pool names the first few only.
 func (r *poolRun) failed(line string) {
 	if r.in.Paged && len(r.result.Failures) >= maxFailureLines {

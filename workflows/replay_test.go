@@ -56,6 +56,8 @@ func TestReplayRecordedHistories(t *testing.T) {
 		{"legacy-hardware-continue-as-new-unpaged.json", "sweep-replay-continue-as-new/hw-sim-mi355x"},
 		{"legacy-sweep-cancel-unpaged.json", "sweep-replay-cancel"},
 		{"legacy-hardware-cancel-unpaged.json", "sweep-replay-cancel/hw-sim-mi355x"},
+		// Recorded when paged pools kept their nodes' faults to themselves.
+		{"legacy-hardware-paged-before-node-faults.json", "sweep-replay-node-faults/hw-sim-mi355x"},
 	}
 	replayer := worker.NewWorkflowReplayer()
 	replayer.RegisterWorkflow(SweepWorkflow)

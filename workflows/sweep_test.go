@@ -100,6 +100,7 @@ type sweepEnv struct {
 	loads       int // first pages read: one per pool run
 	pages       int // pages read
 	parts       map[int][]results.Outcome
+	nodeFaults  map[string][]string // what the pool left in the lake
 	manifest    []results.ManifestPoint
 	quarantined map[string][]string // what the manifest records
 	failures    []activities.FailureInput
@@ -132,6 +133,10 @@ func newSweepEnv(t *testing.T, points []sweep.Point, capacity int) *sweepEnv {
 		return activities.PoolPage{ConfigDigest: "d", Total: len(ordered), Canaries: canaries, Points: ordered[min(in.From, end):end]}, nil
 	})
 	env.parts = map[int][]results.Outcome{}
+	env.OnActivity(a.WriteNodeFaults, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.NodeFaultsInput) error {
+		env.nodeFaults = in.Faults
+		return nil
+	}).Maybe()
 	env.OnActivity(a.WriteManifestPart, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.ManifestPartInput) error {
 		require.NotContains(t, env.parts, in.Part, "parts are numbered once")
 		env.parts[in.Part] = in.Outcomes
