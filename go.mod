@@ -40,6 +40,7 @@ require (
 	go.opentelemetry.io/otel/sdk/metric v1.45.0
 	go.temporal.io/api v1.63.9 // pinned: see the note above
 	go.temporal.io/sdk v1.50.0 // pinned: see the note above
+	go.temporal.io/sdk/contrib/envconfig v1.0.2 // pinned: v1.1.0 requires api v1.64, see the note above
 	go.temporal.io/sdk/contrib/opentelemetry v0.8.1
 	go.temporal.io/server v1.32.2 // pinned: see the note above
 	go.yaml.in/yaml/v3 v3.0.5
@@ -61,6 +62,7 @@ require (
 	cloud.google.com/go/storage v1.62.1 // indirect
 	dario.cat/mergo v1.0.2 // indirect
 	filippo.io/edwards25519 v1.2.0 // indirect
+	github.com/BurntSushi/toml v1.4.0 // indirect
 	github.com/GoogleCloudPlatform/opentelemetry-operations-go/detectors/gcp v1.33.0 // indirect
 	github.com/GoogleCloudPlatform/opentelemetry-operations-go/exporter/metric v0.56.0 // indirect
 	github.com/GoogleCloudPlatform/opentelemetry-operations-go/internal/resourcemapping v0.56.0 // indirect
