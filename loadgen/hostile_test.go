@@ -83,7 +83,9 @@ func TestMalformedMetricsPages(t *testing.T) {
 		{"garbage", "\x00\x01not prometheus at all {{{", 0},
 		{"unterminated labels", "vllm:num_requests_running{model_name=\"m\" 3\n", 0},
 		{"value not a number", "vllm:num_requests_running{model_name=\"m\"} NaNish\n", 0},
-		{"a line over a megabyte, then a good one", strings.Repeat("#", 2<<20) + "\nvllm:num_requests_running 5\n", 0},
+		{"a line over a megabyte, then a good one", strings.Repeat("#", 2<<20) + "\nvllm:num_requests_running 5\n", 5},
+		{"bad lines between good ones", "vllm:num_requests_running 1\n{{\nvllm:num_requests_running{a=\"b\"} 2\nx y z\nvllm:num_requests_running{a=\"c\"} 3\n", 6},
+		{"past the page limit", "vllm:num_requests_running 1\n" + strings.Repeat("#", maxMetricsPage) + "\nvllm:num_requests_running{a=\"b\"} 2\n", 1},
 		{"good among bad", "junk\nvllm:num_requests_running{a=\"b\"} 2\nvllm:num_requests_running{a=\"c\"} 3 1700000000\n", 5},
 	}
 	for _, p := range pages {

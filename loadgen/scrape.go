@@ -1,14 +1,19 @@
 package loadgen
 
 import (
-	"bufio"
+	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 // scrapedGauges are the engine gauges worth a time series: queue depth,
@@ -142,46 +147,67 @@ func (s *scraper) stop() *ScrapedMetrics {
 	return &s.out
 }
 
-// parsePrometheus reads the text exposition format and keeps the gauges
-// and counters above, summed over their label sets (one engine may report
-// per model or per engine index).
+// maxMetricsPage bounds what one scrape reads: a vLLM or SGLang page is
+// tens of kilobytes, and a broken server must not fill the load
+// generator's memory.
+const maxMetricsPage = 16 << 20
+
+// parsePrometheus reads the text exposition format with Prometheus's own
+// parser and keeps the gauges and counters above, summed over their label
+// sets (one engine may report per model or per engine index). A page
+// that breaks somewhere keeps what parses: the parser stops at the first
+// bad line, so parsing resumes after it.
 func parsePrometheus(r io.Reader) (gauges, counters map[string]float64) {
 	gauges, counters = map[string]float64{}, map[string]float64{}
-	wanted := map[string]bool{}
-	for _, c := range scrapedCounters {
-		wanted[c] = true
+	page, err := io.ReadAll(io.LimitReader(r, maxMetricsPage))
+	if err != nil && len(page) == 0 {
+		return gauges, counters
 	}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		name, rest, ok := strings.Cut(line, " ")
-		if i := strings.IndexByte(line, '{'); i >= 0 && i < len(name) {
-			name = line[:i]
-			end := strings.LastIndexByte(line, '}')
-			if end < 0 {
-				continue
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	for len(page) > 0 {
+		families, err := parser.TextToMetricFamilies(bytes.NewReader(page))
+		for name, mf := range families {
+			switch {
+			case scrapedGauges[name]:
+				gauges[name] += sum(mf)
+			case slices.Contains(scrapedCounters, name):
+				counters[name] += sum(mf)
 			}
-			rest = strings.TrimSpace(line[end+1:])
-			ok = true
 		}
-		if !ok {
-			continue
+		var bad expfmt.ParseError
+		if !errors.As(err, &bad) {
+			break
 		}
-		valueText, _, _ := strings.Cut(strings.TrimSpace(rest), " ")
-		v, err := strconv.ParseFloat(valueText, 64)
-		if err != nil {
-			continue
-		}
-		switch {
-		case scrapedGauges[name]:
-			gauges[name] += v
-		case wanted[name]:
-			counters[name] += v
-		}
+		page = afterLine(page, bad.Line)
 	}
 	return gauges, counters
+}
+
+// sum adds a family's samples; after a bad line its TYPE may be lost,
+// so untyped samples count too.
+func sum(mf *dto.MetricFamily) float64 {
+	var total float64
+	for _, m := range mf.GetMetric() {
+		switch {
+		case m.Gauge != nil:
+			total += m.Gauge.GetValue()
+		case m.Counter != nil:
+			total += m.Counter.GetValue()
+		case m.Untyped != nil:
+			total += m.Untyped.GetValue()
+		}
+	}
+	return total
+}
+
+// afterLine is what follows line n (1-based) of page.
+func afterLine(page []byte, n int) []byte {
+	for ; n > 0 && len(page) > 0; n-- {
+		i := bytes.IndexByte(page, '\n')
+		if i < 0 {
+			return nil
+		}
+		page = page[i+1:]
+	}
+	return page
 }

@@ -30,21 +30,39 @@ func TestParseNamesFileLineAndField(t *testing.T) {
 	tests := []struct {
 		name, body, want string
 	}{
-		{"no schedules", "other: 1\n", "s.yaml: schedules: want a list of schedules\ns.yaml:1:1: other: unknown field (want schedules)"},
+		{"no schedules", "other: 1\n", "s.yaml:1:1: other: unknown field (want one of schedules)\ns.yaml:1:1: schedules: want a list of schedules"},
 		{"bad id", "schedules:\n  - id: Nightly!\n    cron: ['0 2 * * *']\n    spec: [../examples/sweep.yaml]\n    runners: ../examples/runners.yaml\n",
 			`s.yaml:2:9: schedules[0].id: "Nightly!": want lowercase letters, digits and dashes`},
 		{"no times", head, "s.yaml:2:5: schedules[0]: no times: set cron or at"},
-		{"bad cron", head + "    cron: ['0 2 *']\n", `s.yaml:5:11: schedules[0].cron[0]: "0 2 *": want 5 fields (minute hour day-of-month month day-of-week) or @daily`},
+		{"bad cron", head + "    cron: ['0 2 *']\n", `s.yaml:5:12: schedules[0].cron[0]: "0 2 *": want 5 fields (minute hour day-of-month month day-of-week) or @daily`},
 		{"bad time", head + "    at: [{time: '25:00', days: [mon, funday]}]\n",
-			"s.yaml:5:9: schedules[0].at[0].time: \"25:00\": want HH:MM\ns.yaml:5:9: schedules[0].at[0].days: \"funday\": want mon, tue, wed, thu, fri, sat or sun"},
+			"s.yaml:5:17: schedules[0].at[0].time: \"25:00\": want HH:MM\ns.yaml:5:38: schedules[0].at[0].days[1]: \"funday\": want mon, tue, wed, thu, fri, sat or sun"},
 		{"bad zone", head + "    cron: ['@daily']\n    time-zone: Mars/Olympus\n", `s.yaml:6:16: schedules[0].time-zone: "Mars/Olympus": not an IANA time zone`},
 		{"bad overlap", head + "    cron: ['@daily']\n    overlap: queue\n",
 			`s.yaml:6:14: schedules[0].overlap: "queue": want one of skip, buffer-one, buffer-all, cancel-other, terminate-other, allow-all`},
-		{"bad duration", head + "    cron: ['@daily']\n    jitter: soon\n", `s.yaml:6:13: schedules[0].jitter: "soon": want a duration like 10m or 6h`},
-		{"unknown field", head + "    cron: ['@daily']\n    when: nightly\n", "s.yaml:6:5: schedules[0].when: unknown field (want id, note, cron, at, time-zone, jitter, spec, runners, settings, changelog, filters, overlap, catchup-window, pause-on-failure, paused, changed-since-last, time-scale)"},
+		{"bad duration", head + "    cron: ['@daily']\n    jitter: soon\n", `s.yaml:6:13: schedules[0].jitter: got "soon", want a duration like 10m or 6h`},
+		{"unknown field", head + "    cron: ['@daily']\n    when: nightly\n", "s.yaml:6:5: schedules[0].when: unknown field (want one of id, note, cron, at, time-zone, jitter, spec, runners, settings, changelog, filters, overlap, catchup-window, pause-on-failure, paused, changed-since-last, time-scale)"},
 		{"duplicate id", head + "    cron: ['@daily']\n" + "  - id: nightly\n    cron: ['@daily']\n    spec: [../examples/sweep.yaml]\n    runners: ../examples/runners.yaml\n",
 			`s.yaml:6:9: schedules[1].id: "nightly" is defined twice`},
-		{"unknown filter", head + "    cron: ['@daily']\n    filters: {gpu: h100}\n", "s.yaml:6:14: schedules[0].filters: line 1: field gpu not found in type schedules.Filters"},
+		{"unknown filter", head + "    cron: ['@daily']\n    filters: {gpu: h100}\n", "s.yaml:6:15: schedules[0].filters.gpu: unknown field (want one of model-prefix, precision, framework, runner, seq-lens, config-keys, min-conc, max-conc, max-tp, max-ep, step-size, single-node, multi-node, scenario-type, no-evals, evals-only, all-evals, changelog-entry, changelog-last)"},
+		{"every problem of a schedule at once", head + "    cron: ['@daily', '1 2']\n    paused: maybe\n    time-scale: -2\n    jitter: -1m\n    note: [a]\n",
+			"s.yaml:5:22: schedules[0].cron[1]: \"1 2\": want 5 fields (minute hour day-of-month month day-of-week) or @daily\n" +
+				`s.yaml:6:13: schedules[0].paused: got "maybe", want true or false` + "\n" +
+				"s.yaml:7:17: schedules[0].time-scale: -2: want 1 (real engines) or more\n" +
+				"s.yaml:8:13: schedules[0].jitter: -1m0s: want a duration of 0 or more\n" +
+				"s.yaml:9:11: schedules[0].note: got a list, want a string"},
+		{"problems in every schedule", "schedules:\n  - id: a\n    cron: 5\n  - id: b\n    id: c\n    at: {time: '02:00'}\n",
+			"s.yaml:2:5: schedules[0]: no times: set cron or at\n" +
+				"s.yaml:2:5: schedules[0].spec: want at least one master config file\n" +
+				"s.yaml:2:5: schedules[0].runners: want the runners file\n" +
+				`s.yaml:3:11: schedules[0].cron: got "5", want a list` + "\n" +
+				"s.yaml:4:5: schedules[1]: no times: set cron or at\n" +
+				"s.yaml:4:5: schedules[1].spec: want at least one master config file\n" +
+				"s.yaml:4:5: schedules[1].runners: want the runners file\n" +
+				"s.yaml:5:5: schedules[1].id: duplicate key (first at line 4)\n" +
+				"s.yaml:6:9: schedules[1].at: got a mapping, want a list"},
+		{"not YAML", "schedules:\n  - id: a\n    cron: x: y\n", "s.yaml:3:1: not valid YAML: mapping values are not allowed in this context"},
+		{"empty file", "# nothing\n", "s.yaml: file is empty"},
 		{"spec that does not plan", "schedules:\n  - id: nightly\n    cron: ['@daily']\n    spec: [missing.yaml]\n    runners: ../examples/runners.yaml\n",
 			"s.yaml:2:5: schedules[0] (nightly): its sweep does not plan:\nmissing.yaml: cannot read: open missing.yaml: no such file or directory"},
 	}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/infersweep/infersweep/specyaml"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -31,37 +32,37 @@ var changelogFields = []string{"config-keys", "description", "pr-link", "evals-o
 // upstream's ChangelogEntry model does.
 func ParseChangelog(file string, data []byte) ([]ChangelogEntry, Errors) {
 	var errs Errors
-	r := reporter{file: file, errs: &errs}
-	root := parseDocument(file, data, &errs)
+	r := reporter{specyaml.Reporter{File: file, Errs: &errs}}
+	root := r.Document(data)
 	if root == nil {
 		return nil, errs
 	}
 	if root.Kind != yaml.SequenceNode {
-		r.at(root, "", "got %s, want a list of changelog entries", kindName(root))
+		r.At(root, "", "got %s, want a list of changelog entries", specyaml.KindName(root))
 		return nil, errs
 	}
 	var out []ChangelogEntry
 	for i, n := range root.Content {
-		p := index("", i)
-		f, ok := r.mapping(n, p, changelogFields...)
+		p := specyaml.Index("", i)
+		f, ok := r.Mapping(n, p, changelogFields...)
 		if !ok {
 			continue
 		}
-		e := ChangelogEntry{Index: i + 1, Line: f.node.Line, PRLink: r.str(f, p, "pr-link", true),
-			EvalsOnly: r.boolean(f, p, "evals-only"), AllEvals: r.boolean(f, p, "all-evals"), AppendOnly: r.boolean(f, p, "append-only"),
-			EvalMinPrefillEP: r.integer(f, p, "eval-min-prefill-ep", false, 0, 1)}
+		e := ChangelogEntry{Index: i + 1, Line: f.Node.Line, PRLink: r.Str(f, p, "pr-link", true),
+			EvalsOnly: r.Boolean(f, p, "evals-only"), AllEvals: r.Boolean(f, p, "all-evals"), AppendOnly: r.Boolean(f, p, "append-only"),
+			EvalMinPrefillEP: r.Integer(f, p, "eval-min-prefill-ep", false, 0, 1)}
 		e.ConfigKeys = r.strings(f, p, "config-keys", true)
 		r.strings(f, p, "description", true)
-		if _, ok := f.get("scenario-type"); ok {
+		if _, ok := f.Get("scenario-type"); ok {
 			e.ScenarioTypes = r.strings(f, p, "scenario-type", true)
 			for j, s := range e.ScenarioTypes {
 				if s != ScenarioFixedSeqLen && s != ScenarioAgentic {
-					r.at(f.values["scenario-type"].Content[j], index(join(p, "scenario-type"), j), "%q is not one of %s, %s", s, ScenarioFixedSeqLen, ScenarioAgentic)
+					r.At(f.Values["scenario-type"].Content[j], specyaml.Index(specyaml.Join(p, "scenario-type"), j), "%q is not one of %s, %s", s, ScenarioFixedSeqLen, ScenarioAgentic)
 				}
 			}
 		}
 		if e.AppendOnly && (e.EvalsOnly || e.AllEvals || e.EvalMinPrefillEP > 0) {
-			r.at(f.keys["append-only"], join(p, "append-only"), "append-only cannot be combined with eval selection fields")
+			r.At(f.Keys["append-only"], specyaml.Join(p, "append-only"), "append-only cannot be combined with eval selection fields")
 		}
 		out = append(out, e)
 	}
@@ -69,22 +70,22 @@ func ParseChangelog(file string, data []byte) ([]ChangelogEntry, Errors) {
 }
 
 // strings reads a non-empty list of non-empty strings.
-func (r reporter) strings(f fields, path, key string, required bool) []string {
-	n, ok := f.get(key)
+func (r reporter) strings(f specyaml.Fields, path, key string, required bool) []string {
+	n, ok := f.Get(key)
 	if !ok {
 		if required {
-			r.at(f.node, join(path, key), "required field is missing")
+			r.At(f.Node, specyaml.Join(path, key), "required field is missing")
 		}
 		return nil
 	}
-	items := r.list(f, path, key)
+	items := r.List(f, path, key)
 	if n.Kind == yaml.SequenceNode && len(items) == 0 {
-		r.at(n, join(path, key), "empty: want at least one")
+		r.At(n, specyaml.Join(path, key), "empty: want at least one")
 	}
 	var out []string
 	for i, item := range items {
 		if item.Kind != yaml.ScalarNode || item.Tag == "!!null" || item.Value == "" {
-			r.at(item, index(join(path, key), i), "got %s, want a non-empty string", kindName(item))
+			r.At(item, specyaml.Index(specyaml.Join(path, key), i), "got %s, want a non-empty string", specyaml.KindName(item))
 			continue
 		}
 		out = append(out, item.Value)

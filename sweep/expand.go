@@ -394,7 +394,7 @@ func (x expander) offloadGB(e *Entry, a AgenticConfig, s Search) (int, *Error) {
 		return 0, nil
 	}
 	fail := func(format string, args ...any) (int, *Error) {
-		return 0, &Error{File: e.File, Line: s.pos.line, Col: s.pos.col, Path: s.path, Msg: fmt.Sprintf(format, args...)}
+		return 0, &Error{File: e.File, Line: s.pos.Line, Col: s.pos.Col, Path: s.path, Msg: fmt.Sprintf(format, args...)}
 	}
 	hw, ok := x.nodeHardware(e.Runner)
 	if !ok {

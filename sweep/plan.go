@@ -3,6 +3,8 @@ package sweep
 import (
 	"fmt"
 	"os"
+
+	"github.com/infersweep/infersweep/specyaml"
 )
 
 // Plan is a validated, expanded sweep: upstream's matrix rows and the
@@ -110,9 +112,9 @@ func CrossCheck(entries []Entry, runners Runners, catalogue map[string]RunnerHar
 	first := map[string]*Entry{}
 	for i := range entries {
 		e := &entries[i]
-		r := reporter{file: e.File, errs: &errs}
+		r := reporter{specyaml.Reporter{File: e.File, Errs: &errs}}
 		if prev, dup := first[e.Name]; dup {
-			r.atLine(e.Line, e.Name, "entry defined twice (also at %s:%d)", prev.File, prev.Line)
+			r.AtPos(specyaml.Pos{Line: e.Line, Col: 1}, e.Name, "entry defined twice (also at %s:%d)", prev.File, prev.Line)
 			continue
 		}
 		first[e.Name] = e
@@ -122,7 +124,7 @@ func CrossCheck(entries []Entry, runners Runners, catalogue map[string]RunnerHar
 		}
 		for _, s := range e.searches() {
 			if gpus := s.TP * s.PP * s.PCPSize; gpus > hw.GPUsPerNode {
-				r.atPos(s.pos, s.path, "needs %d GPUs (tp·pp·pcp-size) but a %s node has %d: use multinode", gpus, e.Runner, hw.GPUsPerNode)
+				r.AtPos(s.pos, s.path, "needs %d GPUs (tp·pp·pcp-size) but a %s node has %d: use multinode", gpus, e.Runner, hw.GPUsPerNode)
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"io"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 )
@@ -199,7 +200,7 @@ func (o *pyObject) workers(k string, w *Workers) {
 	in := pyObject{buf: append(o.buf, '{')}
 	keys := w.keys
 	for _, d := range []string{"pp", "dcp-size", "pcp-size"} {
-		if !contains(keys, d) {
+		if !slices.Contains(keys, d) {
 			keys = append(keys[:len(keys):len(keys)], d)
 		}
 	}

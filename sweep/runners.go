@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/infersweep/infersweep/specyaml"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -28,42 +29,42 @@ type RunnerHardware struct {
 // given it needs both of its fields.
 func ParseRunners(file string, data []byte) (Runners, Errors) {
 	var errs Errors
-	r := reporter{file: file, errs: &errs}
+	r := reporter{specyaml.Reporter{File: file, Errs: &errs}}
 	out := Runners{File: file, Labels: map[string][]string{}, Hardware: map[string]RunnerHardware{}, lines: map[string]int{}}
-	root := parseDocument(file, data, &errs)
+	root := r.Document(data)
 	if root == nil {
 		return out, errs
 	}
-	f, ok := r.mapping(root, "", "labels", "hardware")
+	f, ok := r.Mapping(root, "", "labels", "hardware")
 	if !ok {
 		return out, errs
 	}
-	if labels, ok := f.get("labels"); ok {
+	if labels, ok := f.Get("labels"); ok {
 		r.labels(labels, &out)
 	} else {
-		r.at(root, "labels", "required field is missing")
+		r.At(root, "labels", "required field is missing")
 	}
-	if hw, ok := f.get("hardware"); ok {
-		hf, ok := r.mapping(hw, "hardware", labelKeys(hw)...)
+	if hw, ok := f.Get("hardware"); ok {
+		hf, ok := r.Mapping(hw, "hardware", labelKeys(hw)...)
 		if ok {
 			for _, label := range labelKeys(hw) {
-				p := join("hardware", label)
-				lf, ok := r.mapping(hf.values[label], p, "gpus-per-node", "available-cpu-dram-mib")
+				p := specyaml.Join("hardware", label)
+				lf, ok := r.Mapping(hf.Values[label], p, "gpus-per-node", "available-cpu-dram-mib")
 				if !ok {
 					continue
 				}
 				out.Hardware[label] = RunnerHardware{
-					GPUsPerNode:         r.integer(lf, p, "gpus-per-node", true, 0, 1),
-					AvailableCPUDRAMMiB: r.integer(lf, p, "available-cpu-dram-mib", true, 0, 1),
+					GPUsPerNode:         r.Integer(lf, p, "gpus-per-node", true, 0, 1),
+					AvailableCPUDRAMMiB: r.Integer(lf, p, "available-cpu-dram-mib", true, 0, 1),
 				}
 			}
 		}
 	}
 	seenQueue := map[string]string{}
-	for _, label := range labelKeys(resolve(f.values["labels"])) {
+	for _, label := range labelKeys(specyaml.Resolve(f.Values["labels"])) {
 		q := TaskQueue(label)
 		if other, clash := seenQueue[q]; clash {
-			r.atLine(out.lines[label], join("labels", label), "task queue %s is also %s's: rename one label", q, other)
+			r.AtPos(specyaml.Pos{Line: out.lines[label], Col: 1}, specyaml.Join("labels", label), "task queue %s is also %s's: rename one label", q, other)
 		}
 		seenQueue[q] = label
 	}
@@ -71,36 +72,36 @@ func ParseRunners(file string, data []byte) (Runners, Errors) {
 }
 
 func (r reporter) labels(n *yaml.Node, out *Runners) {
-	lf, ok := r.mapping(n, "labels", labelKeys(n)...)
+	lf, ok := r.Mapping(n, "labels", labelKeys(n)...)
 	if !ok {
 		return
 	}
 	for _, label := range labelKeys(n) {
-		p := join("labels", label)
+		p := specyaml.Join("labels", label)
 		if err := CheckLabel(label); err != nil {
-			r.at(lf.keys[label], p, "%v", err)
+			r.At(lf.Keys[label], p, "%v", err)
 		}
-		nodes := r.list(lf, "labels", label)
+		nodes := r.List(lf, "labels", label)
 		if len(nodes) == 0 {
-			r.at(lf.keys[label], p, "no nodes: want a list of node names")
+			r.At(lf.Keys[label], p, "no nodes: want a list of node names")
 		}
 		for i, n := range nodes {
 			if n.Kind != yaml.ScalarNode || n.Value == "" {
-				r.at(n, index(p, i), "got %s, want a node name", kindName(n))
+				r.At(n, specyaml.Index(p, i), "got %s, want a node name", specyaml.KindName(n))
 				continue
 			}
 			if err := CheckName("node name", n.Value); err != nil {
-				r.at(n, index(p, i), "%v", err)
+				r.At(n, specyaml.Index(p, i), "%v", err)
 				continue
 			}
 			out.Labels[label] = append(out.Labels[label], n.Value)
 		}
-		out.lines[label] = lf.keys[label].Line
+		out.lines[label] = lf.Keys[label].Line
 	}
 }
 
 func labelKeys(n *yaml.Node) []string {
-	n = resolve(n)
+	n = specyaml.Resolve(n)
 	if n == nil || n.Kind != yaml.MappingNode {
 		return nil
 	}

@@ -1,16 +1,12 @@
 package sweep
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"math"
-	"regexp"
 	"strconv"
 	"time"
 
-	"go.yaml.in/yaml/v3"
+	"github.com/infersweep/infersweep/specyaml"
 )
 
 // Settings are infersweep's own knobs, kept out of the master configs so
@@ -123,60 +119,60 @@ func DefaultSettings() Settings {
 	}
 }
 
-var yamlLine = regexp.MustCompile(`line (\d+): (.*)`)
-
 // ParseSettings reads a settings file over the defaults; unknown fields
-// are errors.
+// are errors. Every problem is reported, each at the line it is on (a
+// wrong default at the line of the section that leaves it out).
 func ParseSettings(file string, data []byte) (Settings, Errors) {
 	s := DefaultSettings()
 	var errs Errors
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&s); err != nil && !errors.Is(err, io.EOF) {
-		var typeErr *yaml.TypeError
-		msgs := []string{err.Error()}
-		if errors.As(err, &typeErr) {
-			msgs = typeErr.Errors
-		}
-		for _, m := range msgs {
-			e := &Error{File: file, Msg: m}
-			if sub := yamlLine.FindStringSubmatch(m); sub != nil {
-				e.Line, _ = strconv.Atoi(sub[1])
-				e.Col, e.Msg = 1, sub[2]
-			}
-			errs = append(errs, e)
-		}
+	r := specyaml.Reporter{File: file, Errs: &errs}
+	root := r.OptionalDocument(data)
+	if root == nil {
 		return s, errs
 	}
-	w := s.Workload
-	switch {
-	case w.RangeMode != "inferencemax" && w.RangeMode != "vllm":
-		errs = append(errs, &Error{File: file, Path: "workload.range-mode", Msg: fmt.Sprintf("%q: want inferencemax or vllm", w.RangeMode)})
-	case w.RandomRangeRatio < 0 || w.RandomRangeRatio > 1:
-		errs = append(errs, &Error{File: file, Path: "workload.random-range-ratio", Msg: fmt.Sprintf("%g: want 0 to 1", w.RandomRangeRatio)})
-	case w.PromptsPerConc < 1:
-		errs = append(errs, &Error{File: file, Path: "workload.prompts-per-conc", Msg: fmt.Sprintf("%d: want at least 1", w.PromptsPerConc)})
-	case s.Retry.PointAttempts < 1:
-		errs = append(errs, &Error{File: file, Path: "retry.point-attempts", Msg: fmt.Sprintf("%d: want at least 1", s.Retry.PointAttempts)})
+	nodes := r.Decode(root, "", &s)
+	bad := func(path, format string, args ...any) { r.At(nodes.Of(path), path, format, args...) }
+	s.Workload.check(bad)
+	s.Analysis.check(bad)
+	if s.Retry.PointAttempts < 1 {
+		bad("retry.point-attempts", "%d: want at least 1", s.Retry.PointAttempts)
+	}
+	return s, errs
+}
+
+// reportFunc reports a problem with the field at path.
+type reportFunc func(path, format string, args ...any)
+
+func (w WorkloadSettings) check(bad reportFunc) {
+	if w.RangeMode != "inferencemax" && w.RangeMode != "vllm" {
+		bad("workload.range-mode", "%q: want inferencemax or vllm", w.RangeMode)
+	}
+	if w.RandomRangeRatio < 0 || w.RandomRangeRatio > 1 {
+		bad("workload.random-range-ratio", "%g: want 0 to 1", w.RandomRangeRatio)
+	}
+	if w.PromptsPerConc < 1 {
+		bad("workload.prompts-per-conc", "%d: want at least 1", w.PromptsPerConc)
 	}
 	if r := w.MaxFailureRate; r != nil && !(*r >= 0 && *r <= 1) {
-		errs = append(errs, &Error{File: file, Path: "workload.max-failure-rate", Msg: fmt.Sprintf("%g: want a fraction from 0 (no failure allowed) to 1 (never fail a point for its failures); InferenceX uses 0.05", *r)})
-	}
-	for i, t := range s.Analysis.Targets {
-		if !(t > 0) || math.IsInf(t, 0) {
-			errs = append(errs, &Error{File: file, Path: fmt.Sprintf("analysis.targets[%d]", i), Msg: fmt.Sprintf("%g: want a positive interactivity (tok/s/user)", t)})
-		}
-	}
-	if s.Analysis.BaselineNights < 0 {
-		errs = append(errs, &Error{File: file, Path: "analysis.baseline-nights", Msg: fmt.Sprintf("%d: want 0 (the default, 7) or more", s.Analysis.BaselineNights)})
-	}
-	if tier := s.Analysis.Tier; tier != "" && tier != "hyperscaler" && tier != "neocloud" && tier != "rental-3y" {
-		errs = append(errs, &Error{File: file, Path: "analysis.tier", Msg: fmt.Sprintf("%q: want hyperscaler, neocloud or rental-3y", tier)})
+		bad("workload.max-failure-rate", "%g: want a fraction from 0 (no failure allowed) to 1 (never fail a point for its failures); InferenceX uses 0.05", *r)
 	}
 	if w.RequestRate != "inf" {
 		if rate, err := strconv.ParseFloat(w.RequestRate, 64); err != nil || rate <= 0 || math.IsNaN(rate) {
-			errs = append(errs, &Error{File: file, Path: "workload.request-rate", Msg: fmt.Sprintf("%q: want inf or a positive rate", w.RequestRate)})
+			bad("workload.request-rate", "%q: want inf or a positive rate", w.RequestRate)
 		}
 	}
-	return s, errs
+}
+
+func (a AnalysisSettings) check(bad reportFunc) {
+	for i, t := range a.Targets {
+		if !(t > 0) || math.IsInf(t, 0) {
+			bad(fmt.Sprintf("analysis.targets[%d]", i), "%g: want a positive interactivity (tok/s/user)", t)
+		}
+	}
+	if a.BaselineNights < 0 {
+		bad("analysis.baseline-nights", "%d: want 0 (the default, 7) or more", a.BaselineNights)
+	}
+	if tier := a.Tier; tier != "" && tier != "hyperscaler" && tier != "neocloud" && tier != "rental-3y" {
+		bad("analysis.tier", "%q: want hyperscaler, neocloud or rental-3y", tier)
+	}
 }

@@ -3,6 +3,7 @@ package sweep
 import (
 	"strings"
 
+	"github.com/infersweep/infersweep/specyaml"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -11,7 +12,6 @@ type Entry struct {
 	Name          string
 	File          string
 	Line          int
-	runnerPos     position
 	seqLenKey     string // where FixedSeqLen came from, for error paths
 	Image         string
 	Model         string
@@ -26,8 +26,6 @@ type Entry struct {
 	FixedSeqLen   []SeqLen
 	Agentic       []AgenticConfig
 }
-
-type position struct{ line, col int }
 
 // Component names a piece of software (a router, a KV offload back end)
 // with its version.
@@ -59,7 +57,7 @@ type AgenticConfig struct {
 // concurrencies. Single-node layouts set TP..PCPSize; multinode ones
 // Prefill and Decode.
 type Search struct {
-	pos              position
+	pos              specyaml.Pos
 	path             string
 	TP, PP           int
 	DCPSize, PCPSize int
@@ -108,13 +106,13 @@ var entryFields = []string{"image", "model", "model-prefix", "runner", "precisio
 // ParseMaster reads one master config. Errors name file, line and path.
 func ParseMaster(file string, data []byte) ([]Entry, Errors) {
 	var errs Errors
-	r := reporter{file: file, errs: &errs}
-	root := parseDocument(file, data, &errs)
+	r := reporter{specyaml.Reporter{File: file, Errs: &errs}}
+	root := r.Document(data)
 	if root == nil {
 		return nil, errs
 	}
 	if root.Kind != yaml.MappingNode {
-		r.at(root, "", "got %s, want a mapping of entry name to entry", kindName(root))
+		r.At(root, "", "got %s, want a mapping of entry name to entry", specyaml.KindName(root))
 		return nil, errs
 	}
 	var entries []Entry
@@ -122,13 +120,13 @@ func ParseMaster(file string, data []byte) ([]Entry, Errors) {
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
 		if line, dup := seen[k.Value]; dup {
-			r.at(k, k.Value, "duplicate entry (first at line %d)", line)
+			r.At(k, k.Value, "duplicate entry (first at line %d)", line)
 			continue
 		}
 		seen[k.Value] = k.Line
 		if strings.Contains(k.Value, "*") {
 			// Upstream reserves '*' for the config-keys globs of its changelog.
-			r.at(k, k.Value, "'*' is not allowed in entry names (it is reserved for config-keys globs)")
+			r.At(k, k.Value, "'*' is not allowed in entry names (it is reserved for config-keys globs)")
 			continue
 		}
 		if e, ok := r.entry(k, v); ok {
@@ -140,85 +138,82 @@ func ParseMaster(file string, data []byte) ([]Entry, Errors) {
 
 func (r reporter) entry(k, v *yaml.Node) (Entry, bool) {
 	name := k.Value
-	f, ok := r.mapping(v, name, entryFields...)
+	f, ok := r.Mapping(v, name, entryFields...)
 	if !ok {
 		return Entry{}, false
 	}
 	e := Entry{
-		Name: name, File: r.file, Line: k.Line,
-		Image: r.str(f, name, "image", true), Model: r.str(f, name, "model", true), ModelPrefix: r.str(f, name, "model-prefix", true),
-		Runner: r.str(f, name, "runner", true), Precision: r.str(f, name, "precision", true), Framework: r.str(f, name, "framework", true),
-		Multinode: r.boolean(f, name, "multinode"), Disagg: r.boolean(f, name, "disagg"),
-		Router: r.component(f, name, "router", true), KVP2PTransfer: r.str(f, name, "kv-p2p-transfer", false),
-	}
-	if n, ok := f.get("runner"); ok {
-		e.runnerPos = position{n.Line, n.Column}
+		Name: name, File: r.File, Line: k.Line,
+		Image: r.Str(f, name, "image", true), Model: r.Str(f, name, "model", true), ModelPrefix: r.Str(f, name, "model-prefix", true),
+		Runner: r.Str(f, name, "runner", true), Precision: r.Str(f, name, "precision", true), Framework: r.Str(f, name, "framework", true),
+		Multinode: r.Boolean(f, name, "multinode"), Disagg: r.Boolean(f, name, "disagg"),
+		Router: r.component(f, name, "router", true), KVP2PTransfer: r.Str(f, name, "kv-p2p-transfer", false),
 	}
 	if e.Disagg && !e.Multinode {
-		r.at(f.values["disagg"], join(name, "disagg"), "disagg needs multinode: true")
+		r.At(f.Values["disagg"], specyaml.Join(name, "disagg"), "disagg needs multinode: true")
 	}
-	if _, ok := f.get("kv-p2p-transfer"); ok && !e.Multinode {
-		r.at(f.keys["kv-p2p-transfer"], join(name, "kv-p2p-transfer"), "kv-p2p-transfer is only valid when multinode: true")
+	if _, ok := f.Get("kv-p2p-transfer"); ok && !e.Multinode {
+		r.At(f.Keys["kv-p2p-transfer"], specyaml.Join(name, "kv-p2p-transfer"), "kv-p2p-transfer is only valid when multinode: true")
 	}
 
-	scenarios, hasScenarios := f.get("scenarios")
-	legacy, hasLegacy := f.get("seq-len-configs")
+	scenarios, hasScenarios := f.Get("scenarios")
+	legacy, hasLegacy := f.Get("seq-len-configs")
 	switch {
 	case hasScenarios && hasLegacy:
-		r.at(f.keys["seq-len-configs"], join(name, "seq-len-configs"), "give scenarios or the older seq-len-configs, not both")
+		r.At(f.Keys["seq-len-configs"], specyaml.Join(name, "seq-len-configs"), "give scenarios or the older seq-len-configs, not both")
 	case hasLegacy:
 		e.seqLenKey = "seq-len-configs"
-		e.FixedSeqLen = r.seqLens(legacy, join(name, "seq-len-configs"), &e)
+		e.FixedSeqLen = r.seqLens(legacy, specyaml.Join(name, "seq-len-configs"), &e)
 	case hasScenarios:
-		r.scenarios(scenarios, join(name, "scenarios"), &e)
+		r.scenarios(scenarios, specyaml.Join(name, "scenarios"), &e)
 	default:
-		r.at(f.node, join(name, "scenarios"), "required field is missing")
+		r.At(f.Node, specyaml.Join(name, "scenarios"), "required field is missing")
 	}
 	if len(e.Agentic) > 0 && e.Runner != "" && !strings.HasPrefix(e.Runner, ClusterLabelPrefix) {
-		r.at(f.values["runner"], join(name, "runner"), "agentic-coding entries must use a '%s<name>' runner, so every point runs on one exact fleet", ClusterLabelPrefix)
+		r.At(f.Values["runner"], specyaml.Join(name, "runner"), "agentic-coding entries must use a '%s<name>' runner, so every point runs on one exact fleet", ClusterLabelPrefix)
 	}
 	r.componentScope(f, &e)
 	return e, true
 }
 
 func (r reporter) scenarios(n *yaml.Node, path string, e *Entry) {
-	sf, ok := r.mapping(n, path, ScenarioFixedSeqLen, ScenarioAgentic)
+	sf, ok := r.Mapping(n, path, ScenarioFixedSeqLen, ScenarioAgentic)
 	if !ok {
 		return
 	}
-	if n, ok := sf.get(ScenarioFixedSeqLen); ok {
+	if n, ok := sf.Get(ScenarioFixedSeqLen); ok {
 		e.seqLenKey = "scenarios." + ScenarioFixedSeqLen
-		e.FixedSeqLen = r.seqLens(n, join(path, ScenarioFixedSeqLen), e)
+		e.FixedSeqLen = r.seqLens(n, specyaml.Join(path, ScenarioFixedSeqLen), e)
 	}
-	if n, ok := sf.get(ScenarioAgentic); ok {
-		ap := join(path, ScenarioAgentic)
-		items := r.list(sf, path, ScenarioAgentic)
+	if n, ok := sf.Get(ScenarioAgentic); ok {
+		ap := specyaml.Join(path, ScenarioAgentic)
+		items := r.List(sf, path, ScenarioAgentic)
 		if n.Kind == yaml.SequenceNode && len(items) == 0 {
-			r.at(n, ap, "empty: want at least one {search-space, dram-utilization}")
+			r.At(n, ap, "empty: want at least one {search-space, dram-utilization}")
 		}
 		for i, item := range items {
-			if a, ok := r.agentic(item, index(ap, i), e); ok {
+			if a, ok := r.agentic(item, specyaml.Index(ap, i), e); ok {
 				e.Agentic = append(e.Agentic, a)
 			}
 		}
 	}
-	if len(sf.values) == 0 {
-		r.at(sf.node, path, "no scenario: want fixed-seq-len or agentic-coding")
+	if len(sf.Values) == 0 {
+		r.At(sf.Node, path, "no scenario: want fixed-seq-len or agentic-coding")
 	}
 }
 
 // componentScope applies upstream's rules for where a router and a KV
 // transfer may be declared: in one place, and a disaggregated entry must
 // say how its KV cache moves.
-func (r reporter) componentScope(f fields, e *Entry) {
+func (r reporter) componentScope(f specyaml.Fields, e *Entry) {
 	searches := e.searches()
 	for _, key := range []string{"router", "kv-p2p-transfer"} {
-		if _, top := f.get(key); !top {
+		if _, top := f.Get(key); !top {
 			continue
 		}
 		for _, s := range searches {
 			if (key == "router" && s.Router != nil) || (key == "kv-p2p-transfer" && s.KVP2PTransfer != "") {
-				r.at(f.keys[key], join(e.Name, key), "declared at the top level and in %s: declare it in one place", s.path)
+				r.At(f.Keys[key], specyaml.Join(e.Name, key), "declared at the top level and in %s: declare it in one place", s.path)
 				break
 			}
 		}
@@ -226,51 +221,51 @@ func (r reporter) componentScope(f fields, e *Entry) {
 	if !e.Multinode {
 		for _, s := range searches {
 			if s.KVP2PTransfer != "" {
-				r.atPos(s.pos, s.path+".kv-p2p-transfer", "kv-p2p-transfer is only valid when multinode: true")
+				r.AtPos(s.pos, s.path+".kv-p2p-transfer", "kv-p2p-transfer is only valid when multinode: true")
 			}
 		}
 	}
 	if e.Disagg && e.Multinode && e.KVP2PTransfer == "" {
 		for _, s := range searches {
 			if s.KVP2PTransfer == "" {
-				r.atPos(s.pos, s.path, "disagg: true needs kv-p2p-transfer at the top level or in every search-space entry")
+				r.AtPos(s.pos, s.path, "disagg: true needs kv-p2p-transfer at the top level or in every search-space entry")
 			}
 		}
 	}
 }
 
-func (r reporter) component(f fields, path, key string, versionRequired bool) *Component {
-	n, ok := f.get(key)
+func (r reporter) component(f specyaml.Fields, path, key string, versionRequired bool) *Component {
+	n, ok := f.Get(key)
 	if !ok {
 		return nil
 	}
-	p := join(path, key)
-	cf, ok := r.mapping(n, p, "name", "version")
+	p := specyaml.Join(path, key)
+	cf, ok := r.Mapping(n, p, "name", "version")
 	if !ok {
 		return nil
 	}
-	c := &Component{Name: r.str(cf, p, "name", true), Version: r.str(cf, p, "version", versionRequired)}
+	c := &Component{Name: r.Str(cf, p, "name", true), Version: r.Str(cf, p, "version", versionRequired)}
 	if strings.HasPrefix(c.Version, "image:") {
-		r.at(cf.values["version"], join(p, "version"), "want the component's own release, package version or source commit, not an image reference")
+		r.At(cf.Values["version"], specyaml.Join(p, "version"), "want the component's own release, package version or source commit, not an image reference")
 	}
-	c.versionFirst = len(cf.node.Content) > 0 && cf.node.Content[0].Value == "version"
+	c.versionFirst = len(cf.Node.Content) > 0 && cf.Node.Content[0].Value == "version"
 	return c
 }
 
 func (r reporter) seqLens(n *yaml.Node, path string, e *Entry) []SeqLen {
-	n = resolve(n)
+	n = specyaml.Resolve(n)
 	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
-		r.at(n, path, "got %s, want a non-empty list of {isl, osl, search-space}", kindName(n))
+		r.At(n, path, "got %s, want a non-empty list of {isl, osl, search-space}", specyaml.KindName(n))
 		return nil
 	}
 	var out []SeqLen
 	for i, item := range n.Content {
-		p := index(path, i)
-		f, ok := r.mapping(item, p, "isl", "osl", "search-space")
+		p := specyaml.Index(path, i)
+		f, ok := r.Mapping(item, p, "isl", "osl", "search-space")
 		if !ok {
 			continue
 		}
-		s := SeqLen{ISL: r.integer(f, p, "isl", true, 0, 1), OSL: r.integer(f, p, "osl", true, 0, 1)}
+		s := SeqLen{ISL: r.Integer(f, p, "isl", true, 0, 1), OSL: r.Integer(f, p, "osl", true, 0, 1)}
 		kind := fixedSingle
 		if e.Multinode {
 			kind = fixedMulti
@@ -282,7 +277,7 @@ func (r reporter) seqLens(n *yaml.Node, path string, e *Entry) []SeqLen {
 }
 
 func (r reporter) agentic(n *yaml.Node, path string, e *Entry) (AgenticConfig, bool) {
-	f, ok := r.mapping(n, path, "search-space", "dram-utilization")
+	f, ok := r.Mapping(n, path, "search-space", "dram-utilization")
 	if !ok {
 		return AgenticConfig{}, false
 	}
@@ -290,7 +285,7 @@ func (r reporter) agentic(n *yaml.Node, path string, e *Entry) (AgenticConfig, b
 	a.SearchSpace = r.searchSpace(f, path, e, agentic)
 	for _, s := range a.SearchSpace {
 		if s.KVOffloading == "dram" && a.DRAMUtilization == "" {
-			r.atPos(s.pos, s.path+".kv-offloading", "kv-offloading: dram needs dram-utilization in its agentic-coding scenario")
+			r.AtPos(s.pos, s.path+".kv-offloading", "kv-offloading: dram needs dram-utilization in its agentic-coding scenario")
 		}
 	}
 	return a, true

@@ -159,9 +159,9 @@ func TestSettingsFile(t *testing.T) {
 	require.InDelta(t, 1.73, s.Hardware["h100"].KWPerGPU, 0)
 
 	_, errs = ParseSettings("s.yaml", []byte("workload:\n  range-ratio: 1\n"))
-	require.Equal(t, "s.yaml:2:1: field range-ratio not found in type sweep.WorkloadSettings", errs.Err().Error())
+	require.Equal(t, "s.yaml:2:3: workload.range-ratio: unknown field (want one of random-range-ratio, range-mode, prompts-per-conc, warmups-per-conc, request-rate, seed, max-failure-rate)", errs.Err().Error())
 	_, errs = ParseSettings("s.yaml", []byte("workload:\n  range-mode: sharegpt\n"))
-	require.Equal(t, `s.yaml: workload.range-mode: "sharegpt": want inferencemax or vllm`, errs.Err().Error())
+	require.Equal(t, `s.yaml:2:15: workload.range-mode: "sharegpt": want inferencemax or vllm`, errs.Err().Error())
 	_, errs = ParseSettings("s.yaml", nil)
 	require.Empty(t, errs, "an empty file means defaults")
 
@@ -169,8 +169,8 @@ func TestSettingsFile(t *testing.T) {
 	require.Empty(t, errs)
 	require.Equal(t, AnalysisSettings{Targets: []float64{20, 50}, Tier: "neocloud"}, s.Analysis)
 	_, errs = ParseSettings("s.yaml", []byte("analysis:\n  targets: [20, -5, .inf]\n  baseline-nights: -1\n  tier: spot\n"))
-	require.Equal(t, "s.yaml: analysis.targets[1]: -5: want a positive interactivity (tok/s/user)\n"+
-		"s.yaml: analysis.targets[2]: +Inf: want a positive interactivity (tok/s/user)\n"+
-		"s.yaml: analysis.baseline-nights: -1: want 0 (the default, 7) or more\n"+
-		`s.yaml: analysis.tier: "spot": want hyperscaler, neocloud or rental-3y`, errs.Err().Error())
+	require.Equal(t, "s.yaml:2:17: analysis.targets[1]: -5: want a positive interactivity (tok/s/user)\n"+
+		"s.yaml:2:21: analysis.targets[2]: +Inf: want a positive interactivity (tok/s/user)\n"+
+		"s.yaml:3:20: analysis.baseline-nights: -1: want 0 (the default, 7) or more\n"+
+		`s.yaml:4:9: analysis.tier: "spot": want hyperscaler, neocloud or rental-3y`, errs.Err().Error())
 }

@@ -2,8 +2,6 @@ package workers
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"net"
@@ -11,6 +9,7 @@ import (
 
 	"github.com/kelseyhightower/envconfig"
 	"go.temporal.io/sdk/client"
+	temporalenv "go.temporal.io/sdk/contrib/envconfig"
 	"go.temporal.io/sdk/converter"
 	sdklog "go.temporal.io/sdk/log"
 )
@@ -18,44 +17,119 @@ import (
 // EnvPrefix is the prefix of every infersweep environment variable.
 const EnvPrefix = "INFERSWEEP"
 
+// defaultAddress and defaultNamespace reach `temporal server start-dev`
+// and the dev stack when nothing else is set.
+const (
+	defaultAddress   = "127.0.0.1:7233"
+	defaultNamespace = "default"
+)
+
 // TemporalConfig says how to reach the Temporal service: a dev server, a
 // self-hosted cluster with mTLS, or Temporal Cloud with an API key.
+//
+// Temporal's own settings come first, as every Temporal tool reads them
+// (the SDK's envconfig: a temporal.toml profile, then TEMPORAL_ADDRESS,
+// TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*), so a machine
+// already set up for the temporal CLI needs nothing more; INFERSWEEP_TEMPORAL_*
+// win where set, so one infersweep deployment can point elsewhere.
 type TemporalConfig struct {
-	Address       string `envconfig:"TEMPORAL_ADDRESS" default:"127.0.0.1:7233" desc:"Temporal frontend host:port"`
-	Namespace     string `envconfig:"TEMPORAL_NAMESPACE" default:"default" desc:"Temporal namespace"`
+	Address       string `envconfig:"TEMPORAL_ADDRESS" desc:"Temporal frontend host:port (default 127.0.0.1:7233)"`
+	Namespace     string `envconfig:"TEMPORAL_NAMESPACE" desc:"Temporal namespace (default: default)"`
 	TLSCertFile   string `envconfig:"TEMPORAL_TLS_CERT" desc:"client certificate (PEM) for mTLS"`
 	TLSKeyFile    string `envconfig:"TEMPORAL_TLS_KEY" desc:"client key (PEM) for mTLS"`
 	TLSCAFile     string `envconfig:"TEMPORAL_TLS_CA" desc:"CA bundle (PEM) that signed the server certificate; system roots when empty"`
 	TLSServerName string `envconfig:"TEMPORAL_TLS_SERVER_NAME" desc:"server name to verify, when it differs from the address host"`
 	APIKey        string `envconfig:"TEMPORAL_API_KEY" desc:"Temporal Cloud API key (implies TLS)"`
+	// temporal is what Temporal's settings said; what infersweep has no
+	// name for (PEM data, TEMPORAL_TLS, host verification, authority,
+	// gRPC metadata) is taken from it alone.
+	temporal temporalenv.ClientConfigProfile
 }
 
-// LoadTemporalConfig reads INFERSWEEP_TEMPORAL_* and checks it.
+// LoadTemporalConfig reads Temporal's settings, then INFERSWEEP_TEMPORAL_*
+// over them, and checks the result.
 func LoadTemporalConfig() (TemporalConfig, error) {
-	var cfg TemporalConfig
+	prof, err := temporalenv.LoadClientConfigProfile(temporalenv.LoadClientConfigProfileOptions{})
+	if err != nil {
+		file, profile := TemporalProfile()
+		return TemporalConfig{}, fmt.Errorf("temporal config (profile %q of %s, TEMPORAL_*): %w", profile, file, err)
+	}
+	cfg := TemporalConfig{Address: prof.Address, Namespace: prof.Namespace, APIKey: prof.APIKey, temporal: prof}
+	if t := prof.TLS; t != nil {
+		cfg.TLSCertFile, cfg.TLSKeyFile, cfg.TLSCAFile, cfg.TLSServerName = t.ClientCertPath, t.ClientKeyPath, t.ServerCACertPath, t.ServerName
+	}
 	if err := envconfig.Process(EnvPrefix, &cfg); err != nil {
 		return cfg, fmt.Errorf("temporal config: %w", err)
+	}
+	if cfg.Address == "" {
+		cfg.Address = defaultAddress
+	}
+	if cfg.Namespace == "" {
+		cfg.Namespace = defaultNamespace
 	}
 	return cfg, cfg.Validate()
 }
 
-// Validate reports the first setting that cannot work, naming its variable.
+// TemporalProfile says where Temporal's settings are read from: the
+// temporal.toml file (TEMPORAL_CONFIG_FILE, else the user's config
+// directory) and its profile (TEMPORAL_PROFILE, else default).
+func TemporalProfile() (file, profile string) {
+	file, profile = os.Getenv("TEMPORAL_CONFIG_FILE"), os.Getenv("TEMPORAL_PROFILE")
+	if file == "" {
+		file = temporalenv.DefaultConfigFilePath()
+	}
+	if profile == "" {
+		profile = temporalenv.DefaultConfigFileProfile
+	}
+	return file, profile
+}
+
+// Validate reports the first setting that cannot work, naming both
+// variables that may have set it.
 func (c TemporalConfig) Validate() error {
 	if _, _, err := net.SplitHostPort(c.Address); err != nil {
-		return fmt.Errorf("%s_TEMPORAL_ADDRESS=%q: want host:port: %w", EnvPrefix, c.Address, err)
+		return fmt.Errorf("%s_TEMPORAL_ADDRESS or TEMPORAL_ADDRESS=%q: want host:port: %w", EnvPrefix, c.Address, err)
 	}
 	if c.Namespace == "" {
 		return fmt.Errorf("%s_TEMPORAL_NAMESPACE is empty", EnvPrefix)
 	}
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
-		return fmt.Errorf("%s_TEMPORAL_TLS_CERT and %s_TEMPORAL_TLS_KEY must be set together", EnvPrefix, EnvPrefix)
+		return fmt.Errorf("%s_TEMPORAL_TLS_CERT and %s_TEMPORAL_TLS_KEY (or TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH) must be set together", EnvPrefix, EnvPrefix)
 	}
 	return nil
 }
 
-// UsesTLS tells whether connections are encrypted.
+// UsesTLS tells whether connections are encrypted: as Temporal decides
+// it, TLS settings or an API key turn it on unless TEMPORAL_TLS=false.
 func (c TemporalConfig) UsesTLS() bool {
-	return c.TLSCertFile != "" || c.TLSCAFile != "" || c.APIKey != ""
+	p := c.profile()
+	if p.TLS != nil {
+		return !p.TLS.Disabled
+	}
+	return p.APIKey != ""
+}
+
+// profile is Temporal's profile with infersweep's settings in it; a file
+// of ours replaces PEM data given for the same thing.
+func (c TemporalConfig) profile() temporalenv.ClientConfigProfile {
+	p := c.temporal
+	p.Address, p.Namespace, p.APIKey = c.Address, c.Namespace, c.APIKey
+	if c.TLSCertFile == "" && c.TLSKeyFile == "" && c.TLSCAFile == "" && c.TLSServerName == "" {
+		return p
+	}
+	var t temporalenv.ClientConfigTLS
+	if p.TLS != nil {
+		t = *p.TLS
+	}
+	t.Disabled, t.ServerName = false, c.TLSServerName
+	if c.TLSCertFile != "" {
+		t.ClientCertPath, t.ClientKeyPath, t.ClientCertData, t.ClientKeyData = c.TLSCertFile, c.TLSKeyFile, nil, nil
+	}
+	if c.TLSCAFile != "" {
+		t.ServerCACertPath, t.ServerCACertData = c.TLSCAFile, nil
+	}
+	p.TLS = &t
+	return p
 }
 
 // Env renders the config as NAME=value pairs another process can import.
@@ -84,12 +158,12 @@ func Dial(ctx context.Context, cfg TemporalConfig, logger *slog.Logger, metrics 
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	opts := client.Options{
-		HostPort:      cfg.Address,
-		Namespace:     cfg.Namespace,
-		Logger:        sdklog.NewStructuredLogger(logger),
-		DataConverter: guardPayloads(converter.GetDefaultDataConverter(), logger),
+	opts, err := cfg.clientOptions()
+	if err != nil {
+		return nil, err
 	}
+	opts.Logger = sdklog.NewStructuredLogger(logger)
+	opts.DataConverter = guardPayloads(converter.GetDefaultDataConverter(), logger)
 	for _, m := range metrics {
 		opts.MetricsHandler = m
 	}
@@ -98,16 +172,6 @@ func Dial(ctx context.Context, cfg TemporalConfig, logger *slog.Logger, metrics 
 		// server needs and saves no bandwidth on loopback.
 		opts.ConnectionOptions.GrpcCompression = &client.GrpcCompressionNone{}
 	}
-	if cfg.UsesTLS() {
-		tlsCfg, err := cfg.tlsConfig()
-		if err != nil {
-			return nil, err
-		}
-		opts.ConnectionOptions.TLS = tlsCfg
-	}
-	if cfg.APIKey != "" {
-		opts.Credentials = client.NewAPIKeyStaticCredentials(cfg.APIKey)
-	}
 	c, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("connect to temporal at %s (namespace %s): %w", cfg.Address, cfg.Namespace, err)
@@ -115,27 +179,16 @@ func Dial(ctx context.Context, cfg TemporalConfig, logger *slog.Logger, metrics 
 	return c, nil
 }
 
-func (c TemporalConfig) tlsConfig() (*tls.Config, error) {
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: c.TLSServerName}
-	if c.TLSCertFile != "" {
-		cert, err := tls.LoadX509KeyPair(c.TLSCertFile, c.TLSKeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("load %s_TEMPORAL_TLS_CERT/KEY (%s, %s): %w", EnvPrefix, c.TLSCertFile, c.TLSKeyFile, err)
-		}
-		cfg.Certificates = []tls.Certificate{cert}
+// clientOptions are the SDK's options for the profile, built by the SDK
+// so TLS, API key, authority and metadata mean what they mean to the
+// temporal CLI.
+func (c TemporalConfig) clientOptions() (client.Options, error) {
+	p := c.profile()
+	opts, err := p.ToClientOptions(temporalenv.ToClientOptionsRequest{})
+	if err != nil {
+		return client.Options{}, fmt.Errorf("temporal TLS (cert %q, key %q, CA %q): %w", c.TLSCertFile, c.TLSKeyFile, c.TLSCAFile, err)
 	}
-	if c.TLSCAFile != "" {
-		pem, err := os.ReadFile(c.TLSCAFile)
-		if err != nil {
-			return nil, fmt.Errorf("read %s_TEMPORAL_TLS_CA: %w", EnvPrefix, err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("%s_TEMPORAL_TLS_CA=%s: no PEM certificates in file", EnvPrefix, c.TLSCAFile)
-		}
-		cfg.RootCAs = pool
-	}
-	return cfg, nil
+	return opts, nil
 }
 
 // LoopbackHost says whether host (a name or an IP, no port) is this

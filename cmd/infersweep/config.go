@@ -25,8 +25,12 @@ func newConfigCommand(g *globalFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "config",
 		Short: "Print the effective configuration, secrets masked",
-		Long: `config prints the configuration infersweep reads from the environment:
-INFERSWEEP_TEMPORAL_* (address, namespace, TLS files, Temporal Cloud API key)
+		Long: `config prints the configuration infersweep reads from the environment.
+Temporal: the settings every Temporal tool reads (a temporal.toml profile,
+chosen by TEMPORAL_CONFIG_FILE and TEMPORAL_PROFILE, then TEMPORAL_ADDRESS,
+TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS and TEMPORAL_TLS_*), with
+INFERSWEEP_TEMPORAL_ADDRESS, _NAMESPACE, _TLS_CERT, _TLS_KEY, _TLS_CA,
+_TLS_SERVER_NAME and _API_KEY winning where set. Also
 INFERSWEEP_S3_* (endpoint, region, bucket, path style), INFERSWEEP_ALERT_*
 (webhook, format, report link) and INFERSWEEP_API_TOKEN, plus where the AWS
 credential chain found credentials. Secrets are masked. It exits 2 when a
@@ -42,6 +46,8 @@ setting is invalid.`,
 
 type effectiveConfig struct {
 	Temporal struct {
+		ConfigFile    string `json:"config_file"`
+		Profile       string `json:"profile"`
 		Address       string `json:"address"`
 		Namespace     string `json:"namespace"`
 		TLS           bool   `json:"tls"`
@@ -85,6 +91,7 @@ func runConfig(ctx context.Context, out io.Writer, g *globalFlags) error {
 
 	var eff effectiveConfig
 	t := &eff.Temporal
+	t.ConfigFile, t.Profile = workers.TemporalProfile()
 	t.Address, t.Namespace, t.TLS = tcfg.Address, tcfg.Namespace, tcfg.UsesTLS()
 	t.TLSCertFile, t.TLSKeyFile, t.TLSCAFile, t.TLSServerName = tcfg.TLSCertFile, tcfg.TLSKeyFile, tcfg.TLSCAFile, tcfg.TLSServerName
 	t.APIKey = mask(tcfg.APIKey)
@@ -100,7 +107,8 @@ func runConfig(ctx context.Context, out io.Writer, g *globalFlags) error {
 	if endpoint == "" {
 		endpoint = "(AWS)"
 	}
-	_, err = fmt.Fprintf(out, `Temporal
+	_, err = fmt.Fprintf(out, `Temporal (INFERSWEEP_TEMPORAL_* over TEMPORAL_* over the profile)
+  profile          %s in %s
   address          %s
   namespace        %s
   tls              %t
@@ -121,7 +129,7 @@ Alerts
   report url       %s
 API
   bearer token     %s
-`, t.Address, t.Namespace, t.TLS, orNone(t.TLSCertFile), orNone(t.TLSKeyFile), orNone(t.TLSCAFile), orNone(t.TLSServerName), t.APIKey,
+`, t.Profile, t.ConfigFile, t.Address, t.Namespace, t.TLS, orNone(t.TLSCertFile), orNone(t.TLSKeyFile), orNone(t.TLSCAFile), orNone(t.TLSServerName), t.APIKey,
 		endpoint, scfg.Region, scfg.Bucket, scfg.PathStyle, eff.S3.AccessKeyID, eff.S3.SecretAccessKey, eff.S3.CredentialsSource,
 		orNone(eff.Alert.WebhookURL), eff.Alert.Format, orNone(eff.Alert.ReportURL), eff.APIToken)
 	return err
