@@ -16,6 +16,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/infersweep/infersweep/analysis/analysistest"
 	"github.com/infersweep/infersweep/results"
 )
 
@@ -30,8 +31,8 @@ func apiLake() servedLake {
 	lake := newMemLake()
 	base := time.Date(2026, 11, 24, 2, 0, 0, 0, time.UTC)
 	for i := range 3 {
-		lake.add(nightSpec{id: fmt.Sprint("n", i), date: base.AddDate(0, 0, i).Format(time.DateOnly), at: base.AddDate(0, 0, i),
-			factor: map[string]float64{"": 1, "h100/vllm": []float64{1, 1, 0.85}[i]}, entry: `<script>alert(1)</script>`})
+		lake.add(analysistest.Night{ID: fmt.Sprint("n", i), Date: base.AddDate(0, 0, i).Format(time.DateOnly), At: base.AddDate(0, 0, i),
+			Factor: map[string]float64{"": 1, "h100/vllm": []float64{1, 1, 0.85}[i]}, Entry: `<script>alert(1)</script>`})
 	}
 	return servedLake{lake}
 }
