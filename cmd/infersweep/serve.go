@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/infersweep/infersweep/analysis"
+	"github.com/infersweep/infersweep/api"
 	"github.com/infersweep/infersweep/workers"
 )
 
@@ -59,7 +59,7 @@ without one.`,
 			if err != nil {
 				return usageError{fmt.Errorf("--addr %s: %w", addr, err)}
 			}
-			srv := &http.Server{Handler: analysis.NewServer(lake, token, analysis.Options{}, logger), ReadHeaderTimeout: 10 * time.Second}
+			srv := &http.Server{Handler: api.New(lake, api.Config{Token: token, Logger: logger}), ReadHeaderTimeout: 10 * time.Second}
 			fmt.Fprintf(cmd.ErrOrStderr(), "serving reports and /api/v1 on http://%s (Ctrl-C stops)\n", listener.Addr())
 			go func() {
 				<-ctx.Done()
