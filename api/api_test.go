@@ -190,3 +190,25 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	sort.Strings(served)
 	require.Equal(t, served, documented)
 }
+
+// TestPointsAnswerAsEncodedNow keeps the points answer, built from rows
+// encoded once, byte for byte what encoding the kept rows now would give.
+func TestPointsAnswerAsEncodedNow(t *testing.T) {
+	h := New(apiLake(t), Config{})
+	rows := apiNight(2).Sweep().Rows
+	tests := []struct {
+		query string
+		want  []results.PointRow
+	}{
+		{"runner=mi355x&status=failed", []results.PointRow{rows[40]}},
+		{"model=dsr1&framework=sglang", rows[28:35]},
+		{"runner=tpu", []results.PointRow{}},
+	}
+	for _, tc := range tests {
+		rec := get(t, h, "/api/v1/sweeps/n2/points?"+tc.query, "")
+		require.Equal(t, 200, rec.Code)
+		want := httptest.NewRecorder()
+		writeJSON(want, http.StatusOK, tc.want)
+		require.Equal(t, want.Body.String(), rec.Body.String(), tc.query)
+	}
+}

@@ -1,9 +1,11 @@
 package api
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -56,13 +58,13 @@ func (s *Server) points(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	rows, err := s.lake.Points(r.Context(), m)
+	points, err := s.lake.encodedPoints(r.Context(), m)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	kept := []results.PointRow{}
-	for _, p := range rows {
+	var kept []int
+	for i, p := range points.rows {
 		match := true
 		for name, column := range pointFilters {
 			if want := q.Get(name); want != "" && column(p) != want {
@@ -70,18 +72,42 @@ func (s *Server) points(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if match {
-			kept = append(kept, p)
+			kept = append(kept, i)
 		}
 	}
 	if format == "csv" {
+		rows := make([]results.PointRow, len(kept))
+		for i, k := range kept {
+			rows[i] = points.rows[k]
+		}
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", `attachment; filename="points.csv"`)
-		if err := results.WriteCSV(w, kept); err != nil {
+		if err := results.WriteCSV(w, rows); err != nil {
 			s.logger.Error("csv export failed", "sweep", m.SweepID, "error", err)
 		}
 		return
 	}
-	writeJSON(w, http.StatusOK, kept)
+	writeEncoded(w, points.json, kept)
+}
+
+// writeEncoded answers the kept rows as writeJSON would write them, from
+// JSON encoded once.
+func writeEncoded(w http.ResponseWriter, encoded [][]byte, kept []int) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	if len(kept) == 0 {
+		_, _ = io.WriteString(w, "[]\n")
+		return
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	sep := "[\n" + arrayIndent
+	for _, k := range kept {
+		_, _ = bw.WriteString(sep)
+		_, _ = bw.Write(encoded[k])
+		sep = ",\n" + arrayIndent
+	}
+	_, _ = bw.WriteString("\n]\n")
+	_ = bw.Flush()
 }
 
 // frontiers serves the stored analysis, or computes it for a sweep that

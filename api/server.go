@@ -115,11 +115,14 @@ func writeError(w http.ResponseWriter, status int, err error) {
 	writeJSON(w, status, apiError{err.Error()})
 }
 
+// arrayIndent is the indent of JSON answers, by level.
+const arrayIndent = "  "
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
+	enc.SetIndent("", arrayIndent)
 	_ = enc.Encode(v)
 }
 
