@@ -26,7 +26,8 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 		Long: `serve answers, from the lake (INFERSWEEP_S3_*):
   /                       the latest sweep's report (redirect)
   /sweeps                 every sweep; /sweeps/ID one report; /dates/YYYY-MM-DD that night's last
-  /api/v1/...             sweeps, points (filters, format=csv), frontiers, regressions, history
+  /api/v1/...             sweeps (paged by cursor), points (filters, format=csv), frontiers,
+                          regressions, history; answered from an index of the lake
   /api/v1/openapi.json    the API's OpenAPI 3 document
   /healthz                liveness
 Nothing is written. It listens on loopback unless told otherwise; with
