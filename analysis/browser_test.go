@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/infersweep/infersweep/analysis/analysistest"
 )
 
 // chromium finds a headless-capable browser; CI installs Debian's chromium.
@@ -36,8 +38,8 @@ func TestReportRendersInABrowser(t *testing.T) {
 	lake := newMemLake()
 	base := time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC)
 	for i := range 4 {
-		lake.add(nightSpec{id: fmt.Sprint("n", i), date: base.AddDate(0, 0, i).Format(time.DateOnly), at: base.AddDate(0, 0, i),
-			factor: map[string]float64{"": 1 + 0.03*float64(i)}, entry: "e"})
+		lake.add(analysistest.Night{ID: fmt.Sprint("n", i), Date: base.AddDate(0, 0, i).Format(time.DateOnly), At: base.AddDate(0, 0, i),
+			Factor: map[string]float64{"": 1 + 0.03*float64(i)}, Entry: "e"})
 	}
 	rep, err := Build(context.Background(), lake, "n3", Options{})
 	require.NoError(t, err)

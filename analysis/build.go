@@ -165,26 +165,39 @@ func earlierSweeps(ctx context.Context, lake Lake, refs []results.SweepRef, m re
 }
 
 func nightOf(ctx context.Context, lake Lake, e earlierSweep, opt Options) (Night, error) {
-	ids := make([]string, len(e.manifest.Points))
-	for i, p := range e.manifest.Points {
-		ids[i] = p.PointID
+	n, err := ReadNight(ctx, lake, e.ref, opt)
+	for _, p := range e.manifest.Points {
+		n.PointIDs[p.PointID] = true
 	}
-	stored, err := lake.Frontiers(ctx, e.ref)
+	return n, err
+}
+
+// ReadNight is a committed sweep as later nights compare against it: its
+// stored frontiers (one small object), or, for a sweep analysed before
+// frontiers were stored, frontiers computed from its points. PointIDs is
+// left empty: only the manifest, which can be large, knows them.
+func ReadNight(ctx context.Context, lake Lake, ref results.SweepRef, opt Options) (Night, error) {
+	stored, err := lake.Frontiers(ctx, ref)
 	if err == nil {
-		return nightFromRows(e.ref, stored, ids), nil
+		return nightFromRows(ref, stored), nil
 	}
 	if !errors.Is(err, results.ErrNotFound) {
 		return Night{}, err
 	}
-	rows, err := lake.Points(ctx, e.manifest)
+	m, err := lake.ManifestOf(ctx, ref)
 	if err != nil {
 		return Night{}, err
 	}
-	return NightOf(e.ref.SweepID, e.ref.Date, Analyze(rows, opt.Costs, opt.Tier, nil), ids), nil
+	rows, err := lake.Points(ctx, m)
+	if err != nil {
+		return Night{}, err
+	}
+	opt = opt.withDefaults()
+	return NightOf(ref.SweepID, ref.Date, Analyze(rows, opt.Costs, opt.Tier, nil), nil), nil
 }
 
-func nightFromRows(ref results.SweepRef, rows []results.FrontierRow, ids []string) Night {
-	n := NightOf(ref.SweepID, ref.Date, nil, ids)
+func nightFromRows(ref results.SweepRef, rows []results.FrontierRow) Night {
+	n := NightOf(ref.SweepID, ref.Date, nil, nil)
 	for _, r := range rows {
 		// Files from before the E2E plane have no plane: interactivity.
 		if r.Series == "*" || (r.Plane != "" && r.Plane != results.PlaneInteractivity) || r.Interactivity == nil {

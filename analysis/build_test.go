@@ -5,13 +5,13 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/infersweep/infersweep/analysis/analysistest"
 	"github.com/infersweep/infersweep/results"
 )
 
@@ -62,83 +62,27 @@ func (l *memLake) RequestTPOT(_ context.Context, key string) ([]float64, error) 
 	return l.tpot[key], nil
 }
 
-// nightSpec shapes one synthetic sweep: every series' throughput scaled
-// by factor (per series, "" for all), one failed point, optional hostile
-// names.
-type nightSpec struct {
-	id, date string
-	at       time.Time
-	factor   map[string]float64
-	entry    string
-}
-
-var syntheticSeries = []struct{ runner, framework string }{{"h100", "vllm"}, {"h100", "sglang"}, {"mi355x", "vllm"}}
-
-// add stores a synthetic sweep: two groups, three series, seven
-// concurrencies each, on a throughput–interactivity curve.
-func (l *memLake) add(spec nightSpec) {
-	m := results.Manifest{SweepID: spec.id, Date: spec.date, Status: "partial", WrittenAt: spec.at, Counts: map[string]int{}}
-	var rows []results.PointRow
-	for gi, model := range []string{"llama-70b", "dsr1"} {
-		for si, s := range syntheticSeries {
-			factor := spec.factor[s.runner+"/"+s.framework]
-			if factor == 0 {
-				factor = spec.factor[""]
-			}
-			if factor == 0 {
-				factor = 1
-			}
-			// conc 24 is dominated: slower per user than conc 16 and no faster per GPU.
-			for ci, conc := range []int32{4, 8, 16, 32, 64, 128, 24} {
-				id := fmt.Sprintf("%s-%d-%d", model, si, ci)
-				status := "succeeded"
-				if gi == 1 && si == 2 && ci == 5 {
-					status = "failed"
-				}
-				tpot := 8 + float64(conc)*0.6 + float64(si)
-				inter := 1000 / tpot
-				tput := factor * (400 + 60*float64(conc)) * (1 + 0.2*float64(si))
-				if conc == 24 {
-					tput = factor * (400 + 60*16) * (1 + 0.2*float64(si)) * 0.8
-				}
-				e2el := tpot * 1024
-				row := results.PointRow{SweepID: spec.id, PointID: id, Entry: spec.entry, Model: model, Precision: "fp8", Framework: s.framework,
-					Runner: s.runner, Node: s.runner + "_0" + fmt.Sprint(ci%2), TP: 8, EP: 1, ISL: 1024, OSL: 1024, Conc: conc, Status: status,
-					Attempts: 1, TimeBasis: "simulated (time scale 10)", InfersweepVersion: "v0.test", EngineVersion: "sim-1",
-					Start: spec.at.Add(time.Duration(ci) * time.Minute), End: spec.at.Add(time.Duration(ci)*time.Minute + 40*time.Second)}
-				if status == "succeeded" {
-					row.TputPerGPU, row.Interactivity, row.TPOT.Median, row.E2EL.Median = &tput, &inter, &tpot, &e2el
-				} else {
-					row.ErrorClass, row.Error, row.Attempts = "node", "engine died mid-load: "+spec.entry, 3
-				}
-				rows = append(rows, row)
-				key := "req/" + spec.id + "/" + id
-				m.Points = append(m.Points, results.ManifestPoint{PointID: id, Hardware: s.runner, Status: status, Keys: map[string]string{results.TableRequests: key}})
-				m.Counts[status]++
-				r := rand.New(rand.NewPCG(uint64(len(spec.id)), uint64(ci)))
-				samples := make([]float64, 200)
-				for i := range samples {
-					samples[i] = tpot / factor * (1 + 0.02*r.NormFloat64())
-				}
-				l.tpot[key] = samples
-			}
-		}
+// add stores a synthetic sweep.
+func (l *memLake) add(n analysistest.Night) {
+	sw := n.Sweep()
+	for key, samples := range sw.TPOT {
+		l.tpot[key] = samples
 	}
-	l.sweeps = append(l.sweeps, results.SweepRef{SweepID: spec.id, Date: spec.date, Committed: true})
-	l.manifests[spec.id], l.rows[spec.id] = m, rows
+	l.sweeps = append(l.sweeps, results.SweepRef{SweepID: n.ID, Date: n.Date, Committed: true})
+	l.manifests[n.ID], l.rows[n.ID] = sw.Manifest, sw.Rows
 }
 
 func TestBuildFindsAPlantedRegression(t *testing.T) {
 	lake := newMemLake()
 	base := time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC)
 	for i := range 7 {
-		lake.add(nightSpec{id: fmt.Sprint("n", i), date: base.AddDate(0, 0, i).Format(time.DateOnly), at: base.AddDate(0, 0, i),
-			factor: map[string]float64{"": 1 + 0.01*math.Sin(float64(i))}, entry: "e"})
+		lake.add(analysistest.Night{ID: fmt.Sprint("n", i), Date: base.AddDate(0, 0, i).Format(time.DateOnly), At: base.AddDate(0, 0, i),
+			Factor: map[string]float64{"": 1 + 0.01*math.Sin(float64(i))}, Entry: "e"})
 	}
 	// Two sweeps on the last night: the later one carries the drop.
 	last := base.AddDate(0, 0, 7)
-	lake.add(nightSpec{id: "tonight-a", date: last.Format(time.DateOnly), at: last, factor: map[string]float64{"": 1}, entry: "e"})
-	lake.add(nightSpec{id: "tonight-b", date: last.Format(time.DateOnly), at: last.Add(time.Hour), factor: map[string]float64{"h100/sglang": 0.88}, entry: "e"})
+	lake.add(analysistest.Night{ID: "tonight-a", Date: last.Format(time.DateOnly), At: last, Factor: map[string]float64{"": 1}, Entry: "e"})
+	lake.add(analysistest.Night{ID: "tonight-b", Date: last.Format(time.DateOnly), At: last.Add(time.Hour), Factor: map[string]float64{"h100/sglang": 0.88}, Entry: "e"})
 	// One earlier sweep was analysed and stored its frontiers: Build reads those.
 	rep0, err := Build(context.Background(), lake, "n0", Options{})
 	require.NoError(t, err)
@@ -188,7 +132,7 @@ func ptr(v float64) *float64 { return &v }
 func TestReportEscapesHostileNames(t *testing.T) {
 	lake := newMemLake()
 	hostile := `<script>alert(1)</script>`
-	lake.add(nightSpec{id: "s1", date: "2026-11-27", at: time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC), entry: hostile})
+	lake.add(analysistest.Night{ID: "s1", Date: "2026-11-27", At: time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC), Entry: hostile})
 	rep, err := Build(context.Background(), lake, "s1", Options{})
 	require.NoError(t, err)
 	var page bytes.Buffer

@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/infersweep/infersweep/analysis"
+	"github.com/infersweep/infersweep/api"
 	"github.com/infersweep/infersweep/workers"
 )
 
@@ -26,7 +26,8 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 		Long: `serve answers, from the lake (INFERSWEEP_S3_*):
   /                       the latest sweep's report (redirect)
   /sweeps                 every sweep; /sweeps/ID one report; /dates/YYYY-MM-DD that night's last
-  /api/v1/...             sweeps, points (filters, format=csv), frontiers, regressions, history
+  /api/v1/...             sweeps (paged by cursor), points (filters, format=csv), frontiers,
+                          regressions, history; answered from an index of the lake
   /api/v1/openapi.json    the API's OpenAPI 3 document
   /healthz                liveness
 Nothing is written. It listens on loopback unless told otherwise; with
@@ -59,7 +60,7 @@ without one.`,
 			if err != nil {
 				return usageError{fmt.Errorf("--addr %s: %w", addr, err)}
 			}
-			srv := &http.Server{Handler: analysis.NewServer(lake, token, analysis.Options{}, logger), ReadHeaderTimeout: 10 * time.Second}
+			srv := &http.Server{Handler: api.New(lake, api.Config{Token: token, Logger: logger}), ReadHeaderTimeout: 10 * time.Second}
 			fmt.Fprintf(cmd.ErrOrStderr(), "serving reports and /api/v1 on http://%s (Ctrl-C stops)\n", listener.Addr())
 			go func() {
 				<-ctx.Done()

@@ -1,13 +1,12 @@
-package analysis
+package api
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"regexp"
 	"sort"
 	"strings"
@@ -16,24 +15,35 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/infersweep/infersweep/analysis"
+	"github.com/infersweep/infersweep/analysis/analysistest"
 	"github.com/infersweep/infersweep/results"
+	"github.com/infersweep/infersweep/results/resultstest"
 )
 
-// servedLake adds stored regressions to the in-memory lake.
-type servedLake struct{ *memLake }
+var apiBase = time.Date(2026, 11, 24, 2, 0, 0, 0, time.UTC)
 
-func (l servedLake) Regressions(_ context.Context, ref results.SweepRef) ([]results.RegressionRow, error) {
-	return nil, results.ErrNotFound
+// apiNight is night i of the test lake: h100/vllm 15% slower on night 2.
+func apiNight(i int) analysistest.Night {
+	return analysistest.Night{ID: fmt.Sprint("n", i), Date: apiBase.AddDate(0, 0, i).Format(time.DateOnly), At: apiBase.AddDate(0, 0, i),
+		Factor: map[string]float64{"": 1, "h100/vllm": []float64{1, 1, 0.85, 1}[i]}, Entry: `<script>alert(1)</script>`}
 }
 
-func apiLake() servedLake {
-	lake := newMemLake()
-	base := time.Date(2026, 11, 24, 2, 0, 0, 0, time.UTC)
+// apiLake holds three committed nights; the first was analysed and
+// stored its frontiers, the others are read from their points.
+func apiLake(t *testing.T) *results.Lake {
+	t.Helper()
+	ctx := context.Background()
+	lake := resultstest.Lake(t)
 	for i := range 3 {
-		lake.add(nightSpec{id: fmt.Sprint("n", i), date: base.AddDate(0, 0, i).Format(time.DateOnly), at: base.AddDate(0, 0, i),
-			factor: map[string]float64{"": 1, "h100/vllm": []float64{1, 1, 0.85}[i]}, entry: `<script>alert(1)</script>`})
+		require.NoError(t, apiNight(i).Sweep().Write(ctx, lake))
 	}
-	return servedLake{lake}
+	rep, err := analysis.Build(ctx, lake, "n0", analysis.Options{})
+	require.NoError(t, err)
+	frontiers, err := results.Encode(analysis.FrontierRows("n0", rep.Groups), nil)
+	require.NoError(t, err)
+	require.NoError(t, lake.PutOnce(ctx, results.AnalysisKey(apiNight(0).Date, "n0", results.TableFrontiers), frontiers, "application/vnd.apache.parquet"))
+	return lake
 }
 
 func get(t *testing.T, h http.Handler, path, token string) *httptest.ResponseRecorder {
@@ -48,7 +58,7 @@ func get(t *testing.T, h http.Handler, path, token string) *httptest.ResponseRec
 }
 
 func TestAPIAnswersFromTheLake(t *testing.T) {
-	h := NewServer(apiLake(), "", Options{}, slog.New(slog.DiscardHandler))
+	h := New(apiLake(t), Config{})
 	tests := []struct {
 		path   string
 		status int
@@ -58,7 +68,12 @@ func TestAPIAnswersFromTheLake(t *testing.T) {
 		{"/api/v1/sweeps", 200, func(t *testing.T, body string) {
 			var refs []results.SweepRef
 			require.NoError(t, json.Unmarshal([]byte(body), &refs))
-			require.Len(t, refs, 3)
+			require.Equal(t, []string{"n0", "n1", "n2"}, sweepIDs(refs))
+		}},
+		{"/api/v1/sweeps?from=2026-11-25&to=2026-11-25", 200, func(t *testing.T, body string) {
+			var refs []results.SweepRef
+			require.NoError(t, json.Unmarshal([]byte(body), &refs))
+			require.Equal(t, []string{"n1"}, sweepIDs(refs))
 		}},
 		{"/api/v1/sweeps/n2", 200, func(t *testing.T, body string) { require.Contains(t, body, `"sweep_id": "n2"`) }},
 		{"/api/v1/sweeps/nope", 404, func(t *testing.T, body string) { require.Contains(t, body, `no committed sweep \"nope\"`) }},
@@ -93,10 +108,11 @@ func TestAPIAnswersFromTheLake(t *testing.T) {
 			}
 		}},
 		{"/api/v1/history?model=dsr1&precision=fp8&isl=1024&osl=1024&series=h100/vllm&target=20", 200, func(t *testing.T, body string) {
-			var values []TrendValue
+			var values []analysis.TrendValue
 			require.NoError(t, json.Unmarshal([]byte(body), &values))
-			require.Len(t, values, 3)
+			require.Len(t, values, 3, "n0 from its stored frontiers, n1 and n2 from their points")
 			require.InDelta(t, 0.85, values[2].TputPerGPU/values[0].TputPerGPU, 0.001)
+			require.InDelta(t, 1, values[1].TputPerGPU/values[0].TputPerGPU, 1e-9)
 		}},
 		{"/api/v1/history?model=dsr1", 400, func(t *testing.T, body string) {
 			require.Contains(t, body, "missing query parameters: precision, isl, osl, series, target")
@@ -119,19 +135,37 @@ func TestAPIAnswersFromTheLake(t *testing.T) {
 	}
 }
 
+func sweepIDs(refs []results.SweepRef) []string {
+	ids := make([]string, len(refs))
+	for i, r := range refs {
+		ids[i] = r.SweepID
+	}
+	return ids
+}
+
 func TestAPIBearerToken(t *testing.T) {
-	h := NewServer(apiLake(), "s3cret-token", Options{}, slog.New(slog.DiscardHandler))
-	require.Equal(t, 401, get(t, h, "/api/v1/sweeps", "").Code)
-	require.Equal(t, 401, get(t, h, "/api/v1/sweeps", "wrong").Code)
-	require.Equal(t, 401, get(t, h, "/sweeps/n1", "").Code, "pages too")
-	require.Equal(t, 200, get(t, h, "/api/v1/sweeps", "s3cret-token").Code)
-	require.Equal(t, 200, get(t, h, "/healthz", "").Code, "liveness needs no token")
+	h := New(apiLake(t), Config{Token: "s3cret-token"})
+	tests := []struct {
+		path, token string
+		status      int
+	}{
+		{"/api/v1/sweeps", "", 401},
+		{"/api/v1/sweeps", "wrong", 401},
+		{"/sweeps/n1", "", 401},
+		{"/api/v1/sweeps", "s3cret-token", 200},
+		{"/healthz", "", 200},
+	}
+	for _, tc := range tests {
+		rec := get(t, h, tc.path, tc.token)
+		require.Equal(t, tc.status, rec.Code, "%s with token %q", tc.path, tc.token)
+		require.Equal(t, "default-src 'none'; style-src 'unsafe-inline'; img-src data:", rec.Header().Get("Content-Security-Policy"))
+	}
 }
 
 // TestOpenAPIDocumentsEveryRoute keeps the OpenAPI document and the mux
-// in step: every route registered in api.go is described, and nothing else.
+// in step: every route registered in server.go is described, and nothing else.
 func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
-	h := NewServer(apiLake(), "", Options{}, slog.New(slog.DiscardHandler))
+	h := New(apiLake(t), Config{})
 	rec := get(t, h, "/api/v1/openapi.json", "")
 	require.Equal(t, 200, rec.Code)
 	var doc struct {
@@ -146,7 +180,7 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 			documented = append(documented, strings.ToUpper(method)+" "+path)
 		}
 	}
-	source, err := io.ReadAll(mustOpen(t, "api.go"))
+	source, err := os.ReadFile("server.go")
 	require.NoError(t, err)
 	var served []string
 	for _, m := range regexp.MustCompile(`mux\.HandleFunc\("(GET) ([^"]+)"`).FindAllStringSubmatch(string(source), -1) {
@@ -155,4 +189,26 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	sort.Strings(documented)
 	sort.Strings(served)
 	require.Equal(t, served, documented)
+}
+
+// TestPointsAnswerAsEncodedNow keeps the points answer, built from rows
+// encoded once, byte for byte what encoding the kept rows now would give.
+func TestPointsAnswerAsEncodedNow(t *testing.T) {
+	h := New(apiLake(t), Config{})
+	rows := apiNight(2).Sweep().Rows
+	tests := []struct {
+		query string
+		want  []results.PointRow
+	}{
+		{"runner=mi355x&status=failed", []results.PointRow{rows[40]}},
+		{"model=dsr1&framework=sglang", rows[28:35]},
+		{"runner=tpu", []results.PointRow{}},
+	}
+	for _, tc := range tests {
+		rec := get(t, h, "/api/v1/sweeps/n2/points?"+tc.query, "")
+		require.Equal(t, 200, rec.Code)
+		want := httptest.NewRecorder()
+		writeJSON(want, http.StatusOK, tc.want)
+		require.Equal(t, want.Body.String(), rec.Body.String(), tc.query)
+	}
 }
