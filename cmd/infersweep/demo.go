@@ -107,7 +107,7 @@ func runDemo(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *demo
 	f.stack.Logger = logger
 	started := time.Now()
 	fmt.Fprintln(errOut, "starting Temporal, the Web UI and the S3 store…")
-	embeddedStackGC()
+	devstack.TuneGC()
 	stack, err := devstack.Start(ctx, f.stack)
 	var busy *devstack.PortInUseError
 	if errors.As(err, &busy) {
@@ -125,8 +125,8 @@ func runDemo(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *demo
 	if err != nil {
 		return err
 	}
-	defer fleet.stop()
-	c, lake, nodes := fleet.client, fleet.lake, fleet.nodes
+	defer fleet.Stop()
+	c, lake, nodes := fleet.Client, fleet.Lake, fleet.Nodes
 
 	date := time.Now().Format("2006-01-02")
 	sweepID := "demo-" + date + "-" + shortID()
