@@ -19,6 +19,7 @@ import (
 	"github.com/infersweep/infersweep/devstack"
 	"github.com/infersweep/infersweep/devstack/devstacktest"
 	"github.com/infersweep/infersweep/sweep"
+	"github.com/infersweep/infersweep/sweepctl"
 	"github.com/infersweep/infersweep/workflows"
 )
 
@@ -97,7 +98,7 @@ func TestKilledPoolWorkerLosesNothing(t *testing.T) {
 	}
 	code, stdout, stderr := runCLI(t, "pool", "status", "sim-h100", "-o", "json")
 	require.Equal(t, exitOK, code, stderr)
-	var pools []poolRun
+	var pools []sweepctl.PoolRun
 	require.NoError(t, json.Unmarshal([]byte(stdout), &pools))
 	require.Len(t, pools, 1)
 	require.Equal(t, "sweep-crash/hw-sim-h100", pools[0].Workflow)

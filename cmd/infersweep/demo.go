@@ -150,7 +150,9 @@ func runDemo(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *demo
 	if err != nil {
 		return err
 	}
-	printSweepTable(out, rep.Rows)
+	if err := printSweepTable(out, rep.Rows); err != nil {
+		return err
+	}
 	fmt.Fprintln(out)
 	printReport(out, rep)
 	reportURL, err := saveDemoReport(ctx, lake, stack, rep.Manifest)
