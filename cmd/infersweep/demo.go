@@ -172,25 +172,15 @@ func runDemo(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *demo
 // beside the stack's state (or the temp dir for an in-memory stack), so it
 // opens from file:// after the demo's S3 store is gone.
 func saveDemoReport(ctx context.Context, lake *results.Lake, stack *devstack.Stack, m results.Manifest) (string, error) {
-	page, err := lake.Store().Get(ctx, results.ReportKey(m.Date, m.SweepID))
-	if err != nil {
-		return "", err
-	}
 	dir := os.TempDir()
 	if stack.StateDir != "" {
 		dir = filepath.Join(stack.StateDir, "reports")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
 	}
 	path, err := filepath.Abs(filepath.Join(dir, m.SweepID+".html"))
 	if err != nil {
 		return "", err
 	}
-	if err := os.WriteFile(path, page, 0o644); err != nil {
-		return "", err
-	}
-	return "file://" + path, nil
+	return "file://" + path, lake.Download(ctx, results.ReportKey(m.Date, m.SweepID), path)
 }
 
 func shortID() string {
