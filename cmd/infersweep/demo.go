@@ -154,7 +154,9 @@ func runDemo(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *demo
 		return err
 	}
 	fmt.Fprintln(out)
-	printReport(out, rep)
+	if err := printReport(out, rep); err != nil {
+		return err
+	}
 	reportURL, err := saveDemoReport(ctx, lake, stack, rep.Manifest)
 	if err != nil {
 		return err
