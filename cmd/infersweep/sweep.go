@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 
+	"github.com/infersweep/infersweep/results"
 	"github.com/infersweep/infersweep/sweep"
 	"github.com/infersweep/infersweep/sweepctl"
 	"github.com/infersweep/infersweep/workers"
@@ -285,19 +286,7 @@ search-space points, changed entries.`,
 			if !wait {
 				return nil
 			}
-			result, err := followSweep(ctx, c, run, cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(out, "sweep %s: %v\n", sweepID, result.Counts)
-			for _, failure := range result.Failures {
-				fmt.Fprintf(out, "  %s\n", failure)
-			}
-			_, rows, err := lake.SweepPoints(ctx, sweepID)
-			if err != nil {
-				return err
-			}
-			return printSweepTable(out, rows)
+			return waitAndPrint(ctx, c, lake, run, sweepID, out, cmd.ErrOrStderr())
 		},
 	}
 	fl := cmd.Flags()
@@ -308,4 +297,21 @@ search-space points, changed entries.`,
 	fl.Float64Var(&timeScale, "time-scale", 1, "simulated engines run this many times faster than real time")
 	fl.BoolVar(&wait, "wait", false, "follow progress and print the results")
 	return cmd
+}
+
+// waitAndPrint follows a sweep to its end and prints its points.
+func waitAndPrint(ctx context.Context, c client.Client, lake *results.Lake, run client.WorkflowRun, sweepID string, out, progressOut io.Writer) error {
+	result, err := followSweep(ctx, c, run, progressOut)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "sweep %s: %v\n", sweepID, result.Counts)
+	for _, failure := range result.Failures {
+		fmt.Fprintf(out, "  %s\n", failure)
+	}
+	_, rows, err := lake.SweepPoints(ctx, sweepID)
+	if err != nil {
+		return err
+	}
+	return printSweepTable(out, rows)
 }
