@@ -140,7 +140,7 @@ func TestKilledPoolWorkerLosesNothing(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, rows, 9, "one row per point")
 
-	out, _ := exec.Command("pgrep", "-f", "engine sim --model").Output()
+	out, _ := exec.Command("pgrep", "-f", ownEngines).Output()
 	require.Empty(t, strings.TrimSpace(string(out)), "engine processes left behind")
 
 	// The sweep commands see it through the environment dev prints.
