@@ -48,7 +48,7 @@ func (a *Activities) PlanSweep(ctx context.Context, in PlanInput) (PlanOutput, e
 	if err != nil {
 		return PlanOutput{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrConfig, nil)
 	}
-	body, err := json.Marshal(storedPlan{SweepID: in.SweepID, Date: in.Date, ConfigDigest: digest, Points: plan.Points, Settings: plan.Settings})
+	body, err := json.Marshal(sweep.StoredPlan{SweepID: in.SweepID, Date: in.Date, ConfigDigest: digest, Points: plan.Points, Settings: plan.Settings})
 	if err != nil {
 		return PlanOutput{}, err
 	}
@@ -139,9 +139,9 @@ func (a *Activities) earlierPointIDs(ctx context.Context, in PlanInput, read fun
 		if err != nil {
 			return nil, err
 		}
-		var stored storedPlan
-		if err := json.Unmarshal(body, &stored); err != nil {
-			return nil, fmt.Errorf("plan of sweep %s: %w", r.SweepID, err)
+		stored, err := sweep.ReadStoredPlan(r.SweepID, body)
+		if err != nil {
+			return nil, err
 		}
 		for _, p := range stored.Points {
 			seen[p.ID] = true
@@ -163,14 +163,6 @@ func (a *Activities) earlierPointIDs(ctx context.Context, in PlanInput, read fun
 		seen[p.ID] = true
 	}
 	return seen, nil
-}
-
-type storedPlan struct {
-	SweepID      string         `json:"sweep_id"`
-	Date         string         `json:"date"`
-	ConfigDigest string         `json:"config_digest"`
-	Points       []sweep.Point  `json:"points"`
-	Settings     sweep.Settings `json:"settings"`
 }
 
 func appendUnique(list []string, v string) []string {
@@ -211,30 +203,19 @@ func (a *Activities) LoadRunnerPoints(ctx context.Context, planKey, runner strin
 	if err != nil {
 		return RunnerPoints{}, err
 	}
-	return RunnerPoints{ConfigDigest: plan.ConfigDigest, Points: plan.pool(runner)}, nil
+	return RunnerPoints{ConfigDigest: plan.ConfigDigest, Points: plan.Pool(runner)}, nil
 }
 
-func readPlan(ctx context.Context, lake *results.Lake, planKey string) (storedPlan, error) {
+func readPlan(ctx context.Context, lake *results.Lake, planKey string) (sweep.StoredPlan, error) {
 	body, err := lake.Store().Get(ctx, planKey)
 	if err != nil {
-		return storedPlan{}, err
+		return sweep.StoredPlan{}, err
 	}
-	var plan storedPlan
-	if err := json.Unmarshal(body, &plan); err != nil {
-		return storedPlan{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("plan %s: %v", planKey, err), ErrConfig, nil)
+	plan, err := sweep.ReadStoredPlan(planKey, body)
+	if err != nil {
+		return sweep.StoredPlan{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrConfig, nil)
 	}
 	return plan, nil
-}
-
-// pool is the plan's points of one runner label, in plan order.
-func (p storedPlan) pool(runner string) []sweep.Point {
-	var out []sweep.Point
-	for _, pt := range p.Points {
-		if pt.Runner == runner {
-			out = append(out, pt)
-		}
-	}
-	return out
 }
 
 // RecordFailure writes a points row for a point that produced no

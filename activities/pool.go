@@ -110,7 +110,7 @@ func (c *planCache) pool(ctx context.Context, lake *results.Lake, planKey, runne
 		return poolOrder{}, err
 	}
 	p = poolOrder{digest: plan.ConfigDigest}
-	p.points, p.canaries = sweep.RunOrder(plan.pool(runner))
+	p.points, p.canaries = sweep.RunOrder(plan.Pool(runner))
 
 	c.mu.Lock()
 	defer c.mu.Unlock()

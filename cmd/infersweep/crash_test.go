@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -20,6 +19,7 @@ import (
 	"github.com/infersweep/infersweep/devstack"
 	"github.com/infersweep/infersweep/devstack/devstacktest"
 	"github.com/infersweep/infersweep/sweep"
+	"github.com/infersweep/infersweep/sweepctl"
 	"github.com/infersweep/infersweep/workflows"
 )
 
@@ -60,7 +60,7 @@ func TestKilledPoolWorkerLosesNothing(t *testing.T) {
 	defer c.Close()
 	lakeFleet, err := startControlOnly(ctx, stack)
 	require.NoError(t, err)
-	defer lakeFleet.stop()
+	defer lakeFleet.Stop()
 	n0 := startWorkerProcess(t, stack, "sim-h100", "n0")
 	startWorkerProcess(t, stack, "sim-h100", "n1")
 
@@ -98,7 +98,7 @@ func TestKilledPoolWorkerLosesNothing(t *testing.T) {
 	}
 	code, stdout, stderr := runCLI(t, "pool", "status", "sim-h100", "-o", "json")
 	require.Equal(t, exitOK, code, stderr)
-	var pools []poolRun
+	var pools []sweepctl.PoolRun
 	require.NoError(t, json.Unmarshal([]byte(stdout), &pools))
 	require.Len(t, pools, 1)
 	require.Equal(t, "sweep-crash/hw-sim-h100", pools[0].Workflow)
@@ -128,7 +128,7 @@ func TestKilledPoolWorkerLosesNothing(t *testing.T) {
 	require.Len(t, killed, 1)
 	require.Regexp(t, `the worker of hw-sim-h100\.n0 that ran this \(.*\) is gone: it restarted as|node n0 lost lease`, killed[0])
 
-	m, err := lakeFleet.lake.Manifest(ctx, "crash")
+	m, err := lakeFleet.Lake.Manifest(ctx, "crash")
 	require.NoError(t, err)
 	seen := map[string]bool{}
 	for _, p := range m.Points {
@@ -136,11 +136,11 @@ func TestKilledPoolWorkerLosesNothing(t *testing.T) {
 		seen[p.PointID] = true
 	}
 	require.Len(t, seen, 9)
-	rows, err := lakeFleet.lake.Points(ctx, m)
+	rows, err := lakeFleet.Lake.Points(ctx, m)
 	require.NoError(t, err)
 	require.Len(t, rows, 9, "one row per point")
 
-	out, _ := exec.Command("pgrep", "-f", "engine sim --model").Output()
+	out, _ := exec.Command("pgrep", "-f", ownEngines).Output()
 	require.Empty(t, strings.TrimSpace(string(out)), "engine processes left behind")
 
 	// The sweep commands see it through the environment dev prints.
@@ -157,11 +157,6 @@ func TestKilledPoolWorkerLosesNothing(t *testing.T) {
 }
 
 // startControlOnly runs just the control worker of a dev stack.
-func startControlOnly(ctx context.Context, stack *devstack.Stack) (*devFleet, error) {
-	empty := filepath.Join(os.TempDir(), fmt.Sprintf("infersweep-empty-runners-%d.yaml", os.Getpid()))
-	if err := os.WriteFile(empty, []byte("labels: {}\n"), 0o644); err != nil {
-		return nil, err
-	}
-	defer os.Remove(empty)
-	return startDevFleet(ctx, stack, empty, slog.New(slog.DiscardHandler))
+func startControlOnly(ctx context.Context, stack *devstack.Stack) (*devstack.Workers, error) {
+	return stack.StartWorkers(ctx, sweep.Runners{}, workerSetup(nil, slog.New(slog.DiscardHandler)))
 }

@@ -107,7 +107,7 @@ func runDemo(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *demo
 	f.stack.Logger = logger
 	started := time.Now()
 	fmt.Fprintln(errOut, "starting Temporal, the Web UI and the S3 store…")
-	embeddedStackGC()
+	devstack.TuneGC()
 	stack, err := devstack.Start(ctx, f.stack)
 	var busy *devstack.PortInUseError
 	if errors.As(err, &busy) {
@@ -125,8 +125,8 @@ func runDemo(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *demo
 	if err != nil {
 		return err
 	}
-	defer fleet.stop()
-	c, lake, nodes := fleet.client, fleet.lake, fleet.nodes
+	defer fleet.Stop()
+	c, lake, nodes := fleet.Client, fleet.Lake, fleet.Nodes
 
 	date := time.Now().Format("2006-01-02")
 	sweepID := "demo-" + date + "-" + shortID()
@@ -150,9 +150,13 @@ func runDemo(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *demo
 	if err != nil {
 		return err
 	}
-	printSweepTable(out, rep.Rows)
+	if err := printSweepTable(out, rep.Rows); err != nil {
+		return err
+	}
 	fmt.Fprintln(out)
-	printReport(out, rep)
+	if err := printReport(out, rep); err != nil {
+		return err
+	}
 	reportURL, err := saveDemoReport(ctx, lake, stack, rep.Manifest)
 	if err != nil {
 		return err
@@ -170,25 +174,15 @@ func runDemo(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *demo
 // beside the stack's state (or the temp dir for an in-memory stack), so it
 // opens from file:// after the demo's S3 store is gone.
 func saveDemoReport(ctx context.Context, lake *results.Lake, stack *devstack.Stack, m results.Manifest) (string, error) {
-	page, err := lake.Store().Get(ctx, results.ReportKey(m.Date, m.SweepID))
-	if err != nil {
-		return "", err
-	}
 	dir := os.TempDir()
 	if stack.StateDir != "" {
 		dir = filepath.Join(stack.StateDir, "reports")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
 	}
 	path, err := filepath.Abs(filepath.Join(dir, m.SweepID+".html"))
 	if err != nil {
 		return "", err
 	}
-	if err := os.WriteFile(path, page, 0o644); err != nil {
-		return "", err
-	}
-	return "file://" + path, nil
+	return "file://" + path, lake.Download(ctx, results.ReportKey(m.Date, m.SweepID), path)
 }
 
 func shortID() string {

@@ -28,6 +28,10 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// ownEngines matches the engines this test binary launched, not those of
+// tests of other packages running beside it (the chaos harness's).
+var ownEngines = regexp.QuoteMeta(os.Args[0]) + " engine sim --model"
+
 // TestDemoRunsTheExampleSweepEndToEnd is the README's first command on the
 // embedded stack: real Temporal, real S3 store, real engine processes.
 func TestDemoRunsTheExampleSweepEndToEnd(t *testing.T) {
@@ -55,6 +59,6 @@ func TestDemoRunsTheExampleSweepEndToEnd(t *testing.T) {
 	require.NotContains(t, stderr, "Activity error", "pools hand points to free nodes: no node refuses one")
 
 	// No engine outlives the sweep.
-	out, _ := exec.Command("pgrep", "-f", "engine sim --model").Output()
+	out, _ := exec.Command("pgrep", "-f", ownEngines).Output()
 	require.Empty(t, strings.TrimSpace(string(out)), "engine processes left behind")
 }

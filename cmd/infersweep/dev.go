@@ -8,15 +8,14 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"time"
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 
 	"github.com/infersweep/infersweep/devstack"
-	"github.com/infersweep/infersweep/results"
 	"github.com/infersweep/infersweep/schedules"
+	"github.com/infersweep/infersweep/sweep"
 )
 
 // devShutdownTimeout is the promise made to a user pressing Ctrl-C.
@@ -108,7 +107,7 @@ func runDev(ctx context.Context, out, logOut io.Writer, g *globalFlags, f *devFl
 		}
 	}
 	started := time.Now()
-	embeddedStackGC()
+	devstack.TuneGC()
 	stack, err := devstack.Start(ctx, f.opts)
 	var busy *devstack.PortInUseError
 	if errors.As(err, &busy) {
@@ -181,42 +180,27 @@ To use it from another terminal:
 	return err
 }
 
-// devFleet is a dev stack's workers: the control worker and one simulated
-// node per entry of a runners file, all in this process.
-type devFleet struct {
-	client client.Client
-	lake   *results.Lake
-	nodes  int
-	stop   func()
+// startDevFleet runs the control worker and every node of a runners file
+// in this process.
+func startDevFleet(ctx context.Context, stack *devstack.Stack, runnersFile string, logger *slog.Logger) (*devstack.Workers, error) {
+	runners, err := readRunners(runnersFile)
+	if err != nil {
+		return nil, err
+	}
+	return stack.StartWorkers(ctx, runners, workerSetup(nil, logger))
 }
 
-func startDevFleet(ctx context.Context, stack *devstack.Stack, runnersFile string, logger *slog.Logger) (*devFleet, error) {
-	c, err := stack.Dial(ctx)
+// readRunners parses a runners file; a bad one is the caller's to fix.
+func readRunners(path string) (sweep.Runners, error) {
+	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return sweep.Runners{}, usageError{err}
 	}
-	lake, err := stack.Lake(ctx)
-	if err != nil {
-		c.Close()
-		return nil, err
+	runners, errs := sweep.ParseRunners(path, data)
+	if err := errs.Err(); err != nil {
+		return sweep.Runners{}, usageError{err}
 	}
-	setup := workerSetup{lake: lake, logger: logger}
-	control, err := startControl(c, setup)
-	if err != nil {
-		c.Close()
-		return nil, err
-	}
-	pools, nodes, err := startPools(c, setup, runnersFile)
-	if err != nil {
-		control.stop()
-		c.Close()
-		return nil, err
-	}
-	return &devFleet{client: c, lake: lake, nodes: nodes, stop: func() {
-		pools.stop()
-		control.stop()
-		c.Close()
-	}}, nil
+	return runners, nil
 }
 
 // startDevWorkers runs the fleet inside dev, so `infersweep sweep run`
@@ -234,9 +218,9 @@ func startDevWorkers(ctx context.Context, out io.Writer, stack *devstack.Stack, 
 	}
 	if !quiet {
 		fmt.Fprintf(out, "Workers: control + %d simulated nodes from %s. Try:\n  infersweep sweep run -f %s --runners %s --settings %s --time-scale 10 --wait\n",
-			fleet.nodes, runnersFile, filepath.Join(examplesDir, "sweep.yaml"), runnersFile, filepath.Join(examplesDir, "settings.yaml"))
+			fleet.Nodes, runnersFile, filepath.Join(examplesDir, "sweep.yaml"), runnersFile, filepath.Join(examplesDir, "settings.yaml"))
 	}
-	return fleet.stop, nil
+	return fleet.Stop, nil
 }
 
 // applyDevSchedules applies the example schedules, paused unless enabled:
@@ -274,15 +258,4 @@ func applyDevSchedules(ctx context.Context, out io.Writer, stack *devstack.Stack
 		}
 	}
 	return nil
-}
-
-// embeddedStackGC trades memory for CPU in a process that hosts the
-// embedded Temporal server: the server allocates so fast that the
-// collector costs 12 % of the CPU of a sweep at the default GOGC=100
-// (the orchestration benchmark). At 400 the heap may grow to five times
-// what is live; GOGC, when set, wins.
-func embeddedStackGC() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(400)
-	}
 }

@@ -248,11 +248,12 @@ a second and needs no server: a dry run of a sweep's curve.`,
 				return writeJSON(out, rows)
 			}
 			fmt.Fprintf(out, "%s %s TP%d, %d/%d tokens, simulated (a model, not a measurement)\n", f.model, f.precision, f.cfg.TP, isl, osl)
-			fmt.Fprintf(out, "%-8s %6s %12s %12s %14s %12s\n", "hardware", "conc", "tok/s/GPU", "out tok/s/GPU", "tok/s/user", "TTFT ms")
+			tw := newTable(out)
+			fmt.Fprintln(tw, "hardware\tconc\ttok/s/GPU\tout tok/s/GPU\ttok/s/user\tTTFT ms")
 			for _, r := range rows {
-				fmt.Fprintf(out, "%-8s %6d %12.0f %12.0f %14.1f %12.1f\n", r.Hardware, r.Concurrency, r.TputPerGPU, r.OutputTputPerGPU, r.Interactivity, r.MedianTTFTms)
+				fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.0f\t%.1f\t%.1f\n", r.Hardware, r.Concurrency, r.TputPerGPU, r.OutputTputPerGPU, r.Interactivity, r.MedianTTFTms)
 			}
-			return nil
+			return tw.Flush()
 		},
 	}
 	f.register(cmd, false)

@@ -34,7 +34,7 @@ func TestRecordHistories(t *testing.T) {
 	stack := devstacktest.Start(ctx, t)
 	fleet, err := startDevFleet(ctx, stack, "../../examples/runners.yaml", slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
-	defer fleet.stop()
+	defer fleet.Stop()
 
 	settings := filepath.Join(t.TempDir(), "settings.yaml")
 	require.NoError(t, os.WriteFile(settings, []byte("workload: { prompts-per-conc: 2, warmups-per-conc: 0 }\nengines:\n  sim: { args: [--error-rate, \"1\"] }\n"), 0o644))
@@ -44,7 +44,7 @@ func TestRecordHistories(t *testing.T) {
 		cancel          bool
 	}{{"success", "../../examples/settings.yaml", 0, false}, {"node-faults", settings, 0, false}, {"continue-as-new", "../../examples/settings.yaml", 2, false}, {"cancel", "../../examples/settings.yaml", 0, true}} {
 		id := "replay-" + rec.name
-		run, err := fleet.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.SweepWorkflowID(id), TaskQueue: workflows.ControlQueue},
+		run, err := fleet.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.SweepWorkflowID(id), TaskQueue: workflows.ControlQueue},
 			workflows.SweepWorkflow, workflows.SweepInput{SweepID: id, Date: "2026-11-27", Masters: []string{"../../examples/sweep.yaml"},
 				Runners: "../../examples/runners.yaml", Settings: rec.settings, TimeScale: 20, MaxPointsPerRun: rec.maxPointsPerRun,
 				Filters: sweep.Filters{Runners: []string{"sim-mi355x"}, MaxConc: 16}})
@@ -52,16 +52,16 @@ func TestRecordHistories(t *testing.T) {
 		if rec.cancel {
 			// Cancel while a point's load is running.
 			require.Eventually(t, func() bool {
-				resp, err := fleet.client.QueryWorkflow(ctx, run.GetID()+"/hw-sim-mi355x", "", workflows.ProgressQuery)
+				resp, err := fleet.Client.QueryWorkflow(ctx, run.GetID()+"/hw-sim-mi355x", "", workflows.ProgressQuery)
 				var p workflows.HardwareProgress
 				return err == nil && resp.Get(&p) == nil && len(p.Running) > 0
 			}, time.Minute, 20*time.Millisecond)
 			time.Sleep(300 * time.Millisecond)
-			require.NoError(t, fleet.client.CancelWorkflow(ctx, run.GetID(), ""))
+			require.NoError(t, fleet.Client.CancelWorkflow(ctx, run.GetID(), ""))
 			require.Error(t, run.Get(ctx, nil))
 			// The pool finishes its teardown after the parent is gone.
 			require.Eventually(t, func() bool {
-				d, err := fleet.client.DescribeWorkflowExecution(ctx, run.GetID()+"/hw-sim-mi355x", "")
+				d, err := fleet.Client.DescribeWorkflowExecution(ctx, run.GetID()+"/hw-sim-mi355x", "")
 				return err == nil && d.GetWorkflowExecutionInfo().GetCloseTime() != nil
 			}, time.Minute, 50*time.Millisecond)
 		} else {
@@ -71,7 +71,7 @@ func TestRecordHistories(t *testing.T) {
 		// one that starts from a carry.
 		for suffix, wfID := range map[string]string{"sweep": run.GetID(), "hardware": run.GetID() + "/hw-sim-mi355x"} {
 			history := &historypb.History{}
-			iter := fleet.client.GetWorkflowHistory(ctx, wfID, "", false, 0)
+			iter := fleet.Client.GetWorkflowHistory(ctx, wfID, "", false, 0)
 			for iter.HasNext() {
 				event, err := iter.Next()
 				require.NoError(t, err)

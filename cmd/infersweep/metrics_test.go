@@ -36,7 +36,7 @@ func TestWorkerMetricsAfterATinySweep(t *testing.T) {
 	stack := devstacktest.Start(ctx, t)
 	control, err := startControlOnly(ctx, stack)
 	require.NoError(t, err)
-	defer control.stop()
+	defer control.Stop()
 
 	addr := freeAddr(t)
 	worker := exec.Command(os.Args[0], "worker", "--pool", "sim-h100", "--node", "n0", "--metrics-addr", addr, "--log-format", "json", "--log-level", "info")
@@ -64,7 +64,7 @@ func TestWorkerMetricsAfterATinySweep(t *testing.T) {
 	require.Equal(t, exitOK, code, stderr)
 	require.Contains(t, stdout, "sweep metrics: map[succeeded:4]")
 	require.Regexp(t, `sweep\.yaml: sha256 [0-9a-f]{64}`, stderr)
-	m, err := control.lake.Manifest(ctx, "metrics")
+	m, err := control.Lake.Manifest(ctx, "metrics")
 	require.NoError(t, err)
 	require.Len(t, m.Points, 4)
 

@@ -19,8 +19,10 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/infersweep/infersweep/activities"
+	"github.com/infersweep/infersweep/devstack"
 	"github.com/infersweep/infersweep/devstack/devstacktest"
 	"github.com/infersweep/infersweep/launch"
+	"github.com/infersweep/infersweep/workers"
 	"github.com/infersweep/infersweep/workflows"
 )
 
@@ -77,24 +79,24 @@ func BenchmarkOrchestrationOverhead(b *testing.B) {
 		}
 	}
 	ctx := context.Background()
-	embeddedStackGC()
+	devstack.TuneGC()
 	stack := devstacktest.Start(ctx, b)
 	control, err := startControlOnly(ctx, stack)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer control.stop()
+	defer control.Stop()
 	for _, n := range nodeNames {
-		f, err := startNode(control.client, workerSetup{lake: control.lake, logger: slog.New(slog.DiscardHandler)}, "bench", n, launch.Attached{BaseURL: engine.URL})
+		f, err := workers.StartNode(control.Client, workerSetup(control.Lake, slog.New(slog.DiscardHandler)), "bench", n, launch.Attached{BaseURL: engine.URL})
 		if err != nil {
 			b.Fatal(err)
 		}
-		defer f.stop()
+		defer f.Stop()
 	}
 	for b.Loop() {
 		id := "bench-" + shortID()
 		started := time.Now()
-		run, err := control.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.SweepWorkflowID(id), TaskQueue: workflows.ControlQueue},
+		run, err := control.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.SweepWorkflowID(id), TaskQueue: workflows.ControlQueue},
 			workflows.SweepWorkflow, workflows.SweepInput{SweepID: id, Date: "2026-11-27", Masters: []string{filepath.Join(dir, "spec.yaml")},
 				Runners: filepath.Join(dir, "runners.yaml"), Settings: filepath.Join(dir, "settings.yaml"), TimeScale: 1})
 		if err != nil {
@@ -105,15 +107,15 @@ func BenchmarkOrchestrationOverhead(b *testing.B) {
 			b.Fatal(err)
 		}
 		wall := time.Since(started)
-		m, err := control.lake.Manifest(ctx, id)
+		m, err := control.Lake.Manifest(ctx, id)
 		if err != nil {
 			b.Fatal(err)
 		}
-		rows, err := control.lake.Points(ctx, m)
+		rows, err := control.Lake.Points(ctx, m)
 		if err != nil {
 			b.Fatal(err)
 		}
-		spans, poolSpan, err := pointSpans(ctx, control.client, workflows.SweepWorkflowID(id)+"/hw-bench")
+		spans, poolSpan, err := pointSpans(ctx, control.Client, workflows.SweepWorkflowID(id)+"/hw-bench")
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -5,7 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -169,9 +170,13 @@ func runPlan(out io.Writer, g *globalFlags, f *planFlags) error {
 }
 
 func printPlanTable(out io.Writer, plan *sweep.Plan) error {
-	fmt.Fprintf(out, "%-16s %-34s %-30s %-22s %5s %4s %3s %5s %-6s %s\n", "ID", "ENTRY", "EXP", "QUEUE", "CONC", "TP", "EP", "GPUS", "SPEC", "DEPLOYMENT")
+	tw := newTable(out)
+	fmt.Fprintln(tw, "ID\tENTRY\tEXP\tQUEUE\tCONC\tTP\tEP\tGPUS\tSPEC\tDEPLOYMENT")
 	for _, p := range plan.Points {
-		fmt.Fprintf(out, "%-16s %-34s %-30s %-22s %5d %4d %3d %5d %-6s %s\n", p.ID, p.Entry, p.ExpName, p.TaskQueue, p.Conc, p.TP, p.EP, p.GPUs, p.SpecDecoding, p.DeploymentID)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\n", p.ID, p.Entry, p.ExpName, p.TaskQueue, p.Conc, p.TP, p.EP, p.GPUs, p.SpecDecoding, p.DeploymentID)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
 	}
 	c := plan.Counts
 	fmt.Fprintf(out, "\n%d points (%d upstream matrix rows, %d multinode deployments, %d with an accuracy eval)\n", c.Total, len(plan.Rows), c.Deployments, c.Evals)
@@ -187,16 +192,12 @@ func printPlanTable(out io.Writer, plan *sweep.Plan) error {
 		counts map[string]int
 	}{{"by scenario", c.ByScenario}, {"by node type", c.ByNodes}, {"by framework", c.ByFramework}, {"by sequence length", c.BySeqLen},
 		{"by runner pool", pools}, {"GPU·points by pool", c.GPUs}} {
-		keys := make([]string, 0, len(group.counts))
-		for k := range group.counts {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
+		keys := slices.Sorted(maps.Keys(group.counts))
 		parts := make([]string, len(keys))
 		for i, k := range keys {
 			parts[i] = fmt.Sprintf("%s %d", k, group.counts[k])
 		}
-		fmt.Fprintf(out, "  %-22s %s\n", group.name+":", strings.Join(parts, ", "))
+		fmt.Fprintf(tw, "  %s:\t%s\n", group.name, strings.Join(parts, ", "))
 	}
-	return nil
+	return tw.Flush()
 }

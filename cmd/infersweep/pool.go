@@ -5,13 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 
 	"github.com/spf13/cobra"
-	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/infersweep/infersweep/sweep"
+	"github.com/infersweep/infersweep/sweepctl"
 	"github.com/infersweep/infersweep/workflows"
 )
 
@@ -26,41 +27,13 @@ func newPoolCommand(g *globalFlags) *cobra.Command {
 	return cmd
 }
 
-// poolRun is one running pool workflow and what its progress query says.
-type poolRun struct {
-	Workflow string                     `json:"workflow_id"`
-	Progress workflows.HardwareProgress `json:"progress"`
-}
-
-// runningPools finds the running pool workflows of a runner label (or
-// pool name), one per sweep, through the Hardware search attribute.
-func runningPools(ctx context.Context, c client.Client, label string) ([]poolRun, error) {
+// runningPools finds the running pool workflows of a runner label; a
+// malformed label is the caller's to fix.
+func runningPools(ctx context.Context, c client.Client, label string) ([]sweepctl.PoolRun, error) {
 	if err := sweep.CheckLabel(sweep.RunnerLabel(sweep.PoolName(label))); err != nil {
 		return nil, usageError{err}
 	}
-	query := fmt.Sprintf("WorkflowType = 'HardwareSweepWorkflow' AND Hardware = '%s' AND ExecutionStatus = 'Running'", sweep.PoolName(label))
-	var out []poolRun
-	var token []byte
-	for {
-		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: query, NextPageToken: token})
-		if err != nil {
-			return nil, fmt.Errorf("pool %s: %w", label, err)
-		}
-		for _, e := range resp.GetExecutions() {
-			run := poolRun{Workflow: e.GetExecution().GetWorkflowId()}
-			q, err := c.QueryWorkflow(ctx, run.Workflow, "", workflows.ProgressQuery)
-			if err != nil {
-				return nil, fmt.Errorf("pool %s: query %s: %w", label, run.Workflow, err)
-			}
-			if err := q.Get(&run.Progress); err != nil {
-				return nil, err
-			}
-			out = append(out, run)
-		}
-		if token = resp.GetNextPageToken(); len(token) == 0 {
-			return out, nil
-		}
-	}
+	return sweepctl.RunningPools(ctx, c, label)
 }
 
 func newPoolStatusCommand(g *globalFlags) *cobra.Command {
@@ -81,26 +54,26 @@ tonight, with withdrawn charges and operator releases marked.`,
 			if asJSON {
 				return writeJSON(cmd.OutOrStdout(), runs)
 			}
-			printPoolStatus(cmd.OutOrStdout(), args[0], runs)
-			return nil
+			return printPoolStatus(cmd.OutOrStdout(), args[0], runs)
 		}),
 	}
 }
 
-func printPoolStatus(out io.Writer, pool string, runs []poolRun) {
+func printPoolStatus(out io.Writer, pool string, runs []sweepctl.PoolRun) error {
 	if len(runs) == 0 {
-		fmt.Fprintf(out, "pool %s: no running sweep uses it\n", pool)
-		return
+		_, err := fmt.Fprintf(out, "pool %s: no running sweep uses it\n", pool)
+		return err
 	}
+	tw := newTable(out)
 	for _, run := range runs {
 		p := run.Progress
-		fmt.Fprintf(out, "%s: %d/%d done, %d failed, %d skipped\n", run.Workflow, p.Done, p.Planned, p.Failed, p.Skipped)
+		fmt.Fprintf(tw, "%s: %d/%d done, %d failed, %d skipped\n", run.Workflow, p.Done, p.Planned, p.Failed, p.Skipped)
 		running := map[string]string{}
 		for point, node := range p.Running {
 			running[node] = point
 		}
 		nodes := p.Nodes
-		for node := range p.Evidence {
+		for _, node := range slices.Sorted(maps.Keys(p.Evidence)) {
 			if !slices.Contains(nodes, node) {
 				nodes = append(nodes, node)
 			}
@@ -113,12 +86,13 @@ func printPoolStatus(out io.Writer, pool string, runs []poolRun) {
 			case running[node] != "":
 				state = "running " + running[node]
 			}
-			fmt.Fprintf(out, "  %-20s %s\n", node, state)
+			fmt.Fprintf(tw, "  %s\t%s\n", node, state)
 			for _, why := range p.Evidence[node] {
-				fmt.Fprintf(out, "      %s\n", why)
+				fmt.Fprintf(tw, "\t%s\n", why)
 			}
 		}
 	}
+	return tw.Flush()
 }
 
 func newPoolReleaseCommand(g *globalFlags) *cobra.Command {

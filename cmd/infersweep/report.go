@@ -87,8 +87,7 @@ failures, run health) instead; it opens from file:// and prints.`,
 					Health      []analysis.PoolHealth `json:"health"`
 				}{rep.Groups, rep.Regressions, rep.Health})
 			}
-			printReport(out, rep)
-			return nil
+			return printReport(out, rep)
 		},
 	}
 	cmd.Flags().StringVar(&tier, "tier", string(analysis.TierHyperscaler), "price tier: hyperscaler, neocloud or rental-3y")
@@ -100,7 +99,8 @@ failures, run health) instead; it opens from file:// and prints.`,
 }
 
 // printReport shows frontiers, the cheapest series and what moved.
-func printReport(out io.Writer, rep *analysis.Report) {
+func printReport(w io.Writer, rep *analysis.Report) error {
+	out := newTable(w)
 	m, rows := rep.Manifest, rep.Rows
 	basis := ""
 	if len(rows) > 0 {
@@ -114,7 +114,7 @@ func printReport(out io.Writer, rep *analysis.Report) {
 			for i, p := range s.Frontier {
 				parts[i] = fmt.Sprintf("%.0f@%.1f", p.Y, p.X)
 			}
-			fmt.Fprintf(out, "  %-22s %2d points, frontier (tok/s/GPU@tok/s/user): %s\n", s.Key, s.Points, strings.Join(parts, "  "))
+			fmt.Fprintf(out, "  %s\t%d points, frontier (tok/s/GPU@tok/s/user): %s\n", s.Key, s.Points, strings.Join(parts, "  "))
 		}
 		for _, c := range grp.Cheapest {
 			if len(c.Offers) == 0 {
@@ -142,9 +142,10 @@ func printReport(out io.Writer, rep *analysis.Report) {
 		if r.ChangePct != nil {
 			change = fmt.Sprintf("%+.1f%% (threshold %.1f%%)", *r.ChangePct, r.ThresholdPct)
 		}
-		fmt.Fprintf(out, "  %-11s %s %s %s/%s %s at %g tok/s/user: %s\n", r.Verdict, r.Model, r.Precision, sweep.SeqLenName(r.ISL), sweep.SeqLenName(r.OSL), r.Series, r.Target, change)
+		fmt.Fprintf(out, "  %s\t%s %s %s/%s %s at %g tok/s/user: %s\n", r.Verdict, r.Model, r.Precision, sweep.SeqLenName(r.ISL), sweep.SeqLenName(r.OSL), r.Series, r.Target, change)
 	}
 	if moved == 0 {
 		fmt.Fprintf(out, "\nno regression or improvement against %d earlier sweep(s)\n", len(rep.History))
 	}
+	return out.Flush()
 }

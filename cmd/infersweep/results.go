@@ -64,15 +64,16 @@ func newResultsLsCommand(g *globalFlags) *cobra.Command {
 			if asJSON {
 				return writeJSON(out, refs)
 			}
-			fmt.Fprintf(out, "%-12s %-40s %s\n", "DATE", "SWEEP", "STATE")
+			tw := newTable(out)
+			fmt.Fprintln(tw, "DATE\tSWEEP\tSTATE")
 			for _, r := range refs {
 				state := "committed"
 				if !r.Committed {
 					state = "running or interrupted (no manifest)"
 				}
-				fmt.Fprintf(out, "%-12s %-40s %s\n", r.Date, r.SweepID, state)
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Date, r.SweepID, state)
 			}
-			return nil
+			return tw.Flush()
 		},
 	}
 	cmd.Flags().StringVar(&from, "from", "", "first date, YYYY-MM-DD")
@@ -105,11 +106,12 @@ func newResultsShowCommand(g *globalFlags) *cobra.Command {
 				return writeJSON(out, points)
 			}
 			fmt.Fprintf(out, "sweep %s (%s), %s, %d points\n", m.SweepID, m.Date, m.Status, len(m.Points))
-			fmt.Fprintf(out, "%-30s %-10s %5s %4s %12s %12s %10s %-9s\n", "ENTRY", "RUNNER", "CONC", "TP", "tok/s/GPU", "tok/s/user", "TTFT p50", "STATUS")
+			tw := newTable(out)
+			fmt.Fprintln(tw, "ENTRY\tRUNNER\tCONC\tTP\ttok/s/GPU\ttok/s/user\tTTFT p50\tSTATUS")
 			for _, p := range points {
-				fmt.Fprintf(out, "%-30s %-10s %5d %4d %12s %12s %10s %-9s\n", p.Entry, p.Runner, p.Conc, p.TP, num(p.TputPerGPU, "%.0f"), num(p.Interactivity, "%.1f"), num(p.TTFT.Median, "%.1f ms"), p.Status)
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\n", p.Entry, p.Runner, p.Conc, p.TP, num(p.TputPerGPU, "%.0f"), num(p.Interactivity, "%.1f"), num(p.TTFT.Median, "%.1f ms"), p.Status)
 			}
-			return nil
+			return tw.Flush()
 		},
 	}
 }
@@ -149,7 +151,7 @@ func newResultsExportCommand(g *globalFlags) *cobra.Command {
 				return err
 			}
 			if format == "parquet" {
-				n, err := copyObjects(ctx, lake.Store(), m, func(table, pointID, _ string) string {
+				n, err := lake.DownloadSweep(ctx, m, func(table, pointID, _ string) string {
 					return filepath.Join(target, table, pointID+".parquet")
 				})
 				if err == nil {
@@ -201,26 +203,11 @@ keys, so DuckDB, Spark or pandas read them offline:
 			if err != nil {
 				return err
 			}
-			refs, err := lake.Sweeps(ctx, from, to, false)
+			sweeps, files, err := lake.Pull(ctx, dir, from, to)
 			if err != nil {
 				return err
 			}
-			files := 0
-			for _, r := range refs {
-				m, err := lake.Manifest(ctx, r.SweepID)
-				if err != nil {
-					return err
-				}
-				n, err := copyObjects(ctx, lake.Store(), m, func(_, _, key string) string { return filepath.Join(dir, key) })
-				if err != nil {
-					return err
-				}
-				files += n
-				if err := copyKey(ctx, lake.Store(), results.ManifestKey(m.Date, m.SweepID), filepath.Join(dir, results.ManifestKey(m.Date, m.SweepID))); err != nil {
-					return err
-				}
-			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "pulled %d sweeps, %d files into %s\n", len(refs), files, dir)
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "pulled %d sweeps, %d files into %s\n", sweeps, files, dir)
 			return err
 		},
 	}
@@ -234,29 +221,4 @@ keys, so DuckDB, Spark or pandas read them offline:
 		return nil
 	}
 	return cmd
-}
-
-// copyObjects downloads every file a manifest lists to where dest says.
-func copyObjects(ctx context.Context, store *results.Store, m results.Manifest, dest func(table, pointID, key string) string) (int, error) {
-	n := 0
-	for _, p := range m.Points {
-		for table, key := range p.Keys {
-			if err := copyKey(ctx, store, key, dest(table, p.PointID, key)); err != nil {
-				return n, err
-			}
-			n++
-		}
-	}
-	return n, nil
-}
-
-func copyKey(ctx context.Context, store *results.Store, key, dest string) error {
-	body, err := store.Get(ctx, key)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
-		return err
-	}
-	return os.WriteFile(dest, body, 0o644)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -76,13 +77,14 @@ writes nothing.`,
 				}
 				return err
 			}
+			tw := newTable(cmd.OutOrStdout())
 			for _, ch := range changes {
-				fmt.Fprintf(cmd.OutOrStdout(), "%-20s %s\n", ch.ID, ch.Action)
+				fmt.Fprintf(tw, "%s\t%s\n", ch.ID, ch.Action)
 				for _, d := range ch.Diff {
-					fmt.Fprintf(cmd.OutOrStdout(), "    %s\n", d)
+					fmt.Fprintf(tw, "\t%s\n", d)
 				}
 			}
-			return err
+			return errors.Join(tw.Flush(), err)
 		},
 	}
 	cmd.Flags().StringVarP(&file, "file", "f", "", "schedules.yaml")
@@ -144,7 +146,8 @@ func newScheduleLsCommand(g *globalFlags) *cobra.Command {
 				return writeJSON(cmd.OutOrStdout(), rows)
 			}
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "%-20s %-7s %-22s %s\n", "ID", "STATE", "NEXT", "SPEC")
+			tw := newTable(out)
+			fmt.Fprintln(tw, "ID\tSTATE\tNEXT\tSPEC")
 			for _, r := range rows {
 				state, next := "active", "-"
 				if r.Paused {
@@ -153,9 +156,9 @@ func newScheduleLsCommand(g *globalFlags) *cobra.Command {
 				if len(r.Next) > 0 {
 					next = r.Next[0].Local().Format("2006-01-02 15:04 MST")
 				}
-				fmt.Fprintf(out, "%-20s %-7s %-22s %s\n", r.ID, state, next, strings.Join(r.Spec, "; "))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, state, next, strings.Join(r.Spec, "; "))
 			}
-			return nil
+			return tw.Flush()
 		}),
 	}
 }

@@ -5,17 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"sort"
+	"io/fs"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/infersweep/infersweep/results"
 	"github.com/infersweep/infersweep/sweep"
+	"github.com/infersweep/infersweep/sweepctl"
 	"github.com/infersweep/infersweep/workers"
 	"github.com/infersweep/infersweep/workflows"
 )
@@ -65,29 +66,14 @@ func withTemporal(g *globalFlags, run func(cmd *cobra.Command, args []string, c 
 	}
 }
 
-// sweepWorkflowOf finds a sweep's workflow: sweep-<id> when `sweep run`
-// started it, else the one a schedule started (Temporal names those after
-// the schedule and time), found by its SweepId search attribute.
+// sweepWorkflowOf finds a sweep's workflow; a malformed id is the
+// caller's to fix.
 func sweepWorkflowOf(ctx context.Context, c client.Client, sweepID string) (string, error) {
-	if err := sweep.CheckName("sweep id", sweepID); err != nil {
+	id, err := sweepctl.Find(ctx, c, sweepID)
+	if errors.Is(err, sweepctl.ErrBadSweepID) {
 		return "", usageError{err}
 	}
-	id := workflows.SweepWorkflowID(sweepID)
-	_, err := c.DescribeWorkflowExecution(ctx, id, "")
-	var notFound *serviceerror.NotFound
-	if !errors.As(err, &notFound) {
-		return id, nil // found, or an error the caller reports with its id
-	}
-	resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
-		Query: fmt.Sprintf("SweepId = '%s' AND WorkflowType = 'SweepWorkflow'", sweepID),
-	})
-	if err != nil {
-		return "", fmt.Errorf("sweep %s: %w", sweepID, err)
-	}
-	if len(resp.GetExecutions()) == 0 {
-		return "", fmt.Errorf("sweep %s: no workflow %s, and none with SweepId %q", sweepID, id, sweepID)
-	}
-	return resp.GetExecutions()[0].GetExecution().GetWorkflowId(), nil
+	return id, err
 }
 
 // sweepStatus is what `sweep status` reports.
@@ -116,40 +102,29 @@ func newSweepStatusCommand(g *globalFlags) *cobra.Command {
 				return fmt.Errorf("sweep %s: %w", args[0], err)
 			}
 			st := sweepStatus{SweepID: args[0], Workflow: id, Status: desc.GetWorkflowExecutionInfo().GetStatus().String(), Pools: map[string]workflows.HardwareProgress{}}
-			var parent workflows.SweepProgress
-			if resp, err := c.QueryWorkflow(ctx, id, "", workflows.ProgressQuery); err == nil && resp.Get(&parent) == nil {
-				st.Planned = parent.Planned
-				for _, pool := range parent.Pools {
-					var p workflows.HardwareProgress
-					if r, err := c.QueryWorkflow(ctx, id+"/hw-"+pool, "", workflows.ProgressQuery); err == nil && r.Get(&p) == nil {
-						st.Pools[pool] = p
-					}
-				}
+			if p, err := sweepctl.QueryProgress(ctx, c, id); err == nil {
+				st.Planned, st.Pools = p.Planned, p.ByPool
 			}
 			out := cmd.OutOrStdout()
 			if asJSON {
 				return writeJSON(out, st)
 			}
 			fmt.Fprintf(out, "sweep %s: %s, %d points planned\n", st.SweepID, st.Status, st.Planned)
-			pools := make([]string, 0, len(st.Pools))
-			for pool := range st.Pools {
-				pools = append(pools, pool)
-			}
-			sort.Strings(pools)
-			for _, pool := range pools {
+			tw := newTable(out)
+			for _, pool := range slices.Sorted(maps.Keys(st.Pools)) {
 				p := st.Pools[pool]
-				fmt.Fprintf(out, "  %-12s %d/%d done, %d failed, %d skipped, %d running", pool, p.Done, p.Planned, p.Failed, p.Skipped, len(p.Running))
+				fmt.Fprintf(tw, "  %s\t%d/%d done, %d failed, %d skipped, %d running", pool, p.Done, p.Planned, p.Failed, p.Skipped, len(p.Running))
 				if len(p.Quarantined) > 0 {
-					fmt.Fprintf(out, ", quarantined: %s", strings.Join(p.Quarantined, ", "))
+					fmt.Fprintf(tw, ", quarantined: %s", strings.Join(p.Quarantined, ", "))
 				}
-				fmt.Fprintln(out)
+				fmt.Fprintln(tw)
 				for _, node := range p.Quarantined {
 					for _, why := range p.Evidence[node] {
-						fmt.Fprintf(out, "    %s: %s\n", node, why)
+						fmt.Fprintf(tw, "\t%s: %s\n", node, why)
 					}
 				}
 			}
-			return nil
+			return tw.Flush()
 		}),
 	}
 }
@@ -192,22 +167,12 @@ func newSweepSignalCommand(g *globalFlags, use, signal, short string) *cobra.Com
 			if err != nil {
 				return err
 			}
-			resp, err := c.QueryWorkflow(ctx, id, "", workflows.ProgressQuery)
-			if err != nil {
-				return fmt.Errorf("sweep %s: %w", args[0], err)
-			}
-			var progress workflows.SweepProgress
-			if err := resp.Get(&progress); err != nil {
-				return err
-			}
-			for _, pool := range progress.Pools {
-				if _, done := progress.Finished[pool]; done {
-					continue
-				}
-				if err := c.SignalWorkflow(ctx, id+"/hw-"+pool, "", signal, nil); err != nil {
-					return fmt.Errorf("%s pool %s: %w", use, pool, err)
-				}
+			pools, err := sweepctl.SignalPools(ctx, c, id, signal)
+			for _, pool := range pools {
 				fmt.Fprintf(cmd.OutOrStdout(), "%s: pool %s\n", use, pool)
+			}
+			if err != nil {
+				return fmt.Errorf("%s sweep %s: %w", use, args[0], err)
 			}
 			return nil
 		}),
@@ -227,7 +192,7 @@ func newSweepLsCommand(g *globalFlags) *cobra.Command {
 			if date != "" {
 				query += fmt.Sprintf(" AND SweepDate = '%s'", date)
 			}
-			resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: query})
+			execs, err := sweepctl.List(ctx, c, query)
 			if err != nil {
 				return err
 			}
@@ -236,18 +201,20 @@ func newSweepLsCommand(g *globalFlags) *cobra.Command {
 				Status     string    `json:"status"`
 				Started    time.Time `json:"started"`
 			}
-			var rows []row
-			for _, e := range resp.GetExecutions() {
+			rows := make([]row, 0, len(execs))
+			for _, e := range execs {
 				rows = append(rows, row{e.GetExecution().GetWorkflowId(), e.GetStatus().String(), e.GetStartTime().AsTime()})
 			}
 			out := cmd.OutOrStdout()
 			if asJSON {
 				return writeJSON(out, rows)
 			}
+			tw := newTable(out)
+			fmt.Fprintln(tw, "WORKFLOW\tSTATUS\tSTARTED")
 			for _, r := range rows {
-				fmt.Fprintf(out, "%-44s %-12s %s\n", r.WorkflowID, r.Status, r.Started.Format(time.RFC3339))
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", r.WorkflowID, r.Status, r.Started.Format(time.RFC3339))
 			}
-			return nil
+			return tw.Flush()
 		}),
 	}
 	cmd.Flags().StringVar(&date, "date", "", "only sweeps of this night, YYYY-MM-DD")
@@ -304,62 +271,22 @@ search-space points, changed entries.`,
 			if err != nil {
 				return err
 			}
-			in := workflows.SweepInput{SweepID: sweepID, Date: date, Filters: f.filters, TimeScale: timeScale, ChangedSince: changedSince}
-			upload := func(path string) (string, error) {
-				if path == "" {
-					return "", nil
-				}
-				data, err := os.ReadFile(path)
-				if err != nil {
-					return "", usageError{err}
-				}
-				ref, digest, err := lake.PutSpec(ctx, data)
-				if err == nil {
-					in.SpecDigests = append(in.SpecDigests, digest)
-					fmt.Fprintf(cmd.ErrOrStderr(), "%s: sha256 %s\n", path, digest)
-				}
-				return ref, err
+			in := workflows.SweepInput{SweepID: sweepID, Date: date, Masters: f.src.Masters, Runners: f.src.Runners, Settings: f.src.Settings,
+				Filters: f.filters, TimeScale: timeScale, ChangedSince: changedSince}
+			run, err := sweepctl.Start(ctx, c, lake, in, func(path, digest string) { fmt.Fprintf(cmd.ErrOrStderr(), "%s: sha256 %s\n", path, digest) })
+			var pathErr *fs.PathError
+			if errors.As(err, &pathErr) {
+				return usageError{err}
 			}
-			for _, m := range f.src.Masters {
-				ref, err := upload(m)
-				if err != nil {
-					return err
-				}
-				in.Masters = append(in.Masters, ref)
-			}
-			if in.Runners, err = upload(f.src.Runners); err != nil {
-				return err
-			}
-			if in.Settings, err = upload(f.src.Settings); err != nil {
-				return err
-			}
-			if in.Filters.Changelog.File, err = upload(f.filters.Changelog.File); err != nil {
-				return err
-			}
-			run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.SweepWorkflowID(sweepID), TaskQueue: workflows.ControlQueue},
-				workflows.SweepWorkflow, in)
 			if err != nil {
-				return fmt.Errorf("start sweep: %w", err)
+				return err
 			}
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "started sweep %s (workflow %s)\n", sweepID, run.GetID())
 			if !wait {
 				return nil
 			}
-			result, err := followSweep(ctx, c, run, cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(out, "sweep %s: %v\n", sweepID, result.Counts)
-			for _, failure := range result.Failures {
-				fmt.Fprintf(out, "  %s\n", failure)
-			}
-			_, rows, err := lake.SweepPoints(ctx, sweepID)
-			if err != nil {
-				return err
-			}
-			printSweepTable(out, rows)
-			return nil
+			return waitAndPrint(ctx, c, lake, run, sweepID, out, cmd.ErrOrStderr())
 		},
 	}
 	fl := cmd.Flags()
@@ -370,4 +297,21 @@ search-space points, changed entries.`,
 	fl.Float64Var(&timeScale, "time-scale", 1, "simulated engines run this many times faster than real time")
 	fl.BoolVar(&wait, "wait", false, "follow progress and print the results")
 	return cmd
+}
+
+// waitAndPrint follows a sweep to its end and prints its points.
+func waitAndPrint(ctx context.Context, c client.Client, lake *results.Lake, run client.WorkflowRun, sweepID string, out, progressOut io.Writer) error {
+	result, err := followSweep(ctx, c, run, progressOut)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "sweep %s: %v\n", sweepID, result.Counts)
+	for _, failure := range result.Failures {
+		fmt.Fprintf(out, "  %s\n", failure)
+	}
+	_, rows, err := lake.SweepPoints(ctx, sweepID)
+	if err != nil {
+		return err
+	}
+	return printSweepTable(out, rows)
 }

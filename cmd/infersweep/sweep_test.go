@@ -76,7 +76,7 @@ func TestSweepPlanOfUpstreamsMatrix(t *testing.T) {
 	code, stdout, stderr := runCLI(t, append([]string{"sweep", "plan"}, files...)...)
 	require.Equal(t, exitOK, code, stderr)
 	require.Contains(t, stdout, "2078 points (1820 upstream matrix rows, 640 multinode deployments, 519 with an accuracy eval)")
-	require.Contains(t, stdout, "by scenario:           agentic-coding 746, fixed-seq-len 1332")
+	require.Contains(t, stdout, "by scenario:         agentic-coding 746, fixed-seq-len 1332")
 	require.Contains(t, stdout, "cluster.mi355x-amds (cluster:mi355x-amds) 95")
 
 	code, stdout, stderr = runCLI(t, append([]string{"sweep", "plan", "--multi-node", "--min-conc", "32", "-o", "inferencex"}, files...)...)
@@ -87,4 +87,15 @@ func TestSweepPlanOfUpstreamsMatrix(t *testing.T) {
 	var want strings.Builder
 	require.NoError(t, sweep.WriteInferenceX(&want, plan.Rows))
 	require.Equal(t, want.String(), stdout)
+}
+
+// TestPlanAndRunShareTheirFilters: a filter `sweep plan` takes, `sweep
+// run` takes too, registered once.
+func TestPlanAndRunShareTheirFilters(t *testing.T) {
+	g := &globalFlags{}
+	plan, run := newSweepPlanCommand(g).Flags(), newSweepRunCommand(g).Flags()
+	for _, name := range []string{"model-prefix", "precision", "framework", "min-conc", "step-size", "runner-type", "seq-lens", "max-conc", "config-keys", "changelog"} {
+		require.NotNil(t, plan.Lookup(name), "plan --%s", name)
+		require.NotNil(t, run.Lookup(name), "run --%s", name)
+	}
 }

@@ -93,7 +93,7 @@ func printVersion(out io.Writer, v versionInfo, asJSON bool) error {
 	fmt.Fprintf(out, "infersweep %s\ncommit     %s%s\ngo         %s\n", v.Version, v.Commit, modified, v.GoVersion)
 	for _, dep := range reportedDependencies {
 		if ver, ok := v.Dependencies[dep]; ok {
-			fmt.Fprintf(out, "%-10s %s %s\n", "", dep, ver)
+			fmt.Fprintf(out, "           %s %s\n", dep, ver)
 		}
 	}
 	return nil

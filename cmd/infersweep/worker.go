@@ -6,16 +6,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
-	"time"
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 
 	"github.com/infersweep/infersweep/activities"
 	"github.com/infersweep/infersweep/launch"
+	"github.com/infersweep/infersweep/results"
 	"github.com/infersweep/infersweep/sweep"
 	"github.com/infersweep/infersweep/workers"
 )
@@ -103,22 +101,23 @@ func runWorker(ctx context.Context, logOut io.Writer, g *globalFlags, f workerFl
 	if err != nil {
 		return err
 	}
-	setup := workerSetup{lake: lake, logger: logger, versioning: workers.Versioning{Deployment: os.Getenv(workerDeploymentEnv)}}
-	if setup.versioning.Deployment != "" {
+	setup := workerSetup(lake, logger)
+	setup.Versioning.Deployment = os.Getenv(workerDeploymentEnv)
+	if setup.Versioning.Deployment != "" {
 		v := readVersionInfo()
-		if setup.versioning.BuildID = v.Version; v.Version == "(devel)" || v.Version == "(unknown)" {
-			setup.versioning.BuildID = v.Commit
+		if setup.Versioning.BuildID = v.Version; v.Version == "(devel)" || v.Version == "(unknown)" {
+			setup.Versioning.BuildID = v.Commit
 		}
 	}
 	var metricsHandler []client.MetricsHandler
 	if f.metricsAddr != "" {
-		if setup.metrics, err = workers.NewMetrics(); err != nil {
+		if setup.Metrics, err = workers.NewMetrics(); err != nil {
 			return err
 		}
-		metricsHandler = append(metricsHandler, setup.metrics.SDK)
-		stop, err := serveMetrics(f.metricsAddr, setup.metrics, logger)
+		metricsHandler = append(metricsHandler, setup.Metrics.SDK)
+		stop, err := setup.Metrics.Serve(f.metricsAddr, logger)
 		if err != nil {
-			return usageError{err}
+			return usageError{fmt.Errorf("--metrics-addr: %w", err)}
 		}
 		defer stop()
 	}
@@ -127,11 +126,11 @@ func runWorker(ctx context.Context, logOut io.Writer, g *globalFlags, f workerFl
 		return err
 	}
 	defer c.Close()
-	var running fleet
+	var running workers.Fleet
 	if f.role == "control" {
-		running, err = startControl(c, setup)
+		running, err = workers.StartControl(c, setup)
 	} else {
-		running, err = startNode(c, setup, f.pool, f.node, launcher)
+		running, err = workers.StartNode(c, setup, f.pool, f.node, launcher)
 	}
 	if err != nil {
 		return err
@@ -149,33 +148,22 @@ func runWorker(ctx context.Context, logOut io.Writer, g *globalFlags, f workerFl
 		}
 	}
 	logger.Info("worker started", "what", what, "temporal", tcfg.Address, "namespace", tcfg.Namespace, "bucket", lake.Store().Bucket(),
-		"deployment", setup.versioning.Deployment, "build_id", setup.versioning.BuildID)
+		"deployment", setup.Versioning.Deployment, "build_id", setup.Versioning.BuildID)
 	fmt.Fprintf(logOut, "%s running against %s, lake s3://%s; Ctrl-C to stop\n", what, tcfg.Address, lake.Store().Bucket())
 	<-ctx.Done()
 	// Stop waits for activities in flight, teardowns included.
-	running.stop()
+	running.Stop()
 	logger.Info("worker stopped", "what", what)
 	return nil
+}
+
+// workerSetup is what this build's workers share: rows name the build
+// and commit that measured them.
+func workerSetup(lake *results.Lake, logger *slog.Logger) workers.Setup {
+	v := readVersionInfo()
+	return workers.Setup{Lake: lake, Logger: logger, Version: v.Version + " " + v.Commit}
 }
 
 // workerDeploymentEnv names the worker deployment; empty leaves workers
 // unversioned.
 const workerDeploymentEnv = "INFERSWEEP_WORKER_DEPLOYMENT"
-
-// serveMetrics serves /metrics and /healthz until stop is called.
-func serveMetrics(addr string, m *workers.Metrics, logger *slog.Logger) (stop func(), err error) {
-	listener, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("--metrics-addr %s: %w", addr, err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", m.Handler())
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		if err := srv.Serve(listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			logger.Error("metrics endpoint stopped", "error", err)
-		}
-	}()
-	return func() { _ = srv.Close() }, nil
-}

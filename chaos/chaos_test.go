@@ -1,9 +1,11 @@
-package main
+package chaos
 
 import (
 	"context"
 	"log/slog"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -25,8 +27,8 @@ func TestChaos(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	rep, err := runChaos(ctx, chaosOptions{Points: points, Seed: 11, KillEvery: 10 * time.Second, TimeScale: 20, Baseline: true,
-		Logger: slog.New(slog.DiscardHandler), Progress: testWriter{t}})
+	rep, err := Execute(ctx, Options{Points: points, Seed: 11, KillEvery: 10 * time.Second, TimeScale: 20, Baseline: true,
+		Binary: buildInfersweep(t), Logger: slog.New(slog.DiscardHandler), Progress: testWriter{t}})
 	require.NoError(t, err)
 	c := rep.Chaos
 	t.Logf("chaos: %d planned, %d landed once, %v; retries %d; faults %v; quarantined %v; wall %s vs %s fault-free (%.2f×)",
@@ -38,10 +40,19 @@ func TestChaos(t *testing.T) {
 	require.Zero(t, c.Duplicated)
 	require.Zero(t, c.EnginesLeaked)
 	require.Zero(t, c.Panics)
-	for _, kind := range faultKinds {
+	for _, kind := range FaultKinds {
 		require.Positive(t, c.Faults[kind], "fault kind %s injected", kind)
 	}
 	require.Positive(t, c.ByStatus["succeeded"], "faults do not stop the sweep")
+}
+
+// buildInfersweep builds the binary the pool workers and engines run as.
+func buildInfersweep(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "infersweep")
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/infersweep/infersweep/cmd/infersweep").CombinedOutput()
+	require.NoError(t, err, "build infersweep: %s", out)
+	return bin
 }
 
 // testWriter sends progress lines to the test log.

@@ -1,0 +1,42 @@
+package loadgen
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseSLO(t *testing.T) {
+	tests := []struct {
+		spec    string
+		want    SLO
+		wantErr string
+	}{
+		{"", SLO{}, ""},
+		{"ttft:500 tpot:50", SLO{TTFTms: 500, TPOTms: 50}, ""},
+		{"ttft:500,e2el:20000", SLO{TTFTms: 500, E2ELms: 20000}, ""},
+		{"latency:5", SLO{}, `metric "latency" is not ttft, tpot or e2el`},
+		{"ttft:-1", SLO{}, "want name:milliseconds pairs"},
+	}
+	for _, tt := range tests {
+		got, err := ParseSLO(tt.spec)
+		if tt.wantErr != "" {
+			require.ErrorContains(t, err, tt.wantErr, tt.spec)
+			continue
+		}
+		require.NoError(t, err, tt.spec)
+		require.Equal(t, tt.want, got, tt.spec)
+	}
+}
+
+func TestWriteTextNamesWhatWasNotMeasured(t *testing.T) {
+	s := Summary{Completed: 9, Failed: 1, MedianTTFTms: 12.5, RequestGoodput: Metric(math.NaN()), Unmeasured: []string{"median_itl_ms"}}
+	var out strings.Builder
+	s.WriteText(&out)
+	text := out.String()
+	require.Contains(t, text, "Successful requests:                     9\n")
+	require.NotContains(t, text, "Request goodput", "goodput only with SLOs")
+	require.Contains(t, text, "Not measured (left out of the JSON):     median_itl_ms\n")
+}
