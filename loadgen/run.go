@@ -351,7 +351,7 @@ func (r *runner) send(ctx context.Context, p *Prompt, rec *Record, queueTime tim
 	}}
 	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(reqCtx, trace), http.MethodPost, r.url, bytes.NewReader(p.Body))
 	if err != nil {
-		rec.Err = err.Error()
+		rec.fail(err)
 		r.failed.Add(1)
 		return
 	}
@@ -380,14 +380,16 @@ func (r *runner) send(ctx context.Context, p *Prompt, rec *Record, queueTime tim
 
 	resp, err := r.client.Do(req)
 	if err != nil {
-		state.finish(r.describe(err, &stalled))
+		// Not finish: a connection the engine closed before answering
+		// reads as io.EOF, which is no clean end here.
+		rec.fail(r.describe(err, &stalled))
 		r.account(rec)
 		return
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
-		state.finish(fmt.Errorf("HTTP %d: %s", resp.StatusCode, strings.TrimSpace(clip(body))))
+		rec.fail(&statusError{code: resp.StatusCode, body: strings.TrimSpace(clip(body))})
 		r.account(rec)
 		return
 	}
@@ -427,10 +429,10 @@ func RequestID(seed uint64, index int) string {
 
 func (r *runner) describe(err error, stalled *atomic.Bool) error {
 	if stalled.Load() {
-		return fmt.Errorf("stalled: no data for %s", r.cfg.StallTimeout)
+		return fmt.Errorf("%w: no data for %s", errStalled, r.cfg.StallTimeout)
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("request timeout %s exceeded", r.cfg.RequestTimeout)
+		return fmt.Errorf("%w %s exceeded", errTimedOut, r.cfg.RequestTimeout)
 	}
 	return err
 }

@@ -145,6 +145,9 @@ type Summary struct {
 	OutputLenMismatches  int               `json:"output_len_mismatches"`  // output tokens ≠ max_tokens despite ignore_eos
 	Errors               map[string]int    `json:"errors"`                 // failure reason → count
 	ErrorExamples        map[string]string `json:"error_examples"`         // failure reason → first full message
+	// FailureKinds counts the same failures by kind and HTTP status, most
+	// frequent first: what a caller deciding who is at fault reads.
+	FailureKinds []FailureCount `json:"failure_kinds"`
 
 	ConnectionsOpened    int64  `json:"connections_opened"`
 	TotalChunks          int64  `json:"total_chunks"`
@@ -367,6 +370,7 @@ func summarizeRun(cfg Config, records []Record, start time.Time, window time.Dur
 		s.ClientChunksPerS = Metric(float64(s.TotalChunks) / window.Seconds())
 		s.ClientCPUMicrosChunk = Metric(float64(client.cpu.Microseconds()) / float64(s.TotalChunks))
 	}
+	s.FailureKinds = countFailures(records)
 	s.Unmeasured = s.unmeasured()
 	scaleRecords(records, scale)
 	return s
