@@ -393,9 +393,15 @@ func (r *runner) send(ctx context.Context, p *Prompt, rec *Record, queueTime tim
 		r.account(rec)
 		return
 	}
+	r.readStream(resp.Body, &state, stall, &stalled)
+	r.account(rec)
+}
 
+// readStream feeds state the events of body until the stream ends; every
+// chunk restarts the stall clock.
+func (r *runner) readStream(body io.Reader, state *streamState, stall *time.Timer, stalled *atomic.Bool) {
 	reader := r.readers.Get().(*sseReader)
-	reader.r.Reset(resp.Body)
+	reader.r.Reset(body)
 	defer func() {
 		reader.r.Reset(nil)
 		r.readers.Put(reader)
@@ -403,23 +409,22 @@ func (r *runner) send(ctx context.Context, p *Prompt, rec *Record, queueTime tim
 	for {
 		payload, err := reader.next()
 		if err != nil {
-			state.finish(r.describe(err, &stalled))
-			break
+			state.finish(r.describe(err, stalled))
+			return
 		}
 		stall.Reset(r.cfg.StallTimeout)
 		if err := state.onPayload(time.Now(), payload); err != nil {
 			state.finish(err)
-			break
+			return
 		}
 		if state.sawDone {
 			state.finish(nil)
 			// Read to the end of the body so the connection is reused:
 			// closing it early would cost a new connection per request.
 			_, _ = io.Copy(io.Discard, io.LimitReader(reader.r, 64<<10))
-			break
+			return
 		}
 	}
-	r.account(rec)
 }
 
 // RequestID is the id a run sends with prompt index i.
