@@ -203,13 +203,7 @@ func TestAnEngineThatAnswers500FailsTheLoad(t *testing.T) {
 	}))
 	t.Cleanup(engine.Close)
 	lake := testLake(t)
-	a := &Activities{Lake: lake, Node: "n0"}
-	lease := Lease{Node: "n0", NodeQueue: "hw-h100.n0", LeaseID: LeaseID("s", "p1", 1)}
-	a.lease = lease.LeaseID
-	var suite testsuite.WorkflowTestSuite
-	env := suite.NewTestActivityEnvironment()
-	env.RegisterActivity(a)
-
+	a, lease, env := leasedNode(lake)
 	_, err := env.ExecuteActivity(a.RunLoad, LoadInput{Lease: lease, SweepID: "s", Date: "2026-11-27", Point: onePoint, Engine: EngineInfo{BaseURL: engine.URL}, Attempt: 1,
 		Workload: sweep.WorkloadSettings{PromptsPerConc: 8, WarmupsPerConc: 1, RequestRate: "inf", RandomRangeRatio: 1, RangeMode: "inferencemax"}})
 	class, _ := appErrorType(err)
@@ -270,6 +264,18 @@ func dockerNode(t *testing.T, lake *results.Lake) (*Activities, *fakeDocker, *te
 	env := suite.NewTestActivityEnvironment()
 	env.RegisterActivity(a)
 	return a, cli, env
+}
+
+// leasedNode is node n0 holding the lease of attempt 1 of point p1, its
+// engine already started, and an activity environment to load it in.
+func leasedNode(lake *results.Lake) (*Activities, Lease, *testsuite.TestActivityEnvironment) {
+	a := &Activities{Lake: lake, Node: "n0"}
+	lease := Lease{Node: "n0", NodeQueue: "hw-h100.n0", LeaseID: LeaseID("s", "p1", 1)}
+	a.lease = lease.LeaseID
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestActivityEnvironment()
+	env.RegisterActivity(a)
+	return a, lease, env
 }
 
 // onePoint is a point of one request of one token.
@@ -337,13 +343,7 @@ func TestAPointWithTooManyFailedRequestsIsFailed(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			count.Store(0)
 			lake := testLake(t)
-			a := &Activities{Lake: lake, Node: "n0"}
-			lease := Lease{Node: "n0", NodeQueue: "hw-h100.n0", LeaseID: LeaseID("s", "p1", 1)}
-			a.lease = lease.LeaseID
-			var suite testsuite.WorkflowTestSuite
-			env := suite.NewTestActivityEnvironment()
-			env.RegisterActivity(a)
-
+			a, lease, env := leasedNode(lake)
 			val, err := env.ExecuteActivity(a.RunLoad, LoadInput{Lease: lease, SweepID: "s", Date: "2026-11-27", Point: onePoint, Engine: EngineInfo{BaseURL: engine.URL}, Attempt: 1,
 				Workload: sweep.WorkloadSettings{PromptsPerConc: 8, RequestRate: "inf", RandomRangeRatio: 1, RangeMode: "inferencemax", MaxFailureRate: tt.limit}})
 			require.NoError(t, err, "a measured point is not retried")
