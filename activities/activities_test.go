@@ -140,27 +140,82 @@ func TestRecordFailureWritesAPointRow(t *testing.T) {
 	require.Nil(t, rows[0].TputPerGPU, "no measurement, no figure")
 }
 
-func TestEngineDeathDuringLoadIsANodeFault(t *testing.T) {
+// TestLoadFailuresAreClassifiedByKind: what a load that measured no point
+// ends with, decided from loadgen's failure kinds. A node fault's first
+// line is the signature the workflow compares across nodes: kind and
+// status, the same whatever the counts.
+func TestLoadFailuresAreClassifiedByKind(t *testing.T) {
+	http500 := loadgen.FailureCount{Kind: loadgen.FailServerError, HTTPStatus: 500, Example: "HTTP 500: engine error (request 1234)"}
+	http503 := loadgen.FailureCount{Kind: loadgen.FailServerError, HTTPStatus: 503, Example: "HTTP 503: overloaded"}
+	http400 := loadgen.FailureCount{Kind: loadgen.FailClientError, HTTPStatus: 400, Example: "HTTP 400: maximum context length is 2048 tokens"}
+	refused := loadgen.FailureCount{Kind: loadgen.FailEngineGone, Example: `Post "http://127.0.0.1:8000/v1/completions": dial tcp 127.0.0.1:8000: connect: connection refused`}
+	closed := loadgen.FailureCount{Kind: loadgen.FailEngineGone, Example: "stream closed before [DONE] after 3 of 128 output tokens"}
+	stalled := loadgen.FailureCount{Kind: loadgen.FailStalled, Example: "stalled: no data for 1m0s"}
+	n := func(c loadgen.FailureCount, count int) loadgen.FailureCount { c.Count = count; return c }
 	tests := []struct {
-		name   string
-		errors map[string]string
-		died   bool
+		name      string
+		completed int
+		failures  []loadgen.FailureCount
+		wantClass string // "": a measured point
+		wantError string
 	}{
-		{"crash mid-stream", map[string]string{"stream closed before [DONE]": "stream closed before [DONE] after 3 of 128 output tokens"}, true},
-		{"reset", map[string]string{"Post \"http://127.0.0.1:1/v1/completions\": read: connection reset by peer": "Post …: read: connection reset by peer"}, true},
-		{"stall", map[string]string{"stalled: no data for 1m0s": "stalled: no data for 1m0s"}, true},
-		{"server said 500 to a few", map[string]string{"HTTP 500": "HTTP 500: {\"object\":\"error\"}"}, false},
-		{"no failures", map[string]string{}, false},
+		{"every request answered 500", 0, []loadgen.FailureCount{n(http500, 8)}, ErrNodeFault,
+			"the engine failed the load: server-error, HTTP 500\nthe engine answered 5xx to 8/8 requests; first: HTTP 500: engine error (request 1234)"},
+		{"a larger point, same signature", 0, []loadgen.FailureCount{n(http500, 80)}, ErrNodeFault,
+			"the engine failed the load: server-error, HTTP 500\nthe engine answered 5xx to 80/80 requests; first: HTTP 500: engine error (request 1234)"},
+		{"nearly every request answered 5xx", 1, []loadgen.FailureCount{n(http500, 12), n(http503, 7)}, ErrNodeFault,
+			"the engine failed the load: server-error, HTTP 500\nthe engine answered 5xx to 19/20 requests; first: HTTP 500: engine error (request 1234)"},
+		{"every request refused: the configuration", 0, []loadgen.FailureCount{n(http400, 8)}, ErrConfig,
+			"the engine refused 8/8 requests: HTTP 400: maximum context length is 2048 tokens"},
+		{"nothing listens", 0, []loadgen.FailureCount{n(refused, 8)}, ErrNodeFault,
+			"the engine failed the load: engine-gone\n8/8 requests failed as engine-gone; first: " + refused.Example},
+		{"crash mid-load", 6, []loadgen.FailureCount{n(http500, 1), n(closed, 1)}, ErrNodeFault,
+			"the engine died during the load: engine-gone\n1/8 requests lost; first: stream closed before [DONE] after 3 of 128 output tokens"},
+		{"a stall mid-load", 7, []loadgen.FailureCount{n(stalled, 1)}, ErrNodeFault,
+			"the engine died during the load: stalled\n1/8 requests lost; first: stalled: no data for 1m0s"},
+		{"a few 500s: measured, the failure rate judges", 6, []loadgen.FailureCount{n(http500, 2)}, "", ""},
+		{"nothing failed", 8, []loadgen.FailureCount{}, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := loadgen.Summary{Errors: map[string]int{}, ErrorExamples: tt.errors}
-			for class := range tt.errors {
-				s.Errors[class] = 1
+			s := loadgen.Summary{Completed: tt.completed, FailureKinds: tt.failures}
+			for _, c := range tt.failures {
+				s.Failed += c.Count
 			}
-			require.Equal(t, tt.died, engineDied(s) != "")
+			err := loadFailure(s)
+			if tt.wantClass == "" {
+				require.NoError(t, err)
+				return
+			}
+			class, nonRetryable := appErrorType(err)
+			require.Equal(t, tt.wantClass, class)
+			require.True(t, nonRetryable, "the workflow decides where to retry")
+			var app *temporal.ApplicationError
+			require.ErrorAs(t, err, &app)
+			require.Equal(t, tt.wantError, app.Message())
 		})
 	}
+}
+
+// An engine that answers HTTP 500 to everything fails the load with a
+// node fault the workflow can attribute, and writes nothing to the lake.
+func TestAnEngineThatAnswers500FailsTheLoad(t *testing.T) {
+	engine := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, `{"object":"error","message":"engine error"}`, http.StatusInternalServerError)
+	}))
+	t.Cleanup(engine.Close)
+	lake := testLake(t)
+	a, lease, env := leasedNode(lake)
+	_, err := env.ExecuteActivity(a.RunLoad, LoadInput{Lease: lease, SweepID: "s", Date: "2026-11-27", Point: onePoint, Engine: EngineInfo{BaseURL: engine.URL}, Attempt: 1,
+		Workload: sweep.WorkloadSettings{PromptsPerConc: 8, WarmupsPerConc: 1, RequestRate: "inf", RandomRangeRatio: 1, RangeMode: "inferencemax"}})
+	class, _ := appErrorType(err)
+	require.Equal(t, ErrNodeFault, class)
+	var app *temporal.ApplicationError
+	require.ErrorAs(t, err, &app)
+	require.Equal(t, "the engine failed the load: server-error, HTTP 500\nthe engine answered 5xx to 8/8 requests; first: HTTP 500: {\"object\":\"error\",\"message\":\"engine error\"}", app.Message())
+	objects, err := lake.Store().List(context.Background(), "v1/")
+	require.NoError(t, err)
+	require.Empty(t, objects, "no measurement, no files")
 }
 
 // fakeDocker answers the docker CLI: `run` starts a healthy engine on the
@@ -211,6 +266,18 @@ func dockerNode(t *testing.T, lake *results.Lake) (*Activities, *fakeDocker, *te
 	env := suite.NewTestActivityEnvironment()
 	env.RegisterActivity(a)
 	return a, cli, env
+}
+
+// leasedNode is node n0 holding the lease of attempt 1 of point p1, its
+// engine already started, and an activity environment to load it in.
+func leasedNode(lake *results.Lake) (*Activities, Lease, *testsuite.TestActivityEnvironment) {
+	a := &Activities{Lake: lake, Node: "n0"}
+	lease := Lease{Node: "n0", NodeQueue: "hw-h100.n0", LeaseID: LeaseID("s", "p1", 1)}
+	a.lease = lease.LeaseID
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestActivityEnvironment()
+	env.RegisterActivity(a)
+	return a, lease, env
 }
 
 // onePoint is a point of one request of one token.
@@ -278,13 +345,7 @@ func TestAPointWithTooManyFailedRequestsIsFailed(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			count.Store(0)
 			lake := testLake(t)
-			a := &Activities{Lake: lake, Node: "n0"}
-			lease := Lease{Node: "n0", NodeQueue: "hw-h100.n0", LeaseID: LeaseID("s", "p1", 1)}
-			a.lease = lease.LeaseID
-			var suite testsuite.WorkflowTestSuite
-			env := suite.NewTestActivityEnvironment()
-			env.RegisterActivity(a)
-
+			a, lease, env := leasedNode(lake)
 			val, err := env.ExecuteActivity(a.RunLoad, LoadInput{Lease: lease, SweepID: "s", Date: "2026-11-27", Point: onePoint, Engine: EngineInfo{BaseURL: engine.URL}, Attempt: 1,
 				Workload: sweep.WorkloadSettings{PromptsPerConc: 8, RequestRate: "inf", RandomRangeRatio: 1, RangeMode: "inferencemax", MaxFailureRate: tt.limit}})
 			require.NoError(t, err, "a measured point is not retried")
@@ -656,25 +717,4 @@ func TestAMDSMIReadsEveryOutputShape(t *testing.T) {
 			require.InDelta(t, tc.watts, w, 1e-9)
 		})
 	}
-}
-
-func TestLakeWritesWaitOutAnOutageButNotAConflict(t *testing.T) {
-	calls := 0
-	err := retryLakeWrite(context.Background(), func() error {
-		calls++
-		if calls < 3 {
-			return errors.New("s3 put: 503 SlowDown")
-		}
-		return nil
-	})
-	require.NoError(t, err)
-	require.Equal(t, 3, calls, "transient failures are retried")
-
-	calls = 0
-	err = retryLakeWrite(context.Background(), func() error {
-		calls++
-		return fmt.Errorf("key holds other bytes: %w", results.ErrWriteOnce)
-	})
-	require.ErrorIs(t, err, results.ErrWriteOnce)
-	require.Equal(t, 1, calls, "a conflict is final")
 }

@@ -1,7 +1,6 @@
 package activities
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -134,6 +132,32 @@ func (a *Activities) RunLoad(ctx context.Context, in LoadInput) (PointResult, er
 	if in.Attempt > 1 {
 		a.metrics().PointRetried(in.Point.Runner)
 	}
+	m, err := a.measure(ctx, loadConfig(ctx, in))
+	if err != nil {
+		return PointResult{}, err
+	}
+	row := a.measuredRow(in, m)
+	// Writes may wait out an S3 outage: keep the activity alive meanwhile.
+	stopBeat := heartbeatEvery(ctx, 2*time.Second, "writing results")
+	defer stopBeat()
+	mp, adopted, err := a.Lake.CommitPoint(ctx, results.MeasuredPoint{Date: in.Date, Row: row, Records: m.res.Records, Metrics: m.res.Metrics})
+	if err != nil {
+		return PointResult{}, err
+	}
+	if adopted {
+		a.logger().Warn("point already committed by an attempt whose report was lost; this measurement is dropped", "sweep", in.SweepID, "point", in.Point.ID, "attempt", in.Attempt)
+		return a.releaseAfterLoad(ctx, in, PointResult{Manifest: mp}), nil
+	}
+	a.recordMeasured(ctx, in, row, m)
+	out := PointResult{Manifest: mp, Completed: m.res.Summary.Completed, Failed: m.res.Summary.Failed, Error: row.Error}
+	if row.TputPerGPU != nil {
+		out.TputPerGPU = *row.TputPerGPU
+	}
+	return a.releaseAfterLoad(ctx, in, out), nil
+}
+
+// loadConfig translates the point and the sweep's settings into a load.
+func loadConfig(ctx context.Context, in LoadInput) loadgen.Config {
 	p := in.Point
 	w := loadgen.DefaultWorkload()
 	w.Model, w.InputLen, w.OutputLen = p.Model, p.ISL, p.OSL
@@ -142,7 +166,7 @@ func (a *Activities) RunLoad(ctx context.Context, in LoadInput) (PointResult, er
 	if in.Workload.RequestRate != "inf" {
 		rate, _ = strconv.ParseFloat(in.Workload.RequestRate, 64)
 	}
-	cfg := loadgen.Config{
+	return loadgen.Config{
 		BaseURL: in.Engine.BaseURL, Workload: w, MaxConcurrency: p.Conc, RequestRate: rate,
 		NumPrompts: in.Workload.PromptsPerConc * p.Conc, NumWarmups: in.Workload.WarmupsPerConc * p.Conc,
 		TimeScale: in.TimeScale, ScrapeMetrics: true,
@@ -158,109 +182,72 @@ func (a *Activities) RunLoad(ctx context.Context, in LoadInput) (PointResult, er
 			}
 		},
 	}
+}
+
+// measurement is one load and the node's power read beside it.
+type measurement struct {
+	res            *loadgen.Result
+	started, ended time.Time
+	watts          float64 // per GPU, when powerRead
+	powerRead      bool
+}
+
+// measure runs the load while sampling the node's power. A load that
+// measured no point ends in an error the workflow can attribute.
+func (a *Activities) measure(ctx context.Context, cfg loadgen.Config) (measurement, error) {
 	var stopPower func() (float64, bool)
 	if a.Power != nil {
 		stopPower = samplePower(ctx, a.Power)
 	}
-	started := time.Now()
+	m := measurement{started: time.Now()}
 	res, err := loadgen.Run(ctx, cfg)
-	ended := time.Now()
-	measuredW, measured := 0.0, false
+	m.res, m.ended = res, time.Now()
 	if stopPower != nil {
-		measuredW, measured = stopPower()
+		m.watts, m.powerRead = stopPower()
 	}
 	if res == nil {
-		return PointResult{}, temporal.NewNonRetryableApplicationError("load could not start: "+err.Error(), ErrConfig, nil)
+		return m, temporal.NewNonRetryableApplicationError("load could not start: "+err.Error(), ErrConfig, nil)
 	}
-	if errors.Is(err, loadgen.ErrAllFailed) {
-		class := ErrNodeFault
-		if reasons := res.Summary.ErrorReasons(); len(reasons) > 0 && len(reasons[0]) >= 6 && reasons[0][:6] == "HTTP 4" {
-			class = ErrConfig // the server rejects these requests: 4xx
-		}
-		return PointResult{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("every request failed: %s", res.Summary.ErrorExamples[res.Summary.ErrorReasons()[0]]), class, nil)
+	if err != nil && !errors.Is(err, loadgen.ErrAllFailed) {
+		return m, err
 	}
-	if err != nil {
-		return PointResult{}, err
+	if failure := loadFailure(res.Summary); failure != nil {
+		return m, failure
 	}
-	if died := engineDied(res.Summary); died != "" {
-		// Some requests finished before the engine went away: a partial
-		// measurement is not a point. Retry it on a healthy node.
-		return PointResult{}, temporal.NewNonRetryableApplicationError("the engine died during the load: "+died, ErrNodeFault, nil)
-	}
+	return m, err
+}
 
-	// InferenceX fails a run when too many requests failed and does not
-	// rerun it: the engine answered, so another node is not expected to
-	// help. The measurement is kept, counts included, as a failed point.
-	status, class, failure := "succeeded", "", ""
-	if err := res.Summary.CheckFailureRate(in.Workload.FailureRateLimit()); err != nil {
-		status, class, failure = "failed", ErrFailureRate, err.Error()
+// measuredRow is the point's row. InferenceX fails a run when too many
+// requests failed and does not rerun it: the engine answered, so another
+// node is not expected to help. The measurement is kept, counts
+// included, as a failed point.
+func (a *Activities) measuredRow(in LoadInput, m measurement) results.PointRow {
+	row := a.pointRow(in.SweepID, in.Point, in.Lease.Node, in.Attempt, in.ConfigDigest)
+	row.Status, row.Start, row.End = "succeeded", m.started.UTC(), m.ended.UTC()
+	if err := m.res.Summary.CheckFailureRate(in.Workload.FailureRateLimit()); err != nil {
+		row.Status, row.ErrorClass, row.Error = "failed", ErrFailureRate, err.Error()
 	}
-	row := a.pointRow(in.SweepID, p, in.Lease.Node, in.Attempt, in.ConfigDigest)
-	row.Status, row.ErrorClass, row.Error, row.Start, row.End = status, class, failure, started.UTC(), ended.UTC()
 	row.EngineStartupS, row.ImageDigest = &in.Engine.StartupSeconds, in.Engine.ImageDigest
-	row.SummaryFigures(res.Summary)
-	if measured {
-		setPower(&row, measuredW)
-	} else if res.Metrics != nil {
-		addPower(&row, res.Metrics)
+	row.SummaryFigures(m.res.Summary)
+	if m.powerRead {
+		setPower(&row, m.watts)
+	} else if m.res.Metrics != nil {
+		addPower(&row, m.res.Metrics)
 	}
-	keys := map[string]string{}
-	// Writes may wait out an S3 outage: keep the activity alive meanwhile.
-	stopBeat := heartbeatEvery(ctx, 2*time.Second, "writing results")
-	defer stopBeat()
-	write := func(table string, data []byte, err error) error {
-		if err != nil {
-			return err
-		}
-		key := results.TableKey(table, in.Date, p.Runner, in.SweepID, p.ID)
-		keys[table] = key
-		err = retryLakeWrite(ctx, func() error { return a.Lake.PutOnce(ctx, key, data, parquetType) })
-		if errors.Is(err, results.ErrWriteOnce) && table != results.TablePoints {
-			// An earlier attempt died between its first file and its points
-			// row, the commit: what it left was never part of the lake.
-			if _, cerr := a.Lake.Committed(ctx, in.Date, p.Runner, in.SweepID, p.ID); errors.Is(cerr, results.ErrNotFound) {
-				return retryLakeWrite(ctx, func() error { return a.Lake.Store().Put(ctx, key, data, parquetType) })
-			}
-		}
-		return err
-	}
-	data, err := results.Encode(results.RequestRows(p.ID, res.Records), func(a, b results.RequestRow) int { return cmp.Compare(a.Index, b.Index) })
-	if err := write(results.TableRequests, data, err); errors.Is(err, results.ErrWriteOnce) {
-		// An earlier attempt committed this point and its worker died
-		// before reporting: that measurement stands, this one is dropped.
-		return a.adoptCommitted(ctx, in)
-	} else if err != nil {
-		return PointResult{}, err
-	}
-	if res.Metrics != nil && len(res.Metrics.Samples) > 0 {
-		var samples []results.ServerMetricRow
-		for _, s := range res.Metrics.Samples {
-			samples = append(samples, results.ServerMetricRow{PointID: p.ID, TimeMs: float64(s.T) / float64(time.Millisecond), Name: s.Name, Value: s.Value})
-		}
-		data, err := results.Encode(samples, nil)
-		if err := write(results.TableServerMetrics, data, err); err != nil {
-			return PointResult{}, err
-		}
-	}
-	// The points row goes last: its presence means the point is complete.
-	data, err = results.Encode([]results.PointRow{row}, nil)
-	if err := write(results.TablePoints, data, err); err != nil {
-		return PointResult{}, err
-	}
-	a.metrics().PointFinished(p.Runner, status)
-	a.metrics().LoadMeasured(p.Runner, ended.Sub(started).Seconds())
+	return row
+}
+
+// recordMeasured counts and logs a point this attempt committed.
+func (a *Activities) recordMeasured(ctx context.Context, in LoadInput, row results.PointRow, m measurement) {
+	loadSeconds := m.ended.Sub(m.started).Seconds()
+	a.metrics().PointFinished(in.Point.Runner, row.Status)
+	a.metrics().LoadMeasured(in.Point.Runner, loadSeconds)
 	level := slog.LevelInfo
-	if failure != "" {
+	if row.Error != "" {
 		level = slog.LevelWarn
 	}
-	a.logger().Log(ctx, level, "point measured", "sweep", in.SweepID, "point", p.ID, "attempt", in.Attempt, "status", status, "error", failure,
-		"completed", res.Summary.Completed, "failed", res.Summary.Failed, "load_s", ended.Sub(started).Seconds())
-	out := PointResult{Manifest: results.ManifestPoint{PointID: p.ID, Hardware: p.Runner, Status: status, Keys: keys},
-		Completed: res.Summary.Completed, Failed: res.Summary.Failed, Error: failure}
-	if row.TputPerGPU != nil {
-		out.TputPerGPU = *row.TputPerGPU
-	}
-	return a.releaseAfterLoad(ctx, in, out), nil
+	a.logger().Log(ctx, level, "point measured", "sweep", in.SweepID, "point", in.Point.ID, "attempt", in.Attempt, "status", row.Status, "error", row.Error,
+		"completed", m.res.Summary.Completed, "failed", m.res.Summary.Failed, "load_s", loadSeconds)
 }
 
 // releaseAfterLoad stops the engine and frees the node when the workflow
@@ -278,63 +265,8 @@ func (a *Activities) releaseAfterLoad(ctx context.Context, in LoadInput, out Poi
 	return out
 }
 
-// adoptCommitted reports the point an earlier attempt committed, and
-// stops this attempt's engine.
-func (a *Activities) adoptCommitted(ctx context.Context, in LoadInput) (PointResult, error) {
-	p := in.Point
-	mp, err := a.Lake.Committed(ctx, in.Date, p.Runner, in.SweepID, p.ID)
-	if err != nil {
-		return PointResult{}, fmt.Errorf("an earlier attempt's files are in the way and its points row is unreadable: %w", err)
-	}
-	a.logger().Warn("point already committed by an attempt whose report was lost; this measurement is dropped", "sweep", in.SweepID, "point", p.ID, "attempt", in.Attempt)
-	return a.releaseAfterLoad(ctx, in, PointResult{Manifest: mp}), nil
-}
-
 // loadHeartbeatAfter is well inside RunLoad's 10 s heartbeat timeout.
 const loadHeartbeatAfter = time.Second
-
-// lakeWriteBudget bounds how long a measured point waits for the lake. The
-// load cannot be retried on its own (its engine is gone by then), so an
-// S3 outage that outlasts the client's own retries is waited out here
-// rather than failing the point as if its node were at fault.
-const lakeWriteBudget = 2 * time.Minute
-
-// retryLakeWrite retries an idempotent write with backoff until it
-// succeeds, the budget ends or the write can never succeed.
-func retryLakeWrite(ctx context.Context, write func() error) error {
-	deadline := time.Now().Add(lakeWriteBudget)
-	wait := 500 * time.Millisecond
-	for {
-		err := write()
-		if err == nil || errors.Is(err, results.ErrWriteOnce) || time.Now().Add(wait).After(deadline) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, 4*time.Second)
-	}
-}
-
-// connectionFailures are loadgen error classes that mean the engine
-// itself went away, not that it rejected a request.
-var connectionFailures = []string{"connection refused", "connection reset", "EOF", "broken pipe", "stream closed before [DONE]", "stalled"}
-
-// engineDied returns an example failure when any request failed because the
-// engine stopped answering.
-func engineDied(s loadgen.Summary) string {
-	for _, class := range s.ErrorReasons() {
-		example := s.ErrorExamples[class]
-		for _, marker := range connectionFailures {
-			if strings.Contains(example, marker) {
-				return example
-			}
-		}
-	}
-	return ""
-}
 
 // addPower averages the engine's modeled or measured power per GPU.
 func addPower(row *results.PointRow, m *loadgen.ScrapedMetrics) {

@@ -34,10 +34,20 @@ type Record struct {
 	Chunks         int
 	UsageReported  bool
 	Err            string
+	// Failure and HTTPStatus say how a failed request failed (Err says
+	// it in words); HTTPStatus is 0 when the engine answered no status.
+	Failure    FailureKind
+	HTTPStatus int
 }
 
 // OK tells whether the request completed and produced output.
 func (r *Record) OK() bool { return r.Err == "" }
+
+// fail marks the request failed by err.
+func (r *Record) fail(err error) {
+	r.Err = err.Error()
+	r.Failure, r.HTTPStatus = failureOf(err)
+}
 
 // TPOT is (E2EL − TTFT)/(output_tokens − 1); false when it is undefined.
 func (r *Record) TPOT() (time.Duration, bool) {
@@ -68,7 +78,7 @@ func (s *streamState) onPayload(now time.Time, payload []byte) error {
 		return nil
 	}
 	if c.errText != nil {
-		return fmt.Errorf("server error mid-stream: %s", clip(c.errText))
+		return fmt.Errorf("%w: %s", errMidStream, clip(c.errText))
 	}
 	if c.hasUsage {
 		s.rec.UsageReported = true
@@ -99,13 +109,13 @@ func (s *streamState) onPayload(now time.Time, payload []byte) error {
 func (s *streamState) finish(err error) {
 	switch {
 	case err != nil && !errors.Is(err, io.EOF):
-		s.rec.Err = err.Error()
+		s.rec.fail(err)
 	case !s.gotFirst:
-		s.rec.Err = "stream ended without any content chunk"
+		s.rec.fail(errNoContent)
 	case !s.sawDone && s.rec.Chunks < s.rec.RequestedOut && (!s.rec.UsageReported || s.rec.OutputTokens < s.rec.RequestedOut):
 		// A missing [DONE] is tolerated, a short stream without it is not:
 		// that is a server that went away mid-answer.
-		s.rec.Err = fmt.Sprintf("stream closed before [DONE] after %d of %d output tokens", s.rec.Chunks, s.rec.RequestedOut)
+		s.rec.fail(fmt.Errorf("%w after %d of %d output tokens", errClosedEarly, s.rec.Chunks, s.rec.RequestedOut))
 	}
 	if s.gotFirst {
 		s.rec.E2EL = s.last.Sub(s.send)

@@ -1,9 +1,9 @@
 package loadgen
 
 import (
-	"errors"
 	"fmt"
 	"io"
+	"syscall"
 	"testing"
 	"time"
 
@@ -45,6 +45,7 @@ func TestStreamMetricsFromKnownTimestamps(t *testing.T) {
 		requested  int
 		end        error
 		wantErr    string
+		wantKind   FailureKind
 		wantTTFT   time.Duration
 		wantE2EL   time.Duration
 		wantITLs   []uint32
@@ -86,31 +87,31 @@ func TestStreamMetricsFromKnownTimestamps(t *testing.T) {
 			name:      "short stream without [DONE] is a failure",
 			events:    []event{{10, text("a")}},
 			requested: 8, end: io.EOF,
-			wantErr: "stream closed before [DONE] after 1 of 8 output tokens",
+			wantErr: "stream closed before [DONE] after 1 of 8 output tokens", wantKind: FailEngineGone,
 		},
 		{
 			name:      "error mid-stream",
 			events:    []event{{10, text("a")}, {12, `{"error":{"message":"engine died"}}`}},
 			requested: 8,
-			wantErr:   `server error mid-stream: {"message":"engine died"}`,
+			wantErr:   `server error mid-stream: {"message":"engine died"}`, wantKind: FailServerError,
 		},
 		{
 			name:      "malformed chunk",
 			events:    []event{{10, `{"choices":[`}},
 			requested: 8,
-			wantErr:   "malformed JSON chunk",
+			wantErr:   "malformed JSON chunk", wantKind: FailProtocol,
 		},
 		{
 			name:      "connection reset",
 			events:    []event{{10, text("a")}},
-			requested: 8, end: errors.New("read: connection reset by peer"),
-			wantErr: "connection reset by peer",
+			requested: 8, end: fmt.Errorf("read tcp: %w", syscall.ECONNRESET),
+			wantErr: "connection reset by peer", wantKind: FailEngineGone,
 		},
 		{
 			name:      "no content at all",
 			events:    []event{{10, "[DONE]"}},
 			requested: 8,
-			wantErr:   "stream ended without any content chunk",
+			wantErr:   "stream ended without any content chunk", wantKind: FailProtocol,
 		},
 	}
 	for _, tt := range tests {
@@ -119,6 +120,7 @@ func TestStreamMetricsFromKnownTimestamps(t *testing.T) {
 			if tt.wantErr != "" {
 				require.False(t, rec.OK())
 				require.Contains(t, rec.Err, tt.wantErr)
+				require.Equal(t, tt.wantKind, rec.Failure)
 				return
 			}
 			require.True(t, rec.OK(), rec.Err)

@@ -351,7 +351,7 @@ func (r *runner) send(ctx context.Context, p *Prompt, rec *Record, queueTime tim
 	}}
 	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(reqCtx, trace), http.MethodPost, r.url, bytes.NewReader(p.Body))
 	if err != nil {
-		rec.Err = err.Error()
+		rec.fail(err)
 		r.failed.Add(1)
 		return
 	}
@@ -380,20 +380,28 @@ func (r *runner) send(ctx context.Context, p *Prompt, rec *Record, queueTime tim
 
 	resp, err := r.client.Do(req)
 	if err != nil {
-		state.finish(r.describe(err, &stalled))
+		// Not finish: a connection the engine closed before answering
+		// reads as io.EOF, which is no clean end here.
+		rec.fail(r.describe(err, &stalled))
 		r.account(rec)
 		return
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
-		state.finish(fmt.Errorf("HTTP %d: %s", resp.StatusCode, strings.TrimSpace(clip(body))))
+		rec.fail(&statusError{code: resp.StatusCode, body: strings.TrimSpace(clip(body))})
 		r.account(rec)
 		return
 	}
+	r.readStream(resp.Body, &state, stall, &stalled)
+	r.account(rec)
+}
 
+// readStream feeds state the events of body until the stream ends; every
+// chunk restarts the stall clock.
+func (r *runner) readStream(body io.Reader, state *streamState, stall *time.Timer, stalled *atomic.Bool) {
 	reader := r.readers.Get().(*sseReader)
-	reader.r.Reset(resp.Body)
+	reader.r.Reset(body)
 	defer func() {
 		reader.r.Reset(nil)
 		r.readers.Put(reader)
@@ -401,23 +409,22 @@ func (r *runner) send(ctx context.Context, p *Prompt, rec *Record, queueTime tim
 	for {
 		payload, err := reader.next()
 		if err != nil {
-			state.finish(r.describe(err, &stalled))
-			break
+			state.finish(r.describe(err, stalled))
+			return
 		}
 		stall.Reset(r.cfg.StallTimeout)
 		if err := state.onPayload(time.Now(), payload); err != nil {
 			state.finish(err)
-			break
+			return
 		}
 		if state.sawDone {
 			state.finish(nil)
 			// Read to the end of the body so the connection is reused:
 			// closing it early would cost a new connection per request.
 			_, _ = io.Copy(io.Discard, io.LimitReader(reader.r, 64<<10))
-			break
+			return
 		}
 	}
-	r.account(rec)
 }
 
 // RequestID is the id a run sends with prompt index i.
@@ -427,10 +434,10 @@ func RequestID(seed uint64, index int) string {
 
 func (r *runner) describe(err error, stalled *atomic.Bool) error {
 	if stalled.Load() {
-		return fmt.Errorf("stalled: no data for %s", r.cfg.StallTimeout)
+		return fmt.Errorf("%w: no data for %s", errStalled, r.cfg.StallTimeout)
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("request timeout %s exceeded", r.cfg.RequestTimeout)
+		return fmt.Errorf("%w %s exceeded", errTimedOut, r.cfg.RequestTimeout)
 	}
 	return err
 }

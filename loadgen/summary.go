@@ -145,6 +145,9 @@ type Summary struct {
 	OutputLenMismatches  int               `json:"output_len_mismatches"`  // output tokens ≠ max_tokens despite ignore_eos
 	Errors               map[string]int    `json:"errors"`                 // failure reason → count
 	ErrorExamples        map[string]string `json:"error_examples"`         // failure reason → first full message
+	// FailureKinds counts the same failures by kind and HTTP status, most
+	// frequent first: what a caller deciding who is at fault reads.
+	FailureKinds []FailureCount `json:"failure_kinds"`
 
 	ConnectionsOpened    int64  `json:"connections_opened"`
 	TotalChunks          int64  `json:"total_chunks"`
@@ -261,7 +264,8 @@ type clientStats struct {
 	peak        int64
 }
 
-func summarizeRun(cfg Config, records []Record, start time.Time, window time.Duration, client clientStats) Summary {
+// newSummary is a Summary of the run's settings, before any figure.
+func newSummary(cfg Config, sent int, start time.Time, window time.Duration, client clientStats) Summary {
 	w := cfg.Workload
 	s := Summary{
 		Date: time.Now().UTC().Format(time.RFC3339), Backend: "openai", ModelID: w.Model, TokenizerID: w.Model, BestOf: 1,
@@ -272,7 +276,7 @@ func summarizeRun(cfg Config, records []Record, start time.Time, window time.Dur
 		TimeScale: cfg.TimeScale, TimeBasis: TimeBasisWall, ITLBasis: "per chunk: every gap between content chunks, pooled over requests",
 		Errors: map[string]int{}, ErrorExamples: map[string]string{}, ConnectionsOpened: client.connections, MaxConcurrentReqs: client.peak,
 		BenchmarkStartUnix: unixSeconds(start), BenchmarkEndUnix: unixSeconds(start.Add(window)),
-		InputLens: make([]int, len(records)), OutputLens: make([]int, len(records)), Metadata: cfg.Metadata,
+		InputLens: make([]int, sent), OutputLens: make([]int, sent), Metadata: cfg.Metadata,
 	}
 	if w.API == APIChat {
 		s.Backend = "openai-chat"
@@ -283,6 +287,11 @@ func summarizeRun(cfg Config, records []Record, start time.Time, window time.Dur
 	if cfg.TimeScale != 1 {
 		s.TimeBasis = TimeBasisSimulated
 	}
+	return s
+}
+
+func summarizeRun(cfg Config, records []Record, start time.Time, window time.Duration, client clientStats) Summary {
+	s := newSummary(cfg, len(records), start, window, client)
 	// Simulated time runs TimeScale times faster than the wall clock.
 	scale := cfg.TimeScale
 	msPerNs := scale / float64(time.Millisecond)
@@ -334,21 +343,7 @@ func summarizeRun(cfg Config, records []Record, start time.Time, window time.Dur
 		}
 	}
 
-	seconds := window.Seconds() * scale
-	s.Duration = Metric(seconds)
-	s.RequestThroughput = Metric(float64(s.Completed) / seconds)
-	s.OutputThroughput = Metric(float64(s.TotalOutputTokens) / seconds)
-	s.TotalTokenThroughput = Metric(float64(s.TotalInputTokens+s.TotalOutputTokens) / seconds)
-	s.RequestGoodput = Metric(math.NaN())
-	if cfg.Goodput.enabled() {
-		s.RequestGoodput = Metric(float64(goodCount) / seconds)
-	}
-	s.RequestGoodputColon = s.RequestGoodput
-	s.MeanInputLen, s.MeanOutputLen = Metric(math.NaN()), Metric(math.NaN())
-	if s.Completed > 0 {
-		s.MeanInputLen = Metric(float64(s.TotalInputTokens) / float64(s.Completed))
-		s.MeanOutputLen = Metric(float64(s.TotalOutputTokens) / float64(s.Completed))
-	}
+	s.setRates(window.Seconds()*scale, goodCount, cfg.Goodput.enabled())
 
 	setDist(summarize(ttfts, msPerNs), &s.MeanTTFTms, &s.MedianTTFTms, &s.StdTTFTms, &s.P90TTFTms, &s.P99TTFTms, &s.P999TTFTms)
 	setDist(summarize(tpots, msPerNs), &s.MeanTPOTms, &s.MedianTPOTms, &s.StdTPOTms, &s.P90TPOTms, &s.P99TPOTms, &s.P999TPOTms)
@@ -367,9 +362,29 @@ func summarizeRun(cfg Config, records []Record, start time.Time, window time.Dur
 		s.ClientChunksPerS = Metric(float64(s.TotalChunks) / window.Seconds())
 		s.ClientCPUMicrosChunk = Metric(float64(client.cpu.Microseconds()) / float64(s.TotalChunks))
 	}
+	s.FailureKinds = countFailures(records)
 	s.Unmeasured = s.unmeasured()
 	scaleRecords(records, scale)
 	return s
+}
+
+// setRates sets the figures per second of a window of seconds, and the
+// mean lengths, from the totals.
+func (s *Summary) setRates(seconds float64, goodCount int, goodput bool) {
+	s.Duration = Metric(seconds)
+	s.RequestThroughput = Metric(float64(s.Completed) / seconds)
+	s.OutputThroughput = Metric(float64(s.TotalOutputTokens) / seconds)
+	s.TotalTokenThroughput = Metric(float64(s.TotalInputTokens+s.TotalOutputTokens) / seconds)
+	s.RequestGoodput = Metric(math.NaN())
+	if goodput {
+		s.RequestGoodput = Metric(float64(goodCount) / seconds)
+	}
+	s.RequestGoodputColon = s.RequestGoodput
+	s.MeanInputLen, s.MeanOutputLen = Metric(math.NaN()), Metric(math.NaN())
+	if s.Completed > 0 {
+		s.MeanInputLen = Metric(float64(s.TotalInputTokens) / float64(s.Completed))
+		s.MeanOutputLen = Metric(float64(s.TotalOutputTokens) / float64(s.Completed))
+	}
 }
 
 // unixSeconds is t as time.time() gives it; whole seconds and the fraction
