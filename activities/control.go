@@ -228,26 +228,18 @@ func (a *Activities) RecordFailure(ctx context.Context, in FailureInput) (result
 		at = time.Now().UTC()
 	}
 	row.Start, row.End = at, at
-	data, err := results.Encode([]results.PointRow{row}, nil)
+	mp, adopted, err := a.Lake.CommitUnmeasured(ctx, in.Date, row)
 	if err != nil {
 		return results.ManifestPoint{}, err
 	}
-	key := results.TableKey(results.TablePoints, in.Date, in.Point.Runner, in.SweepID, in.Point.ID)
-	if err := a.Lake.PutOnce(ctx, key, data, parquetType); errors.Is(err, results.ErrWriteOnce) {
-		// An attempt the workflow counted as failed had measured the
-		// point after all (its worker died before reporting): it landed.
-		mp, err := a.Lake.Committed(ctx, in.Date, in.Point.Runner, in.SweepID, in.Point.ID)
-		if err == nil {
-			a.logger().Warn("point found measured by an attempt whose report was lost", "sweep", in.SweepID, "point", in.Point.ID, "status", mp.Status)
-		}
-		return mp, err
-	} else if err != nil {
-		return results.ManifestPoint{}, err
+	if adopted {
+		a.logger().Warn("point found measured by an attempt whose report was lost", "sweep", in.SweepID, "point", in.Point.ID, "status", mp.Status)
+		return mp, nil
 	}
 	a.metrics().PointFinished(in.Point.Runner, in.Status)
 	a.logger().Warn("point recorded without a measurement", "sweep", in.SweepID, "point", in.Point.ID, "node", in.Node,
 		"status", in.Status, "error_class", in.ErrorClass, "attempts", in.Attempts)
-	return results.ManifestPoint{PointID: in.Point.ID, Hardware: in.Point.Runner, Status: in.Status, Keys: map[string]string{results.TablePoints: key}}, nil
+	return mp, nil
 }
 
 // WriteManifest commits the sweep.

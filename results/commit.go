@@ -30,13 +30,30 @@ func (l *Lake) CommitPoint(ctx context.Context, m MeasuredPoint) (mp ManifestPoi
 	if err != nil {
 		return ManifestPoint{}, false, err
 	}
-	row := m.Row
+	return l.commit(ctx, m.Date, m.Row, files)
+}
+
+// CommitUnmeasured writes the points row of a point that produced no
+// measurement (failed or skipped), so every planned point is in the lake
+// once. If an attempt counted as failed had committed a measurement after
+// all (its worker died before reporting), that one stands: adopted.
+func (l *Lake) CommitUnmeasured(ctx context.Context, date string, row PointRow) (mp ManifestPoint, adopted bool, err error) {
+	points, err := Encode([]PointRow{row}, nil)
+	if err != nil {
+		return ManifestPoint{}, false, err
+	}
+	return l.commit(ctx, date, row, []tableFile{{TablePoints, points}})
+}
+
+// commit writes files in order, the points row last, adopting what an
+// earlier attempt committed (CommitPoint).
+func (l *Lake) commit(ctx context.Context, date string, row PointRow, files []tableFile) (mp ManifestPoint, adopted bool, err error) {
 	mp = ManifestPoint{PointID: row.PointID, Hardware: row.Runner, Status: row.Status, Keys: map[string]string{}}
 	for _, f := range files {
-		key := TableKey(f.table, m.Date, row.Runner, row.SweepID, row.PointID)
+		key := TableKey(f.table, date, row.Runner, row.SweepID, row.PointID)
 		err := retryWrite(ctx, func() error { return l.PutOnce(ctx, key, f.data, parquetType) })
 		if errors.Is(err, ErrWriteOnce) {
-			committed, cerr := l.Committed(ctx, m.Date, row.Runner, row.SweepID, row.PointID)
+			committed, cerr := l.Committed(ctx, date, row.Runner, row.SweepID, row.PointID)
 			switch {
 			case cerr == nil:
 				return committed, true, nil

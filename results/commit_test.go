@@ -143,3 +143,39 @@ func TestLakeWritesWaitOutAnOutageButNotAConflict(t *testing.T) {
 		})
 	}
 }
+
+// TestCommitUnmeasured: a failure row is written once; a measurement an
+// earlier attempt committed stands over it.
+func TestCommitUnmeasured(t *testing.T) {
+	const date = "2026-11-27"
+	failed := PointRow{SweepID: "s1", PointID: "p1", Runner: "h100", Status: "failed", ErrorClass: "NodeFault", Error: "Xid 79"}
+	tests := []struct {
+		name        string
+		earlier     *MeasuredPoint
+		wantAdopted bool
+		wantStatus  string
+		wantTables  int
+	}{
+		{"nothing there: the failure row", nil, false, "failed", 1},
+		{"measured after all: the measurement stands", &MeasuredPoint{Date: date, Row: PointRow{SweepID: "s1", PointID: "p1", Runner: "h100", Status: "succeeded"},
+			Records: []loadgen.Record{{Index: 0, RequestedOut: 8, OutputTokens: 8}}}, true, "succeeded", 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			lake := NewLake(embeddedStore(t))
+			if tc.earlier != nil {
+				_, _, err := lake.CommitPoint(ctx, *tc.earlier)
+				require.NoError(t, err)
+			}
+			mp, adopted, err := lake.CommitUnmeasured(ctx, date, failed)
+			require.NoError(t, err)
+			require.Equal(t, tc.wantAdopted, adopted)
+			require.Equal(t, tc.wantStatus, mp.Status)
+			require.Len(t, mp.Keys, tc.wantTables)
+			kept, err := lake.Committed(ctx, date, "h100", "s1", "p1")
+			require.NoError(t, err)
+			require.Equal(t, tc.wantStatus, kept.Status, "what the lake keeps")
+		})
+	}
+}
