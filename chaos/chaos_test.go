@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,6 +34,9 @@ func TestChaos(t *testing.T) {
 	c := rep.Chaos
 	t.Logf("chaos: %d planned, %d landed once, %v; retries %d; faults %v; quarantined %v; wall %s vs %s fault-free (%.2f×)",
 		c.Planned, c.Landed, c.ByStatus, c.Retries, c.Faults, c.Quarantined, c.Wall.Round(time.Second), rep.Baseline.Wall.Round(time.Second), rep.WallRatio)
+	var table strings.Builder
+	require.NoError(t, Print(&table, rep))
+	t.Log("\n" + table.String())
 	require.Empty(t, rep.Baseline.Problems, "the fault-free run")
 	require.GreaterOrEqual(t, c.Planned, points)
 	require.Equal(t, c.Planned, c.Landed, "every planned point in the lake exactly once")
@@ -44,6 +48,8 @@ func TestChaos(t *testing.T) {
 		require.Positive(t, c.Faults[kind], "fault kind %s injected", kind)
 	}
 	require.Positive(t, c.ByStatus["succeeded"], "faults do not stop the sweep")
+	checkAttribution(&c)
+	require.Empty(t, c.Problems, "the broken entry blamed on its engine, no node charged for it or for a restart")
 }
 
 // buildInfersweep builds the binary the pool workers and engines run as.

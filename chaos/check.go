@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/infersweep/infersweep/devstack/s3store"
@@ -29,6 +31,7 @@ func (h *harness) check(ctx context.Context, sweepID, date string) {
 	if !h.faults {
 		return
 	}
+	checkAttribution(run)
 	countFaults(h.faultLog(), h.s3Faults, run)
 	for _, kind := range FaultKinds {
 		if run.Faults[kind] == 0 {
@@ -74,6 +77,9 @@ func checkLake(ctx context.Context, lake *results.Lake, sweepID, date string, ru
 			run.Reasons[r.ErrorClass+": "+msg]++
 		}
 		run.Retries += max(int(r.Attempts)-1, 0)
+		if r.Entry == brokenEntry {
+			run.BrokenEntry[strings.TrimSpace(r.Status+" "+r.ErrorClass)]++
+		}
 	}
 	ids, err := lake.TablePointIDs(ctx, results.TablePoints, date, sweepID)
 	if err != nil {
@@ -106,7 +112,44 @@ func checkLake(ctx context.Context, lake *results.Lake, sweepID, date string, ru
 	if len(m.Points) != run.Planned {
 		run.problem("the manifest lists %d points, the plan %d", len(m.Points), run.Planned)
 	}
-	run.Quarantined = m.Quarantined
+	run.Quarantined, run.NodeFaults = m.Quarantined, m.NodeFaults
+	for pool, nodes := range pools {
+		if len(m.Quarantined[pool]) >= len(nodes) {
+			run.PoolsDown = append(run.PoolsDown, pool)
+		}
+	}
+	slices.Sort(run.PoolsDown)
+}
+
+// checkAttribution: the broken entry's points fail as its own (the
+// engine's, or skipped behind its failed canary); no charge against a
+// node stands for its failures or for a worker's restart. A pool may
+// still lose every node to faults charged to them (engines dying on them
+// over different points): the report says so, with the evidence.
+func checkAttribution(run *Run) {
+	for outcome, n := range run.BrokenEntry {
+		switch outcome {
+		case "failed EngineFailure", "skipped ConfigError", "failed ConfigError":
+		default:
+			run.problem("%d points of the broken entry %s ended %q, not as the engine's failure", n, brokenEntry, outcome)
+		}
+	}
+	if len(run.BrokenEntry) == 0 {
+		run.problem("no point of the broken entry %s is in the lake", brokenEntry)
+	}
+	for _, pool := range slices.Sorted(maps.Keys(run.NodeFaults)) {
+		for _, node := range slices.Sorted(maps.Keys(run.NodeFaults[pool])) {
+			for _, line := range run.NodeFaults[pool][node] {
+				withdrawn := strings.Contains(line, "(withdrawn:")
+				switch {
+				case strings.Contains(line, "("+brokenEntry+", conc ") && !withdrawn:
+					run.problem("%s is charged with the broken entry's failure: %s", node, line)
+				case strings.Contains(line, "restarted") && !withdrawn:
+					run.problem("%s is charged with its worker's restart: %s", node, line)
+				}
+			}
+		}
+	}
 }
 
 // leakedEngines counts live engine processes launched for this run: the

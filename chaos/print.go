@@ -49,15 +49,26 @@ func Print(out io.Writer, rep *Report) error {
 		row("faults: "+kind, c.Faults[kind], base.Faults[kind])
 	}
 	row("quarantined nodes", quarantined(c.Quarantined), quarantined(base.Quarantined))
+	for _, outcome := range slices.Sorted(maps.Keys(c.BrokenEntry)) {
+		row("broken entry "+brokenEntry+": "+outcome, c.BrokenEntry[outcome], base.BrokenEntry[outcome])
+	}
+	row("pools with every node quarantined", len(c.PoolsDown), len(base.PoolsDown))
 	row("wall time", c.Wall.Round(100*time.Millisecond), base.Wall.Round(100*time.Millisecond))
 	if rep.WallRatio > 0 {
-		row("wall time vs fault-free", fmt.Sprintf("%.2f× (want ≤ %d×)", rep.WallRatio, maxWallRatio), "")
+		row("wall time vs fault-free", fmt.Sprintf("%.2f× (want ≤ %.1f×)", rep.WallRatio, maxWallRatio), "")
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	for _, pool := range c.PoolsDown {
+		for _, node := range slices.Sorted(maps.Keys(c.NodeFaults[pool])) {
+			for _, line := range c.NodeFaults[pool][node] {
+				fmt.Fprintf(out, "  %s %s: %s\n", pool, node, line)
+			}
+		}
+	}
 	if len(rep.Problems()) == 0 {
-		_, err := fmt.Fprintln(out, "every promise held: 0 lost, 0 duplicated, 0 leaked, 0 panics, every fault kind injected")
+		_, err := fmt.Fprintln(out, "every promise held: 0 lost, 0 duplicated, 0 leaked, 0 panics, every fault kind injected, the broken entry blamed on its engine, no node charged for it or for a restart")
 		return err
 	}
 	return nil

@@ -59,7 +59,7 @@ func sweepOnce(ctx context.Context, o Options, faults bool) (*Run, error) {
 	}
 	defer os.RemoveAll(dir)
 	h := &harness{o: o, faults: faults, dir: dir, ended: make(chan struct{}),
-		run: &Run{Faults: map[string]int{}, ByStatus: map[string]int{}, ByErrorClass: map[string]int{}, Reasons: map[string]int{}}}
+		run: &Run{Faults: map[string]int{}, ByStatus: map[string]int{}, ByErrorClass: map[string]int{}, Reasons: map[string]int{}, BrokenEntry: map[string]int{}}}
 	in, err := h.writeSpec()
 	if err != nil {
 		return nil, err
@@ -146,6 +146,9 @@ func (h *harness) writeSpec() (workflows.SweepInput, error) {
 		"retry: { point-attempts: 3, start-timeout: 1m, load-timeout: 5m }\n"
 	if h.faults {
 		settings += fmt.Sprintf("engines:\n  sim:\n    args: [--fault-plan, %q, --fault-record, %q]\n", engineFaults, h.faultLog())
+		// A broken image or flag: this entry's engine starts, then answers
+		// HTTP 500 to every request, on whatever node it runs.
+		settings += fmt.Sprintf("  %s:\n    args: [--error-rate, \"1\"]\n", brokenEntry)
 	}
 	in := workflows.SweepInput{Masters: []string{filepath.Join(h.dir, "sweep.yaml")}, Runners: filepath.Join(h.dir, "runners.yaml"), Settings: filepath.Join(h.dir, "settings.yaml")}
 	for path, body := range map[string]string{in.Masters[0]: spec.String(), in.Runners: runners.String(), in.Settings: settings} {

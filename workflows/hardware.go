@@ -77,6 +77,8 @@ func HardwareSweepWorkflow(ctx workflow.Context, in HardwareInput) (HardwareResu
 	// Pools started before then charged any failure to its node, an S3
 	// outage too.
 	nodeEvidenceOnly := workflow.GetVersion(ctx, "node-evidence-only", workflow.DefaultVersion, 1) == 1
+	// Pools started before then took one node's config error as final.
+	confirmConfig := workflow.GetVersion(ctx, "config-on-two-nodes", workflow.DefaultVersion, 1) == 1
 	retryRequested := false
 	progress.Nodes = in.NodeNames
 	// r is set below before this coroutine first runs: workflow code
@@ -100,7 +102,7 @@ func HardwareSweepWorkflow(ctx workflow.Context, in HardwareInput) (HardwareResu
 	})
 	r = &poolRun{in: in, digest: src.digest, progress: &progress, faults: map[string]int{}, configFailedEntries: map[string]string{},
 		busy: map[string]bool{}, deferFailures: deferFailures, leaseInStart: leaseInStart, teardowns: workflow.NewWaitGroup(ctx),
-		attributeEngines: attributeEngines, nodeEvidenceOnly: nodeEvidenceOnly, charges: map[string]map[string][]string{}}
+		attributeEngines: attributeEngines, nodeEvidenceOnly: nodeEvidenceOnly, confirmConfig: confirmConfig, avoid: map[string]string{}, charges: map[string]map[string][]string{}}
 	if c := in.Carry; c != nil {
 		r.result, r.faults, r.configFailedEntries, r.pending = c.Result, c.Faults, c.ConfigFailed, c.Pending
 		if c.Charges != nil {
@@ -194,6 +196,10 @@ type poolRun struct {
 	// worker gone) are charged; the lake or Temporal failing is not the
 	// node's doing, and the point is simply retried.
 	nodeEvidenceOnly bool
+	// confirmConfig: a config error is the config's once a second node
+	// confirms it; avoid is the node a point's retry must not take.
+	confirmConfig bool
+	avoid         map[string]string
 	charges          map[string]map[string][]string
 	// outcomes wait for the next manifest part (paged pools only).
 	outcomes []results.Outcome
@@ -243,8 +249,9 @@ func (r *poolRun) runPoint(ctx workflow.Context, p sweep.Point) {
 		return
 	}
 	attempts := max(r.in.Settings.Retry.PointAttempts, 1)
-	var lastErr error
-	var lastNode string
+	var lastErr, suspectErr error
+	var lastNode, suspect string
+	defer delete(r.avoid, p.ID)
 	for attempt := 1; attempt <= attempts; attempt++ {
 		if r.unavailable(p) {
 			// Provisioning would wait forever for a healthy node.
@@ -254,6 +261,10 @@ func (r *poolRun) runPoint(ctx workflow.Context, p sweep.Point) {
 		res, node, err := r.attempt(ctx, p, attempt)
 		delete(r.progress.Running, p.ID)
 		if err == nil {
+			if suspect != "" {
+				// Fine elsewhere: what failed was the first node.
+				r.charge(suspect, p, suspectErr)
+			}
 			r.finished(ctx, res.Manifest)
 			if res.Manifest.Status == "failed" {
 				// Measured, but too many requests failed: not retried.
@@ -269,8 +280,19 @@ func (r *poolRun) runPoint(ctx workflow.Context, p sweep.Point) {
 			return
 		}
 		if errorType(err) == activities.ErrConfig {
-			r.configFailedEntries[p.Entry] = firstLine(reason(err))
-			r.record(ctx, p, "failed", activities.ErrConfig, reason(err), attempt, node)
+			if suspect == "" && r.confirmConfig && attempt < attempts && r.anotherNodeFor(p, node) {
+				// One node's word is not yet the config's fault (an out of
+				// memory may be a node's leftover process): another node
+				// confirms it or clears it.
+				suspect, suspectErr, r.avoid[p.ID] = node, err, node
+				continue
+			}
+			msg := reason(err)
+			if suspect != "" {
+				msg = fmt.Sprintf("on %s and %s alike: %s", suspect, node, msg)
+			}
+			r.configFailedEntries[p.Entry] = firstLine(msg)
+			r.record(ctx, p, "failed", activities.ErrConfig, msg, attempt, node)
 			r.progress.Failed++
 			return
 		}

@@ -60,11 +60,21 @@ func (r *poolRun) quarantinedError() error {
 // is none right now.
 func (r *poolRun) freeNodeFor(p sweep.Point) string {
 	for _, n := range r.in.NodeNames {
-		if (p.Node == "" || p.Node == n) && !r.busy[n] && !slices.Contains(r.progress.Quarantined, n) {
+		if (p.Node == "" || p.Node == n) && n != r.avoid[p.ID] && !r.busy[n] && !slices.Contains(r.progress.Quarantined, n) {
 			return n
 		}
 	}
 	return ""
+}
+
+// anotherNodeFor: a healthy node other than node could run p.
+func (r *poolRun) anotherNodeFor(p sweep.Point, node string) bool {
+	if p.Node != "" {
+		return false
+	}
+	return slices.ContainsFunc(r.in.NodeNames, func(n string) bool {
+		return n != node && !slices.Contains(r.progress.Quarantined, n)
+	})
 }
 
 // unavailable: no node will ever be free for the point.

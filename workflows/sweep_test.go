@@ -337,11 +337,32 @@ func TestCanaryConfigErrorSkipsTheRestOfItsEntry(t *testing.T) {
 	require.Len(t, env.failures, 3)
 	require.Equal(t, "oom-c4", env.failures[0].Point.ID, "the lowest concurrency runs first")
 	require.Equal(t, activities.ErrConfig, env.failures[0].ErrorClass)
+	require.Equal(t, 2, env.failures[0].Attempts, "a second node confirmed the config error")
 	for _, f := range env.failures[1:] {
 		require.Equal(t, "skipped", f.Status)
-		require.Contains(t, f.Error, "canary failed: CUDA out of memory")
+		require.Contains(t, f.Error, "canary failed: on n0 and n1 alike: CUDA out of memory")
 	}
-	require.Equal(t, 1, env.nodes.teardowns, "the failed canary is torn down; the loads stopped their own engines")
+	require.Equal(t, 2, env.nodes.teardowns, "both failed starts are torn down; the loads stopped their own engines")
+	require.Empty(t, env.quarantined)
+}
+
+// A config error that a second node does not repeat was the first node's:
+// the entry runs on, and the node is charged.
+func TestAConfigErrorOnOneNodeOnlyIsTheNodes(t *testing.T) {
+	env := newSweepEnv(t, testPoints("a", 4, 8, 16), 1)
+	var a *activities.Activities
+	env.OnActivity(a.StartEngine, mock.Anything, mock.MatchedBy(func(in activities.StartInput) bool { return in.Lease.Node == "n0" })).
+		Return(activities.EngineInfo{}, temporal.NewNonRetryableApplicationError("torch.OutOfMemoryError: CUDA out of memory (another process holds 70 GiB)", activities.ErrConfig, nil))
+	env.enginesStart()
+	env.OnActivity(a.RunLoad, mock.Anything, mock.Anything).Return(succeed)
+	env.alerts()
+
+	res := env.run(t)
+	require.Equal(t, map[string]int{"succeeded": 3}, res.Counts)
+	require.Empty(t, env.failures)
+	require.Equal(t, map[string][]string{"sim-h100": {"n0"}}, env.quarantined, "n0 failed two points that ran elsewhere")
+	require.Len(t, env.nodeFaults["n0"], 2)
+	require.Contains(t, env.nodeFaults["n0"][0], "CUDA out of memory (another process holds 70 GiB)")
 }
 
 func TestNodeFaultsRetryElsewhereAndQuarantine(t *testing.T) {
