@@ -200,7 +200,7 @@ type poolRun struct {
 	// confirms it; avoid is the node a point's retry must not take.
 	confirmConfig bool
 	avoid         map[string]string
-	charges          map[string]map[string][]string
+	charges       map[string]map[string][]string
 	// outcomes wait for the next manifest part (paged pools only).
 	outcomes []results.Outcome
 	partErr  error // a part that could not be written fails the pool
