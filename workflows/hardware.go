@@ -67,51 +67,8 @@ func HardwareSweepWorkflow(ctx workflow.Context, in HardwareInput) (HardwareResu
 		return HardwareResult{}, err
 	}
 	progress.Planned = src.total
-	// Pools started before retry-failed existed recorded failures at once.
-	deferFailures := workflow.GetVersion(ctx, "deferred-failures", workflow.DefaultVersion, 1) == 1
-	// Pools started before then provisioned and tore down in activities
-	// of their own.
-	leaseInStart := workflow.GetVersion(ctx, "lease-in-start", workflow.DefaultVersion, 1) == 1
-	// Pools started before then charged every engine failure to its node.
-	attributeEngines := workflow.GetVersion(ctx, "engine-attribution", workflow.DefaultVersion, 1) == 1
-	// Pools started before then charged any failure to its node, an S3
-	// outage too.
-	nodeEvidenceOnly := workflow.GetVersion(ctx, "node-evidence-only", workflow.DefaultVersion, 1) == 1
-	// Pools started before then took one node's config error as final.
-	confirmConfig := workflow.GetVersion(ctx, "config-on-two-nodes", workflow.DefaultVersion, 1) == 1
-	retryRequested := false
-	progress.Nodes = in.NodeNames
-	// r is set below before this coroutine first runs: workflow code
-	// yields to it only at the first blocking call.
-	var r *poolRun
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		pause, resume := workflow.GetSignalChannel(ctx, PauseSignal), workflow.GetSignalChannel(ctx, ResumeSignal)
-		retry, release := workflow.GetSignalChannel(ctx, RetryFailedSignal), workflow.GetSignalChannel(ctx, ReleaseNodeSignal)
-		for {
-			sel := workflow.NewSelector(ctx)
-			sel.AddReceive(pause, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); progress.Paused = true })
-			sel.AddReceive(resume, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); progress.Paused = false })
-			sel.AddReceive(retry, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); retryRequested = true })
-			sel.AddReceive(release, func(c workflow.ReceiveChannel, _ bool) {
-				var rel ReleaseNode
-				c.Receive(ctx, &rel)
-				r.release(rel)
-			})
-			sel.Select(ctx)
-		}
-	})
-	r = &poolRun{in: in, digest: src.digest, progress: &progress, faults: map[string]int{}, configFailedEntries: map[string]string{},
-		busy: map[string]bool{}, deferFailures: deferFailures, leaseInStart: leaseInStart, teardowns: workflow.NewWaitGroup(ctx),
-		attributeEngines: attributeEngines, nodeEvidenceOnly: nodeEvidenceOnly, confirmConfig: confirmConfig, avoid: map[string]string{}, charges: map[string]map[string][]string{}}
-	if c := in.Carry; c != nil {
-		r.result, r.faults, r.configFailedEntries, r.pending = c.Result, c.Faults, c.ConfigFailed, c.Pending
-		if c.Charges != nil {
-			r.charges = c.Charges
-		}
-		progress.Done, progress.Failed, progress.Skipped, progress.Quarantined = c.Progress.Done, c.Progress.Failed, c.Progress.Skipped, c.Progress.Quarantined
-		progress.Evidence = c.Progress.Evidence
-		progress.Paused = c.Progress.Paused
-	}
+	r := newPoolRun(ctx, in, src.digest, &progress)
+	workflow.Go(ctx, r.takeSignals)
 	limit := in.MaxPointsPerRun
 	if limit <= 0 {
 		limit = defaultPointsPerRun
@@ -137,30 +94,92 @@ func HardwareSweepWorkflow(ctx workflow.Context, in HardwareInput) (HardwareResu
 			return HardwareResult{}, workflow.NewContinueAsNewError(ctx, HardwareSweepWorkflow, next)
 		}
 	}
-	// Points lost to node faults get another chance when asked: during
-	// the run, or within the failed-window after it.
+	if err := r.retryPending(ctx); err != nil {
+		return r.result, err
+	}
+	return r.finish(ctx)
+}
+
+// newPoolRun decides, once per run, which behaviours the pool's history
+// allows, and takes over what an earlier run carried.
+func newPoolRun(ctx workflow.Context, in HardwareInput, digest string, progress *HardwareProgress) *poolRun {
+	r := &poolRun{in: in, digest: digest, progress: progress, faults: map[string]int{}, configFailedEntries: map[string]string{},
+		busy: map[string]bool{}, teardowns: workflow.NewWaitGroup(ctx), avoid: map[string]string{}, charges: map[string]map[string][]string{}}
+	// Pools started before retry-failed existed recorded failures at once.
+	r.deferFailures = workflow.GetVersion(ctx, "deferred-failures", workflow.DefaultVersion, 1) == 1
+	// Pools started before then provisioned and tore down in activities
+	// of their own.
+	r.leaseInStart = workflow.GetVersion(ctx, "lease-in-start", workflow.DefaultVersion, 1) == 1
+	// Pools started before then charged every engine failure to its node.
+	r.attributeEngines = workflow.GetVersion(ctx, "engine-attribution", workflow.DefaultVersion, 1) == 1
+	// Pools started before then charged any failure to its node, an S3
+	// outage too.
+	r.nodeEvidenceOnly = workflow.GetVersion(ctx, "node-evidence-only", workflow.DefaultVersion, 1) == 1
+	// Pools started before then took one node's config error as final.
+	r.confirmConfig = workflow.GetVersion(ctx, "config-on-two-nodes", workflow.DefaultVersion, 1) == 1
+	progress.Nodes = in.NodeNames
+	if c := in.Carry; c != nil {
+		r.result, r.faults, r.configFailedEntries, r.pending = c.Result, c.Faults, c.ConfigFailed, c.Pending
+		if c.Charges != nil {
+			r.charges = c.Charges
+		}
+		progress.Done, progress.Failed, progress.Skipped, progress.Quarantined = c.Progress.Done, c.Progress.Failed, c.Progress.Skipped, c.Progress.Quarantined
+		progress.Evidence = c.Progress.Evidence
+		progress.Paused = c.Progress.Paused
+	}
+	return r
+}
+
+// takeSignals is the coroutine that answers the pool's signals for as
+// long as it runs.
+func (r *poolRun) takeSignals(ctx workflow.Context) {
+	pause, resume := workflow.GetSignalChannel(ctx, PauseSignal), workflow.GetSignalChannel(ctx, ResumeSignal)
+	retry, release := workflow.GetSignalChannel(ctx, RetryFailedSignal), workflow.GetSignalChannel(ctx, ReleaseNodeSignal)
+	for {
+		sel := workflow.NewSelector(ctx)
+		sel.AddReceive(pause, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); r.progress.Paused = true })
+		sel.AddReceive(resume, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); r.progress.Paused = false })
+		sel.AddReceive(retry, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil); r.retryRequested = true })
+		sel.AddReceive(release, func(c workflow.ReceiveChannel, _ bool) {
+			var rel ReleaseNode
+			c.Receive(ctx, &rel)
+			r.release(rel)
+		})
+		sel.Select(ctx)
+	}
+}
+
+// retryPending gives points lost to node faults another chance when
+// asked: during the run, or within the failed-window after it.
+func (r *poolRun) retryPending(ctx workflow.Context) error {
 	for len(r.pending) > 0 {
-		if !retryRequested && in.Settings.Retry.FailedWindow > 0 {
-			if _, err := workflow.AwaitWithTimeout(ctx, in.Settings.Retry.FailedWindow, func() bool { return retryRequested }); err != nil {
-				return r.result, err
+		if !r.retryRequested && r.in.Settings.Retry.FailedWindow > 0 {
+			if _, err := workflow.AwaitWithTimeout(ctx, r.in.Settings.Retry.FailedWindow, func() bool { return r.retryRequested }); err != nil {
+				return err
 			}
 		}
-		if !retryRequested {
-			break
+		if !r.retryRequested {
+			return nil
 		}
-		retryRequested = false
+		r.retryRequested = false
 		retry := &pointSource{}
 		for _, f := range r.pending {
 			retry.all = append(retry.all, f.Point)
 		}
-		progress.Failed -= len(r.pending)
-		progress.Quarantined, progress.Evidence, r.faults, r.pending = nil, nil, map[string]int{}, nil
+		r.progress.Failed -= len(r.pending)
+		r.progress.Quarantined, r.progress.Evidence, r.faults, r.pending = nil, nil, map[string]int{}, nil
 		unlimited := len(retry.all)
 		r.runAll(ctx, retry.span(0, len(retry.all)), &unlimited)
 		if err := ctx.Err(); err != nil {
-			return r.result, err
+			return err
 		}
 	}
+	return nil
+}
+
+// finish records the failures no retry came for and leaves the pool's
+// last manifest part and its nodes' faults in the lake.
+func (r *poolRun) finish(ctx workflow.Context) (HardwareResult, error) {
 	for _, f := range r.pending {
 		r.record(ctx, f.Point, "failed", activities.ErrNodeFault, f.Reason, f.Attempts, f.Node)
 	}
@@ -170,13 +189,15 @@ func HardwareSweepWorkflow(ctx workflow.Context, in HardwareInput) (HardwareResu
 	if err := r.keepNodeFaults(ctx); err != nil {
 		return r.result, err
 	}
-	r.result.Quarantined = progress.Quarantined
+	r.result.Quarantined = r.progress.Quarantined
 	return r.result, nil
 }
 
 type poolRun struct {
-	busy          map[string]bool // nodes holding one of this pool's points
-	deferFailures bool            // node-fault failures wait in pending
+	busy map[string]bool // nodes holding one of this pool's points
+	// retryRequested: retry-failed came and is not yet acted on.
+	retryRequested bool
+	deferFailures  bool // node-fault failures wait in pending
 	// leaseInStart: on an assigned node, StartEngine takes the lease and
 	// RunLoad gives it back, two activities per point instead of four.
 	leaseInStart bool
@@ -322,36 +343,9 @@ func (r *poolRun) runPoint(ctx workflow.Context, p sweep.Point) {
 // by RunLoad after a measured point, by its own activity otherwise.
 func (r *poolRun) attempt(ctx workflow.Context, p sweep.Point, attempt int) (res activities.PointResult, node string, err error) {
 	var a *activities.Activities
-	var lease activities.Lease
-	opts := provisionOptions
-	assigned := ""
-	freeNode := func() {}
-	if len(r.in.NodeNames) > 0 {
-		// Hand the point to a free, healthy node; a node whose worker is
-		// gone never starts the task, and ScheduleToStart says so.
-		// Nodes may all be quarantined while this point waits: then no node
-		// will ever be free, and the point fails like the rest.
-		if err := workflow.Await(ctx, func() bool { assigned = r.freeNodeFor(p); return assigned != "" || r.unavailable(p) }); err != nil {
-			return activities.PointResult{}, "", err
-		}
-		if assigned == "" {
-			return activities.PointResult{}, "", r.unavailableError(p)
-		}
-		r.busy[assigned] = true
-		freeNode = func() { delete(r.busy, assigned) }
-		opts = workflow.ActivityOptions{
-			TaskQueue: sweep.NodeQueue(r.in.Runner, assigned), ScheduleToStartTimeout: nodeStartToStart, StartToCloseTimeout: 30 * time.Second,
-			RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 3},
-		}
-	}
-	inline := r.leaseInStart && assigned != ""
-	if inline {
-		lease = activities.Lease{Node: assigned, NodeQueue: opts.TaskQueue, LeaseID: activities.LeaseID(r.in.SweepID, p.ID, attempt)}
-	} else if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), a.Provision, activities.ProvisionInput{
-		Node: assigned, SweepID: r.in.SweepID, PointID: p.ID, Attempt: attempt, Quarantined: slices.Clone(r.progress.Quarantined),
-	}).Get(ctx, &lease); err != nil {
-		freeNode()
-		return activities.PointResult{}, assigned, err
+	lease, inline, freeNode, err := r.takeNode(ctx, p, attempt)
+	if err != nil {
+		return activities.PointResult{}, lease.Node, err
 	}
 	r.progress.Running[p.ID] = lease.Node
 	startTimedOut := false
@@ -380,7 +374,7 @@ func (r *poolRun) attempt(ctx workflow.Context, p sweep.Point, attempt int) (res
 	settings := r.in.Settings
 	engineSettings := settings.Engines[p.Framework]
 	if e, ok := settings.Engines[p.Entry]; ok {
-		engineSettings = e
+		engineSettings = e // an entry's own engine settings win
 	}
 	sctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		TaskQueue: lease.NodeQueue, ScheduleToStartTimeout: nodeStartToStart,
@@ -407,6 +401,46 @@ func (r *poolRun) attempt(ctx workflow.Context, p sweep.Point, attempt int) (res
 		Goodput: settings.Goodput, TimeScale: r.in.TimeScale, Attempt: attempt, ConfigDigest: r.digest, Release: inline,
 	}).Get(ctx, &res)
 	return res, lease.Node, err
+}
+
+// takeNode leases a node for one attempt of p: a free, healthy node the
+// pool chooses (the lease then is taken by StartEngine, inline), or, for
+// sweeps whose pools do not choose, whichever node's Provision answers.
+// freeNode gives the node back to the pool.
+func (r *poolRun) takeNode(ctx workflow.Context, p sweep.Point, attempt int) (lease activities.Lease, inline bool, freeNode func(), err error) {
+	var a *activities.Activities
+	opts := provisionOptions
+	assigned := ""
+	freeNode = func() {}
+	if len(r.in.NodeNames) > 0 {
+		// Hand the point to a free, healthy node; a node whose worker is
+		// gone never starts the task, and ScheduleToStart says so.
+		// Nodes may all be quarantined while this point waits: then no node
+		// will ever be free, and the point fails like the rest.
+		if err := workflow.Await(ctx, func() bool { assigned = r.freeNodeFor(p); return assigned != "" || r.unavailable(p) }); err != nil {
+			return lease, false, freeNode, err
+		}
+		if assigned == "" {
+			return lease, false, freeNode, r.unavailableError(p)
+		}
+		r.busy[assigned] = true
+		freeNode = func() { delete(r.busy, assigned) }
+		opts = workflow.ActivityOptions{
+			TaskQueue: sweep.NodeQueue(r.in.Runner, assigned), ScheduleToStartTimeout: nodeStartToStart, StartToCloseTimeout: 30 * time.Second,
+			RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 3},
+		}
+	}
+	inline = r.leaseInStart && assigned != ""
+	if inline {
+		return activities.Lease{Node: assigned, NodeQueue: opts.TaskQueue, LeaseID: activities.LeaseID(r.in.SweepID, p.ID, attempt)}, true, freeNode, nil
+	}
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), a.Provision, activities.ProvisionInput{
+		Node: assigned, SweepID: r.in.SweepID, PointID: p.ID, Attempt: attempt, Quarantined: slices.Clone(r.progress.Quarantined),
+	}).Get(ctx, &lease); err != nil {
+		freeNode()
+		return activities.Lease{Node: assigned}, false, freeNode, err
+	}
+	return lease, false, freeNode, nil
 }
 
 func (r *poolRun) teardown(ctx workflow.Context, lease activities.Lease, p sweep.Point, attempt int) {
