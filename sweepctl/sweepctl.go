@@ -21,10 +21,6 @@ import (
 	"github.com/infersweep/infersweep/workflows"
 )
 
-// poolWorkflowID is a pool's child workflow of a sweep, as SweepWorkflow
-// names it.
-func poolWorkflowID(sweepWorkflowID, pool string) string { return sweepWorkflowID + "/hw-" + pool }
-
 // List returns every workflow execution a visibility query matches,
 // following the next page token to the end.
 func List(ctx context.Context, c client.Client, query string) ([]*workflowpb.WorkflowExecutionInfo, error) {
@@ -91,7 +87,7 @@ func QueryProgress(ctx context.Context, c client.Client, workflowID string) (Pro
 	}
 	for _, pool := range p.Pools {
 		var hw workflows.HardwareProgress
-		if r, err := c.QueryWorkflow(ctx, poolWorkflowID(workflowID, pool), "", workflows.ProgressQuery); err == nil && r.Get(&hw) == nil {
+		if r, err := c.QueryWorkflow(ctx, workflows.PoolWorkflowID(workflowID, pool), "", workflows.ProgressQuery); err == nil && r.Get(&hw) == nil {
 			p.ByPool[pool] = hw
 		}
 	}
@@ -114,7 +110,7 @@ func SignalPools(ctx context.Context, c client.Client, workflowID, signal string
 		if _, done := progress.Finished[pool]; done {
 			continue
 		}
-		if err := c.SignalWorkflow(ctx, poolWorkflowID(workflowID, pool), "", signal, nil); err != nil {
+		if err := c.SignalWorkflow(ctx, workflows.PoolWorkflowID(workflowID, pool), "", signal, nil); err != nil {
 			return signalled, fmt.Errorf("pool %s: %w", pool, err)
 		}
 		signalled = append(signalled, pool)

@@ -318,7 +318,7 @@ func (r *poolRun) attempt(ctx workflow.Context, p sweep.Point, attempt int) (res
 		r.busy[assigned] = true
 		freeNode = func() { delete(r.busy, assigned) }
 		opts = workflow.ActivityOptions{
-			TaskQueue: sweep.NodeQueue(r.in.Runner, assigned), ScheduleToStartTimeout: nodeStartToStart, StartToCloseTimeout: 30 * time.Second,
+			TaskQueue: NodeQueue(r.in.Runner, assigned), ScheduleToStartTimeout: nodeStartToStart, StartToCloseTimeout: 30 * time.Second,
 			RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 3},
 		}
 	}

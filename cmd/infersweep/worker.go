@@ -16,6 +16,7 @@ import (
 	"github.com/infersweep/infersweep/results"
 	"github.com/infersweep/infersweep/sweep"
 	"github.com/infersweep/infersweep/workers"
+	"github.com/infersweep/infersweep/workflows"
 )
 
 func newWorkerCommand(g *globalFlags) *cobra.Command {
@@ -137,10 +138,10 @@ func runWorker(ctx context.Context, logOut io.Writer, g *globalFlags, f workerFl
 	}
 	what := "control worker"
 	if f.role == "" {
-		what = fmt.Sprintf("node %s of pool %s (queues %s, %s)", f.node, f.pool, sweep.TaskQueue(f.pool), sweep.NodeQueue(f.pool, f.node))
+		what = fmt.Sprintf("node %s of pool %s (queues %s, %s)", f.node, f.pool, workflows.TaskQueue(f.pool), workflows.NodeQueue(f.pool, f.node))
 		// What this node ran before a crash fails now, not after its
 		// heartbeat timeout; if Temporal cannot say, the timeout still will.
-		n, err := workers.FailOrphans(ctx, c, tcfg.Namespace, f.pool, sweep.NodeQueue(f.pool, f.node))
+		n, err := workers.FailOrphans(ctx, c, tcfg.Namespace, f.pool, workflows.NodeQueue(f.pool, f.node))
 		if err != nil {
 			logger.Warn("activities of an earlier worker of this node not failed; their heartbeat timeouts will", "error", err)
 		} else if n > 0 {
