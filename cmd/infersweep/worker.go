@@ -105,10 +105,7 @@ func runWorker(ctx context.Context, logOut io.Writer, g *globalFlags, f workerFl
 	setup := workerSetup(lake, logger)
 	setup.Versioning.Deployment = os.Getenv(workerDeploymentEnv)
 	if setup.Versioning.Deployment != "" {
-		v := readVersionInfo()
-		if setup.Versioning.BuildID = v.Version; v.Version == "(devel)" || v.Version == "(unknown)" {
-			setup.Versioning.BuildID = v.Commit
-		}
+		setup.Versioning.BuildID = workers.ReadVersion().BuildID()
 	}
 	var metricsHandler []client.MetricsHandler
 	if f.metricsAddr != "" {
@@ -161,7 +158,7 @@ func runWorker(ctx context.Context, logOut io.Writer, g *globalFlags, f workerFl
 // workerSetup is what this build's workers share: rows name the build
 // and commit that measured them.
 func workerSetup(lake *results.Lake, logger *slog.Logger) workers.Setup {
-	v := readVersionInfo()
+	v := workers.ReadVersion()
 	return workers.Setup{Lake: lake, Logger: logger, Version: v.Version + " " + v.Commit}
 }
 
