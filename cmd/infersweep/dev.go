@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"go.temporal.io/sdk/client"
 
 	"github.com/infersweep/infersweep/devstack"
 	"github.com/infersweep/infersweep/schedules"
@@ -238,24 +237,16 @@ func applyDevSchedules(ctx context.Context, out io.Writer, stack *devstack.Stack
 	if err != nil {
 		return err
 	}
-	for i := range scheds {
-		scheds[i].Paused = !f.scheduleEnabled
-	}
-	changes, err := schedules.Apply(ctx, c, lake, scheds, false)
-	if err != nil {
+	changes, err := schedules.ApplyArmed(ctx, c, lake, scheds, f.scheduleEnabled)
+	if err != nil || quiet {
 		return err
 	}
+	state := "paused (--schedule-enabled arms it)"
+	if f.scheduleEnabled {
+		state = "armed"
+	}
 	for _, ch := range changes {
-		state := "paused (--schedule-enabled arms it)"
-		if f.scheduleEnabled {
-			if err := c.ScheduleClient().GetHandle(ctx, ch.ID).Unpause(ctx, client.ScheduleUnpauseOptions{Note: "infersweep dev --schedule-enabled"}); err != nil {
-				return err
-			}
-			state = "armed"
-		}
-		if !quiet {
-			fmt.Fprintf(out, "Schedule %s from %s: %s, %s\n", ch.ID, f.schedules, ch.Action, state)
-		}
+		fmt.Fprintf(out, "Schedule %s from %s: %s, %s\n", ch.ID, f.schedules, ch.Action, state)
 	}
 	return nil
 }
