@@ -68,7 +68,7 @@ func TestConfigMasksSecrets(t *testing.T) {
 	require.NotContains(t, stdout.String(), "secret-part")
 	require.NotContains(t, stdout.String(), "wJalrXUtnFEMI")
 
-	var got effectiveConfig
+	var got workers.EffectiveConfig
 	require.NoError(t, json.Unmarshal(stdout.Bytes(), &got))
 	require.Equal(t, "bench.a1b2c.tmprl.cloud:7233", got.Temporal.Address)
 	require.True(t, got.Temporal.TLS)
