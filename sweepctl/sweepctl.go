@@ -1,8 +1,9 @@
 // Package sweepctl is the client side of durable sweeps: it starts them
 // with their spec files kept in the lake, finds a sweep's workflow by its
-// id, queries and follows its progress, signals its pools, and lists
-// sweeps and the pool workflows of a runner label, following every page.
-// It is what `infersweep sweep`, `pool` and the demo ask of Temporal.
+// id, queries and follows its progress (summed up per pool and per node),
+// signals its pools, and lists sweeps and the pool workflows of a runner
+// label, following every page. It is what `infersweep sweep`, `pool` and
+// the demo ask of Temporal.
 package sweepctl
 
 import (

@@ -146,7 +146,7 @@ func TestKilledPoolWorkerLosesNothing(t *testing.T) {
 	// The sweep commands see it through the environment dev prints.
 	code, stdout, stderr = runCLI(t, "sweep", "status", "crash", "-o", "json")
 	require.Equal(t, exitOK, code, stderr)
-	var st sweepStatus
+	var st sweepctl.Status
 	require.NoError(t, json.Unmarshal([]byte(stdout), &st))
 	require.Equal(t, "Completed", st.Status)
 	require.Equal(t, 9, st.Planned)

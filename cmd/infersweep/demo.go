@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -183,12 +181,6 @@ func saveDemoReport(ctx context.Context, lake *results.Lake, stack *devstack.Sta
 		return "", err
 	}
 	return "file://" + path, lake.Download(ctx, results.ReportKey(m.Date, m.SweepID), path)
-}
-
-func shortID() string {
-	b := make([]byte, 3)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 func whereKept(stack *devstack.Stack, sweepID string) string {

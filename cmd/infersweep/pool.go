@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
-	"slices"
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
@@ -68,26 +66,9 @@ func printPoolStatus(out io.Writer, pool string, runs []sweepctl.PoolRun) error 
 	for _, run := range runs {
 		p := run.Progress
 		fmt.Fprintf(tw, "%s: %d/%d done, %d failed, %d skipped\n", run.Workflow, p.Done, p.Planned, p.Failed, p.Skipped)
-		running := map[string]string{}
-		for point, node := range p.Running {
-			running[node] = point
-		}
-		nodes := p.Nodes
-		for _, node := range slices.Sorted(maps.Keys(p.Evidence)) {
-			if !slices.Contains(nodes, node) {
-				nodes = append(nodes, node)
-			}
-		}
-		for _, node := range nodes {
-			state := "free"
-			switch {
-			case slices.Contains(p.Quarantined, node):
-				state = "quarantined"
-			case running[node] != "":
-				state = "running " + running[node]
-			}
-			fmt.Fprintf(tw, "  %s\t%s\n", node, state)
-			for _, why := range p.Evidence[node] {
+		for _, n := range sweepctl.NodeStates(p) {
+			fmt.Fprintf(tw, "  %s\t%s\n", n.Node, n.State)
+			for _, why := range n.Evidence {
 				fmt.Fprintf(tw, "\t%s\n", why)
 			}
 		}
