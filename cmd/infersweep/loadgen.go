@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -154,21 +153,8 @@ func runLoadgen(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *l
 	if err := f.resolve(); err != nil {
 		return usageError{err}
 	}
-	if f.cfg.Workload.Model == "" {
-		readyCtx, cancel := context.WithTimeout(ctx, max(f.waitReady, 5*time.Second))
-		model, err := loadgen.WaitReady(readyCtx, nil, f.cfg.BaseURL, 500*time.Millisecond)
-		cancel()
-		if err != nil {
-			return fmt.Errorf("find the served model (or pass --model): %w", err)
-		}
-		f.cfg.Workload.Model = model
-	} else if f.waitReady > 0 {
-		readyCtx, cancel := context.WithTimeout(ctx, f.waitReady)
-		_, err := loadgen.WaitReady(readyCtx, nil, f.cfg.BaseURL, 500*time.Millisecond)
-		cancel()
-		if err != nil {
-			return err
-		}
+	if f.cfg.Workload.Model, err = loadgen.FindModel(ctx, f.cfg.BaseURL, f.cfg.Workload.Model, f.waitReady); err != nil {
+		return err
 	}
 	cfg := f.cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -186,7 +172,7 @@ func runLoadgen(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *l
 		fmt.Fprintln(errOut)
 	}
 	if f.resultFile != "" {
-		if err := writeResultFile(f.resultFile, res.Summary); err != nil {
+		if err := res.Summary.WriteFile(f.resultFile); err != nil {
 			return err
 		}
 	}
@@ -197,32 +183,13 @@ func runLoadgen(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *l
 		}
 	}
 	if errors.Is(runErr, loadgen.ErrAllFailed) {
-		return fmt.Errorf("%w (%d requests): first reason: %s", runErr, res.Summary.Failed, firstError(res.Summary))
+		return fmt.Errorf("%w (%d requests): first reason: %s", runErr, res.Summary.Failed, res.Summary.FirstError())
 	}
 	if runErr != nil {
 		return runErr
 	}
 	if err := res.Summary.CheckFailureRate(f.maxFailures); err != nil {
-		return fmt.Errorf("%w (raise --max-failure-rate to accept it): first reason: %s", err, firstError(res.Summary))
-	}
-	return nil
-}
-
-func firstError(s loadgen.Summary) string {
-	reasons := s.ErrorReasons()
-	if len(reasons) == 0 {
-		return "unknown"
-	}
-	return s.ErrorExamples[reasons[0]]
-}
-
-func writeResultFile(path string, s loadgen.Summary) error {
-	b, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("write --result-file: %w", err)
+		return fmt.Errorf("%w (raise --max-failure-rate to accept it): first reason: %s", err, res.Summary.FirstError())
 	}
 	return nil
 }
