@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -137,48 +135,24 @@ func newResultsExportCommand(g *globalFlags) *cobra.Command {
 			if format != "parquet" && format != "csv" && format != "json" {
 				return usageError{fmt.Errorf("--format %q: want parquet, csv or json", format)}
 			}
+			if format != "parquet" && format != "csv" && format != "json" {
+				return usageError{fmt.Errorf("--format %q: want parquet, csv or json", format)}
+			}
 			ctx := cmd.Context()
 			lake, err := openLake(ctx)
 			if err != nil {
 				return err
 			}
-			m, err := lake.Manifest(ctx, args[0])
+			n, where, err := lake.Export(ctx, args[0], format, dir)
 			if err != nil {
 				return err
 			}
-			target := filepath.Join(dir, m.SweepID)
-			if err := os.MkdirAll(target, 0o755); err != nil {
-				return err
-			}
+			what := "points to"
 			if format == "parquet" {
-				n, err := lake.DownloadSweep(ctx, m, func(table, pointID, _ string) string {
-					return filepath.Join(target, table, pointID+".parquet")
-				})
-				if err == nil {
-					fmt.Fprintf(cmd.OutOrStdout(), "wrote %d files under %s\n", n, target)
-				}
-				return err
+				what = "files under"
 			}
-			points, err := lake.Points(ctx, m)
-			if err != nil {
-				return err
-			}
-			path := filepath.Join(target, "points."+format)
-			f, err := os.Create(path)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			if format == "json" {
-				err = writeJSON(f, points)
-			} else {
-				err = results.WriteCSV(f, points)
-			}
-			if err != nil {
-				return fmt.Errorf("write %s: %w", path, err)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "wrote %d points to %s\n", len(points), path)
-			return f.Close()
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "wrote %d %s %s\n", n, what, where)
+			return err
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "parquet", "parquet, csv or json")
