@@ -62,41 +62,17 @@ and 'infersweep results show' reads it. --keep stays up after the sweep.`,
 	return cmd
 }
 
-// exampleDir writes the example files built into the binary where a
-// demo or dev stack keeps its state (a temporary directory when it keeps
-// none), so both run from any directory.
-func exampleDir(opts devstack.Options) (dir string, cleanup func(), err error) {
-	if opts.Ephemeral {
-		tmp, err := os.MkdirTemp("", "infersweep-examples-")
-		if err != nil {
-			return "", nil, err
-		}
-		dir, err = examples.Materialize(tmp)
-		return dir, func() { _ = os.RemoveAll(tmp) }, err
-	}
-	dir, err = examples.Materialize(filepath.Join(opts.StateDir, "examples"))
-	return dir, func() {}, err
-}
-
-// orExample is a file flag's value, or the built-in example's path.
-func orExample(flag, dir, name string) string {
-	if flag != "" {
-		return flag
-	}
-	return filepath.Join(dir, name)
-}
-
 func runDemo(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *demoFlags) error {
 	logger, err := g.logger(errOut)
 	if err != nil {
 		return err
 	}
-	dir, cleanup, err := exampleDir(f.stack)
+	dir, cleanup, err := examples.Place(f.stack.StateDir, f.stack.Ephemeral)
 	if err != nil {
 		return err
 	}
 	defer cleanup()
-	f.spec, f.runners, f.settings = orExample(f.spec, dir, "sweep.yaml"), orExample(f.runners, dir, "runners.yaml"), orExample(f.settings, dir, "settings.yaml")
+	f.spec, f.runners, f.settings = examples.Or(f.spec, dir, "sweep.yaml"), examples.Or(f.runners, dir, "runners.yaml"), examples.Or(f.settings, dir, "settings.yaml")
 	// Validate the spec before starting anything.
 	plan, err := sweep.LoadPlan(sweep.Sources{Masters: []string{f.spec}, Runners: f.runners, Settings: f.settings}, sweep.Filters{})
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/infersweep/infersweep/devstack"
+	"github.com/infersweep/infersweep/examples"
 	"github.com/infersweep/infersweep/schedules"
 	"github.com/infersweep/infersweep/sweep"
 )
@@ -90,12 +91,12 @@ func runDev(ctx context.Context, out, logOut io.Writer, g *globalFlags, f *devFl
 		return err
 	}
 	f.opts.Logger = logger
-	dir, cleanup, err := exampleDir(f.opts)
+	dir, cleanup, err := examples.Place(f.opts.StateDir, f.opts.Ephemeral)
 	if err != nil {
 		return err
 	}
 	defer cleanup()
-	f.runners, f.schedules = orExample(f.runners, dir, "runners.yaml"), orExample(f.schedules, dir, "schedules.yaml")
+	f.runners, f.schedules = examples.Or(f.runners, dir, "runners.yaml"), examples.Or(f.schedules, dir, "schedules.yaml")
 	f.examples = dir
 
 	// A bad schedules file is refused before anything starts.
