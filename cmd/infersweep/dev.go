@@ -183,24 +183,11 @@ To use it from another terminal:
 // startDevFleet runs the control worker and every node of a runners file
 // in this process.
 func startDevFleet(ctx context.Context, stack *devstack.Stack, runnersFile string, logger *slog.Logger) (*devstack.Workers, error) {
-	runners, err := readRunners(runnersFile)
+	runners, err := sweep.ReadRunners(runnersFile)
 	if err != nil {
-		return nil, err
+		return nil, usageError{err}
 	}
 	return stack.StartWorkers(ctx, runners, workerSetup(nil, logger))
-}
-
-// readRunners parses a runners file; a bad one is the caller's to fix.
-func readRunners(path string) (sweep.Runners, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return sweep.Runners{}, usageError{err}
-	}
-	runners, errs := sweep.ParseRunners(path, data)
-	if err := errs.Err(); err != nil {
-		return sweep.Runners{}, usageError{err}
-	}
-	return runners, nil
 }
 
 // startDevWorkers runs the fleet inside dev, so `infersweep sweep run`

@@ -47,16 +47,9 @@ failures, run health) instead; it opens from file:// and prints.`,
 			if t != analysis.TierHyperscaler && t != analysis.TierNeocloud && t != analysis.TierRental3Y {
 				return usageError{fmt.Errorf("--tier %q: want hyperscaler, neocloud or rental-3y", tier)}
 			}
-			settings := sweep.DefaultSettings()
-			if settingsFile != "" {
-				data, err := os.ReadFile(settingsFile)
-				if err != nil {
-					return usageError{err}
-				}
-				var errs sweep.Errors
-				if settings, errs = sweep.ParseSettings(settingsFile, data); errs.Err() != nil {
-					return usageError{errs.Err()}
-				}
+			settings, err := sweep.ReadSettings(settingsFile)
+			if err != nil {
+				return usageError{err}
 			}
 			ctx := cmd.Context()
 			lake, err := openLake(ctx)
