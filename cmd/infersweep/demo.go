@@ -117,10 +117,23 @@ func runDemo(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *demo
 		return fmt.Errorf("sweep %s: %w", sweepID, err)
 	}
 	fmt.Fprintf(out, "\nsweep %s: %v in %s (wall clock)\n\n", sweepID, result.Counts, time.Since(sweepStarted).Round(time.Second))
+	if err := printDemoResults(ctx, out, lake, stack, plan.Settings, result); err != nil {
+		return err
+	}
+	if f.keep {
+		printDevStack(out, stack, false, time.Since(started))
+		<-ctx.Done()
+	}
+	return nil
+}
+
+// printDemoResults shows the sweep's points and report, and where its
+// results, analysis and report page are kept.
+func printDemoResults(ctx context.Context, out io.Writer, lake *results.Lake, stack *devstack.Stack, settings sweep.Settings, result workflows.SweepResult) error {
 	// The sweep analysed itself; the example settings put its targets
 	// where the demo's curves are (150 and 200 tok/s/user).
-	a := plan.Settings.Analysis
-	rep, err := analysis.Build(ctx, lake, sweepID, analysis.Options{Costs: plan.Settings.Hardware, Tier: analysis.Tier(a.Tier), Targets: a.Targets, BaselineNights: a.BaselineNights})
+	a := settings.Analysis
+	rep, err := analysis.Build(ctx, lake, result.SweepID, analysis.Options{Costs: settings.Hardware, Tier: analysis.Tier(a.Tier), Targets: a.Targets, BaselineNights: a.BaselineNights})
 	if err != nil {
 		return err
 	}
@@ -131,32 +144,18 @@ func runDemo(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *demo
 	if err := printReport(out, rep); err != nil {
 		return err
 	}
-	reportURL, err := saveDemoReport(ctx, lake, stack, rep.Manifest)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "\nresults:   s3://%s/%s %s\nanalysis:  s3://%s/%s\nreport:    %s\nUI:        %s/%s\n",
-		stack.S3.Bucket, result.ManifestKey, whereKept(stack, sweepID), stack.S3.Bucket, result.AnalysisKey, reportURL, stack.UIURL, workflows.SweepWorkflowID(sweepID))
-	if f.keep {
-		printDevStack(out, stack, false, time.Since(started))
-		<-ctx.Done()
-	}
-	return nil
-}
-
-// saveDemoReport copies the report the sweep stored in the lake to a file
-// beside the stack's state (or the temp dir for an in-memory stack), so it
-// opens from file:// after the demo's S3 store is gone.
-func saveDemoReport(ctx context.Context, lake *results.Lake, stack *devstack.Stack, m results.Manifest) (string, error) {
+	// Beside the stack's state, or in the temp dir for an in-memory stack.
 	dir := os.TempDir()
 	if stack.StateDir != "" {
 		dir = filepath.Join(stack.StateDir, "reports")
 	}
-	path, err := filepath.Abs(filepath.Join(dir, m.SweepID+".html"))
+	reportPath, err := lake.DownloadReport(ctx, rep.Manifest, dir)
 	if err != nil {
-		return "", err
+		return err
 	}
-	return "file://" + path, lake.Download(ctx, results.ReportKey(m.Date, m.SweepID), path)
+	_, err = fmt.Fprintf(out, "\nresults:   s3://%s/%s %s\nanalysis:  s3://%s/%s\nreport:    file://%s\nUI:        %s/%s\n", stack.S3.Bucket, result.ManifestKey,
+		whereKept(stack, result.SweepID), stack.S3.Bucket, result.AnalysisKey, reportPath, stack.UIURL, workflows.SweepWorkflowID(result.SweepID))
+	return err
 }
 
 func whereKept(stack *devstack.Stack, sweepID string) string {
