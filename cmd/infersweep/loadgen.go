@@ -5,10 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -116,31 +113,15 @@ func (f *loadgenFlags) resolve() error {
 	if !(f.maxFailures >= 0 && f.maxFailures <= 1) {
 		return fmt.Errorf("--max-failure-rate %g: want a fraction from 0 to 1; InferenceX uses %g", f.maxFailures, sweep.DefaultMaxFailureRate)
 	}
-	if f.requestRate == "inf" {
-		f.cfg.RequestRate = math.Inf(1)
-	} else {
-		rate, err := strconv.ParseFloat(f.requestRate, 64)
-		if err != nil || rate <= 0 {
-			return fmt.Errorf("--request-rate %q: want a positive number or inf", f.requestRate)
-		}
-		f.cfg.RequestRate = rate
+	var err error
+	if f.cfg.RequestRate, err = loadgen.ParseRequestRate(f.requestRate); err != nil {
+		return fmt.Errorf("--request-rate %w", err)
 	}
-	slo, err := loadgen.ParseSLO(f.goodput)
-	if err != nil {
+	if f.cfg.Goodput, err = loadgen.ParseSLO(f.goodput); err != nil {
 		return fmt.Errorf("--goodput: %w", err)
 	}
-	f.cfg.Goodput = slo
-	for _, pair := range f.metadata {
-		// Upstream keeps only the text between the first and a second "=";
-		// a value with "=" in it is kept whole here.
-		key, value, ok := strings.Cut(pair, "=")
-		if !ok {
-			return fmt.Errorf("--metadata %q: want KEY=VALUE", pair)
-		}
-		if f.cfg.Metadata == nil {
-			f.cfg.Metadata = map[string]string{}
-		}
-		f.cfg.Metadata[strings.TrimSpace(key)] = strings.TrimSpace(value)
+	if f.cfg.Metadata, err = loadgen.ParseMetadata(f.metadata); err != nil {
+		return fmt.Errorf("--metadata %w", err)
 	}
 	return nil
 }
