@@ -90,3 +90,15 @@ func TestFindRefusesIdsNoSweepHas(t *testing.T) {
 		})
 	}
 }
+
+// TestRunningPoolsRefusesLabelsNoPoolHas: the label is spliced into a
+// visibility query, so a malformed one is refused before any server is
+// asked (the nil client is never used).
+func TestRunningPoolsRefusesLabelsNoPoolHas(t *testing.T) {
+	for _, label := range []string{"../etc", "a/b", "h100' OR 'a'='a"} {
+		t.Run(label, func(t *testing.T) {
+			_, err := RunningPools(t.Context(), nil, label)
+			require.ErrorIs(t, err, ErrBadLabel)
+		})
+	}
+}

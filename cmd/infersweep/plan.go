@@ -62,9 +62,6 @@ func (f *planFlags) load() (*sweep.Plan, error) {
 	if err := f.filters.Check(); err != nil {
 		return nil, usageError{err}
 	}
-	if f.filters.Changelog.File == "" && (f.filters.Changelog.Entry != 0 || f.filters.Changelog.Last != 0) {
-		return nil, usageError{errors.New("--entry and --last select changelog entries: give --changelog")}
-	}
 	seqLens, err := sweep.ParseSeqLens(f.seqLens)
 	if err != nil {
 		return nil, usageError{err}

@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 
-	"github.com/infersweep/infersweep/sweep"
 	"github.com/infersweep/infersweep/sweepctl"
 	"github.com/infersweep/infersweep/workflows"
 )
@@ -28,10 +27,11 @@ func newPoolCommand(g *globalFlags) *cobra.Command {
 // runningPools finds the running pool workflows of a runner label; a
 // malformed label is the caller's to fix.
 func runningPools(ctx context.Context, c client.Client, label string) ([]sweepctl.PoolRun, error) {
-	if err := sweep.CheckLabel(sweep.RunnerLabel(sweep.PoolName(label))); err != nil {
+	runs, err := sweepctl.RunningPools(ctx, c, label)
+	if errors.Is(err, sweepctl.ErrBadLabel) {
 		return nil, usageError{err}
 	}
-	return sweepctl.RunningPools(ctx, c, label)
+	return runs, err
 }
 
 func newPoolStatusCommand(g *globalFlags) *cobra.Command {
