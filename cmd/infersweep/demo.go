@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -81,12 +80,7 @@ func runDemo(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *demo
 	f.stack.Logger = logger
 	started := time.Now()
 	fmt.Fprintln(errOut, "starting Temporal, the Web UI and the S3 store…")
-	devstack.TuneGC()
-	stack, err := devstack.Start(ctx, f.stack)
-	var busy *devstack.PortInUseError
-	if errors.As(err, &busy) {
-		return usageError{fmt.Errorf("%w\n  is `infersweep dev` running? stop it, or pass %s with a free port", err, portFlags[busy.Service])}
-	}
+	stack, err := startStack(ctx, f.stack, "is `infersweep dev` running?")
 	if err != nil {
 		return err
 	}

@@ -74,6 +74,18 @@ stops cleanly on Ctrl-C or SIGTERM.`,
 	return cmd
 }
 
+// startStack starts the dev stack; a busy port is the user's to free,
+// and hint says who may hold it.
+func startStack(ctx context.Context, opts devstack.Options, hint string) (*devstack.Stack, error) {
+	devstack.TuneGC()
+	stack, err := devstack.Start(ctx, opts)
+	var busy *devstack.PortInUseError
+	if errors.As(err, &busy) {
+		return nil, usageError{fmt.Errorf("%w\n  %s: stop it, or pass %s with a free port", err, hint, portFlags[busy.Service])}
+	}
+	return stack, err
+}
+
 // portFlags tells the user which flag moves a busy port.
 var portFlags = map[devstack.Service]string{
 	devstack.ServiceTemporal: "--port",
@@ -101,18 +113,13 @@ func runDev(ctx context.Context, out, logOut io.Writer, g *globalFlags, f *devFl
 
 	// A bad schedules file is refused before anything starts.
 	var scheds []schedules.Schedule
-	if data, err := os.ReadFile(f.schedules); err == nil && !f.noWorkers {
-		if scheds, err = schedules.Parse(f.schedules, data); err != nil {
+	if _, err := os.Stat(f.schedules); err == nil && !f.noWorkers {
+		if scheds, err = schedules.ReadFile(f.schedules); err != nil {
 			return usageError{err}
 		}
 	}
 	started := time.Now()
-	devstack.TuneGC()
-	stack, err := devstack.Start(ctx, f.opts)
-	var busy *devstack.PortInUseError
-	if errors.As(err, &busy) {
-		return usageError{fmt.Errorf("%w\n  another process holds the port: stop it, or pass %s with a free port", err, portFlags[busy.Service])}
-	}
+	stack, err := startStack(ctx, f.opts, "another process holds the port")
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -52,11 +51,7 @@ writes nothing.`,
 			if err != nil {
 				return err
 			}
-			data, err := os.ReadFile(file)
-			if err != nil {
-				return usageError{err}
-			}
-			scheds, err := schedules.Parse(file, data)
+			scheds, err := schedules.ReadFile(file)
 			if err != nil {
 				return usageError{err}
 			}
