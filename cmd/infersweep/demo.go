@@ -4,18 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
-	"go.temporal.io/sdk/client"
 
-	"github.com/infersweep/infersweep/analysis"
+	"github.com/infersweep/infersweep/devfleet"
 	"github.com/infersweep/infersweep/devstack"
-	"github.com/infersweep/infersweep/examples"
-	"github.com/infersweep/infersweep/results"
-	"github.com/infersweep/infersweep/sweep"
 	"github.com/infersweep/infersweep/workflows"
 )
 
@@ -66,56 +60,32 @@ func runDemo(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *demo
 	if err != nil {
 		return err
 	}
-	dir, cleanup, err := examples.Place(f.stack.StateDir, f.stack.Ephemeral)
-	if err != nil {
-		return err
-	}
-	defer cleanup()
-	f.spec, f.runners, f.settings = examples.Or(f.spec, dir, "sweep.yaml"), examples.Or(f.runners, dir, "runners.yaml"), examples.Or(f.settings, dir, "settings.yaml")
-	// Validate the spec before starting anything.
-	plan, err := sweep.LoadPlan(sweep.Sources{Masters: []string{f.spec}, Runners: f.runners, Settings: f.settings}, sweep.Filters{})
-	if err != nil {
-		return usageError{err}
-	}
-	f.stack.Logger = logger
-	started := time.Now()
 	fmt.Fprintln(errOut, "starting Temporal, the Web UI and the S3 store…")
-	stack, err := startStack(ctx, f.stack, "is `infersweep dev` running?")
+	fleet, err := startFleet(ctx, devfleet.Options{Stack: f.stack, Setup: workerSetup(nil, logger), Runners: f.runners, Demo: true, Spec: f.spec, Settings: f.settings},
+		"is `infersweep dev` running?")
 	if err != nil {
 		return err
 	}
-	defer func() {
-		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), devShutdownTimeout)
-		defer cancel()
-		_ = stack.Stop(stopCtx)
-	}()
-	fleet, err := startDevFleet(ctx, stack, f.runners, logger)
-	if err != nil {
-		return err
-	}
-	defer fleet.Stop()
-	c, lake, nodes := fleet.Client, fleet.Lake, fleet.Nodes
-
+	defer func() { _ = fleet.Stop(ctx) }()
 	date := time.Now().Format("2006-01-02")
 	sweepID := "demo-" + date + "-" + shortID()
 	fmt.Fprintf(errOut, "stack up in %.1fs, %d simulated nodes; sweeping %s (time scale %g)\n  UI: %s/%s\n",
-		time.Since(started).Seconds(), nodes, f.spec, f.timeScale, stack.UIURL, workflows.SweepWorkflowID(sweepID))
-	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.SweepWorkflowID(sweepID), TaskQueue: workflows.ControlQueue}, workflows.SweepWorkflow,
-		workflows.SweepInput{SweepID: sweepID, Date: date, Masters: []string{f.spec}, Runners: f.runners, Settings: f.settings, TimeScale: f.timeScale})
+		fleet.StackStartup.Seconds(), fleet.Workers.Nodes, fleet.Spec, f.timeScale, fleet.Stack.UIURL, workflows.SweepWorkflowID(sweepID))
+	run, err := fleet.StartDemoSweep(ctx, sweepID, date, f.timeScale)
 	if err != nil {
-		return fmt.Errorf("start sweep: %w", err)
+		return err
 	}
 	sweepStarted := time.Now()
-	result, err := followSweep(ctx, c, run, errOut)
+	result, err := followSweep(ctx, fleet.Workers.Client, run, errOut)
 	if err != nil {
 		return fmt.Errorf("sweep %s: %w", sweepID, err)
 	}
 	fmt.Fprintf(out, "\nsweep %s: %v in %s (wall clock)\n\n", sweepID, result.Counts, time.Since(sweepStarted).Round(time.Second))
-	if err := printDemoResults(ctx, out, lake, stack, plan.Settings, result); err != nil {
+	if err := printDemoResults(ctx, out, fleet, result); err != nil {
 		return err
 	}
 	if f.keep {
-		printDevStack(out, stack, false, time.Since(started))
+		printDevStack(out, fleet.Stack, false, fleet.StackStartup)
 		<-ctx.Done()
 	}
 	return nil
@@ -123,11 +93,8 @@ func runDemo(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *demo
 
 // printDemoResults shows the sweep's points and report, and where its
 // results, analysis and report page are kept.
-func printDemoResults(ctx context.Context, out io.Writer, lake *results.Lake, stack *devstack.Stack, settings sweep.Settings, result workflows.SweepResult) error {
-	// The sweep analysed itself; the example settings put its targets
-	// where the demo's curves are (150 and 200 tok/s/user).
-	a := settings.Analysis
-	rep, err := analysis.Build(ctx, lake, result.SweepID, analysis.Options{Costs: settings.Hardware, Tier: analysis.Tier(a.Tier), Targets: a.Targets, BaselineNights: a.BaselineNights})
+func printDemoResults(ctx context.Context, out io.Writer, fleet *devfleet.Fleet, result workflows.SweepResult) error {
+	rep, page, err := fleet.DemoReport(ctx, result.SweepID)
 	if err != nil {
 		return err
 	}
@@ -138,17 +105,9 @@ func printDemoResults(ctx context.Context, out io.Writer, lake *results.Lake, st
 	if err := printReport(out, rep); err != nil {
 		return err
 	}
-	// Beside the stack's state, or in the temp dir for an in-memory stack.
-	dir := os.TempDir()
-	if stack.StateDir != "" {
-		dir = filepath.Join(stack.StateDir, "reports")
-	}
-	reportPath, err := lake.DownloadReport(ctx, rep.Manifest, dir)
-	if err != nil {
-		return err
-	}
+	stack := fleet.Stack
 	_, err = fmt.Fprintf(out, "\nresults:   s3://%s/%s %s\nanalysis:  s3://%s/%s\nreport:    file://%s\nUI:        %s/%s\n", stack.S3.Bucket, result.ManifestKey,
-		whereKept(stack, result.SweepID), stack.S3.Bucket, result.AnalysisKey, reportPath, stack.UIURL, workflows.SweepWorkflowID(result.SweepID))
+		whereKept(stack, result.SweepID), stack.S3.Bucket, result.AnalysisKey, page, stack.UIURL, workflows.SweepWorkflowID(result.SweepID))
 	return err
 }
 

@@ -32,7 +32,9 @@ func TestRecordHistories(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	stack := devstacktest.Start(ctx, t)
-	fleet, err := startDevFleet(ctx, stack, "../../examples/runners.yaml", slog.New(slog.DiscardHandler))
+	runners, err := sweep.ReadRunners("../../examples/runners.yaml")
+	require.NoError(t, err)
+	fleet, err := stack.StartWorkers(ctx, runners, workerSetup(nil, slog.New(slog.DiscardHandler)))
 	require.NoError(t, err)
 	defer fleet.Stop()
 
