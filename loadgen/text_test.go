@@ -56,12 +56,7 @@ func TestParseRequestRateAndMetadata(t *testing.T) {
 	}
 	for _, tt := range rates {
 		got, err := ParseRequestRate(tt.in)
-		if tt.wantErr != "" {
-			require.EqualError(t, err, tt.wantErr)
-			continue
-		}
-		require.NoError(t, err)
-		require.Equal(t, tt.want, got)
+		requireParsed(t, tt.want, tt.wantErr, got, err)
 	}
 	metadata := []struct {
 		in      []string
@@ -74,11 +69,17 @@ func TestParseRequestRateAndMetadata(t *testing.T) {
 	}
 	for _, tt := range metadata {
 		got, err := ParseMetadata(tt.in)
-		if tt.wantErr != "" {
-			require.EqualError(t, err, tt.wantErr)
-			continue
-		}
-		require.NoError(t, err)
-		require.Equal(t, tt.want, got)
+		requireParsed(t, tt.want, tt.wantErr, got, err)
 	}
+}
+
+// requireParsed checks a parse: the value, or the error it should be.
+func requireParsed[T any](t *testing.T, want T, wantErr string, got T, err error) {
+	t.Helper()
+	if wantErr != "" {
+		require.EqualError(t, err, wantErr)
+		return
+	}
+	require.NoError(t, err)
+	require.Equal(t, want, got)
 }
