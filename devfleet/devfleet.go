@@ -129,18 +129,18 @@ func (f *Fleet) startWorkers(ctx context.Context, o Options, scheds []schedules.
 	return err
 }
 
-// ShutdownTimeout is the promise made to a user pressing Ctrl-C.
-const ShutdownTimeout = 10 * time.Second
+// shutdownTimeout is the promise made to a user pressing Ctrl-C.
+const shutdownTimeout = 10 * time.Second
 
 // Stop stops the workers first (they say goodbye to a server that is
-// still there), then the stack, within ShutdownTimeout, and removes
+// still there), then the stack, within shutdownTimeout, and removes
 // temporary examples.
 func (f *Fleet) Stop(ctx context.Context) error {
 	defer f.cleanup()
 	if f.Workers != nil {
 		f.Workers.Stop()
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ShutdownTimeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
 	if err := f.Stack.Stop(ctx); err != nil {
 		return fmt.Errorf("stop dev stack: %w", err)

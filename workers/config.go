@@ -66,11 +66,11 @@ func LoadEffectiveConfig(ctx context.Context, apiToken string) (EffectiveConfig,
 	t.ConfigFile, t.Profile = TemporalProfile()
 	t.Address, t.Namespace, t.TLS = tcfg.Address, tcfg.Namespace, tcfg.UsesTLS()
 	t.TLSCertFile, t.TLSKeyFile, t.TLSCAFile, t.TLSServerName = tcfg.TLSCertFile, tcfg.TLSKeyFile, tcfg.TLSCAFile, tcfg.TLSServerName
-	t.APIKey = Mask(tcfg.APIKey)
+	t.APIKey = mask(tcfg.APIKey)
 	eff.S3.S3Config = scfg
 	eff.S3.AccessKeyID, eff.S3.SecretAccessKey, eff.S3.CredentialsSource = lookupCredentials(ctx, scfg.Region)
-	eff.Alert.WebhookURL, eff.Alert.Format, eff.Alert.ReportURL = MaskURL(acfg.WebhookURL), acfg.Format, acfg.ReportURL
-	eff.APIToken = Mask(apiToken)
+	eff.Alert.WebhookURL, eff.Alert.Format, eff.Alert.ReportURL = maskURL(acfg.WebhookURL), acfg.Format, acfg.ReportURL
+	eff.APIToken = mask(apiToken)
 	return eff, nil
 }
 
@@ -88,12 +88,12 @@ func lookupCredentials(ctx context.Context, region string) (accessKeyID, secret,
 	if err != nil {
 		return "(none)", "(none)", "not found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE"
 	}
-	return Mask(creds.AccessKeyID), Mask(creds.SecretAccessKey), creds.Source
+	return mask(creds.AccessKeyID), mask(creds.SecretAccessKey), creds.Source
 }
 
-// Mask keeps the last four characters of long secrets, enough to tell two
+// mask keeps the last four characters of long secrets, enough to tell two
 // keys apart without revealing either.
-func Mask(secret string) string {
+func mask(secret string) string {
 	switch {
 	case secret == "":
 		return "(none)"
@@ -104,15 +104,15 @@ func Mask(secret string) string {
 	}
 }
 
-// MaskURL shows where a secret URL points (a Slack webhook's path is its
+// maskURL shows where a secret URL points (a Slack webhook's path is its
 // token) without the part that grants access.
-func MaskURL(raw string) string {
+func maskURL(raw string) string {
 	if raw == "" {
 		return ""
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		return Mask(raw)
+		return mask(raw)
 	}
-	return u.Scheme + "://" + u.Host + "/" + Mask(strings.TrimPrefix(u.Path, "/"))
+	return u.Scheme + "://" + u.Host + "/" + mask(strings.TrimPrefix(u.Path, "/"))
 }

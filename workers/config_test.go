@@ -15,7 +15,7 @@ func TestMasks(t *testing.T) {
 		{"long secret keeps its last four", "AKIAEXAMPLEKEY1234", "****1234"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { require.Equal(t, tt.want, Mask(tt.in)) })
+		t.Run(tt.name, func(t *testing.T) { require.Equal(t, tt.want, mask(tt.in)) })
 	}
 	urls := []struct{ name, in, want string }{
 		{"unset", "", ""},
@@ -23,6 +23,6 @@ func TestMasks(t *testing.T) {
 		{"not a URL", "hooks-token-0123456789", "****6789"},
 	}
 	for _, tt := range urls {
-		t.Run("url "+tt.name, func(t *testing.T) { require.Equal(t, tt.want, MaskURL(tt.in)) })
+		t.Run("url "+tt.name, func(t *testing.T) { require.Equal(t, tt.want, maskURL(tt.in)) })
 	}
 }

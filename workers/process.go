@@ -11,9 +11,9 @@ import (
 	"github.com/infersweep/infersweep/workflows"
 )
 
-// DeploymentEnv names the worker deployment; empty leaves workers
+// deploymentEnv names the worker deployment; empty leaves workers
 // unversioned.
-const DeploymentEnv = "INFERSWEEP_WORKER_DEPLOYMENT"
+const deploymentEnv = "INFERSWEEP_WORKER_DEPLOYMENT"
 
 // Process is what one `infersweep worker` runs: the control worker, or
 // one node of a pool when Pool and Node are set.
@@ -37,12 +37,12 @@ func (p Process) What() string {
 
 // Run dials Temporal and runs p with s until ctx ends, then stops, which
 // waits for activities in flight, teardowns included. Workers are
-// versioned when DeploymentEnv is set. A node first fails what an earlier
+// versioned when deploymentEnv is set. A node first fails what an earlier
 // worker of it left running, at once rather than after their heartbeat
 // timeouts (which still catch them if Temporal cannot say). started is
 // called once the workers poll.
 func Run(ctx context.Context, tcfg TemporalConfig, s Setup, p Process, started func()) error {
-	if s.Versioning.Deployment = os.Getenv(DeploymentEnv); s.Versioning.Deployment != "" {
+	if s.Versioning.Deployment = os.Getenv(deploymentEnv); s.Versioning.Deployment != "" {
 		s.Versioning.BuildID = ReadVersion().BuildID()
 	}
 	var metricsHandler []client.MetricsHandler

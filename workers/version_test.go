@@ -1,7 +1,6 @@
 package workers
 
 import (
-	"os"
 	"runtime/debug"
 	"testing"
 
@@ -41,13 +40,9 @@ func TestVersionOfABuild(t *testing.T) {
 	require.Equal(t, "go1.27.3", v.GoVersion)
 }
 
-// TestDockerfileStampsTheVersion: -X silently does nothing when the
-// variable it names moved, and build ids would then stop differing
-// between deployments.
-func TestDockerfileStampsTheVersion(t *testing.T) {
-	data, err := os.ReadFile("../deploy/Dockerfile")
-	require.NoError(t, err)
-	require.Contains(t, string(data), "-X github.com/infersweep/infersweep/workers.stampedVersion=${VERSION}")
+// TestStampWins: a release build's -X stamp (deploy/Dockerfile sets it;
+// deploy's tests check that the flag names this variable) is the version.
+func TestStampWins(t *testing.T) {
 	stampedVersion = "v1.2.3"
 	defer func() { stampedVersion = "" }()
 	require.Equal(t, "v1.2.3", ReadVersion().Version)
