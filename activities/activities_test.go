@@ -94,9 +94,9 @@ func TestPlanSweepStoresThePlanAndSizesPools(t *testing.T) {
 	require.Equal(t, "v1/plans/dt=2026-11-27/sweep=s1/plan.json", out.PlanKey)
 	require.Equal(t, 22, out.Total)
 	require.Equal(t, []RunnerPlan{
-		{Label: "sim-h100", TaskQueue: "hw-sim-h100", Points: 9, Capacity: 2, Nodes: 2, NodeNames: []string{"sim-h100-0", "sim-h100-1"}},
-		{Label: "sim-h200", TaskQueue: "hw-sim-h200", Points: 8, Capacity: 1, Nodes: 1, NodeNames: []string{"sim-h200-0"}},
-		{Label: "sim-mi355x", TaskQueue: "hw-sim-mi355x", Points: 5, Capacity: 1, Nodes: 1, NodeNames: []string{"sim-mi355x-0"}},
+		{Label: "sim-h100", Points: 9, Capacity: 2, Nodes: 2, NodeNames: []string{"sim-h100-0", "sim-h100-1"}},
+		{Label: "sim-h200", Points: 8, Capacity: 1, Nodes: 1, NodeNames: []string{"sim-h200-0"}},
+		{Label: "sim-mi355x", Points: 5, Capacity: 1, Nodes: 1, NodeNames: []string{"sim-mi355x-0"}},
 	}, out.Runners)
 	require.Equal(t, 4, out.Settings.Workload.PromptsPerConc)
 
@@ -648,20 +648,25 @@ func TestPlanSweepChangedSincePlansOnlyWhatIsNew(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, lake.WriteManifest(ctx, results.Manifest{SweepID: "nightly-20261126-0100", Date: "2026-11-26", Status: "complete"}))
 
+	// Schedules applied before ChangedSinceLastOf still send the schedule
+	// as "previous-sweep-of:<id>" in ChangedSince: both forms must plan
+	// the same diff.
 	tests := []struct {
-		name, since string
-		total       int
-		byRunner    map[string]int
+		name, since, lastOf string
+		total               int
+		byRunner            map[string]int
 	}{
-		{"earlier spec digest", digest, 10, map[string]int{"sim-h100": 9, "sim-mi355x": 1}},
-		{"earlier sweep", "nightly-20261126-0100", 10, map[string]int{"sim-h100": 9, "sim-mi355x": 1}},
-		{"the schedule's previous sweep", PreviousSweepOf + "nightly", 10, map[string]int{"sim-h100": 9, "sim-mi355x": 1}},
-		{"a schedule's first sweep plans everything", PreviousSweepOf + "weekly", 23, map[string]int{"sim-h100": 9, "sim-h200": 8, "sim-mi355x": 6}},
+		{"earlier spec digest", digest, "", 10, map[string]int{"sim-h100": 9, "sim-mi355x": 1}},
+		{"earlier sweep", "nightly-20261126-0100", "", 10, map[string]int{"sim-h100": 9, "sim-mi355x": 1}},
+		{"the schedule's previous sweep", "", "nightly", 10, map[string]int{"sim-h100": 9, "sim-mi355x": 1}},
+		{"the schedule's previous sweep, as stored schedules ask", "previous-sweep-of:nightly", "", 10, map[string]int{"sim-h100": 9, "sim-mi355x": 1}},
+		{"a schedule's first sweep plans everything", "", "weekly", 23, map[string]int{"sim-h100": 9, "sim-h200": 8, "sim-mi355x": 6}},
+		{"a schedule's first sweep, as stored schedules ask", "previous-sweep-of:weekly", "", 23, map[string]int{"sim-h100": 9, "sim-h200": 8, "sim-mi355x": 6}},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			out, err := a.PlanSweep(ctx, PlanInput{SweepID: fmt.Sprintf("nightly-20261127-%04d", i), Date: "2026-11-27", Masters: []string{editedFile},
-				Runners: "../examples/runners.yaml", ChangedSince: tc.since})
+				Runners: "../examples/runners.yaml", ChangedSince: tc.since, ChangedSinceLastOf: tc.lastOf})
 			require.NoError(t, err)
 			require.Equal(t, tc.total, out.Total)
 			got := map[string]int{}

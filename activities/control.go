@@ -37,7 +37,7 @@ func (a *Activities) PlanSweep(ctx context.Context, in PlanInput) (PlanOutput, e
 		}
 		return PlanOutput{}, err
 	}
-	if in.ChangedSince != "" {
+	if in.ChangedSince != "" || in.ChangedSinceLastOf != "" {
 		seen, err := a.earlierPointIDs(ctx, in, read)
 		if err != nil {
 			return PlanOutput{}, err
@@ -72,7 +72,7 @@ func (a *Activities) PlanSweep(ctx context.Context, in PlanInput) (PlanOutput, e
 		} else if c := plan.Settings.Pools[pool].Capacity; c > 0 {
 			capacity = c
 		}
-		out.Runners = append(out.Runners, RunnerPlan{Label: pool, TaskQueue: sweep.TaskQueue(pool), Points: plan.Counts.ByRunner[pool], Capacity: max(capacity, 1), Nodes: len(nodes), NodeNames: nodes})
+		out.Runners = append(out.Runners, RunnerPlan{Label: pool, Points: plan.Counts.ByRunner[pool], Capacity: max(capacity, 1), Nodes: len(nodes), NodeNames: nodes})
 	}
 	for _, p := range plan.Points {
 		out.Models = appendUnique(out.Models, p.Model)
@@ -105,13 +105,30 @@ func (a *Activities) specReader(ctx context.Context) func(string) ([]byte, error
 	}
 }
 
-// PreviousSweepOf, followed by a schedule id, names that schedule's latest
-// committed sweep before this one as the ChangedSince baseline.
-const PreviousSweepOf = "previous-sweep-of:"
+// legacyPreviousSweepOf, followed by a schedule id, is how schedules
+// applied before PlanInput.ChangedSinceLastOf existed ask for that
+// schedule's previous sweep in ChangedSince. Temporal keeps a schedule's
+// action as it was written, so those still arrive in this form until the
+// schedule is next updated.
+const legacyPreviousSweepOf = "previous-sweep-of:"
 
-// earlierPointIDs are the point ids of the sweep or spec named by
-// in.ChangedSince: a sweep's stored plan, or a spec digest expanded with
-// this sweep's runners, settings and filters.
+// changedSinceSchedule is the schedule whose previous sweep is the
+// baseline, in either form; "" when the baseline is a sweep or a spec.
+func (in PlanInput) changedSinceSchedule() string {
+	if in.ChangedSinceLastOf != "" {
+		return in.ChangedSinceLastOf
+	}
+	schedule, _ := strings.CutPrefix(in.ChangedSince, legacyPreviousSweepOf)
+	if schedule == in.ChangedSince {
+		return ""
+	}
+	return schedule
+}
+
+// earlierPointIDs are the point ids of the baseline: a schedule's
+// previous committed sweep, or the sweep or spec named by
+// in.ChangedSince (a sweep's stored plan, or a spec digest expanded with
+// this sweep's runners, settings and filters).
 func (a *Activities) earlierPointIDs(ctx context.Context, in PlanInput, read func(string) ([]byte, error)) (map[string]bool, error) {
 	seen := map[string]bool{}
 	refs, err := a.Lake.Sweeps(ctx, "", "", true)
@@ -119,7 +136,7 @@ func (a *Activities) earlierPointIDs(ctx context.Context, in PlanInput, read fun
 		return nil, err
 	}
 	earlier := in.ChangedSince
-	if schedule, ok := strings.CutPrefix(in.ChangedSince, PreviousSweepOf); ok {
+	if schedule := in.changedSinceSchedule(); schedule != "" {
 		// Scheduled sweep ids sort by nominal time within a schedule.
 		earlier = ""
 		for _, r := range refs {

@@ -44,13 +44,16 @@ type PlanInput struct {
 	// that sweep (or that spec, expanded with these runners and settings)
 	// did not have.
 	ChangedSince string
+	// ChangedSinceLastOf, a schedule id, keeps only the points that
+	// schedule's latest committed sweep before this one did not have (all
+	// of them for its first sweep).
+	ChangedSinceLastOf string
 }
 
 // RunnerPlan is one hardware pool's share of a sweep.
 type RunnerPlan struct {
-	Label     string
-	TaskQueue string
-	Points    int
+	Label  string
+	Points int
 	// Capacity is how many points the pool runs at once: its node count
 	// unless the settings say otherwise.
 	Capacity int

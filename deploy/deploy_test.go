@@ -270,7 +270,7 @@ func TestDockerfile(t *testing.T) {
 	df := string(data)
 	require.Contains(t, df, "CGO_ENABLED=0 go build")
 	require.Contains(t, df, "./cmd/infersweep")
-	require.Contains(t, df, "-X main.stampedVersion=${VERSION}")
+	require.Contains(t, df, "-X github.com/infersweep/infersweep/workers.stampedVersion=${VERSION}")
 	require.Contains(t, df, "COPY --from=build /out/infersweep /usr/local/bin/infersweep")
 	require.Regexp(t, `(?m)^USER 65532:65532$`, df)
 	require.Regexp(t, `(?m)^ENTRYPOINT \["/usr/local/bin/infersweep"\]$`, df)
@@ -284,9 +284,9 @@ func TestDockerfile(t *testing.T) {
 	goVersion := regexp.MustCompile(`(?m)^go (\S+)`).FindStringSubmatch(string(mod))[1]
 	require.Equal(t, "golang:"+goVersion+"-bookworm", stages[0][1])
 	require.Regexp(t, `(?m)^ENV GOTOOLCHAIN=go`+regexp.QuoteMeta(goVersion)+`$`, df)
-	main, err := os.ReadFile("../cmd/infersweep/version.go")
+	stamp, err := os.ReadFile("../workers/version.go")
 	require.NoError(t, err)
-	require.Contains(t, string(main), "var stampedVersion string", "the -X flag names a variable that exists")
+	require.Contains(t, string(stamp), "var stampedVersion string", "the -X flag names a variable that exists")
 }
 
 // TestSlurmUnit checks the unit starts the slurm backend with the

@@ -35,3 +35,28 @@ func Materialize(dir string) (string, error) {
 	}
 	return dir, nil
 }
+
+// Place writes the example files where a stack keeps its state
+// (stateDir/examples), or into a temporary directory that cleanup
+// removes when the stack keeps none, so demo and dev run from any
+// directory.
+func Place(stateDir string, ephemeral bool) (dir string, cleanup func(), err error) {
+	if ephemeral {
+		tmp, err := os.MkdirTemp("", "infersweep-examples-")
+		if err != nil {
+			return "", nil, err
+		}
+		dir, err = Materialize(tmp)
+		return dir, func() { _ = os.RemoveAll(tmp) }, err
+	}
+	dir, err = Materialize(filepath.Join(stateDir, "examples"))
+	return dir, func() {}, err
+}
+
+// Or is a file flag's value, or the path of the example name in dir.
+func Or(flag, dir, name string) string {
+	if flag != "" {
+		return flag
+	}
+	return filepath.Join(dir, name)
+}

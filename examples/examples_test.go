@@ -3,6 +3,7 @@ package examples
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -20,4 +21,32 @@ func TestMaterializeWritesTheFilesOfThisFolder(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, string(want), string(got), name)
 	}
+}
+
+// TestPlaceAndOr: a stack with state keeps the examples beside it; an
+// in-memory one gets a temporary copy that cleanup removes; a flag given
+// wins over the example.
+func TestPlaceAndOr(t *testing.T) {
+	state := t.TempDir()
+	tests := []struct {
+		name      string
+		ephemeral bool
+		wantUnder string
+		kept      bool
+	}{
+		{"with state", false, filepath.Join(state, "examples"), true},
+		{"in memory", true, os.TempDir(), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir, cleanup, err := Place(state, tt.ephemeral)
+			require.NoError(t, err)
+			require.True(t, strings.HasPrefix(dir, tt.wantUnder), dir)
+			require.FileExists(t, Or("", dir, "sweep.yaml"))
+			cleanup()
+			_, err = os.Stat(dir)
+			require.Equal(t, tt.kept, err == nil)
+		})
+	}
+	require.Equal(t, "mine.yaml", Or("mine.yaml", "/x", "sweep.yaml"))
 }

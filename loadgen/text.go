@@ -110,3 +110,35 @@ func centered(title string) string {
 	pad := max(0, 48-len(title)) / 2
 	return strings.Repeat("-", pad) + title + strings.Repeat("-", pad)
 }
+
+// ParseRequestRate reads a request rate as benchmark_serving's
+// --request-rate takes it: requests/s, or "inf" for a closed loop.
+func ParseRequestRate(s string) (float64, error) {
+	if s == "inf" {
+		return math.Inf(1), nil
+	}
+	rate, err := strconv.ParseFloat(s, 64)
+	if err != nil || rate <= 0 {
+		return 0, fmt.Errorf("%q: want a positive number or inf", s)
+	}
+	return rate, nil
+}
+
+// ParseMetadata reads KEY=VALUE pairs as benchmark_serving's --metadata
+// takes them, keys and values trimmed. Upstream keeps only the text
+// between the first and a second "="; a value with "=" in it is kept
+// whole here. No pairs is nil.
+func ParseMetadata(pairs []string) (map[string]string, error) {
+	var out map[string]string
+	for _, pair := range pairs {
+		key, value, ok := strings.Cut(pair, "=")
+		if !ok {
+			return nil, fmt.Errorf("%q: want KEY=VALUE", pair)
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[strings.TrimSpace(key)] = strings.TrimSpace(value)
+	}
+	return out, nil
+}

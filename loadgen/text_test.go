@@ -40,3 +40,46 @@ func TestWriteTextNamesWhatWasNotMeasured(t *testing.T) {
 	require.NotContains(t, text, "Request goodput", "goodput only with SLOs")
 	require.Contains(t, text, "Not measured (left out of the JSON):     median_itl_ms\n")
 }
+
+// TestParseRequestRateAndMetadata: benchmark_serving's flag values.
+func TestParseRequestRateAndMetadata(t *testing.T) {
+	rates := []struct {
+		in      string
+		want    float64
+		wantErr string
+	}{
+		{"inf", math.Inf(1), ""},
+		{"20", 20, ""},
+		{"0.5", 0.5, ""},
+		{"0", 0, `"0": want a positive number or inf`},
+		{"fast", 0, `"fast": want a positive number or inf`},
+	}
+	for _, tt := range rates {
+		got, err := ParseRequestRate(tt.in)
+		requireParsed(t, tt.want, tt.wantErr, got, err)
+	}
+	metadata := []struct {
+		in      []string
+		want    map[string]string
+		wantErr string
+	}{
+		{nil, nil, ""},
+		{[]string{" model = llama ", "args=--a=1"}, map[string]string{"model": "llama", "args": "--a=1"}, ""},
+		{[]string{"novalue"}, nil, `"novalue": want KEY=VALUE`},
+	}
+	for _, tt := range metadata {
+		got, err := ParseMetadata(tt.in)
+		requireParsed(t, tt.want, tt.wantErr, got, err)
+	}
+}
+
+// requireParsed checks a parse: the value, or the error it should be.
+func requireParsed[T any](t *testing.T, want T, wantErr string, got T, err error) {
+	t.Helper()
+	if wantErr != "" {
+		require.EqualError(t, err, wantErr)
+		return
+	}
+	require.NoError(t, err)
+	require.Equal(t, want, got)
+}

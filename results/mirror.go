@@ -59,3 +59,14 @@ func (l *Lake) Pull(ctx context.Context, dir, from, to string) (sweeps, files in
 	}
 	return sweeps, files, nil
 }
+
+// DownloadReport copies a sweep's HTML report into dir as <sweep>.html
+// and returns its absolute path: the page opens from file:// after the
+// store that held it is gone.
+func (l *Lake) DownloadReport(ctx context.Context, m Manifest, dir string) (string, error) {
+	path, err := filepath.Abs(filepath.Join(dir, m.SweepID+".html"))
+	if err != nil {
+		return "", err
+	}
+	return path, l.Download(ctx, ReportKey(m.Date, m.SweepID), path)
+}

@@ -18,7 +18,6 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
-	"github.com/infersweep/infersweep/activities"
 	"github.com/infersweep/infersweep/results"
 	"github.com/infersweep/infersweep/workflows"
 )
@@ -195,7 +194,7 @@ func actionOf(s Schedule, def definition) (*client.ScheduleWorkflowAction, *clie
 		in.SpecDigests = append(in.SpecDigests, def.Settings.Digest)
 	}
 	if s.ChangedSinceLast {
-		in.ChangedSince = activities.PreviousSweepOf + s.ID
+		in.ChangedSinceLastOf = s.ID
 	}
 	body, err := json.Marshal(def)
 	if err != nil {

@@ -99,6 +99,15 @@ var (
 	weekdays    = []string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
 )
 
+// ReadFile reads and parses a schedules file.
+func ReadFile(path string) ([]Schedule, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, data)
+}
+
 // Parse reads schedules.yaml. Every problem is reported as
 // file:line:col: schedules[i].field: message, and no schedule is returned
 // when there is any.

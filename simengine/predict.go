@@ -63,3 +63,37 @@ func Predict(cfg EngineConfig, isl, osl, concurrency, n int) (Prediction, error)
 	}
 	return p, nil
 }
+
+// CurvePoint is one point of a predicted throughput/interactivity curve,
+// under the names a sweep's results use.
+type CurvePoint struct {
+	Hardware         string  `json:"hardware"`
+	ISL              int     `json:"isl"`
+	OSL              int     `json:"osl"`
+	Concurrency      int     `json:"concurrency"`
+	TputPerGPU       float64 `json:"tput_per_gpu"`
+	OutputTputPerGPU float64 `json:"output_tput_per_gpu"`
+	Interactivity    float64 `json:"interactivity"`
+	MedianTTFTms     float64 `json:"median_ttft_ms"`
+	MedianTPOTms     float64 `json:"median_tpot_ms"`
+	TimeBasis        string  `json:"time_basis"`
+}
+
+// PredictCurve predicts each engine config at each concurrency, closed
+// loop with 2·concurrency requests of isl/osl tokens, as a sweep of those
+// points would measure them.
+func PredictCurve(cfgs []EngineConfig, isl, osl int, concurrency []int) ([]CurvePoint, error) {
+	var out []CurvePoint
+	for _, cfg := range cfgs {
+		cfg.MaxModelLen = max(cfg.MaxModelLen, isl+osl)
+		for _, c := range concurrency {
+			p, err := Predict(cfg, isl, osl, c, 2*c)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, CurvePoint{cfg.Hardware.Name, isl, osl, c, p.TputPerGPU, p.OutputTputPerGPU, p.Interactivity,
+				float64(p.MedianTTFT) / 1e6, float64(p.MedianTPOT) / 1e6, "simulated (model prediction)"})
+		}
+	}
+	return out, nil
+}

@@ -28,3 +28,30 @@ func TestPredictedOrderingMatchesPublicResults(t *testing.T) {
 		}
 	}
 }
+
+// TestPredictCurveRowsMatchPredict: one row per hardware and concurrency,
+// in that order, each the prediction of that point with the context
+// widened to fit isl+osl (8k/1k here, above the default max length).
+func TestPredictCurveRowsMatchPredict(t *testing.T) {
+	h100, b200 := engineConfig(t, "llama-3.3-70b", "h100", FP8, 8), engineConfig(t, "llama-3.3-70b", "b200", FP8, 8)
+	h100.MaxModelLen, b200.MaxModelLen = 2048, 2048
+	rows, err := PredictCurve([]EngineConfig{h100, b200}, 8192, 1024, []int{4, 64})
+	require.NoError(t, err)
+	tests := []struct {
+		row  int
+		cfg  EngineConfig
+		hw   string
+		conc int
+	}{{0, h100, "h100", 4}, {1, h100, "h100", 64}, {2, b200, "b200", 4}, {3, b200, "b200", 64}}
+	require.Len(t, rows, len(tests))
+	for _, tt := range tests {
+		cfg := tt.cfg
+		cfg.MaxModelLen = 8192 + 1024
+		want, err := Predict(cfg, 8192, 1024, tt.conc, 2*tt.conc)
+		require.NoError(t, err)
+		got := rows[tt.row]
+		require.Equal(t, CurvePoint{Hardware: tt.hw, ISL: 8192, OSL: 1024, Concurrency: tt.conc, TputPerGPU: want.TputPerGPU, OutputTputPerGPU: want.OutputTputPerGPU,
+			Interactivity: want.Interactivity, MedianTTFTms: float64(want.MedianTTFT) / 1e6, MedianTPOTms: float64(want.MedianTPOT) / 1e6,
+			TimeBasis: "simulated (model prediction)"}, got)
+	}
+}

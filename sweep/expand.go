@@ -78,6 +78,9 @@ func (f Filters) Check() error {
 	if f.ScenarioType != "" && f.ScenarioType != ScenarioFixedSeqLen && f.ScenarioType != ScenarioAgentic {
 		problems = append(problems, fmt.Sprintf("--scenario-type %q: want fixed-seq-len or agentic-coding", f.ScenarioType))
 	}
+	if f.Changelog.File == "" && (f.Changelog.Entry != 0 || f.Changelog.Last != 0) {
+		problems = append(problems, "--entry and --last select changelog entries: give --changelog")
+	}
 	if len(problems) > 0 {
 		return errors.New(strings.Join(problems, "; "))
 	}

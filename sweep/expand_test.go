@@ -54,8 +54,8 @@ func TestGoldenExpansion(t *testing.T) {
 	p := loadValid(t, Filters{})
 	var lines []string
 	for _, pt := range p.Points {
-		lines = append(lines, fmt.Sprintf("%s %-28s %-14s %-29s conc=%-4d gpus=%-2d tp=%d ep=%d dcp=%d spec=%s mml=%d dram=%d queue=%s eval=%t deployment=%s",
-			pt.ID, pt.Entry, pt.Scenario, pt.ExpName, pt.Conc, pt.GPUs, pt.TP, pt.EP, pt.DCPSize, pt.SpecDecoding, pt.MaxModelLen, pt.TotalCPUDRAMGB, pt.TaskQueue, pt.Eval, pt.DeploymentID))
+		lines = append(lines, fmt.Sprintf("%s %-28s %-14s %-29s conc=%-4d gpus=%-2d tp=%d ep=%d dcp=%d spec=%s mml=%d dram=%d pool=%s eval=%t deployment=%s",
+			pt.ID, pt.Entry, pt.Scenario, pt.ExpName, pt.Conc, pt.GPUs, pt.TP, pt.EP, pt.DCPSize, pt.SpecDecoding, pt.MaxModelLen, pt.TotalCPUDRAMGB, PoolKey(pt.RunnerLabel), pt.Eval, pt.DeploymentID))
 	}
 	got := strings.Join(lines, "\n") + "\n"
 	golden := filepath.Join("testdata", "valid", "expansion.golden")
@@ -137,15 +137,17 @@ func TestPointsCarryWhatTheRunNeeds(t *testing.T) {
 	require.Equal(t, "nixl", pt.KVP2PTransfer)
 	require.Equal(t, 2*4+1*16, pt.GPUs, "num-worker × tp on both sides")
 	require.Equal(t, []string{"MAX_BATCH=256"}, pt.Decode.AdditionalSettings)
-	require.Equal(t, "hw-gb200-nvl72", pt.TaskQueue)
+	require.Equal(t, "gb200-nvl72", pt.Runner)
 	b, err := json.Marshal(pt)
 	require.NoError(t, err)
 	require.Contains(t, string(b), `"exp_name":"dsr1_1k1k"`)
 }
 
-func TestTaskQueueNames(t *testing.T) {
-	for label, want := range map[string]string{"h200": "hw-h200", "MI355X": "hw-mi355x", "gb200 nvl72/rack": "hw-gb200-nvl72-rack", "b200_dgx.1": "hw-b200_dgx.1"} {
-		require.Equal(t, want, TaskQueue(label))
+// TestPoolKeys: labels that differ only in case or punctuation fold to
+// one key, which is why a runners file may not hold both.
+func TestPoolKeys(t *testing.T) {
+	for label, want := range map[string]string{"h200": "h200", "MI355X": "mi355x", "gb200 nvl72/rack": "gb200-nvl72-rack", "b200_dgx.1": "b200_dgx.1", "cluster:x": "cluster.x"} {
+		require.Equal(t, want, PoolKey(label))
 	}
 }
 

@@ -9,7 +9,7 @@ import (
 var namePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 
 // CheckName refuses a name that is not safe as one component of an object
-// key or a task queue: runner labels, node names and sweep ids become
+// key or a queue name: runner labels, node names and sweep ids become
 // hardware=<label>/sweep=<id>/… in the lake, and "../x" or "a/b" there
 // would write outside the sweep's prefix.
 func CheckName(what, name string) error {

@@ -21,7 +21,6 @@ type Point struct {
 	Runner        string     `json:"runner"`
 	RunnerLabel   string     `json:"runner_label"`
 	Node          string     `json:"node,omitempty"`
-	TaskQueue     string     `json:"task_queue"`
 	Precision     string     `json:"precision"`
 	Framework     string     `json:"framework"`
 	ISL           int        `json:"isl,omitempty"`
@@ -66,7 +65,7 @@ func Points(rows []Row) []Point {
 		r := &rows[i]
 		p := Point{
 			Entry: r.Entry, Scenario: r.Scenario, Image: r.Image, Model: r.Model, ModelPrefix: r.ModelPrefix,
-			Runner: PoolName(r.Label), RunnerLabel: r.Label, TaskQueue: TaskQueue(r.Label), Precision: r.Precision, Framework: r.Framework,
+			Runner: PoolName(r.Label), RunnerLabel: r.Label, Precision: r.Precision, Framework: r.Framework,
 			ISL: r.ISL, OSL: r.OSL, SpecDecoding: r.SpecDecoding, Router: r.Router, KVP2PTransfer: r.KVP2PTransfer,
 			TotalCPUDRAMGB: r.TotalCPUDRAMGB, DurationSeconds: r.Duration, Multinode: r.Multinode, Disagg: r.Disagg,
 			MaxModelLen: r.MaxModelLen, ExpName: r.ExpName, EvalOnly: r.EvalOnly, RecipeFingerprint: r.RecipeFingerprint(),

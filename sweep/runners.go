@@ -60,13 +60,13 @@ func ParseRunners(file string, data []byte) (Runners, Errors) {
 			}
 		}
 	}
-	seenQueue := map[string]string{}
+	seenKey := map[string]string{}
 	for _, label := range labelKeys(specyaml.Resolve(f.Values["labels"])) {
-		q := TaskQueue(label)
-		if other, clash := seenQueue[q]; clash {
-			r.AtPos(specyaml.Pos{Line: out.lines[label], Col: 1}, specyaml.Join("labels", label), "task queue %s is also %s's: rename one label", q, other)
+		key := PoolKey(label)
+		if other, clash := seenKey[key]; clash {
+			r.AtPos(specyaml.Pos{Line: out.lines[label], Col: 1}, specyaml.Join("labels", label), "pool %s is also %s's (labels differing only in case or punctuation share a pool): rename one label", key, other)
 		}
-		seenQueue[q] = label
+		seenKey[key] = label
 	}
 	return out, errs
 }
@@ -112,14 +112,14 @@ func labelKeys(n *yaml.Node) []string {
 	return keys
 }
 
-var unsafeQueueChars = regexp.MustCompile(`[^a-z0-9._-]+`)
+var unsafePoolKeyChars = regexp.MustCompile(`[^a-z0-9._-]+`)
 
 // clusterPoolPrefix is what a cluster:<name> label becomes in pool names,
-// task queues and object keys, where ':' is not safe. The rule reverses
+// queue names and object keys, where ':' is not safe. The rule reverses
 // (RunnerLabel) because labels may not start with it themselves.
 const clusterPoolPrefix = "cluster."
 
-// PoolName is a runner label as it appears in task queues, object keys
+// PoolName is a runner label as it appears in queue names, object keys
 // (hardware=<pool>) and `worker --pool`: the label itself, except that
 // cluster:<name> becomes cluster.<name>.
 func PoolName(label string) string {
@@ -145,14 +145,11 @@ func CheckLabel(label string) error {
 	return CheckName("runner label", PoolName(label))
 }
 
-// TaskQueue is the Temporal task queue of a runner label's pool:
-// hw-<pool name> lower-cased, with anything but letters, digits, '.', '_'
-// and '-' turned into '-'.
-func TaskQueue(label string) string {
-	return "hw-" + strings.Trim(unsafeQueueChars.ReplaceAllString(strings.ToLower(PoolName(label)), "-"), "-")
+// PoolKey is a runner label's pool name folded to what every name a pool
+// is known by elsewhere allows: lower-cased, with anything but letters,
+// digits, '.', '_' and '-' turned into '-'. Labels that fold to the same
+// key would share one pool (the orchestration names its queues after the
+// key), so a runners file may not have two.
+func PoolKey(label string) string {
+	return strings.Trim(unsafePoolKeyChars.ReplaceAllString(strings.ToLower(PoolName(label)), "-"), "-")
 }
-
-// NodeQueue is the task queue only one node of a pool polls: where the
-// pool hands it points, and where its engines are started, measured and
-// torn down.
-func NodeQueue(label, node string) string { return TaskQueue(label) + "." + node }

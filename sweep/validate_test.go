@@ -48,7 +48,7 @@ func TestCrossFileChecks(t *testing.T) {
 func TestRunnersFileErrors(t *testing.T) {
 	_, errs := ParseRunners("runners.yaml", []byte("labels:\n  H200: [a]\n  h200: [b]\n  empty: []\n  cluster.x: [c]\n"+
 		"hardware:\n  h200: { gpus-per-node: 0, available-cpu-dram-mib: 1 }\n  b200: { gpus-per-node: 8 }\nextra: 1\n"))
-	require.Equal(t, "runners.yaml:3:1: labels.h200: task queue hw-h200 is also H200's: rename one label\n"+
+	require.Equal(t, "runners.yaml:3:1: labels.h200: pool h200 is also H200's (labels differing only in case or punctuation share a pool): rename one label\n"+
 		"runners.yaml:4:3: labels.empty: no nodes: want a list of node names\n"+
 		`runners.yaml:5:3: labels.cluster.x: runner label "cluster.x": "cluster." is reserved for the pools of cluster:<name> labels; write cluster:x`+"\n"+
 		"runners.yaml:7:26: hardware.h200.gpus-per-node: 0 is below the minimum 1\n"+
@@ -70,12 +70,12 @@ func TestRunnersAsUpstreamWritesThem(t *testing.T) {
 // TestPoolNamesOfClusterLabels: the documented, reversible rule.
 func TestPoolNamesOfClusterLabels(t *testing.T) {
 	for label, want := range map[string][2]string{
-		"cluster:mi355x-amds": {"cluster.mi355x-amds", "hw-cluster.mi355x-amds"},
-		"h200":                {"h200", "hw-h200"},
-		"b200-multinode":      {"b200-multinode", "hw-b200-multinode"},
+		"cluster:mi355x-amds": {"cluster.mi355x-amds", "cluster.mi355x-amds"},
+		"h200":                {"h200", "h200"},
+		"B200-Multinode":      {"B200-Multinode", "b200-multinode"},
 	} {
 		require.Equal(t, want[0], PoolName(label))
-		require.Equal(t, want[1], TaskQueue(label))
+		require.Equal(t, want[1], PoolKey(label))
 		require.Equal(t, label, RunnerLabel(PoolName(label)))
 	}
 }
@@ -113,20 +113,20 @@ func TestUpstreamAcceptsWhatWeUsedToRefuse(t *testing.T) {
 	tests := []struct {
 		file   string
 		points int
-		queue  string
+		pool   string
 	}{
-		{"framework-unknown-to-infersweep.yaml", 5, "hw-h200"},
-		{"precision-any-string.yaml", 5, "hw-h200"},
-		{"conc-list-single-node.yaml", 2, "hw-h200"},
-		{"runner-without-hardware.yaml", 5, "hw-b200-nohw"},
-		{"runner-not-under-labels.yaml", 5, "hw-h300"},
+		{"framework-unknown-to-infersweep.yaml", 5, "h200"},
+		{"precision-any-string.yaml", 5, "h200"},
+		{"conc-list-single-node.yaml", 2, "h200"},
+		{"runner-without-hardware.yaml", 5, "b200-nohw"},
+		{"runner-not-under-labels.yaml", 5, "h300"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			plan, err := LoadPlan(Sources{Masters: []string{"testdata/accepted/" + tt.file}, Runners: "testdata/runners.yaml"}, Filters{})
 			require.NoError(t, err)
 			require.Len(t, plan.Points, tt.points)
-			require.Equal(t, tt.queue, plan.Points[0].TaskQueue)
+			require.Equal(t, tt.pool, PoolKey(plan.Points[0].RunnerLabel))
 		})
 	}
 }

@@ -2,6 +2,7 @@ package sweepctl
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -17,11 +18,14 @@ type PoolRun struct {
 	Progress workflows.HardwareProgress `json:"progress"`
 }
 
+// ErrBadLabel is wrapped by RunningPools for a label no pool can have.
+var ErrBadLabel = errors.New("pool")
+
 // RunningPools finds the running pool workflows of a runner label (or
 // pool name), one per sweep, through the Hardware search attribute.
 func RunningPools(ctx context.Context, c client.Client, label string) ([]PoolRun, error) {
 	if err := sweep.CheckLabel(sweep.RunnerLabel(sweep.PoolName(label))); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrBadLabel, err)
 	}
 	query := fmt.Sprintf("WorkflowType = 'HardwareSweepWorkflow' AND Hardware = '%s' AND ExecutionStatus = 'Running'", sweep.PoolName(label))
 	execs, err := List(ctx, c, query)

@@ -1,8 +1,9 @@
 // Package sweepctl is the client side of durable sweeps: it starts them
 // with their spec files kept in the lake, finds a sweep's workflow by its
-// id, queries and follows its progress, signals its pools, and lists
-// sweeps and the pool workflows of a runner label, following every page.
-// It is what `infersweep sweep`, `pool` and the demo ask of Temporal.
+// id, queries and follows its progress (summed up per pool and per node),
+// signals its pools, and lists sweeps and the pool workflows of a runner
+// label, following every page. It is what `infersweep sweep`, `pool` and
+// the demo ask of Temporal.
 package sweepctl
 
 import (
@@ -20,10 +21,6 @@ import (
 	"github.com/infersweep/infersweep/sweep"
 	"github.com/infersweep/infersweep/workflows"
 )
-
-// poolWorkflowID is a pool's child workflow of a sweep, as SweepWorkflow
-// names it.
-func poolWorkflowID(sweepWorkflowID, pool string) string { return sweepWorkflowID + "/hw-" + pool }
 
 // List returns every workflow execution a visibility query matches,
 // following the next page token to the end.
@@ -91,7 +88,7 @@ func QueryProgress(ctx context.Context, c client.Client, workflowID string) (Pro
 	}
 	for _, pool := range p.Pools {
 		var hw workflows.HardwareProgress
-		if r, err := c.QueryWorkflow(ctx, poolWorkflowID(workflowID, pool), "", workflows.ProgressQuery); err == nil && r.Get(&hw) == nil {
+		if r, err := c.QueryWorkflow(ctx, workflows.PoolWorkflowID(workflowID, pool), "", workflows.ProgressQuery); err == nil && r.Get(&hw) == nil {
 			p.ByPool[pool] = hw
 		}
 	}
@@ -114,7 +111,7 @@ func SignalPools(ctx context.Context, c client.Client, workflowID, signal string
 		if _, done := progress.Finished[pool]; done {
 			continue
 		}
-		if err := c.SignalWorkflow(ctx, poolWorkflowID(workflowID, pool), "", signal, nil); err != nil {
+		if err := c.SignalWorkflow(ctx, workflows.PoolWorkflowID(workflowID, pool), "", signal, nil); err != nil {
 			return signalled, fmt.Errorf("pool %s: %w", pool, err)
 		}
 		signalled = append(signalled, pool)

@@ -18,6 +18,7 @@ import (
 	"github.com/infersweep/infersweep/launch"
 	"github.com/infersweep/infersweep/results"
 	"github.com/infersweep/infersweep/sweep"
+	"github.com/infersweep/infersweep/workflows"
 )
 
 // Setup is what every worker of one process shares.
@@ -84,7 +85,7 @@ func StartNode(c client.Client, s Setup, label, node string, launcher activities
 		acts.Launcher = launcher
 	}
 	acts.Power = localPower()
-	acts.Node, acts.NodeQueue = node, sweep.NodeQueue(label, node)
+	acts.Node, acts.NodeQueue = node, workflows.NodeQueue(label, node)
 	var started Fleet
 	for _, w := range NewNode(c, label, acts, s.Versioning) {
 		if err := w.Start(); err != nil {

@@ -15,7 +15,6 @@ import (
 	"github.com/infersweep/infersweep/devstack/devstacktest"
 	"github.com/infersweep/infersweep/sweep"
 	"github.com/infersweep/infersweep/workers"
-	"github.com/infersweep/infersweep/workflows"
 )
 
 // TestStartPoolsPollsEveryQueue runs a two-pool fleet in this process and
@@ -43,8 +42,8 @@ func TestStartPoolsPollsEveryQueue(t *testing.T) {
 	require.Equal(t, 3, nodes)
 	require.Len(t, pools, 6, "a pool worker and a node worker per node")
 
-	queues := []string{workflows.ControlQueue, sweep.TaskQueue("sim-h100"), sweep.TaskQueue("sim-mi355x"),
-		sweep.NodeQueue("sim-h100", "a"), sweep.NodeQueue("sim-h100", "b"), sweep.NodeQueue("sim-mi355x", "c")}
+	// The names running workers and recorded histories share.
+	queues := []string{"infersweep-control", "hw-sim-h100", "hw-sim-mi355x", "hw-sim-h100.a", "hw-sim-h100.b", "hw-sim-mi355x.c"}
 	for _, q := range queues {
 		require.Eventually(t, func() bool {
 			d, err := c.DescribeTaskQueue(ctx, q, enumspb.TASK_QUEUE_TYPE_ACTIVITY)

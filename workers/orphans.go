@@ -12,7 +12,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/infersweep/infersweep/activities"
-	"github.com/infersweep/infersweep/sweep"
+	"github.com/infersweep/infersweep/workflows"
 )
 
 // NodeIdentity is the Temporal identity of this process's worker on a
@@ -31,7 +31,7 @@ func NodeIdentity(nodeQueue string) string {
 // returns how many it failed.
 func FailOrphans(ctx context.Context, c client.Client, namespace, label, nodeQueue string) (int, error) {
 	self := NodeIdentity(nodeQueue)
-	query := fmt.Sprintf("TaskQueue = '%s' AND ExecutionStatus = 'Running'", sweep.TaskQueue(label))
+	query := fmt.Sprintf("TaskQueue = '%s' AND ExecutionStatus = 'Running'", workflows.TaskQueue(label))
 	failed := 0
 	var token []byte
 	for {

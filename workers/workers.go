@@ -8,7 +8,6 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/infersweep/infersweep/activities"
-	"github.com/infersweep/infersweep/sweep"
 	"github.com/infersweep/infersweep/workflows"
 )
 
@@ -53,7 +52,7 @@ func NewControl(c client.Client, acts *activities.Activities, v Versioning) work
 // queue (the pool's orchestration, provisioning, failure rows) and one on
 // the node's own queue (engine, load, teardown).
 func NewNode(c client.Client, label string, acts *activities.Activities, v Versioning) []worker.Worker {
-	pool := worker.New(c, sweep.TaskQueue(label), v.options())
+	pool := worker.New(c, workflows.TaskQueue(label), v.options())
 	pool.RegisterWorkflow(workflows.HardwareSweepWorkflow)
 	pool.RegisterActivity(acts.LoadRunnerPoints)
 	pool.RegisterActivity(acts.LoadPoolPage)

@@ -426,7 +426,7 @@ func (r *poolRun) takeNode(ctx workflow.Context, p sweep.Point, attempt int) (le
 		r.busy[assigned] = true
 		freeNode = func() { delete(r.busy, assigned) }
 		opts = workflow.ActivityOptions{
-			TaskQueue: sweep.NodeQueue(r.in.Runner, assigned), ScheduleToStartTimeout: nodeStartToStart, StartToCloseTimeout: 30 * time.Second,
+			TaskQueue: NodeQueue(r.in.Runner, assigned), ScheduleToStartTimeout: nodeStartToStart, StartToCloseTimeout: 30 * time.Second,
 			RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 3},
 		}
 	}

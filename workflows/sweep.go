@@ -32,6 +32,11 @@ type SweepInput struct {
 	MaxPointsPerRun int
 	// ChangedSince (a sweep id or spec digest) plans only what is new.
 	ChangedSince string
+	// ChangedSinceLastOf (a schedule id) plans only what that schedule's
+	// previous committed sweep did not have. Schedules applied before it
+	// existed send "previous-sweep-of:<id>" in ChangedSince instead, which
+	// PlanSweep still reads.
+	ChangedSinceLastOf string
 	// Set by schedules: which one, the time zone its dates are in, and
 	// the sha256 of each spec file it uploaded.
 	ScheduleID  string
@@ -124,7 +129,7 @@ func SweepWorkflow(ctx workflow.Context, in SweepInput) (SweepResult, error) {
 	var plan activities.PlanOutput
 	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, planOptions), a.PlanSweep, activities.PlanInput{
 		SweepID: in.SweepID, Date: in.Date, Masters: in.Masters, Runners: in.Runners, Settings: in.Settings, Filters: in.Filters,
-		ChangedSince: in.ChangedSince,
+		ChangedSince: in.ChangedSince, ChangedSinceLastOf: in.ChangedSinceLastOf,
 	}).Get(ctx, &plan)
 	if err != nil {
 		return SweepResult{}, fmt.Errorf("plan sweep %s: %w", in.SweepID, err)
@@ -159,8 +164,8 @@ func SweepWorkflow(ctx workflow.Context, in SweepInput) (SweepResult, error) {
 	for _, pool := range plan.Runners {
 		progress.Pools = append(progress.Pools, pool.Label)
 		childCtx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-			WorkflowID: info.WorkflowExecution.ID + "/hw-" + pool.Label,
-			TaskQueue:  pool.TaskQueue,
+			WorkflowID: PoolWorkflowID(info.WorkflowExecution.ID, pool.Label),
+			TaskQueue:  TaskQueue(pool.Label),
 			// A cancelled sweep cancels its pools, which tear down engines.
 			ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_REQUEST_CANCEL,
 			TypedSearchAttributes: temporal.NewSearchAttributes(

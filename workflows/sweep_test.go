@@ -116,7 +116,7 @@ func newSweepEnv(t *testing.T, points []sweep.Point, capacity int) *sweepEnv {
 	settings := sweep.DefaultSettings()
 	env.OnActivity(a.PlanSweep, mock.Anything, mock.Anything).Return(activities.PlanOutput{
 		PlanKey: "v1/plans/dt=2026-11-27/sweep=s1/plan.json", Total: len(points), Settings: settings,
-		Runners: []activities.RunnerPlan{{Label: "sim-h100", TaskQueue: "hw-sim-h100", Points: len(points), Capacity: capacity, Nodes: 3, NodeNames: []string{"n0", "n1", "n2"}}},
+		Runners: []activities.RunnerPlan{{Label: "sim-h100", Points: len(points), Capacity: capacity, Nodes: 3, NodeNames: []string{"n0", "n1", "n2"}}},
 		Models:  []string{"m"}, Frameworks: []string{"sim"}, Precisions: []string{"fp8"},
 	}, nil)
 	env.OnActivity(a.LoadPoolPage, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.PoolPageInput) (activities.PoolPage, error) {

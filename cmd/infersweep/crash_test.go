@@ -75,7 +75,7 @@ func TestKilledPoolWorkerLosesNothing(t *testing.T) {
 
 	// Kill n0 while it runs a point.
 	require.Eventually(t, func() bool {
-		resp, err := c.QueryWorkflow(ctx, run.GetID()+"/hw-sim-h100", "", workflows.ProgressQuery)
+		resp, err := c.QueryWorkflow(ctx, workflows.PoolWorkflowID(run.GetID(), "sim-h100"), "", workflows.ProgressQuery)
 		if err != nil {
 			return false
 		}
@@ -116,7 +116,7 @@ func TestKilledPoolWorkerLosesNothing(t *testing.T) {
 	// The restarted worker failed what its predecessor held at once: the
 	// point did not wait for a heartbeat timeout to be retried.
 	var killed []string
-	it := c.GetWorkflowHistory(ctx, run.GetID()+"/hw-sim-h100", "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	it := c.GetWorkflowHistory(ctx, workflows.PoolWorkflowID(run.GetID(), "sim-h100"), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	for it.HasNext() {
 		e, err := it.Next()
 		require.NoError(t, err)
@@ -146,7 +146,7 @@ func TestKilledPoolWorkerLosesNothing(t *testing.T) {
 	// The sweep commands see it through the environment dev prints.
 	code, stdout, stderr = runCLI(t, "sweep", "status", "crash", "-o", "json")
 	require.Equal(t, exitOK, code, stderr)
-	var st sweepStatus
+	var st sweepctl.Status
 	require.NoError(t, json.Unmarshal([]byte(stdout), &st))
 	require.Equal(t, "Completed", st.Status)
 	require.Equal(t, 9, st.Planned)

@@ -2,23 +2,14 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
-	"go.temporal.io/sdk/client"
 
-	"github.com/infersweep/infersweep/analysis"
+	"github.com/infersweep/infersweep/devfleet"
 	"github.com/infersweep/infersweep/devstack"
-	"github.com/infersweep/infersweep/examples"
-	"github.com/infersweep/infersweep/results"
-	"github.com/infersweep/infersweep/sweep"
 	"github.com/infersweep/infersweep/workflows"
 )
 
@@ -64,89 +55,46 @@ and 'infersweep results show' reads it. --keep stays up after the sweep.`,
 	return cmd
 }
 
-// exampleDir writes the example files built into the binary where a
-// demo or dev stack keeps its state (a temporary directory when it keeps
-// none), so both run from any directory.
-func exampleDir(opts devstack.Options) (dir string, cleanup func(), err error) {
-	if opts.Ephemeral {
-		tmp, err := os.MkdirTemp("", "infersweep-examples-")
-		if err != nil {
-			return "", nil, err
-		}
-		dir, err = examples.Materialize(tmp)
-		return dir, func() { _ = os.RemoveAll(tmp) }, err
-	}
-	dir, err = examples.Materialize(filepath.Join(opts.StateDir, "examples"))
-	return dir, func() {}, err
-}
-
-// orExample is a file flag's value, or the built-in example's path.
-func orExample(flag, dir, name string) string {
-	if flag != "" {
-		return flag
-	}
-	return filepath.Join(dir, name)
-}
-
 func runDemo(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *demoFlags) error {
 	logger, err := g.logger(errOut)
 	if err != nil {
 		return err
 	}
-	dir, cleanup, err := exampleDir(f.stack)
-	if err != nil {
-		return err
-	}
-	defer cleanup()
-	f.spec, f.runners, f.settings = orExample(f.spec, dir, "sweep.yaml"), orExample(f.runners, dir, "runners.yaml"), orExample(f.settings, dir, "settings.yaml")
-	// Validate the spec before starting anything.
-	plan, err := sweep.LoadPlan(sweep.Sources{Masters: []string{f.spec}, Runners: f.runners, Settings: f.settings}, sweep.Filters{})
-	if err != nil {
-		return usageError{err}
-	}
-	f.stack.Logger = logger
-	started := time.Now()
 	fmt.Fprintln(errOut, "starting Temporal, the Web UI and the S3 store…")
-	devstack.TuneGC()
-	stack, err := devstack.Start(ctx, f.stack)
-	var busy *devstack.PortInUseError
-	if errors.As(err, &busy) {
-		return usageError{fmt.Errorf("%w\n  is `infersweep dev` running? stop it, or pass %s with a free port", err, portFlags[busy.Service])}
-	}
+	fleet, err := startFleet(ctx, devfleet.Options{Stack: f.stack, Setup: workerSetup(nil, logger), Runners: f.runners, Demo: true, Spec: f.spec, Settings: f.settings},
+		"is `infersweep dev` running?")
 	if err != nil {
 		return err
 	}
-	defer func() {
-		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), devShutdownTimeout)
-		defer cancel()
-		_ = stack.Stop(stopCtx)
-	}()
-	fleet, err := startDevFleet(ctx, stack, f.runners, logger)
-	if err != nil {
-		return err
-	}
-	defer fleet.Stop()
-	c, lake, nodes := fleet.Client, fleet.Lake, fleet.Nodes
-
+	defer func() { _ = fleet.Stop(ctx) }()
 	date := time.Now().Format("2006-01-02")
 	sweepID := "demo-" + date + "-" + shortID()
 	fmt.Fprintf(errOut, "stack up in %.1fs, %d simulated nodes; sweeping %s (time scale %g)\n  UI: %s/%s\n",
-		time.Since(started).Seconds(), nodes, f.spec, f.timeScale, stack.UIURL, workflows.SweepWorkflowID(sweepID))
-	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.SweepWorkflowID(sweepID), TaskQueue: workflows.ControlQueue}, workflows.SweepWorkflow,
-		workflows.SweepInput{SweepID: sweepID, Date: date, Masters: []string{f.spec}, Runners: f.runners, Settings: f.settings, TimeScale: f.timeScale})
+		fleet.StackStartup.Seconds(), fleet.Workers.Nodes, fleet.Spec, f.timeScale, fleet.Stack.UIURL, workflows.SweepWorkflowID(sweepID))
+	run, err := fleet.StartDemoSweep(ctx, sweepID, date, f.timeScale)
 	if err != nil {
-		return fmt.Errorf("start sweep: %w", err)
+		return err
 	}
 	sweepStarted := time.Now()
-	result, err := followSweep(ctx, c, run, errOut)
+	result, err := followSweep(ctx, fleet.Workers.Client, run, errOut)
 	if err != nil {
 		return fmt.Errorf("sweep %s: %w", sweepID, err)
 	}
 	fmt.Fprintf(out, "\nsweep %s: %v in %s (wall clock)\n\n", sweepID, result.Counts, time.Since(sweepStarted).Round(time.Second))
-	// The sweep analysed itself; the example settings put its targets
-	// where the demo's curves are (150 and 200 tok/s/user).
-	a := plan.Settings.Analysis
-	rep, err := analysis.Build(ctx, lake, sweepID, analysis.Options{Costs: plan.Settings.Hardware, Tier: analysis.Tier(a.Tier), Targets: a.Targets, BaselineNights: a.BaselineNights})
+	if err := printDemoResults(ctx, out, fleet, result); err != nil {
+		return err
+	}
+	if f.keep {
+		printDevStack(out, fleet.Stack, false, fleet.StackStartup)
+		<-ctx.Done()
+	}
+	return nil
+}
+
+// printDemoResults shows the sweep's points and report, and where its
+// results, analysis and report page are kept.
+func printDemoResults(ctx context.Context, out io.Writer, fleet *devfleet.Fleet, result workflows.SweepResult) error {
+	rep, page, err := fleet.DemoReport(ctx, result.SweepID)
 	if err != nil {
 		return err
 	}
@@ -157,38 +105,10 @@ func runDemo(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *demo
 	if err := printReport(out, rep); err != nil {
 		return err
 	}
-	reportURL, err := saveDemoReport(ctx, lake, stack, rep.Manifest)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "\nresults:   s3://%s/%s %s\nanalysis:  s3://%s/%s\nreport:    %s\nUI:        %s/%s\n",
-		stack.S3.Bucket, result.ManifestKey, whereKept(stack, sweepID), stack.S3.Bucket, result.AnalysisKey, reportURL, stack.UIURL, workflows.SweepWorkflowID(sweepID))
-	if f.keep {
-		printDevStack(out, stack, false, time.Since(started))
-		<-ctx.Done()
-	}
-	return nil
-}
-
-// saveDemoReport copies the report the sweep stored in the lake to a file
-// beside the stack's state (or the temp dir for an in-memory stack), so it
-// opens from file:// after the demo's S3 store is gone.
-func saveDemoReport(ctx context.Context, lake *results.Lake, stack *devstack.Stack, m results.Manifest) (string, error) {
-	dir := os.TempDir()
-	if stack.StateDir != "" {
-		dir = filepath.Join(stack.StateDir, "reports")
-	}
-	path, err := filepath.Abs(filepath.Join(dir, m.SweepID+".html"))
-	if err != nil {
-		return "", err
-	}
-	return "file://" + path, lake.Download(ctx, results.ReportKey(m.Date, m.SweepID), path)
-}
-
-func shortID() string {
-	b := make([]byte, 3)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
+	stack := fleet.Stack
+	_, err = fmt.Fprintf(out, "\nresults:   s3://%s/%s %s\nanalysis:  s3://%s/%s\nreport:    file://%s\nUI:        %s/%s\n", stack.S3.Bucket, result.ManifestKey,
+		whereKept(stack, result.SweepID), stack.S3.Bucket, result.AnalysisKey, page, stack.UIURL, workflows.SweepWorkflowID(result.SweepID))
+	return err
 }
 
 func whereKept(stack *devstack.Stack, sweepID string) string {

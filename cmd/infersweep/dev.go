@@ -5,21 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
-	"go.temporal.io/sdk/client"
 
+	"github.com/infersweep/infersweep/devfleet"
 	"github.com/infersweep/infersweep/devstack"
-	"github.com/infersweep/infersweep/schedules"
-	"github.com/infersweep/infersweep/sweep"
 )
-
-// devShutdownTimeout is the promise made to a user pressing Ctrl-C.
-const devShutdownTimeout = 10 * time.Second
 
 type devFlags struct {
 	opts            devstack.Options
@@ -27,7 +19,6 @@ type devFlags struct {
 	noWorkers       bool
 	schedules       string
 	scheduleEnabled bool
-	examples        string // where the built-in examples were written
 }
 
 func newDevCommand(g *globalFlags) *cobra.Command {
@@ -90,60 +81,40 @@ func runDev(ctx context.Context, out, logOut io.Writer, g *globalFlags, f *devFl
 	if err != nil {
 		return err
 	}
-	f.opts.Logger = logger
-	dir, cleanup, err := exampleDir(f.opts)
+	fleet, err := startFleet(ctx, devfleet.Options{Stack: f.opts, Setup: workerSetup(nil, logger), Runners: f.runners, Schedules: f.schedules,
+		NoWorkers: f.noWorkers, ArmSchedules: f.scheduleEnabled}, "another process holds the port")
 	if err != nil {
 		return err
 	}
-	defer cleanup()
-	f.runners, f.schedules = orExample(f.runners, dir, "runners.yaml"), orExample(f.schedules, dir, "schedules.yaml")
-	f.examples = dir
-
-	// A bad schedules file is refused before anything starts.
-	var scheds []schedules.Schedule
-	if data, err := os.ReadFile(f.schedules); err == nil && !f.noWorkers {
-		if scheds, err = schedules.Parse(f.schedules, data); err != nil {
-			return usageError{err}
-		}
-	}
-	started := time.Now()
-	devstack.TuneGC()
-	stack, err := devstack.Start(ctx, f.opts)
-	var busy *devstack.PortInUseError
-	if errors.As(err, &busy) {
-		return usageError{fmt.Errorf("%w\n  another process holds the port: stop it, or pass %s with a free port", err, portFlags[busy.Service])}
-	}
-	if err != nil {
+	if err := printDevStack(out, fleet.Stack, asJSON, fleet.StackStartup); err != nil {
+		_ = fleet.Stop(ctx)
 		return err
 	}
-	if err := printDevStack(out, stack, asJSON, time.Since(started)); err != nil {
-		_ = stack.Stop(context.WithoutCancel(ctx))
-		return err
+	if !asJSON && !f.noWorkers {
+		printDevFleet(out, fleet, f.scheduleEnabled)
 	}
-	stopWorkers := func() {}
-	if !f.noWorkers {
-		if stopWorkers, err = startDevWorkers(ctx, out, stack, f.runners, f.examples, logger, asJSON); err != nil {
-			_ = stack.Stop(context.WithoutCancel(ctx))
-			return err
-		}
-		if err := applyDevSchedules(ctx, out, stack, scheds, f, asJSON); err != nil {
-			stopWorkers()
-			_ = stack.Stop(context.WithoutCancel(ctx))
-			return err
-		}
-	}
-
 	<-ctx.Done()
 	fmt.Fprintln(out, "stopping…")
-	// Workers first: they say goodbye to a server that is still there.
-	stopWorkers()
-	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), devShutdownTimeout)
-	defer cancel()
-	if err := stack.Stop(stopCtx); err != nil {
-		return fmt.Errorf("stop dev stack: %w", err)
+	if err := fleet.Stop(ctx); err != nil {
+		return err
 	}
 	fmt.Fprintln(out, "stopped")
 	return nil
+}
+
+// startFleet starts a dev stack and its fleet; a wrong file or a busy
+// port is the user's to fix, and hint says who may hold the port.
+func startFleet(ctx context.Context, o devfleet.Options, hint string) (*devfleet.Fleet, error) {
+	fleet, err := devfleet.Start(ctx, o)
+	var busy *devstack.PortInUseError
+	var input devfleet.InputError
+	switch {
+	case errors.As(err, &busy):
+		return nil, usageError{fmt.Errorf("%w\n  %s: stop it, or pass %s with a free port", err, hint, portFlags[busy.Service])}
+	case errors.As(err, &input):
+		return nil, usageError{err}
+	}
+	return fleet, err
 }
 
 func printDevStack(out io.Writer, stack *devstack.Stack, asJSON bool, startup time.Duration) error {
@@ -180,82 +151,19 @@ To use it from another terminal:
 	return err
 }
 
-// startDevFleet runs the control worker and every node of a runners file
-// in this process.
-func startDevFleet(ctx context.Context, stack *devstack.Stack, runnersFile string, logger *slog.Logger) (*devstack.Workers, error) {
-	runners, err := readRunners(runnersFile)
-	if err != nil {
-		return nil, err
+// printDevFleet says what runs beside the stack and how to use it.
+func printDevFleet(out io.Writer, fleet *devfleet.Fleet, armed bool) {
+	if fleet.Workers == nil {
+		fmt.Fprintf(out, "no workers: %s not found (pass --runners)\n", fleet.Runners)
+		return
 	}
-	return stack.StartWorkers(ctx, runners, workerSetup(nil, logger))
-}
-
-// readRunners parses a runners file; a bad one is the caller's to fix.
-func readRunners(path string) (sweep.Runners, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return sweep.Runners{}, usageError{err}
+	fmt.Fprintf(out, "Workers: control + %d simulated nodes from %s. Try:\n  infersweep sweep run -f %s --runners %s --settings %s --time-scale 10 --wait\n",
+		fleet.Workers.Nodes, fleet.Runners, fleet.Spec, fleet.Runners, fleet.Settings)
+	state := "paused (--schedule-enabled arms it)"
+	if armed {
+		state = "armed"
 	}
-	runners, errs := sweep.ParseRunners(path, data)
-	if err := errs.Err(); err != nil {
-		return sweep.Runners{}, usageError{err}
+	for _, ch := range fleet.Changes {
+		fmt.Fprintf(out, "Schedule %s from %s: %s, %s\n", ch.ID, fleet.Schedules, ch.Action, state)
 	}
-	return runners, nil
-}
-
-// startDevWorkers runs the fleet inside dev, so `infersweep sweep run`
-// works against it.
-func startDevWorkers(ctx context.Context, out io.Writer, stack *devstack.Stack, runnersFile, examplesDir string, logger *slog.Logger, quiet bool) (func(), error) {
-	if _, err := os.Stat(runnersFile); err != nil {
-		if !quiet {
-			fmt.Fprintf(out, "no workers: %s not found (pass --runners)\n", runnersFile)
-		}
-		return func() {}, nil
-	}
-	fleet, err := startDevFleet(ctx, stack, runnersFile, logger)
-	if err != nil {
-		return nil, err
-	}
-	if !quiet {
-		fmt.Fprintf(out, "Workers: control + %d simulated nodes from %s. Try:\n  infersweep sweep run -f %s --runners %s --settings %s --time-scale 10 --wait\n",
-			fleet.Nodes, runnersFile, filepath.Join(examplesDir, "sweep.yaml"), runnersFile, filepath.Join(examplesDir, "settings.yaml"))
-	}
-	return fleet.Stop, nil
-}
-
-// applyDevSchedules applies the example schedules, paused unless enabled:
-// the nightly exists in the UI without sweeping a laptop by surprise.
-func applyDevSchedules(ctx context.Context, out io.Writer, stack *devstack.Stack, scheds []schedules.Schedule, f *devFlags, quiet bool) error {
-	if len(scheds) == 0 {
-		return nil
-	}
-	c, err := stack.Dial(ctx)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	lake, err := stack.Lake(ctx)
-	if err != nil {
-		return err
-	}
-	for i := range scheds {
-		scheds[i].Paused = !f.scheduleEnabled
-	}
-	changes, err := schedules.Apply(ctx, c, lake, scheds, false)
-	if err != nil {
-		return err
-	}
-	for _, ch := range changes {
-		state := "paused (--schedule-enabled arms it)"
-		if f.scheduleEnabled {
-			if err := c.ScheduleClient().GetHandle(ctx, ch.ID).Unpause(ctx, client.ScheduleUnpauseOptions{Note: "infersweep dev --schedule-enabled"}); err != nil {
-				return err
-			}
-			state = "armed"
-		}
-		if !quiet {
-			fmt.Fprintf(out, "Schedule %s from %s: %s, %s\n", ch.ID, f.schedules, ch.Action, state)
-		}
-	}
-	return nil
 }

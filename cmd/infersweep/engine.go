@@ -6,11 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
-	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -158,38 +155,9 @@ func runSim(ctx context.Context, out io.Writer, cfg simengine.ServerConfig, addr
 	if err != nil {
 		return usageError{fmt.Errorf("listen on %s: %w (pass --port with a free port)", addr, err)}
 	}
-	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- httpSrv.Serve(listener) }()
 	fmt.Fprintf(out, "simulated %s (%s, %s, TP %d) on http://%s, time scale %g\n",
 		cfg.ServedModelName, cfg.Engine.Hardware.Name, cfg.Engine.Precision, cfg.Engine.TP, listener.Addr(), cfg.TimeScale)
-
-	runErr := srv.Run(ctx)
-	logStepLag(cfg, srv)
-	if runErr != nil {
-		// A crashed or failed engine takes its connections down with it.
-		_ = httpSrv.Close()
-		cfg.Logger.Error("engine died", "error", runErr)
-		return runErr
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	_ = httpSrv.Shutdown(shutdownCtx)
-	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
-}
-
-// logStepLag reports how well the engine kept its step schedule: steps
-// that end late stretch every latency the clients measure.
-func logStepLag(cfg simengine.ServerConfig, srv *simengine.Server) {
-	lags := srv.StepLag()
-	if len(lags) == 0 {
-		return
-	}
-	slices.Sort(lags)
-	cfg.Logger.Info("step schedule", "steps", len(lags), "p50_lag", lags[len(lags)/2], "p99_lag", lags[len(lags)*99/100], "max_lag", lags[len(lags)-1])
+	return srv.Serve(ctx, listener)
 }
 
 func newEnginePredictCommand(g *globalFlags) *cobra.Command {
@@ -214,34 +182,16 @@ a second and needs no server: a dry run of a sweep's curve.`,
 			if err != nil {
 				return err
 			}
-			type row struct {
-				Hardware         string  `json:"hardware"`
-				ISL              int     `json:"isl"`
-				OSL              int     `json:"osl"`
-				Concurrency      int     `json:"concurrency"`
-				TputPerGPU       float64 `json:"tput_per_gpu"`
-				OutputTputPerGPU float64 `json:"output_tput_per_gpu"`
-				Interactivity    float64 `json:"interactivity"`
-				MedianTTFTms     float64 `json:"median_ttft_ms"`
-				MedianTPOTms     float64 `json:"median_tpot_ms"`
-				TimeBasis        string  `json:"time_basis"`
-			}
-			var rows []row
-			for _, hw := range hardware {
+			cfgs := make([]simengine.EngineConfig, len(hardware))
+			for i, hw := range hardware {
 				f.hardware = hw
-				cfg, err := f.resolve()
-				if err != nil {
+				if cfgs[i], err = f.resolve(); err != nil {
 					return err
 				}
-				cfg.MaxModelLen = max(cfg.MaxModelLen, isl+osl)
-				for _, c := range concurrency {
-					p, err := simengine.Predict(cfg, isl, osl, c, 2*c)
-					if err != nil {
-						return err
-					}
-					rows = append(rows, row{hw, isl, osl, c, p.TputPerGPU, p.OutputTputPerGPU, p.Interactivity,
-						float64(p.MedianTTFT) / 1e6, float64(p.MedianTPOT) / 1e6, "simulated (model prediction)"})
-				}
+			}
+			rows, err := simengine.PredictCurve(cfgs, isl, osl, concurrency)
+			if err != nil {
+				return err
 			}
 			out := cmd.OutOrStdout()
 			if asJSON {

@@ -32,7 +32,9 @@ func TestRecordHistories(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	stack := devstacktest.Start(ctx, t)
-	fleet, err := startDevFleet(ctx, stack, "../../examples/runners.yaml", slog.New(slog.DiscardHandler))
+	runners, err := sweep.ReadRunners("../../examples/runners.yaml")
+	require.NoError(t, err)
+	fleet, err := stack.StartWorkers(ctx, runners, workerSetup(nil, slog.New(slog.DiscardHandler)))
 	require.NoError(t, err)
 	defer fleet.Stop()
 
@@ -52,7 +54,7 @@ func TestRecordHistories(t *testing.T) {
 		if rec.cancel {
 			// Cancel while a point's load is running.
 			require.Eventually(t, func() bool {
-				resp, err := fleet.Client.QueryWorkflow(ctx, run.GetID()+"/hw-sim-mi355x", "", workflows.ProgressQuery)
+				resp, err := fleet.Client.QueryWorkflow(ctx, workflows.PoolWorkflowID(run.GetID(), "sim-mi355x"), "", workflows.ProgressQuery)
 				var p workflows.HardwareProgress
 				return err == nil && resp.Get(&p) == nil && len(p.Running) > 0
 			}, time.Minute, 20*time.Millisecond)
@@ -61,7 +63,7 @@ func TestRecordHistories(t *testing.T) {
 			require.Error(t, run.Get(ctx, nil))
 			// The pool finishes its teardown after the parent is gone.
 			require.Eventually(t, func() bool {
-				d, err := fleet.Client.DescribeWorkflowExecution(ctx, run.GetID()+"/hw-sim-mi355x", "")
+				d, err := fleet.Client.DescribeWorkflowExecution(ctx, workflows.PoolWorkflowID(run.GetID(), "sim-mi355x"), "")
 				return err == nil && d.GetWorkflowExecutionInfo().GetCloseTime() != nil
 			}, time.Minute, 50*time.Millisecond)
 		} else {
@@ -69,7 +71,7 @@ func TestRecordHistories(t *testing.T) {
 		}
 		// The hardware history is the pool's last run: after continue-as-new,
 		// one that starts from a carry.
-		for suffix, wfID := range map[string]string{"sweep": run.GetID(), "hardware": run.GetID() + "/hw-sim-mi355x"} {
+		for suffix, wfID := range map[string]string{"sweep": run.GetID(), "hardware": workflows.PoolWorkflowID(run.GetID(), "sim-mi355x")} {
 			history := &historypb.History{}
 			iter := fleet.Client.GetWorkflowHistory(ctx, wfID, "", false, 0)
 			for iter.HasNext() {

@@ -2,14 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -117,31 +113,15 @@ func (f *loadgenFlags) resolve() error {
 	if !(f.maxFailures >= 0 && f.maxFailures <= 1) {
 		return fmt.Errorf("--max-failure-rate %g: want a fraction from 0 to 1; InferenceX uses %g", f.maxFailures, sweep.DefaultMaxFailureRate)
 	}
-	if f.requestRate == "inf" {
-		f.cfg.RequestRate = math.Inf(1)
-	} else {
-		rate, err := strconv.ParseFloat(f.requestRate, 64)
-		if err != nil || rate <= 0 {
-			return fmt.Errorf("--request-rate %q: want a positive number or inf", f.requestRate)
-		}
-		f.cfg.RequestRate = rate
+	var err error
+	if f.cfg.RequestRate, err = loadgen.ParseRequestRate(f.requestRate); err != nil {
+		return fmt.Errorf("--request-rate %w", err)
 	}
-	slo, err := loadgen.ParseSLO(f.goodput)
-	if err != nil {
+	if f.cfg.Goodput, err = loadgen.ParseSLO(f.goodput); err != nil {
 		return fmt.Errorf("--goodput: %w", err)
 	}
-	f.cfg.Goodput = slo
-	for _, pair := range f.metadata {
-		// Upstream keeps only the text between the first and a second "=";
-		// a value with "=" in it is kept whole here.
-		key, value, ok := strings.Cut(pair, "=")
-		if !ok {
-			return fmt.Errorf("--metadata %q: want KEY=VALUE", pair)
-		}
-		if f.cfg.Metadata == nil {
-			f.cfg.Metadata = map[string]string{}
-		}
-		f.cfg.Metadata[strings.TrimSpace(key)] = strings.TrimSpace(value)
+	if f.cfg.Metadata, err = loadgen.ParseMetadata(f.metadata); err != nil {
+		return fmt.Errorf("--metadata %w", err)
 	}
 	return nil
 }
@@ -154,21 +134,8 @@ func runLoadgen(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *l
 	if err := f.resolve(); err != nil {
 		return usageError{err}
 	}
-	if f.cfg.Workload.Model == "" {
-		readyCtx, cancel := context.WithTimeout(ctx, max(f.waitReady, 5*time.Second))
-		model, err := loadgen.WaitReady(readyCtx, nil, f.cfg.BaseURL, 500*time.Millisecond)
-		cancel()
-		if err != nil {
-			return fmt.Errorf("find the served model (or pass --model): %w", err)
-		}
-		f.cfg.Workload.Model = model
-	} else if f.waitReady > 0 {
-		readyCtx, cancel := context.WithTimeout(ctx, f.waitReady)
-		_, err := loadgen.WaitReady(readyCtx, nil, f.cfg.BaseURL, 500*time.Millisecond)
-		cancel()
-		if err != nil {
-			return err
-		}
+	if f.cfg.Workload.Model, err = loadgen.FindModel(ctx, f.cfg.BaseURL, f.cfg.Workload.Model, f.waitReady); err != nil {
+		return err
 	}
 	cfg := f.cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -186,7 +153,7 @@ func runLoadgen(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *l
 		fmt.Fprintln(errOut)
 	}
 	if f.resultFile != "" {
-		if err := writeResultFile(f.resultFile, res.Summary); err != nil {
+		if err := res.Summary.WriteFile(f.resultFile); err != nil {
 			return err
 		}
 	}
@@ -197,32 +164,13 @@ func runLoadgen(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *l
 		}
 	}
 	if errors.Is(runErr, loadgen.ErrAllFailed) {
-		return fmt.Errorf("%w (%d requests): first reason: %s", runErr, res.Summary.Failed, firstError(res.Summary))
+		return fmt.Errorf("%w (%d requests): first reason: %s", runErr, res.Summary.Failed, res.Summary.FirstError())
 	}
 	if runErr != nil {
 		return runErr
 	}
 	if err := res.Summary.CheckFailureRate(f.maxFailures); err != nil {
-		return fmt.Errorf("%w (raise --max-failure-rate to accept it): first reason: %s", err, firstError(res.Summary))
-	}
-	return nil
-}
-
-func firstError(s loadgen.Summary) string {
-	reasons := s.ErrorReasons()
-	if len(reasons) == 0 {
-		return "unknown"
-	}
-	return s.ErrorExamples[reasons[0]]
-}
-
-func writeResultFile(path string, s loadgen.Summary) error {
-	b, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("write --result-file: %w", err)
+		return fmt.Errorf("%w (raise --max-failure-rate to accept it): first reason: %s", err, res.Summary.FirstError())
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/infersweep/infersweep/workers"
 	"github.com/stretchr/testify/require"
 )
 
@@ -67,7 +68,7 @@ func TestConfigMasksSecrets(t *testing.T) {
 	require.NotContains(t, stdout.String(), "secret-part")
 	require.NotContains(t, stdout.String(), "wJalrXUtnFEMI")
 
-	var got effectiveConfig
+	var got workers.EffectiveConfig
 	require.NoError(t, json.Unmarshal(stdout.Bytes(), &got))
 	require.Equal(t, "bench.a1b2c.tmprl.cloud:7233", got.Temporal.Address)
 	require.True(t, got.Temporal.TLS)
@@ -81,7 +82,7 @@ func TestConfigMasksSecrets(t *testing.T) {
 func TestVersionJSON(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	require.Equal(t, exitOK, run(context.Background(), []string{"version", "-o", "json"}, &stdout, &stderr))
-	var v versionInfo
+	var v workers.Version
 	require.NoError(t, json.Unmarshal(stdout.Bytes(), &v))
 	require.NotEmpty(t, v.GoVersion)
 	// The pin go.mod explains; a result records it to be explained later.

@@ -132,7 +132,7 @@ func reportOverheads(ctx context.Context, b *testing.B, c client.Client, lake *r
 	var longestPool time.Duration
 	longestRun := 0
 	for p := range pools {
-		poolSpans, poolSpan, events, err := pointSpans(ctx, c, workflows.SweepWorkflowID(sweepID)+"/hw-"+benchPool(p))
+		poolSpans, poolSpan, events, err := pointSpans(ctx, c, workflows.PoolWorkflowID(workflows.SweepWorkflowID(sweepID), benchPool(p)))
 		if err != nil {
 			b.Fatal(err)
 		}

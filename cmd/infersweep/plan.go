@@ -14,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/infersweep/infersweep/sweep"
+	"github.com/infersweep/infersweep/workflows"
 )
 
 // planFlags are the files and filters `sweep plan` and `sweep run`
@@ -60,9 +61,6 @@ func (f *planFlags) load() (*sweep.Plan, error) {
 	}
 	if err := f.filters.Check(); err != nil {
 		return nil, usageError{err}
-	}
-	if f.filters.Changelog.File == "" && (f.filters.Changelog.Entry != 0 || f.filters.Changelog.Last != 0) {
-		return nil, usageError{errors.New("--entry and --last select changelog entries: give --changelog")}
 	}
 	seqLens, err := sweep.ParseSeqLens(f.seqLens)
 	if err != nil {
@@ -147,14 +145,18 @@ func runPlan(out io.Writer, g *globalFlags, f *planFlags) error {
 		_, err := fmt.Fprintf(out, "valid: %d entries, %d rows, %d points\n", len(plan.Entries), len(plan.Rows), plan.Counts.Total)
 		return err
 	}
+	points := make([]plannedPoint, len(plan.Points))
+	for i, p := range plan.Points {
+		points[i] = plannedPoint{p, workflows.TaskQueue(p.RunnerLabel)}
+	}
 	switch format {
 	case "inferencex":
 		return sweep.WriteInferenceX(out, plan.Rows)
 	case "json":
-		return writeJSON(out, map[string]any{"counts": plan.Counts, "points": plan.Points})
+		return writeJSON(out, map[string]any{"counts": plan.Counts, "points": points})
 	case "yaml":
 		// Through JSON, so YAML keys are the same snake_case names.
-		b, err := json.Marshal(map[string]any{"counts": plan.Counts, "points": plan.Points})
+		b, err := json.Marshal(map[string]any{"counts": plan.Counts, "points": points})
 		if err != nil {
 			return err
 		}
@@ -166,13 +168,20 @@ func runPlan(out io.Writer, g *globalFlags, f *planFlags) error {
 		enc.SetIndent(2)
 		return enc.Encode(generic)
 	}
-	return printPlanTable(out, plan)
+	return printPlanTable(out, plan, points)
 }
 
-func printPlanTable(out io.Writer, plan *sweep.Plan) error {
+// plannedPoint is a point as plan prints it: with the task queue its pool
+// polls, which sweep (knowing nothing of Temporal) leaves out.
+type plannedPoint struct {
+	sweep.Point
+	TaskQueue string `json:"task_queue"`
+}
+
+func printPlanTable(out io.Writer, plan *sweep.Plan, points []plannedPoint) error {
 	tw := newTable(out)
 	fmt.Fprintln(tw, "ID\tENTRY\tEXP\tQUEUE\tCONC\tTP\tEP\tGPUS\tSPEC\tDEPLOYMENT")
-	for _, p := range plan.Points {
+	for _, p := range points {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\n", p.ID, p.Entry, p.ExpName, p.TaskQueue, p.Conc, p.TP, p.EP, p.GPUs, p.SpecDecoding, p.DeploymentID)
 	}
 	if err := tw.Flush(); err != nil {

@@ -5,13 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
-	"slices"
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 
-	"github.com/infersweep/infersweep/sweep"
 	"github.com/infersweep/infersweep/sweepctl"
 	"github.com/infersweep/infersweep/workflows"
 )
@@ -30,10 +27,11 @@ func newPoolCommand(g *globalFlags) *cobra.Command {
 // runningPools finds the running pool workflows of a runner label; a
 // malformed label is the caller's to fix.
 func runningPools(ctx context.Context, c client.Client, label string) ([]sweepctl.PoolRun, error) {
-	if err := sweep.CheckLabel(sweep.RunnerLabel(sweep.PoolName(label))); err != nil {
+	runs, err := sweepctl.RunningPools(ctx, c, label)
+	if errors.Is(err, sweepctl.ErrBadLabel) {
 		return nil, usageError{err}
 	}
-	return sweepctl.RunningPools(ctx, c, label)
+	return runs, err
 }
 
 func newPoolStatusCommand(g *globalFlags) *cobra.Command {
@@ -68,26 +66,9 @@ func printPoolStatus(out io.Writer, pool string, runs []sweepctl.PoolRun) error 
 	for _, run := range runs {
 		p := run.Progress
 		fmt.Fprintf(tw, "%s: %d/%d done, %d failed, %d skipped\n", run.Workflow, p.Done, p.Planned, p.Failed, p.Skipped)
-		running := map[string]string{}
-		for point, node := range p.Running {
-			running[node] = point
-		}
-		nodes := p.Nodes
-		for _, node := range slices.Sorted(maps.Keys(p.Evidence)) {
-			if !slices.Contains(nodes, node) {
-				nodes = append(nodes, node)
-			}
-		}
-		for _, node := range nodes {
-			state := "free"
-			switch {
-			case slices.Contains(p.Quarantined, node):
-				state = "quarantined"
-			case running[node] != "":
-				state = "running " + running[node]
-			}
-			fmt.Fprintf(tw, "  %s\t%s\n", node, state)
-			for _, why := range p.Evidence[node] {
+		for _, n := range sweepctl.NodeStates(p) {
+			fmt.Fprintf(tw, "  %s\t%s\n", n.Node, n.State)
+			for _, why := range n.Evidence {
 				fmt.Fprintf(tw, "\t%s\n", why)
 			}
 		}

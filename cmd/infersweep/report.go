@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/infersweep/infersweep/analysis"
+	"github.com/infersweep/infersweep/results"
 	"github.com/infersweep/infersweep/sweep"
 )
 
@@ -18,6 +19,7 @@ func newReportCommand(g *globalFlags) *cobra.Command {
 	var tier, settingsFile, outFile string
 	var targets []float64
 	var nights int
+	var settings sweep.Settings
 	cmd := &cobra.Command{
 		Use:   "report SWEEP",
 		Short: "Frontiers, regressions and cost per token of a sweep, from the lake",
@@ -38,48 +40,25 @@ failures, run health) instead; it opens from file:// and prints.`,
   infersweep report SWEEP --out report.html
   infersweep report SWEEP --tier neocloud --targets 20,50 -o json`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			asJSON, err := g.jsonOutput()
-			if err != nil {
-				return err
-			}
-			t := analysis.Tier(tier)
-			if t != analysis.TierHyperscaler && t != analysis.TierNeocloud && t != analysis.TierRental3Y {
+		PreRunE: func(*cobra.Command, []string) error {
+			if t := analysis.Tier(tier); t != analysis.TierHyperscaler && t != analysis.TierNeocloud && t != analysis.TierRental3Y {
 				return usageError{fmt.Errorf("--tier %q: want hyperscaler, neocloud or rental-3y", tier)}
 			}
-			settings := sweep.DefaultSettings()
-			if settingsFile != "" {
-				data, err := os.ReadFile(settingsFile)
-				if err != nil {
-					return usageError{err}
-				}
-				var errs sweep.Errors
-				if settings, errs = sweep.ParseSettings(settingsFile, data); errs.Err() != nil {
-					return usageError{errs.Err()}
-				}
+			var err error
+			if settings, err = sweep.ReadSettings(settingsFile); err != nil {
+				return usageError{err}
 			}
-			ctx := cmd.Context()
-			lake, err := openLake(ctx)
-			if err != nil {
-				return err
-			}
-			rep, err := analysis.Build(ctx, lake, args[0], analysis.Options{Costs: settings.Hardware, Tier: t, Targets: targets, BaselineNights: nights})
+			return nil
+		},
+		RunE: withLake(g, func(cmd *cobra.Command, args []string, lake *results.Lake, asJSON bool) error {
+			rep, err := analysis.Build(cmd.Context(), lake, args[0], analysis.Options{Costs: settings.Hardware, Tier: analysis.Tier(tier), Targets: targets, BaselineNights: nights})
 			if err != nil {
 				return err
 			}
 			out := cmd.OutOrStdout()
 			switch {
 			case outFile != "":
-				var page bytes.Buffer
-				if err := analysis.RenderHTML(&page, rep); err != nil {
-					return err
-				}
-				if err := os.WriteFile(outFile, page.Bytes(), 0o644); err != nil {
-					return err
-				}
-				abs, _ := filepath.Abs(outFile)
-				fmt.Fprintf(out, "report: file://%s\n", abs)
-				return nil
+				return writeReportPage(out, outFile, rep)
 			case asJSON:
 				return writeJSON(out, struct {
 					Groups      []analysis.Group      `json:"groups"`
@@ -88,7 +67,7 @@ failures, run health) instead; it opens from file:// and prints.`,
 				}{rep.Groups, rep.Regressions, rep.Health})
 			}
 			return printReport(out, rep)
-		},
+		}),
 	}
 	cmd.Flags().StringVar(&tier, "tier", string(analysis.TierHyperscaler), "price tier: hyperscaler, neocloud or rental-3y")
 	cmd.Flags().Float64SliceVar(&targets, "targets", analysis.DefaultTargets, "interactivities (tok/s/user) to compare at")
@@ -96,6 +75,20 @@ failures, run health) instead; it opens from file:// and prints.`,
 	cmd.Flags().StringVar(&outFile, "out", "", "write the HTML report to this file")
 	cmd.Flags().IntVar(&nights, "nights", 7, "earlier sweeps whose median is the regression baseline")
 	return cmd
+}
+
+// writeReportPage writes the self-contained HTML report to path.
+func writeReportPage(out io.Writer, path string, rep *analysis.Report) error {
+	var page bytes.Buffer
+	if err := analysis.RenderHTML(&page, rep); err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, page.Bytes(), 0o644); err != nil {
+		return err
+	}
+	abs, _ := filepath.Abs(path)
+	_, err := fmt.Fprintf(out, "report: file://%s\n", abs)
+	return err
 }
 
 // printReport shows frontiers, the cheapest series and what moved.

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -39,6 +37,23 @@ func openLake(ctx context.Context) (*results.Lake, error) {
 	return results.NewLake(results.NewStore(client, cfg.Bucket)), nil
 }
 
+// withLake is a command body that reads the lake: the output format is
+// checked first (a usage error needs no store), then the lake at
+// INFERSWEEP_S3_* is opened.
+func withLake(g *globalFlags, run func(cmd *cobra.Command, args []string, lake *results.Lake, asJSON bool) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		asJSON, err := g.jsonOutput()
+		if err != nil {
+			return err
+		}
+		lake, err := openLake(cmd.Context())
+		if err != nil {
+			return err
+		}
+		return run(cmd, args, lake, asJSON)
+	}
+}
+
 func newResultsLsCommand(g *globalFlags) *cobra.Command {
 	var from, to string
 	var running bool
@@ -47,15 +62,7 @@ func newResultsLsCommand(g *globalFlags) *cobra.Command {
 		Short:   "List sweeps by date",
 		Example: "  infersweep results ls --from 2026-11-01\n  infersweep results ls --running -o json",
 		Args:    noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			asJSON, err := g.jsonOutput()
-			if err != nil {
-				return err
-			}
-			lake, err := openLake(cmd.Context())
-			if err != nil {
-				return err
-			}
+		RunE: withLake(g, func(cmd *cobra.Command, _ []string, lake *results.Lake, asJSON bool) error {
 			refs, err := lake.Sweeps(cmd.Context(), from, to, running)
 			if err != nil {
 				return err
@@ -74,7 +81,7 @@ func newResultsLsCommand(g *globalFlags) *cobra.Command {
 				fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Date, r.SweepID, state)
 			}
 			return tw.Flush()
-		},
+		}),
 	}
 	cmd.Flags().StringVar(&from, "from", "", "first date, YYYY-MM-DD")
 	cmd.Flags().StringVar(&to, "until", "", "last date, YYYY-MM-DD")
@@ -88,15 +95,7 @@ func newResultsShowCommand(g *globalFlags) *cobra.Command {
 		Short:   "Show a sweep's points and headline figures",
 		Example: "  infersweep results show nightly-2026-11-27\n  infersweep results show nightly-2026-11-27 -o json | jq '.[].tput_per_gpu'",
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			asJSON, err := g.jsonOutput()
-			if err != nil {
-				return err
-			}
-			lake, err := openLake(cmd.Context())
-			if err != nil {
-				return err
-			}
+		RunE: withLake(g, func(cmd *cobra.Command, args []string, lake *results.Lake, asJSON bool) error {
 			m, points, err := lake.SweepPoints(cmd.Context(), args[0])
 			if err != nil {
 				return err
@@ -112,7 +111,7 @@ func newResultsShowCommand(g *globalFlags) *cobra.Command {
 				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\n", p.Entry, p.Runner, p.Conc, p.TP, num(p.TputPerGPU, "%.0f"), num(p.Interactivity, "%.1f"), num(p.TTFT.Median, "%.1f ms"), p.Status)
 			}
 			return tw.Flush()
-		},
+		}),
 	}
 }
 
@@ -133,53 +132,27 @@ func newResultsExportCommand(g *globalFlags) *cobra.Command {
 --format parquet copies every table's files to DIR/<sweep>/<table>/<point>.parquet.`,
 		Example: "  infersweep results export nightly-2026-11-27 --format csv --to ./out",
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		PreRunE: func(*cobra.Command, []string) error {
 			if format != "parquet" && format != "csv" && format != "json" {
 				return usageError{fmt.Errorf("--format %q: want parquet, csv or json", format)}
 			}
-			ctx := cmd.Context()
-			lake, err := openLake(ctx)
-			if err != nil {
-				return err
-			}
-			m, err := lake.Manifest(ctx, args[0])
-			if err != nil {
-				return err
-			}
-			target := filepath.Join(dir, m.SweepID)
-			if err := os.MkdirAll(target, 0o755); err != nil {
-				return err
-			}
-			if format == "parquet" {
-				n, err := lake.DownloadSweep(ctx, m, func(table, pointID, _ string) string {
-					return filepath.Join(target, table, pointID+".parquet")
-				})
-				if err == nil {
-					fmt.Fprintf(cmd.OutOrStdout(), "wrote %d files under %s\n", n, target)
-				}
-				return err
-			}
-			points, err := lake.Points(ctx, m)
-			if err != nil {
-				return err
-			}
-			path := filepath.Join(target, "points."+format)
-			f, err := os.Create(path)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			if format == "json" {
-				err = writeJSON(f, points)
-			} else {
-				err = results.WriteCSV(f, points)
-			}
-			if err != nil {
-				return fmt.Errorf("write %s: %w", path, err)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "wrote %d points to %s\n", len(points), path)
-			return f.Close()
+			return nil
 		},
+		RunE: withLake(g, func(cmd *cobra.Command, args []string, lake *results.Lake, _ bool) error {
+			if format != "parquet" && format != "csv" && format != "json" {
+				return usageError{fmt.Errorf("--format %q: want parquet, csv or json", format)}
+			}
+			n, where, err := lake.Export(cmd.Context(), args[0], format, dir)
+			if err != nil {
+				return err
+			}
+			what := "points to"
+			if format == "parquet" {
+				what = "files under"
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "wrote %d %s %s\n", n, what, where)
+			return err
+		}),
 	}
 	cmd.Flags().StringVar(&format, "format", "parquet", "parquet, csv or json")
 	cmd.Flags().StringVar(&dir, "to", ".", "directory to write into")
@@ -197,19 +170,14 @@ keys, so DuckDB, Spark or pandas read them offline:
   SELECT * FROM read_parquet('DIR/v1/points/**/*.parquet', hive_partitioning=true, union_by_name=true)`,
 		Example: "  infersweep results pull --to ./lake --from 2026-11-01",
 		Args:    noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			lake, err := openLake(ctx)
-			if err != nil {
-				return err
-			}
-			sweeps, files, err := lake.Pull(ctx, dir, from, to)
+		RunE: withLake(g, func(cmd *cobra.Command, _ []string, lake *results.Lake, _ bool) error {
+			sweeps, files, err := lake.Pull(cmd.Context(), dir, from, to)
 			if err != nil {
 				return err
 			}
 			_, err = fmt.Fprintf(cmd.OutOrStdout(), "pulled %d sweeps, %d files into %s\n", sweeps, files, dir)
 			return err
-		},
+		}),
 	}
 	cmd.Flags().StringVar(&dir, "to", "lake", "directory to mirror into")
 	cmd.Flags().StringVar(&from, "from", "", "first date, YYYY-MM-DD")

@@ -36,23 +36,7 @@ func progressLine(p sweepctl.Progress, err error, elapsed time.Duration) string 
 	if err != nil {
 		return fmt.Sprintf("planning… %s", elapsed)
 	}
-	var parts []string
-	done := 0
-	for _, pool := range p.Pools {
-		if hw, ok := p.ByPool[pool]; ok {
-			finished := hw.Done + hw.Failed + hw.Skipped
-			done += finished
-			part := fmt.Sprintf("%s %d/%d", pool, finished, hw.Planned)
-			if hw.Failed+hw.Skipped > 0 {
-				part += fmt.Sprintf(" (%d failed)", hw.Failed+hw.Skipped)
-			}
-			parts = append(parts, part)
-		} else if hw, ok := p.Finished[pool]; ok {
-			done += hw.PointCount()
-			parts = append(parts, pool+" done")
-		}
-	}
-	return fmt.Sprintf("%d/%d points  %s  %s   ", done, p.Planned, strings.Join(parts, "  "), elapsed)
+	return fmt.Sprintf("%s  %s   ", p.Summary(), elapsed)
 }
 
 // printSweepTable shows a committed sweep's points, one line each.

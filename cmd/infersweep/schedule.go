@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -52,11 +51,7 @@ writes nothing.`,
 			if err != nil {
 				return err
 			}
-			data, err := os.ReadFile(file)
-			if err != nil {
-				return usageError{err}
-			}
-			scheds, err := schedules.Parse(file, data)
+			scheds, err := schedules.ReadFile(file)
 			if err != nil {
 				return usageError{err}
 			}
@@ -93,31 +88,6 @@ writes nothing.`,
 	return cmd
 }
 
-// scheduleRow is what ls and describe show of one schedule.
-type scheduleRow struct {
-	ID         string      `json:"id"`
-	Paused     bool        `json:"paused"`
-	Note       string      `json:"note"`
-	Next       []time.Time `json:"next_action_times"`
-	Recent     []time.Time `json:"recent_actions"`
-	Workflows  []string    `json:"recent_workflow_ids,omitempty"`
-	Spec       []string    `json:"spec"`
-	Overlap    string      `json:"overlap,omitempty"`
-	TimeZone   string      `json:"time_zone,omitempty"`
-	ActionsRun int         `json:"actions_run,omitempty"`
-}
-
-func specStrings(spec *client.ScheduleSpec) []string {
-	if spec == nil {
-		return nil
-	}
-	out := append([]string(nil), spec.CronExpressions...)
-	for _, c := range spec.Calendars {
-		out = append(out, fmt.Sprintf("calendar hour=%v minute=%v day-of-week=%v", c.Hour, c.Minute, c.DayOfWeek))
-	}
-	return out
-}
-
 func newScheduleLsCommand(g *globalFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:     "ls",
@@ -125,22 +95,9 @@ func newScheduleLsCommand(g *globalFlags) *cobra.Command {
 		Example: "  infersweep schedule ls\n  infersweep schedule ls -o json",
 		Args:    noArgs,
 		RunE: withTemporal(g, func(cmd *cobra.Command, _ []string, c client.Client, asJSON bool) error {
-			ctx := cmd.Context()
-			iter, err := c.ScheduleClient().List(ctx, client.ScheduleListOptions{})
+			rows, err := schedules.List(cmd.Context(), c)
 			if err != nil {
 				return err
-			}
-			rows := []scheduleRow{}
-			for iter.HasNext() {
-				e, err := iter.Next()
-				if err != nil {
-					return err
-				}
-				row := scheduleRow{ID: e.ID, Paused: e.Paused, Note: e.Note, Next: e.NextActionTimes, Spec: specStrings(e.Spec)}
-				for _, a := range e.RecentActions {
-					row.Recent = append(row.Recent, a.ScheduleTime)
-				}
-				rows = append(rows, row)
 			}
 			if asJSON {
 				return writeJSON(cmd.OutOrStdout(), rows)
@@ -170,24 +127,9 @@ func newScheduleDescribeCommand(g *globalFlags) *cobra.Command {
 		Example: "  infersweep schedule describe nightly -o json",
 		Args:    cobra.ExactArgs(1),
 		RunE: withTemporal(g, func(cmd *cobra.Command, args []string, c client.Client, asJSON bool) error {
-			ctx := cmd.Context()
-			desc, err := c.ScheduleClient().GetHandle(ctx, args[0]).Describe(ctx)
+			row, err := schedules.Describe(cmd.Context(), c, args[0])
 			if err != nil {
-				return fmt.Errorf("schedule %s: %w", args[0], err)
-			}
-			row := scheduleRow{ID: args[0], Paused: desc.Schedule.State.Paused, Note: desc.Schedule.State.Note, Next: desc.Info.NextActionTimes,
-				Spec: specStrings(desc.Schedule.Spec), ActionsRun: desc.Info.NumActions}
-			if desc.Schedule.Spec != nil {
-				row.TimeZone = desc.Schedule.Spec.TimeZoneName
-			}
-			if desc.Schedule.Policy != nil {
-				row.Overlap = strings.ToLower(strings.TrimPrefix(desc.Schedule.Policy.Overlap.String(), "SCHEDULE_OVERLAP_POLICY_"))
-			}
-			for _, a := range desc.Info.RecentActions {
-				row.Recent = append(row.Recent, a.ScheduleTime)
-				if a.StartWorkflowResult != nil {
-					row.Workflows = append(row.Workflows, a.StartWorkflowResult.WorkflowID)
-				}
+				return err
 			}
 			if asJSON {
 				return writeJSON(cmd.OutOrStdout(), row)
@@ -259,19 +201,9 @@ func newScheduleBackfillCommand(g *globalFlags) *cobra.Command {
 	cmd := scheduleAction(g, "backfill ID --from DATE --to DATE", "Run the nights a schedule missed, each under its own date",
 		"  infersweep schedule backfill nightly --from 2026-11-20 --to 2026-11-23",
 		func(cmd *cobra.Command, h client.ScheduleHandle) (string, error) {
-			start, err := parseWhen(from)
+			start, end, err := schedules.BackfillRange(from, to)
 			if err != nil {
-				return "", usageError{fmt.Errorf("--from: %w", err)}
-			}
-			end, err := parseWhen(to)
-			if err != nil {
-				return "", usageError{fmt.Errorf("--to: %w", err)}
-			}
-			if len(to) == len(time.DateOnly) {
-				end = end.Add(24*time.Hour - time.Second) // the whole last day
-			}
-			if !end.After(start) {
-				return "", usageError{fmt.Errorf("--to %s is not after --from %s", to, from)}
+				return "", usageError{fmt.Errorf("backfill: %w", err)}
 			}
 			err = schedules.Backfill(cmd.Context(), h, start, end)
 			return fmt.Sprintf("backfilling %s … %s", start.Format(time.RFC3339), end.Format(time.RFC3339)), err
@@ -281,13 +213,6 @@ func newScheduleBackfillCommand(g *globalFlags) *cobra.Command {
 	_ = cmd.MarkFlagRequired("from")
 	_ = cmd.MarkFlagRequired("to")
 	return cmd
-}
-
-func parseWhen(s string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	return time.Parse(time.DateOnly, s)
 }
 
 func newScheduleDeleteCommand(g *globalFlags) *cobra.Command {

@@ -1,13 +1,9 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -60,18 +56,8 @@ without one.`,
 			if err != nil {
 				return usageError{fmt.Errorf("--addr %s: %w", addr, err)}
 			}
-			srv := &http.Server{Handler: api.New(lake, api.Config{Token: token, Logger: logger}), ReadHeaderTimeout: 10 * time.Second}
 			fmt.Fprintf(cmd.ErrOrStderr(), "serving reports and /api/v1 on http://%s (Ctrl-C stops)\n", listener.Addr())
-			go func() {
-				<-ctx.Done()
-				shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				defer cancel()
-				_ = srv.Shutdown(shutdown)
-			}()
-			if err := srv.Serve(listener); !errors.Is(err, http.ErrServerClosed) {
-				return err
-			}
-			return nil
+			return api.New(lake, api.Config{Token: token, Logger: logger}).Serve(ctx, listener)
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "host:port to listen on")

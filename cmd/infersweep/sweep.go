@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -76,15 +78,6 @@ func sweepWorkflowOf(ctx context.Context, c client.Client, sweepID string) (stri
 	return id, err
 }
 
-// sweepStatus is what `sweep status` reports.
-type sweepStatus struct {
-	SweepID  string                                `json:"sweep_id"`
-	Workflow string                                `json:"workflow_id"`
-	Status   string                                `json:"status"`
-	Planned  int                                   `json:"planned"`
-	Pools    map[string]workflows.HardwareProgress `json:"pools"`
-}
-
 func newSweepStatusCommand(g *globalFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:     "status SWEEP",
@@ -97,13 +90,9 @@ func newSweepStatusCommand(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			desc, err := c.DescribeWorkflowExecution(ctx, id, "")
+			st, err := sweepctl.QueryStatus(ctx, c, args[0], id)
 			if err != nil {
-				return fmt.Errorf("sweep %s: %w", args[0], err)
-			}
-			st := sweepStatus{SweepID: args[0], Workflow: id, Status: desc.GetWorkflowExecutionInfo().GetStatus().String(), Pools: map[string]workflows.HardwareProgress{}}
-			if p, err := sweepctl.QueryProgress(ctx, c, id); err == nil {
-				st.Planned, st.Pools = p.Planned, p.ByPool
+				return err
 			}
 			out := cmd.OutOrStdout()
 			if asJSON {
@@ -187,23 +176,12 @@ func newSweepLsCommand(g *globalFlags) *cobra.Command {
 		Example: "  infersweep sweep ls --date 2026-11-27 -o json",
 		Args:    noArgs,
 		RunE: withTemporal(g, func(cmd *cobra.Command, _ []string, c client.Client, asJSON bool) error {
-			ctx := cmd.Context()
-			query := "WorkflowType = 'SweepWorkflow'"
-			if date != "" {
-				query += fmt.Sprintf(" AND SweepDate = '%s'", date)
+			rows, err := sweepctl.ListSweeps(cmd.Context(), c, date)
+			if errors.Is(err, sweepctl.ErrBadDate) {
+				return usageError{fmt.Errorf("--%w", err)}
 			}
-			execs, err := sweepctl.List(ctx, c, query)
 			if err != nil {
 				return err
-			}
-			type row struct {
-				WorkflowID string    `json:"workflow_id"`
-				Status     string    `json:"status"`
-				Started    time.Time `json:"started"`
-			}
-			rows := make([]row, 0, len(execs))
-			for _, e := range execs {
-				rows = append(rows, row{e.GetExecution().GetWorkflowId(), e.GetStatus().String(), e.GetStartTime().AsTime()})
 			}
 			out := cmd.OutOrStdout()
 			if asJSON {
@@ -314,4 +292,12 @@ func waitAndPrint(ctx context.Context, c client.Client, lake *results.Lake, run 
 		return err
 	}
 	return printSweepTable(out, rows)
+}
+
+// shortID makes sweep ids unique enough for sweeps a person starts and
+// short enough to type.
+func shortID() string {
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }

@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 
 	"github.com/spf13/cobra"
-	"go.temporal.io/sdk/client"
 
 	"github.com/infersweep/infersweep/activities"
 	"github.com/infersweep/infersweep/launch"
@@ -70,7 +68,7 @@ the build that started them (make a new version current with
 			default:
 				return usageError{fmt.Errorf("--backend %q: want local, docker or slurm", backend)}
 			}
-			return runWorker(cmd.Context(), cmd.ErrOrStderr(), g, workerFlags{role: role, pool: pool, node: node, metricsAddr: metricsAddr}, launcher)
+			return runWorker(cmd.Context(), cmd.ErrOrStderr(), g, workers.Process{Pool: pool, Node: node, Launcher: launcher, MetricsAddr: metricsAddr})
 		},
 	}
 	cmd.Flags().StringVar(&role, "role", "", "control")
@@ -84,11 +82,7 @@ the build that started them (make a new version current with
 	return cmd
 }
 
-type workerFlags struct {
-	role, pool, node, metricsAddr string
-}
-
-func runWorker(ctx context.Context, logOut io.Writer, g *globalFlags, f workerFlags, launcher activities.Launcher) error {
+func runWorker(ctx context.Context, logOut io.Writer, g *globalFlags, p workers.Process) error {
 	logger, err := g.logger(logOut)
 	if err != nil {
 		return err
@@ -101,69 +95,14 @@ func runWorker(ctx context.Context, logOut io.Writer, g *globalFlags, f workerFl
 	if err != nil {
 		return err
 	}
-	setup := workerSetup(lake, logger)
-	setup.Versioning.Deployment = os.Getenv(workerDeploymentEnv)
-	if setup.Versioning.Deployment != "" {
-		v := readVersionInfo()
-		if setup.Versioning.BuildID = v.Version; v.Version == "(devel)" || v.Version == "(unknown)" {
-			setup.Versioning.BuildID = v.Commit
-		}
-	}
-	var metricsHandler []client.MetricsHandler
-	if f.metricsAddr != "" {
-		if setup.Metrics, err = workers.NewMetrics(); err != nil {
-			return err
-		}
-		metricsHandler = append(metricsHandler, setup.Metrics.SDK)
-		stop, err := setup.Metrics.Serve(f.metricsAddr, logger)
-		if err != nil {
-			return usageError{fmt.Errorf("--metrics-addr: %w", err)}
-		}
-		defer stop()
-	}
-	c, err := workers.Dial(ctx, tcfg, logger, metricsHandler...)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	var running workers.Fleet
-	if f.role == "control" {
-		running, err = workers.StartControl(c, setup)
-	} else {
-		running, err = workers.StartNode(c, setup, f.pool, f.node, launcher)
-	}
-	if err != nil {
-		return err
-	}
-	what := "control worker"
-	if f.role == "" {
-		what = fmt.Sprintf("node %s of pool %s (queues %s, %s)", f.node, f.pool, sweep.TaskQueue(f.pool), sweep.NodeQueue(f.pool, f.node))
-		// What this node ran before a crash fails now, not after its
-		// heartbeat timeout; if Temporal cannot say, the timeout still will.
-		n, err := workers.FailOrphans(ctx, c, tcfg.Namespace, f.pool, sweep.NodeQueue(f.pool, f.node))
-		if err != nil {
-			logger.Warn("activities of an earlier worker of this node not failed; their heartbeat timeouts will", "error", err)
-		} else if n > 0 {
-			logger.Warn("failed activities an earlier worker of this node left running", "count", n)
-		}
-	}
-	logger.Info("worker started", "what", what, "temporal", tcfg.Address, "namespace", tcfg.Namespace, "bucket", lake.Store().Bucket(),
-		"deployment", setup.Versioning.Deployment, "build_id", setup.Versioning.BuildID)
-	fmt.Fprintf(logOut, "%s running against %s, lake s3://%s; Ctrl-C to stop\n", what, tcfg.Address, lake.Store().Bucket())
-	<-ctx.Done()
-	// Stop waits for activities in flight, teardowns included.
-	running.Stop()
-	logger.Info("worker stopped", "what", what)
-	return nil
+	return workers.Run(ctx, tcfg, workerSetup(lake, logger), p, func() {
+		fmt.Fprintf(logOut, "%s running against %s, lake s3://%s; Ctrl-C to stop\n", p.What(), tcfg.Address, lake.Store().Bucket())
+	})
 }
 
 // workerSetup is what this build's workers share: rows name the build
 // and commit that measured them.
 func workerSetup(lake *results.Lake, logger *slog.Logger) workers.Setup {
-	v := readVersionInfo()
+	v := workers.ReadVersion()
 	return workers.Setup{Lake: lake, Logger: logger, Version: v.Version + " " + v.Commit}
 }
-
-// workerDeploymentEnv names the worker deployment; empty leaves workers
-// unversioned.
-const workerDeploymentEnv = "INFERSWEEP_WORKER_DEPLOYMENT"

@@ -1,0 +1,90 @@
+package workers
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/infersweep/infersweep/activities"
+	"github.com/infersweep/infersweep/workflows"
+)
+
+// deploymentEnv names the worker deployment; empty leaves workers
+// unversioned.
+const deploymentEnv = "INFERSWEEP_WORKER_DEPLOYMENT"
+
+// Process is what one `infersweep worker` runs: the control worker, or
+// one node of a pool when Pool and Node are set.
+type Process struct {
+	Pool, Node string
+	// Launcher starts a node's engines; nil starts them as local child
+	// processes.
+	Launcher activities.Launcher
+	// MetricsAddr, when set, serves /metrics and /healthz there.
+	MetricsAddr string
+}
+
+// What names the process in logs: the control worker, or a node with the
+// two queues it polls.
+func (p Process) What() string {
+	if p.Pool == "" {
+		return "control worker"
+	}
+	return fmt.Sprintf("node %s of pool %s (queues %s, %s)", p.Node, p.Pool, workflows.TaskQueue(p.Pool), workflows.NodeQueue(p.Pool, p.Node))
+}
+
+// Run dials Temporal and runs p with s until ctx ends, then stops, which
+// waits for activities in flight, teardowns included. Workers are
+// versioned when deploymentEnv is set. A node first fails what an earlier
+// worker of it left running, at once rather than after their heartbeat
+// timeouts (which still catch them if Temporal cannot say). started is
+// called once the workers poll.
+func Run(ctx context.Context, tcfg TemporalConfig, s Setup, p Process, started func()) error {
+	if s.Versioning.Deployment = os.Getenv(deploymentEnv); s.Versioning.Deployment != "" {
+		s.Versioning.BuildID = ReadVersion().BuildID()
+	}
+	var metricsHandler []client.MetricsHandler
+	if p.MetricsAddr != "" {
+		var err error
+		if s.Metrics, err = NewMetrics(); err != nil {
+			return err
+		}
+		metricsHandler = append(metricsHandler, s.Metrics.SDK)
+		stop, err := s.Metrics.Serve(p.MetricsAddr, s.Logger)
+		if err != nil {
+			return fmt.Errorf("metrics on %s: %w", p.MetricsAddr, err)
+		}
+		defer stop()
+	}
+	c, err := Dial(ctx, tcfg, s.Logger, metricsHandler...)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	var running Fleet
+	if p.Pool == "" {
+		running, err = StartControl(c, s)
+	} else {
+		running, err = StartNode(c, s, p.Pool, p.Node, p.Launcher)
+	}
+	if err != nil {
+		return err
+	}
+	if p.Pool != "" {
+		n, err := FailOrphans(ctx, c, tcfg.Namespace, p.Pool, workflows.NodeQueue(p.Pool, p.Node))
+		if err != nil {
+			s.Logger.Warn("activities of an earlier worker of this node not failed; their heartbeat timeouts will", "error", err)
+		} else if n > 0 {
+			s.Logger.Warn("failed activities an earlier worker of this node left running", "count", n)
+		}
+	}
+	s.Logger.Info("worker started", "what", p.What(), "temporal", tcfg.Address, "namespace", tcfg.Namespace, "bucket", s.Lake.Store().Bucket(),
+		"deployment", s.Versioning.Deployment, "build_id", s.Versioning.BuildID)
+	started()
+	<-ctx.Done()
+	running.Stop()
+	s.Logger.Info("worker stopped", "what", p.What())
+	return nil
+}
