@@ -53,7 +53,11 @@ func measuredEarlier(ctx context.Context, lake Lake, groups []Group, nights []Ni
 }
 
 // newestMeasured is the index in nights (newest first) of the first that
-// measured the point, and the point's status there; -1 if none did.
+// measured the point, and the point's status there; -1 if none did. A
+// points row is in the lake for every point a manifest lists, failed and
+// skipped ones included, save one whose failure could not even be
+// recorded: such a sweep measured nothing of the point, and the search
+// goes on to an older one where reading its manifest stopped there.
 func newestMeasured(ctx context.Context, lake Lake, nights []Night, hardware, id string) (int, string, error) {
 	for i, n := range nights {
 		if n.PointIDs[id] {
