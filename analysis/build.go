@@ -1,12 +1,12 @@
 package analysis
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
 	"sort"
+	"time"
 
 	"github.com/infersweep/infersweep/results"
 	"github.com/infersweep/infersweep/sweep"
@@ -19,6 +19,7 @@ type Lake interface {
 	Points(ctx context.Context, m results.Manifest) ([]results.PointRow, error)
 	Frontiers(ctx context.Context, ref results.SweepRef) ([]results.FrontierRow, error)
 	RequestTPOT(ctx context.Context, key string) ([]float64, error)
+	PointStatus(ctx context.Context, date, hardware, sweepID, pointID string) (string, error)
 }
 
 // Options steer an analysis; zero values take the defaults.
@@ -84,7 +85,9 @@ type TrendValue struct {
 
 // Build analyses a committed sweep against the sweeps before it. Earlier
 // sweeps are read from their stored frontiers (one object each), falling
-// back to their points when a sweep was never analysed.
+// back to their points when a sweep was never analysed; of their points,
+// only the few tonight's regressions name, and of those only the points
+// row and the TPOT column of the requests file. Tonight is read whole.
 func Build(ctx context.Context, lake Lake, sweepID string, opt Options) (*Report, error) {
 	opt = opt.withDefaults()
 	refs, err := lake.Sweeps(ctx, "", "", false)
@@ -112,70 +115,94 @@ func Build(ctx context.Context, lake Lake, sweepID string, opt Options) (*Report
 		return nil, err
 	}
 	nights := make([]Night, len(earlier))
-	for i, e := range earlier {
-		if nights[i], err = nightOf(ctx, lake, e, opt); err != nil {
+	for i, ref := range earlier {
+		if nights[i], err = ReadNight(ctx, lake, ref, opt); err != nil {
 			return nil, err
 		}
-		rep.History = append(rep.History, e.ref)
+	}
+	rep.History = earlier
+	hardware := map[string]string{}
+	for _, p := range m.Points {
+		hardware[p.PointID] = p.Hardware
+	}
+	statuses, err := measuredEarlier(ctx, lake, rep.Groups, nights, hardware, opt.Targets)
+	if err != nil {
+		return nil, err
 	}
 	rep.Regressions = Regressions(rep.Groups, nights, opt.Targets, opt.BaselineNights)
-	if err := attachPValues(ctx, lake, rep.Regressions, m, earlier); err != nil {
+	if err := attachPValues(ctx, lake, rep.Regressions, m, nights, hardware, statuses); err != nil {
 		return nil, err
 	}
 	rep.Trends = trends(rep.Groups, nights, m, opt.Targets)
 	return rep, nil
 }
 
-type earlierSweep struct {
-	ref      results.SweepRef
-	manifest results.Manifest
-}
-
 // earlierSweeps are up to n committed sweeps before m, newest first: by
 // date, and by commit time within a date (several sweeps a day happen).
-func earlierSweeps(ctx context.Context, lake Lake, refs []results.SweepRef, m results.Manifest, n int) ([]earlierSweep, error) {
+// Only the manifests of a date with several sweeps, m's included, are
+// read, for their commit times: a manifest lists every point of its
+// sweep and runs to megabytes.
+func earlierSweeps(ctx context.Context, lake Lake, refs []results.SweepRef, m results.Manifest, n int) ([]results.SweepRef, error) {
 	if n <= 0 {
 		return nil, nil
 	}
-	candidates := slices.Clone(refs)
-	sort.SliceStable(candidates, func(i, j int) bool { return candidates[i].Date > candidates[j].Date })
-	var out []earlierSweep
-	for _, ref := range candidates {
+	byDate := map[string][]results.SweepRef{}
+	var dates []string
+	for _, ref := range refs {
 		if ref.SweepID == m.SweepID || ref.Date > m.Date {
 			continue
 		}
-		// Enough sweeps, and every one sharing the last date has been
-		// read to order them by commit time.
-		if len(out) >= n && ref.Date < out[len(out)-1].ref.Date {
-			break
+		if byDate[ref.Date] == nil {
+			dates = append(dates, ref.Date)
 		}
+		byDate[ref.Date] = append(byDate[ref.Date], ref)
+	}
+	slices.Sort(dates)
+	var out []results.SweepRef
+	for i := len(dates) - 1; i >= 0 && len(out) < n; i-- {
+		day, err := orderDay(ctx, lake, byDate[dates[i]], m)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, day...)
+	}
+	return out[:min(n, len(out))], nil
+}
+
+// orderDay orders one date's sweeps by commit time, newest first, and
+// leaves out those of m's date committed at or after m. A lone sweep of
+// another date needs no manifest read.
+func orderDay(ctx context.Context, lake Lake, day []results.SweepRef, m results.Manifest) ([]results.SweepRef, error) {
+	if len(day) == 1 && day[0].Date != m.Date {
+		return day, nil
+	}
+	type committed struct {
+		ref results.SweepRef
+		at  time.Time
+	}
+	var kept []committed
+	for _, ref := range day {
 		em, err := lake.ManifestOf(ctx, ref)
 		if err != nil {
 			return nil, err
 		}
-		if ref.Date == m.Date && !em.WrittenAt.Before(m.WrittenAt) {
-			continue
+		if ref.Date != m.Date || em.WrittenAt.Before(m.WrittenAt) {
+			kept = append(kept, committed{ref, em.WrittenAt})
 		}
-		out = append(out, earlierSweep{ref, em})
 	}
-	slices.SortStableFunc(out, func(a, b earlierSweep) int {
-		return cmp.Or(cmp.Compare(b.ref.Date, a.ref.Date), b.manifest.WrittenAt.Compare(a.manifest.WrittenAt))
-	})
-	return out[:min(n, len(out))], nil
-}
-
-func nightOf(ctx context.Context, lake Lake, e earlierSweep, opt Options) (Night, error) {
-	n, err := ReadNight(ctx, lake, e.ref, opt)
-	for _, p := range e.manifest.Points {
-		n.PointIDs[p.PointID] = true
+	slices.SortStableFunc(kept, func(a, b committed) int { return b.at.Compare(a.at) })
+	out := make([]results.SweepRef, len(kept))
+	for i, c := range kept {
+		out[i] = c.ref
 	}
-	return n, err
+	return out, nil
 }
 
 // ReadNight is a committed sweep as later nights compare against it: its
 // stored frontiers (one small object), or, for a sweep analysed before
-// frontiers were stored, frontiers computed from its points. PointIDs is
-// left empty: only the manifest, which can be large, knows them.
+// frontiers were stored, frontiers computed from its points. PointIDs
+// holds the points on those frontiers, which it measured and which
+// succeeded; only the manifest, which can be large, knows every point.
 func ReadNight(ctx context.Context, lake Lake, ref results.SweepRef, opt Options) (Night, error) {
 	stored, err := lake.Frontiers(ctx, ref)
 	if err == nil {
@@ -193,12 +220,13 @@ func ReadNight(ctx context.Context, lake Lake, ref results.SweepRef, opt Options
 		return Night{}, err
 	}
 	opt = opt.withDefaults()
-	return NightOf(ref.SweepID, ref.Date, Analyze(rows, opt.Costs, opt.Tier, nil), nil), nil
+	return nightFromRows(ref, FrontierRows(ref.SweepID, Analyze(rows, opt.Costs, opt.Tier, nil))), nil
 }
 
 func nightFromRows(ref results.SweepRef, rows []results.FrontierRow) Night {
 	n := NightOf(ref.SweepID, ref.Date, nil, nil)
 	for _, r := range rows {
+		n.PointIDs[r.PointID] = true
 		// Files from before the E2E plane have no plane: interactivity.
 		if r.Series == "*" || (r.Plane != "" && r.Plane != results.PlaneInteractivity) || r.Interactivity == nil {
 			continue
@@ -207,57 +235,6 @@ func nightFromRows(ref results.SweepRef, rows []results.FrontierRow) Night {
 		n.Frontiers[key] = append(n.Frontiers[key], Point{ID: r.PointID, X: *r.Interactivity, Y: r.TputPerGPU})
 	}
 	return n
-}
-
-// attachPValues tests, for each regression row whose point was also
-// measured in an earlier sweep, tonight's per-request TPOT against that
-// sweep's. Each pair of files is read once.
-func attachPValues(ctx context.Context, lake Lake, regs []Regression, m results.Manifest, earlier []earlierSweep) error {
-	requestKeys := func(mf results.Manifest) map[string]string {
-		keys := map[string]string{}
-		for _, p := range mf.Points {
-			if k, ok := p.Keys[results.TableRequests]; ok && p.Status == "succeeded" {
-				keys[p.PointID] = k
-			}
-		}
-		return keys
-	}
-	tonight := requestKeys(m)
-	before := map[string]map[string]string{}
-	for _, e := range earlier {
-		before[e.ref.SweepID] = requestKeys(e.manifest)
-	}
-	type pair struct{ point, sweep string }
-	memo := map[pair]*float64{}
-	for i := range regs {
-		r := &regs[i]
-		if r.BaselineSweep == "" {
-			continue
-		}
-		pr := pair{r.PointID, r.BaselineSweep}
-		if p, ok := memo[pr]; ok {
-			r.PValue = p
-			continue
-		}
-		a, b := tonight[r.PointID], before[r.BaselineSweep][r.PointID]
-		if a == "" || b == "" {
-			memo[pr] = nil
-			continue
-		}
-		sa, err := lake.RequestTPOT(ctx, a)
-		if err != nil {
-			return err
-		}
-		sb, err := lake.RequestTPOT(ctx, b)
-		if err != nil {
-			return err
-		}
-		if _, p, ok := MannWhitney(sa, sb); ok {
-			r.PValue = &p
-		}
-		memo[pr] = r.PValue
-	}
-	return nil
 }
 
 func trends(groups []Group, nights []Night, m results.Manifest, targets []float64) []Trend {

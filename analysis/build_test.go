@@ -23,7 +23,9 @@ type memLake struct {
 	rows      map[string][]results.PointRow
 	frontiers map[string][]results.FrontierRow
 	tpot      map[string][]float64
-	tpotReads int
+	// Reads of manifests, requests and points files: Build keeps them to
+	// tonight's manifest and the few points its regressions name.
+	manifestReads, tpotReads, statusReads int
 }
 
 func newMemLake() *memLake {
@@ -42,6 +44,7 @@ func (l *memLake) Sweeps(_ context.Context, from, to string, _ bool) ([]results.
 }
 
 func (l *memLake) ManifestOf(_ context.Context, ref results.SweepRef) (results.Manifest, error) {
+	l.manifestReads++
 	return l.manifests[ref.SweepID], nil
 }
 
@@ -59,7 +62,21 @@ func (l *memLake) Frontiers(_ context.Context, ref results.SweepRef) ([]results.
 
 func (l *memLake) RequestTPOT(_ context.Context, key string) ([]float64, error) {
 	l.tpotReads++
-	return l.tpot[key], nil
+	samples, ok := l.tpot[key]
+	if !ok {
+		return nil, results.ErrNotFound
+	}
+	return samples, nil
+}
+
+func (l *memLake) PointStatus(_ context.Context, _, hardware, sweepID, pointID string) (string, error) {
+	l.statusReads++
+	for _, r := range l.rows[sweepID] {
+		if r.PointID == pointID && r.Runner == hardware {
+			return r.Status, nil
+		}
+	}
+	return "", results.ErrNotFound
 }
 
 // add stores a synthetic sweep.

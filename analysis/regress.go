@@ -16,7 +16,9 @@ type SeriesKey struct {
 }
 
 // Night is an earlier committed sweep as regression detection sees it:
-// each series' frontier and the ids of every point it measured.
+// each series' frontier and ids of points it measured. Build fills
+// PointIDs with the points on its frontiers and, of the others, those
+// tonight's regressions name, not with every point of the sweep.
 type Night struct {
 	SweepID   string
 	Date      string

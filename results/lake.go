@@ -326,15 +326,11 @@ func (l *Lake) Points(ctx context.Context, m Manifest) ([]PointRow, error) {
 // report to the workflow was lost. ErrNotFound when there is none, as
 // when the earlier attempt died before its points row, the commit.
 func (l *Lake) Committed(ctx context.Context, date, hardware, sweepID, pointID string) (ManifestPoint, error) {
-	key := TableKey(TablePoints, date, hardware, sweepID, pointID)
-	rows, err := readTable[PointRow](ctx, l.store, key)
+	row, key, err := l.pointRow(ctx, date, hardware, sweepID, pointID)
 	if err != nil {
 		return ManifestPoint{}, err
 	}
-	if len(rows) != 1 {
-		return ManifestPoint{}, fmt.Errorf("s3://%s/%s holds %d rows, want 1", l.store.Bucket(), key, len(rows))
-	}
-	mp := ManifestPoint{PointID: pointID, Hardware: hardware, Status: rows[0].Status, Keys: map[string]string{TablePoints: key}}
+	mp := ManifestPoint{PointID: pointID, Hardware: hardware, Status: row.Status, Keys: map[string]string{TablePoints: key}}
 	for _, table := range []string{TableRequests, TableServerMetrics} {
 		other := TableKey(table, date, hardware, sweepID, pointID)
 		if _, err := l.store.Size(ctx, other); err == nil {

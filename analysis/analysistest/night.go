@@ -9,6 +9,8 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/infersweep/infersweep/results"
 )
 
@@ -101,29 +103,38 @@ func (n Night) row(model, runner, framework string, si, ci int, conc int32, fact
 }
 
 // Write commits the sweep to a real lake: one points file and one
-// requests file (its TPOT samples) per point, then the manifest.
+// requests file (its TPOT samples) per point, then the manifest. Points
+// are written 8 at a time, as a night of thousands would otherwise wait
+// out one round trip after another.
 func (s Sweep) Write(ctx context.Context, lake *results.Lake) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
 	for i, p := range s.Manifest.Points {
-		points, err := results.Encode(s.Rows[i:i+1], nil)
-		if err != nil {
-			return err
-		}
-		if err := lake.PutOnce(ctx, p.Keys[results.TablePoints], points, "application/vnd.apache.parquet"); err != nil {
-			return err
-		}
-		samples := s.TPOT[p.Keys[results.TableRequests]]
-		reqs := make([]results.RequestRow, len(samples))
-		for j, v := range samples {
-			tpot := float32(v)
-			reqs[j] = results.RequestRow{PointID: p.PointID, Index: int32(j), TPOTms: &tpot, OutputTokens: 1024}
-		}
-		body, err := results.Encode(reqs, nil)
-		if err != nil {
-			return err
-		}
-		if err := lake.PutOnce(ctx, p.Keys[results.TableRequests], body, "application/vnd.apache.parquet"); err != nil {
-			return err
-		}
+		g.Go(func() error { return s.writePoint(gctx, lake, s.Rows[i], p) })
+	}
+	if err := g.Wait(); err != nil {
+		return err
 	}
 	return lake.WriteManifest(ctx, s.Manifest)
+}
+
+func (s Sweep) writePoint(ctx context.Context, lake *results.Lake, row results.PointRow, p results.ManifestPoint) error {
+	points, err := results.Encode([]results.PointRow{row}, nil)
+	if err != nil {
+		return err
+	}
+	if err := lake.PutOnce(ctx, p.Keys[results.TablePoints], points, "application/vnd.apache.parquet"); err != nil {
+		return err
+	}
+	samples := s.TPOT[p.Keys[results.TableRequests]]
+	reqs := make([]results.RequestRow, len(samples))
+	for j, v := range samples {
+		tpot := float32(v)
+		reqs[j] = results.RequestRow{PointID: p.PointID, Index: int32(j), TPOTms: &tpot, OutputTokens: 1024}
+	}
+	body, err := results.Encode(reqs, nil)
+	if err != nil {
+		return err
+	}
+	return lake.PutOnce(ctx, p.Keys[results.TableRequests], body, "application/vnd.apache.parquet")
 }
