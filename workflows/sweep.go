@@ -113,7 +113,6 @@ var alertOptions = workflow.ActivityOptions{
 // SweepWorkflow plans a sweep, runs one HardwareSweepWorkflow per runner
 // label on that pool's task queue, and commits the manifest when all end.
 func SweepWorkflow(ctx workflow.Context, in SweepInput) (SweepResult, error) {
-	info := workflow.GetInfo(ctx)
 	var nominal time.Time
 	if in.SweepID == "" {
 		var err error
@@ -125,6 +124,27 @@ func SweepWorkflow(ctx workflow.Context, in SweepInput) (SweepResult, error) {
 	if err := workflow.SetQueryHandler(ctx, ProgressQuery, func() (SweepProgress, error) { return progress, nil }); err != nil {
 		return SweepResult{}, err
 	}
+	plan, err := planSweep(ctx, in, nominal)
+	if err != nil {
+		return SweepResult{}, err
+	}
+	progress.Planned = plan.Total
+	// Pools of sweeps started before then carried every point through
+	// payloads, which stop a night past a few thousand points.
+	paged := workflow.GetVersion(ctx, "manifest-parts", workflow.DefaultVersion, 1) == 1
+	futures := startPools(ctx, in, plan, paged, &progress)
+	result, manifest, err := collectPools(ctx, in, plan, futures, paged, &progress)
+	if err != nil {
+		// Without every pool's points the manifest would lie; the sweep
+		// stays uncommitted and visible as running/interrupted.
+		return result, err
+	}
+	return commitSweep(ctx, in, plan, manifest, result)
+}
+
+// planSweep plans the sweep and shows the plan in the memo and search
+// attributes.
+func planSweep(ctx workflow.Context, in SweepInput, nominal time.Time) (activities.PlanOutput, error) {
 	var a *activities.Activities
 	var plan activities.PlanOutput
 	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, planOptions), a.PlanSweep, activities.PlanInput{
@@ -132,9 +152,8 @@ func SweepWorkflow(ctx workflow.Context, in SweepInput) (SweepResult, error) {
 		ChangedSince: in.ChangedSince, ChangedSinceLastOf: in.ChangedSinceLastOf,
 	}).Get(ctx, &plan)
 	if err != nil {
-		return SweepResult{}, fmt.Errorf("plan sweep %s: %w", in.SweepID, err)
+		return plan, fmt.Errorf("plan sweep %s: %w", in.SweepID, err)
 	}
-	progress.Planned = plan.Total
 	// The memo shows the plan in the UI without opening the lake. Sweeps
 	// started before it existed replay without it.
 	if workflow.GetVersion(ctx, "plan-memo", workflow.DefaultVersion, 1) == 1 {
@@ -147,19 +166,18 @@ func SweepWorkflow(ctx workflow.Context, in SweepInput) (SweepResult, error) {
 			memo["schedule_id"], memo["spec_digests"], memo["nominal_time"] = in.ScheduleID, in.SpecDigests, nominal
 		}
 		if err := workflow.UpsertMemo(ctx, memo); err != nil {
-			return SweepResult{}, err
+			return plan, err
 		}
 	}
-	if err := workflow.UpsertTypedSearchAttributes(ctx,
+	return plan, workflow.UpsertTypedSearchAttributes(ctx,
 		SweepIDKey.ValueSet(in.SweepID), SweepDateKey.ValueSet(in.Date),
 		ModelKey.ValueSet(plan.Models), FrameworkKey.ValueSet(plan.Frameworks), PrecisionKey.ValueSet(plan.Precisions),
-	); err != nil {
-		return SweepResult{}, err
-	}
+	)
+}
 
-	// Pools of sweeps started before then carried every point through
-	// payloads, which stop a night past a few thousand points.
-	paged := workflow.GetVersion(ctx, "manifest-parts", workflow.DefaultVersion, 1) == 1
+// startPools starts one HardwareSweepWorkflow per pool on its queue.
+func startPools(ctx workflow.Context, in SweepInput, plan activities.PlanOutput, paged bool, progress *SweepProgress) []workflow.ChildWorkflowFuture {
+	info := workflow.GetInfo(ctx)
 	var futures []workflow.ChildWorkflowFuture
 	for _, pool := range plan.Runners {
 		progress.Pools = append(progress.Pools, pool.Label)
@@ -179,24 +197,30 @@ func SweepWorkflow(ctx workflow.Context, in SweepInput) (SweepResult, error) {
 			Paged: paged,
 		}))
 	}
+	return futures
+}
 
+// collectPools waits for every pool and sums up what they did: the
+// result, and what the manifest commit needs to read.
+func collectPools(ctx workflow.Context, in SweepInput, plan activities.PlanOutput, futures []workflow.ChildWorkflowFuture, paged bool,
+	progress *SweepProgress) (SweepResult, activities.ManifestInput, error) {
 	result := SweepResult{SweepID: in.SweepID, Counts: map[string]int{}}
-	manifest := activities.ManifestInput{SweepID: in.SweepID, Date: in.Date}
-	quarantined := map[string][]string{}
+	manifest := activities.ManifestInput{SweepID: in.SweepID, Date: in.Date, Quarantined: map[string][]string{}}
 	var childErr error
 	for i, f := range futures {
+		label := plan.Runners[i].Label
 		var hw HardwareResult
 		if err := f.Get(ctx, &hw); err != nil {
-			childErr = fmt.Errorf("pool %s: %w", plan.Runners[i].Label, err)
+			childErr = fmt.Errorf("pool %s: %w", label, err)
 			continue
 		}
-		progress.Finished[plan.Runners[i].Label] = hw
+		progress.Finished[label] = hw
 		manifest.Points = append(manifest.Points, hw.Points...)
 		if paged {
-			manifest.Pools = append(manifest.Pools, activities.PoolParts{Runner: plan.Runners[i].Label, Parts: hw.Parts})
+			manifest.Pools = append(manifest.Pools, activities.PoolParts{Runner: label, Parts: hw.Parts})
 		}
 		if len(hw.Quarantined) > 0 {
-			quarantined[plan.Runners[i].Label] = hw.Quarantined
+			manifest.Quarantined[label] = hw.Quarantined
 		}
 		for _, p := range hw.Points {
 			result.Counts[p.Status]++
@@ -207,13 +231,13 @@ func SweepWorkflow(ctx workflow.Context, in SweepInput) (SweepResult, error) {
 		result.Failures = append(result.Failures, hw.Failures...)
 		result.MoreFailures += hw.MoreFailures
 	}
-	if childErr != nil {
-		// Without every pool's points the manifest would lie; the sweep
-		// stays uncommitted and visible as running/interrupted.
-		return result, childErr
-	}
-	manifest.Quarantined = quarantined
-	err = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, planOptions), a.WriteManifest, manifest).Get(ctx, &result.ManifestKey)
+	return result, manifest, childErr
+}
+
+// commitSweep writes the manifest, analyses the sweep and sends its alert.
+func commitSweep(ctx workflow.Context, in SweepInput, plan activities.PlanOutput, manifest activities.ManifestInput, result SweepResult) (SweepResult, error) {
+	var a *activities.Activities
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, planOptions), a.WriteManifest, manifest).Get(ctx, &result.ManifestKey)
 	if err != nil {
 		return result, err
 	}
