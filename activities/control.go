@@ -268,6 +268,9 @@ func (a *Activities) WriteManifest(ctx context.Context, in ManifestInput) (strin
 			return "", err
 		}
 		m.Points = append(m.Points, points...)
+		for part := range pool.Parts {
+			m.PointParts = append(m.PointParts, results.PointPartKey(in.Date, in.SweepID, pool.Runner, part))
+		}
 		faults, err := a.Lake.NodeFaults(ctx, in.Date, in.SweepID, pool.Runner)
 		if err != nil {
 			return "", err

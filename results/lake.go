@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -141,6 +142,10 @@ type Manifest struct {
 	// Quarantined lists, per runner label, the nodes taken out of the
 	// sweep after repeated faults.
 	Quarantined map[string][]string `json:"quarantined,omitempty"`
+	// PointParts are the sweep's points rows a few hundred to a file,
+	// written with the pools' manifest parts: read instead of one file a
+	// point. Empty for sweeps whose pools did not write parts.
+	PointParts []string `json:"point_parts,omitempty"`
 	// NodeFaults are, per runner label and node, the faults charged
 	// tonight: why a node was quarantined, or why it nearly was.
 	NodeFaults map[string]map[string][]string `json:"node_faults,omitempty"`
@@ -156,12 +161,8 @@ type ManifestPoint struct {
 
 // WriteManifest commits a sweep, after every file it lists exists.
 func (l *Lake) WriteManifest(ctx context.Context, m Manifest) error {
-	for _, p := range m.Points {
-		for table, key := range p.Keys {
-			if _, err := l.store.Size(ctx, key); err != nil {
-				return fmt.Errorf("manifest of sweep %s lists %s file %s: %w", m.SweepID, table, key, err)
-			}
-		}
+	if err := l.checkListed(ctx, m); err != nil {
+		return err
 	}
 	body, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
@@ -295,30 +296,10 @@ func (l *Lake) ManifestOf(ctx context.Context, ref SweepRef) (Manifest, error) {
 
 // Points reads every point row a manifest lists.
 func (l *Lake) Points(ctx context.Context, m Manifest) ([]PointRow, error) {
-	// One small object per point: fetched in parallel, since a sweep of
-	// thousands read one GET at a time waits out thousands of round trips.
-	perPoint := make([][]PointRow, len(m.Points))
-	g, ctx := errgroup.WithContext(ctx)
-	g.SetLimit(pointReaders)
-	for i, p := range m.Points {
-		key, ok := p.Keys[TablePoints]
-		if !ok {
-			continue
-		}
-		g.Go(func() error {
-			got, err := readTable[PointRow](ctx, l.store, key)
-			perPoint[i] = got
-			return err
-		})
+	if len(m.PointParts) > 0 {
+		return l.partPoints(ctx, m.PointParts)
 	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	var rows []PointRow
-	for _, got := range perPoint {
-		rows = append(rows, got...)
-	}
-	return rows, nil
+	return l.pointsOf(ctx, m.Points)
 }
 
 // Committed is the manifest entry of a point whose points row is already
@@ -340,6 +321,30 @@ func (l *Lake) Committed(ctx context.Context, date, hardware, sweepID, pointID s
 		}
 	}
 	return mp, nil
+}
+
+// pointsOf reads the points rows of points, in their order.
+func (l *Lake) pointsOf(ctx context.Context, points []ManifestPoint) ([]PointRow, error) {
+	// One small object per point: fetched in parallel, since a sweep of
+	// thousands read one GET at a time waits out thousands of round trips.
+	perPoint := make([][]PointRow, len(points))
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(pointReaders)
+	for i, p := range points {
+		key, ok := p.Keys[TablePoints]
+		if !ok {
+			continue
+		}
+		g.Go(func() error {
+			got, err := readTable[PointRow](ctx, l.store, key)
+			perPoint[i] = got
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return slices.Concat(perPoint...), nil
 }
 
 // pointReaders bounds the GETs Points has in flight.

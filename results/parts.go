@@ -1,11 +1,14 @@
 package results
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // A pool commits its share of a sweep's manifest in parts, a few hundred
@@ -36,8 +39,15 @@ func ManifestPartKey(date, sweepID, hardware string, part int) string {
 	return fmt.Sprintf("%s/parts/dt=%s/sweep=%s/hardware=%s/part-%05d.json", layoutVersion, date, sweepID, hardware, part)
 }
 
+// PointPartKey holds the points rows of one manifest part.
+func PointPartKey(date, sweepID, hardware string, part int) string {
+	return fmt.Sprintf("%s/parts/dt=%s/sweep=%s/hardware=%s/part-%05d.parquet", layoutVersion, date, sweepID, hardware, part)
+}
+
 // PutManifestPart writes one part, write-once: a retried write of the
-// same outcomes succeeds, different ones are refused.
+// same outcomes succeeds, different ones are refused. Before it, the
+// part's points rows go into one file (PointPartKey), so that whoever
+// reads the sweep's points reads a file a part, not one a point.
 func (l *Lake) PutManifestPart(ctx context.Context, date, sweepID, hardware string, part int, outcomes []Outcome) error {
 	points := make([]ManifestPoint, len(outcomes))
 	for i, o := range outcomes {
@@ -46,11 +56,71 @@ func (l *Lake) PutManifestPart(ctx context.Context, date, sweepID, hardware stri
 			points[i].Keys[table] = TableKey(table, date, hardware, sweepID, o.PointID)
 		}
 	}
+	rows, err := l.pointsOf(ctx, points)
+	if err != nil {
+		return err
+	}
+	data, err := Encode(rows, comparePoints)
+	if err != nil {
+		return err
+	}
+	// Write-once too: a retry encodes the same rows to the same bytes, and
+	// a part that conflicts must not replace what the first one wrote.
+	if err := l.PutOnce(ctx, PointPartKey(date, sweepID, hardware, part), data, parquetType); err != nil {
+		return err
+	}
 	body, err := json.Marshal(points)
 	if err != nil {
 		return err
 	}
 	return l.PutOnce(ctx, ManifestPartKey(date, sweepID, hardware, part), body, "application/json")
+}
+
+// comparePoints orders points rows as a manifest lists its points.
+func comparePoints(a, b PointRow) int {
+	return cmp.Or(cmp.Compare(a.Runner, b.Runner), cmp.Compare(a.PointID, b.PointID))
+}
+
+// partPoints reads the points rows of a sweep's manifest parts.
+func (l *Lake) partPoints(ctx context.Context, keys []string) ([]PointRow, error) {
+	perPart := make([][]PointRow, len(keys))
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(pointReaders)
+	for i, key := range keys {
+		g.Go(func() (err error) {
+			perPart[i], err = readTable[PointRow](ctx, l.store, key)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	rows := slices.Concat(perPart...)
+	slices.SortFunc(rows, comparePoints)
+	return rows, nil
+}
+
+// checkListed makes sure every file a manifest lists exists before it
+// commits them: its point parts when it has them (a part was written from
+// its points rows, and a point's other files precede its row), else every
+// point's every file.
+func (l *Lake) checkListed(ctx context.Context, m Manifest) error {
+	if len(m.PointParts) > 0 {
+		for _, key := range m.PointParts {
+			if _, err := l.store.Size(ctx, key); err != nil {
+				return fmt.Errorf("manifest of sweep %s lists points part %s: %w", m.SweepID, key, err)
+			}
+		}
+		return nil
+	}
+	for _, p := range m.Points {
+		for table, key := range p.Keys {
+			if _, err := l.store.Size(ctx, key); err != nil {
+				return fmt.Errorf("manifest of sweep %s lists %s file %s: %w", m.SweepID, table, key, err)
+			}
+		}
+	}
+	return nil
 }
 
 // ManifestParts reads parts 0..parts-1 of one pool's share of a sweep.
