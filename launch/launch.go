@@ -1,6 +1,7 @@
 // Package launch starts and stops inference engines on a node: the engine
-// command for each framework (recipes) and the backends that run it. Only
-// the local backend exists today: a child process group tied to the worker.
+// command for each framework (recipes) and the backends that run it: a
+// child process group tied to the worker (local), a container through the
+// docker CLI, or a Slurm job through sbatch and srun with pyxis.
 package launch
 
 import (

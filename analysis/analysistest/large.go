@@ -43,5 +43,7 @@ func (n Night) Large(points int) Sweep {
 		out.TPOT[keys[results.TableRequests]] = samples
 	}
 	out.Manifest = m
+	// A night this large comes from paged pools, in parts of 250.
+	out.PartSize = 250
 	return out
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -30,6 +31,9 @@ type Sweep struct {
 	Manifest results.Manifest
 	Rows     []results.PointRow
 	TPOT     map[string][]float64
+	// PartSize > 0 writes the points in manifest parts of that many, as
+	// paged pools do, and lists their points files in the manifest.
+	PartSize int
 }
 
 // Series are the (runner, framework) curves of every synthetic night.
@@ -115,7 +119,36 @@ func (s Sweep) Write(ctx context.Context, lake *results.Lake) error {
 	if err := g.Wait(); err != nil {
 		return err
 	}
+	if err := s.writeParts(ctx, lake); err != nil {
+		return err
+	}
 	return lake.WriteManifest(ctx, s.Manifest)
+}
+
+// writeParts writes the manifest's points in parts of PartSize per
+// hardware, in manifest order.
+func (s *Sweep) writeParts(ctx context.Context, lake *results.Lake) error {
+	if s.PartSize <= 0 {
+		return nil
+	}
+	byHardware := map[string][]results.Outcome{}
+	var order []string
+	for _, p := range s.Manifest.Points {
+		if _, seen := byHardware[p.Hardware]; !seen {
+			order = append(order, p.Hardware)
+		}
+		byHardware[p.Hardware] = append(byHardware[p.Hardware], results.OutcomeOf(p))
+	}
+	m := &s.Manifest
+	for _, hw := range order {
+		for part, chunk := range slices.Collect(slices.Chunk(byHardware[hw], s.PartSize)) {
+			if err := lake.PutManifestPart(ctx, m.Date, m.SweepID, hw, part, chunk); err != nil {
+				return err
+			}
+			m.PointParts = append(m.PointParts, results.PointPartKey(m.Date, m.SweepID, hw, part))
+		}
+	}
+	return nil
 }
 
 func (s Sweep) writePoint(ctx context.Context, lake *results.Lake, row results.PointRow, p results.ManifestPoint) error {
