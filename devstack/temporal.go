@@ -55,29 +55,14 @@ type temporalOptions struct {
 	logger    *slog.Logger
 }
 
+// startTemporal prepares the database, then starts all four services in
+// this process; the frontend listens on opts.hostPort.
 func startTemporal(ctx context.Context, opts temporalOptions) (*temporalServer, error) {
-	host, portText, err := net.SplitHostPort(opts.hostPort)
+	host, frontendPort, err := splitTemporalAddress(opts.hostPort)
 	if err != nil {
-		return nil, fmt.Errorf("temporal address %q: %w", opts.hostPort, err)
+		return nil, err
 	}
-	frontendPort, err := strconv.Atoi(portText)
-	if err != nil {
-		return nil, fmt.Errorf("temporal address %q: port: %w", opts.hostPort, err)
-	}
-
-	sqlCfg := &config.SQL{
-		PluginName: sqliteplugin.PluginName,
-		// WAL lets the UI's reads proceed beside the server's writes; FULL
-		// sync makes every committed workflow step survive a power cut.
-		ConnectAttributes: map[string]string{"mode": "rwc", "journal_mode": "wal", "synchronous": "full"},
-		DatabaseName:      opts.dbFile,
-	}
-	if opts.dbFile == "" {
-		// A shared in-memory database lives as long as one connection to it
-		// is open; the name keeps two ephemeral stacks in one process apart.
-		sqlCfg.ConnectAttributes = map[string]string{"mode": "memory", "cache": "shared"}
-		sqlCfg.DatabaseName = "infersweep-" + strconv.Itoa(frontendPort)
-	}
+	sqlCfg := sqliteConfig(opts.dbFile, frontendPort)
 	ts := &temporalServer{hostPort: opts.hostPort, stopping: &atomic.Bool{}}
 	if opts.dbFile == "" {
 		// The plugin creates the schema when it opens an in-memory database.
@@ -89,12 +74,71 @@ func startTemporal(ctx context.Context, opts temporalOptions) (*temporalServer, 
 		ts.closeKeeper()
 		return nil, err
 	}
+	services, err := temporalServices(host, frontendPort)
+	if err != nil {
+		return nil, err
+	}
 
-	// Only the frontend port is the user's; the other services and the
-	// membership ring take whatever the kernel gives, on loopback.
+	ts.server, err = temporal.NewServer(
+		temporal.WithConfig(temporalConfig(opts, host, sqlCfg, services)),
+		temporal.ForServices(temporal.DefaultServices),
+		temporal.WithLogger(temporalLogger{logger: opts.logger.With("component", "temporal"), stopping: ts.stopping}),
+		temporal.WithDynamicConfigClient(temporalDynamicConfig()),
+	)
+	if err != nil {
+		ts.closeKeeper()
+		return nil, fmt.Errorf("create temporal server: %w", err)
+	}
+	if err := ts.server.Start(); err != nil {
+		ts.closeKeeper()
+		return nil, fmt.Errorf("start temporal server: %w", err)
+	}
+	return ts, nil
+}
+
+// splitTemporalAddress parses the frontend address the user gave: its
+// port is needed as a number to name the in-memory database and to bind.
+func splitTemporalAddress(hostPort string) (host string, port int, err error) {
+	host, portText, err := net.SplitHostPort(hostPort)
+	if err != nil {
+		return "", 0, fmt.Errorf("temporal address %q: %w", hostPort, err)
+	}
+	port, err = strconv.Atoi(portText)
+	if err != nil {
+		return "", 0, fmt.Errorf("temporal address %q: port: %w", hostPort, err)
+	}
+	return host, port, nil
+}
+
+// sqliteConfig is the SQLite store in dbFile, or in memory when dbFile is
+// empty.
+func sqliteConfig(dbFile string, frontendPort int) *config.SQL {
+	if dbFile == "" {
+		// A shared in-memory database lives as long as one connection to it
+		// is open; the name keeps two ephemeral stacks in one process apart.
+		return &config.SQL{
+			PluginName:        sqliteplugin.PluginName,
+			ConnectAttributes: map[string]string{"mode": "memory", "cache": "shared"},
+			DatabaseName:      "infersweep-" + strconv.Itoa(frontendPort),
+		}
+	}
+	return &config.SQL{
+		PluginName: sqliteplugin.PluginName,
+		// WAL lets the UI's reads proceed beside the server's writes; FULL
+		// sync makes every committed workflow step survive a power cut.
+		ConnectAttributes: map[string]string{"mode": "rwc", "journal_mode": "wal", "synchronous": "full"},
+		DatabaseName:      dbFile,
+	}
+}
+
+// temporalServices places the four services. Only the frontend port is
+// the user's; the other services and the membership ring take whatever
+// the kernel gives, on loopback.
+func temporalServices(host string, frontendPort int) (map[string]config.Service, error) {
 	services := map[string]config.Service{}
 	for _, name := range []primitives.ServiceName{primitives.FrontendService, primitives.HistoryService, primitives.MatchingService, primitives.WorkerService} {
 		grpcPort := frontendPort
+		var err error
 		if name != primitives.FrontendService {
 			if grpcPort, err = probePort(ServiceTemporal, host, 0); err != nil {
 				return nil, err
@@ -113,7 +157,13 @@ func startTemporal(ctx context.Context, opts temporalOptions) (*temporalServer, 
 		}
 		services[string(name)] = config.Service{RPC: rpc}
 	}
+	return services, nil
+}
 
+// temporalConfig is a single-cluster, single-shard server with archival
+// off: a dev server on one machine needs neither replication nor history
+// kept beyond the namespace's retention.
+func temporalConfig(opts temporalOptions, host string, sqlCfg *config.SQL, services map[string]config.Service) *config.Config {
 	cfg := &config.Config{
 		Global: config.Global{
 			Membership: config.Membership{MaxJoinDuration: 30 * time.Second, BroadcastAddress: host},
@@ -145,21 +195,31 @@ func startTemporal(ctx context.Context, opts temporalOptions) (*temporalServer, 
 		// The server's own system workers dial the frontend through this.
 		PublicClient: config.PublicClient{HostPort: opts.hostPort},
 	}
-	if t := opts.tls; t != nil {
-		serverName := t.ServerName
-		if serverName == "" {
-			serverName = host
-		}
-		client := config.ClientTLS{RootCAFiles: []string{t.CAFile}, ServerName: serverName}
-		// Clients must present a certificate the CA signed; the server's
-		// own workers present the server's.
-		cfg.Global.TLS = config.RootTLS{
-			Frontend:     config.GroupTLS{Server: config.ServerTLS{CertFile: t.CertFile, KeyFile: t.KeyFile, ClientCAFiles: []string{t.CAFile}, RequireClientAuth: true}, Client: client},
-			SystemWorker: config.WorkerTLS{CertFile: t.CertFile, KeyFile: t.KeyFile, Client: client},
-		}
+	if opts.tls != nil {
+		cfg.Global.TLS = temporalTLS(opts.tls, host)
 	}
+	return cfg
+}
 
-	dynamic := dynamicconfig.StaticClient{
+// temporalTLS requires mutual TLS on the frontend: clients must present a
+// certificate the CA signed; the server's own workers present the
+// server's.
+func temporalTLS(t *TLSFiles, host string) config.RootTLS {
+	serverName := t.ServerName
+	if serverName == "" {
+		serverName = host
+	}
+	client := config.ClientTLS{RootCAFiles: []string{t.CAFile}, ServerName: serverName}
+	return config.RootTLS{
+		Frontend:     config.GroupTLS{Server: config.ServerTLS{CertFile: t.CertFile, KeyFile: t.KeyFile, ClientCAFiles: []string{t.CAFile}, RequireClientAuth: true}, Client: client},
+		SystemWorker: config.WorkerTLS{CertFile: t.CertFile, KeyFile: t.KeyFile, Client: client},
+	}
+}
+
+// temporalDynamicConfig tunes the server's production defaults for one
+// user on one machine.
+func temporalDynamicConfig() dynamicconfig.StaticClient {
+	return dynamicconfig.StaticClient{
 		// Search attributes registered a moment ago must be usable at once:
 		// the first sweep starts right after `dev` registers them.
 		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): true,
@@ -174,22 +234,6 @@ func startTemporal(ctx context.Context, opts temporalOptions) (*temporalServer, 
 		// Production spreads that over hundreds of shards.
 		dynamicconfig.TransferProcessorMaxPollRPS.Key(): 1000,
 	}
-
-	ts.server, err = temporal.NewServer(
-		temporal.WithConfig(cfg),
-		temporal.ForServices(temporal.DefaultServices),
-		temporal.WithLogger(temporalLogger{logger: opts.logger.With("component", "temporal"), stopping: ts.stopping}),
-		temporal.WithDynamicConfigClient(dynamic),
-	)
-	if err != nil {
-		ts.closeKeeper()
-		return nil, fmt.Errorf("create temporal server: %w", err)
-	}
-	if err := ts.server.Start(); err != nil {
-		ts.closeKeeper()
-		return nil, fmt.Errorf("start temporal server: %w", err)
-	}
-	return ts, nil
 }
 
 // prepareDatabase creates the schema in a new database file and the
