@@ -166,10 +166,8 @@ func (e *Engine) Step() StepResult {
 	var res StepResult
 	e.dropAborted()
 	budget := e.cfg.MaxNumBatchedTokens
-	type scheduled struct {
-		seq *Sequence
-		n   int
-	}
+	// The batch is built here, not in a helper, so that its backing
+	// array can stay on the stack: one a helper returns escapes to the heap.
 	var batch []scheduled
 
 	// Running requests first, oldest first: one token for a decode, a
@@ -177,24 +175,9 @@ func (e *Engine) Step() StepResult {
 	for i := 0; i < len(e.running) && budget > 0; i++ {
 		s := e.running[i]
 		n := min(s.pending(), budget)
-		need := blocksFor(s.computed+n) - s.blocks
-		preemptedSelf := false
-		for need > e.free {
-			// Out of blocks: preempt the newest request, by recompute. It
-			// is always at or after i, so nothing scheduled is undone.
-			victim := e.running[len(e.running)-1]
-			e.preempt(victim)
-			res.Preempted = append(res.Preempted, victim)
-			if victim == s {
-				preemptedSelf = true
-				break
-			}
-		}
-		if preemptedSelf {
+		if !e.makeRoom(s, n, &res) {
 			break
 		}
-		e.free -= need
-		s.blocks += need
 		batch = append(batch, scheduled{s, n})
 		budget -= n
 	}
@@ -204,13 +187,10 @@ func (e *Engine) Step() StepResult {
 	for len(res.Preempted) == 0 && len(e.waiting) > 0 && len(e.running) < e.cfg.MaxNumSeqs && budget > 0 {
 		s := e.waiting[0]
 		n := min(s.pending(), budget)
-		need := blocksFor(s.computed+n) - s.blocks
-		if need > e.free {
+		if !e.reserve(s, n) {
 			break
 		}
 		e.waiting = e.waiting[1:]
-		e.free -= need
-		s.blocks += need
 		e.running = append(e.running, s)
 		batch = append(batch, scheduled{s, n})
 		budget -= n
@@ -219,6 +199,52 @@ func (e *Engine) Step() StepResult {
 		return res
 	}
 
+	e.runBatch(batch, &res)
+	e.sampleBatch(batch, &res)
+	if len(res.Finished) > 0 {
+		e.removeFinished()
+	}
+	return res
+}
+
+// scheduled is one request's share of a step: n tokens to compute.
+type scheduled struct {
+	seq *Sequence
+	n   int
+}
+
+// reserve takes the KV blocks s needs for n more tokens, if enough are
+// free.
+func (e *Engine) reserve(s *Sequence, n int) bool {
+	need := blocksFor(s.computed+n) - s.blocks
+	if need > e.free {
+		return false
+	}
+	e.free -= need
+	s.blocks += need
+	return true
+}
+
+// makeRoom reserves the blocks a running request s needs for n more
+// tokens, preempting the newest running requests (by recompute) until
+// they fit. The newest is always s or one after it, so nothing already
+// scheduled this step is undone. It reports false when s itself was
+// preempted.
+func (e *Engine) makeRoom(s *Sequence, n int, res *StepResult) bool {
+	for !e.reserve(s, n) {
+		victim := e.running[len(e.running)-1]
+		e.preempt(victim)
+		res.Preempted = append(res.Preempted, victim)
+		if victim == s {
+			return false
+		}
+	}
+	return true
+}
+
+// runBatch prices the batch on the roofline and advances the clock by its
+// duration.
+func (e *Engine) runBatch(batch []scheduled, res *StepResult) {
 	work := make([]work, len(batch))
 	for i, b := range batch {
 		work[i].n, work[i].ctx = b.n, b.seq.computed
@@ -228,7 +254,11 @@ func (e *Engine) Step() StepResult {
 	e.clock += cost.duration
 	e.BusyTime += cost.duration
 	res.Duration, res.Utilization, res.Batch = cost.duration, cost.utilization, len(batch)
+}
 
+// sampleBatch commits the batch's computed tokens and samples one token
+// for every request with nothing left pending, stamped at the step's end.
+func (e *Engine) sampleBatch(batch []scheduled, res *StepResult) {
 	for _, b := range batch {
 		s := b.seq
 		if s.generated == 0 {
@@ -250,10 +280,6 @@ func (e *Engine) Step() StepResult {
 			res.Finished = append(res.Finished, s)
 		}
 	}
-	if len(res.Finished) > 0 {
-		e.removeFinished()
-	}
-	return res
 }
 
 func (e *Engine) preempt(s *Sequence) {

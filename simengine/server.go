@@ -350,38 +350,8 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 		writeError(w, http.StatusServiceUnavailable, "ServiceUnavailable", "the engine is starting")
 		return
 	}
-	var req generateRequest
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		writeError(w, http.StatusBadRequest, "BadRequestError", "invalid JSON body: "+err.Error())
-		return
-	}
-	if req.Model != s.cfg.ServedModelName {
-		writeError(w, http.StatusNotFound, "NotFoundError", fmt.Sprintf("The model `%s` does not exist.", req.Model))
-		return
-	}
-	prompt, err := promptTokens(&req, chat)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "BadRequestError", err.Error())
-		return
-	}
-	maxLen := s.cfg.Engine.MaxModelLen
-	maxTokens := 16 // vLLM's default for completions
-	if chat {
-		maxTokens = maxLen - prompt
-	}
-	for _, v := range []*int{req.MaxTokens, req.MaxCompletionTokens} {
-		if v != nil {
-			maxTokens = *v
-		}
-	}
-	if maxTokens < 1 {
-		writeError(w, http.StatusBadRequest, "BadRequestError", fmt.Sprintf("max_tokens must be at least 1, got %d.", maxTokens))
-		return
-	}
-	if prompt+maxTokens > maxLen {
-		writeError(w, http.StatusBadRequest, "BadRequestError", fmt.Sprintf(
-			"This model's maximum context length is %d tokens. However, you requested %d tokens (%d in the messages, %d in the completion). Please reduce the length of the messages or completion.",
-			maxLen, prompt+maxTokens, prompt, maxTokens))
+	req, prompt, maxTokens, ok := s.readGenerateRequest(w, r, chat)
+	if !ok {
 		return
 	}
 	nth := int(s.requests.Add(1))
@@ -389,18 +359,7 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 		writeError(w, http.StatusInternalServerError, "InternalServerError", "simulated engine error (--error-rate)")
 		return
 	}
-	output, finish := maxTokens, "length"
-	if !req.IgnoreEOS {
-		// Without ignore_eos the model may stop early: an EOS lands
-		// uniformly in the allowed length.
-		if output = s.dice.between1(maxTokens); output < maxTokens {
-			finish = "stop"
-		}
-	}
-	stallAt := 0
-	if s.dice.hit(s.cfg.Faults.StallProb) || (s.fault.kind == "stall" && nth == s.fault.at) {
-		stallAt = s.dice.between1(output)
-	}
+	output, finish, stallAt := s.planOutput(req.IgnoreEOS, maxTokens, nth)
 
 	id := s.nextID.Add(1)
 	stream := &Stream{notify: make(chan struct{}, 1)}
@@ -426,6 +385,67 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 		s.debug = append(s.debug, DebugRequest{ID: id, RequestID: r.Header.Get("X-Request-Id"), PromptTokens: prompt, CompletionTokens: output, ArrivalNs: arrival.Nanoseconds(), ChunkNs: chunkTimes, Preemptions: seq.Preemptions})
 	}
 	s.mu.Unlock()
+}
+
+// readGenerateRequest decodes and checks a completion request the way
+// vLLM does, answering with vLLM's error when it refuses one, so that
+// clients see the same failures as against a real engine. It returns the
+// prompt's length and the completion's limit in tokens.
+func (s *Server) readGenerateRequest(w http.ResponseWriter, r *http.Request, chat bool) (req generateRequest, prompt, maxTokens int, ok bool) {
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		writeError(w, http.StatusBadRequest, "BadRequestError", "invalid JSON body: "+err.Error())
+		return req, 0, 0, false
+	}
+	if req.Model != s.cfg.ServedModelName {
+		writeError(w, http.StatusNotFound, "NotFoundError", fmt.Sprintf("The model `%s` does not exist.", req.Model))
+		return req, 0, 0, false
+	}
+	prompt, err := promptTokens(&req, chat)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "BadRequestError", err.Error())
+		return req, 0, 0, false
+	}
+	maxLen := s.cfg.Engine.MaxModelLen
+	maxTokens = 16 // vLLM's default for completions
+	if chat {
+		maxTokens = maxLen - prompt
+	}
+	for _, v := range []*int{req.MaxTokens, req.MaxCompletionTokens} {
+		if v != nil {
+			maxTokens = *v
+		}
+	}
+	if maxTokens < 1 {
+		writeError(w, http.StatusBadRequest, "BadRequestError", fmt.Sprintf("max_tokens must be at least 1, got %d.", maxTokens))
+		return req, 0, 0, false
+	}
+	if prompt+maxTokens > maxLen {
+		writeError(w, http.StatusBadRequest, "BadRequestError", fmt.Sprintf(
+			"This model's maximum context length is %d tokens. However, you requested %d tokens (%d in the messages, %d in the completion). Please reduce the length of the messages or completion.",
+			maxLen, prompt+maxTokens, prompt, maxTokens))
+		return req, 0, 0, false
+	}
+	return req, prompt, maxTokens, true
+}
+
+// planOutput decides up front, before the request is queued, how many
+// tokens the nth request produces, why it stops, and after how many
+// tokens (0: never) an injected stall freezes its stream. The dice roll in
+// a fixed order (EOS, then stall), so a seeded sim replays the same
+// outputs and faults.
+func (s *Server) planOutput(ignoreEOS bool, maxTokens, nth int) (output int, finish string, stallAt int) {
+	output, finish = maxTokens, "length"
+	if !ignoreEOS {
+		// Without ignore_eos the model may stop early: an EOS lands
+		// uniformly in the allowed length.
+		if output = s.dice.between1(maxTokens); output < maxTokens {
+			finish = "stop"
+		}
+	}
+	if s.dice.hit(s.cfg.Faults.StallProb) || (s.fault.kind == "stall" && nth == s.fault.at) {
+		stallAt = s.dice.between1(output)
+	}
+	return output, finish, stallAt
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
