@@ -10,19 +10,83 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/infersweep/infersweep/activities"
 	"github.com/infersweep/infersweep/sweep"
 )
 
-// Attribution: a node fault is charged to its node, unless the same
-// failure (the same signature, for points of the same entry) happened on
-// another node too. Two nodes failing one recipe the same way is evidence
-// against the recipe (its image, flags or model), not the nodes: its
-// points fail as engine failures, the rest of the entry is skipped, and
-// the charges it caused are withdrawn, lifting the quarantines they
-// caused. Only failures the node's activities reported count: a worker
-// that vanished (a timeout) says nothing about the engine.
+// Attribution, the rules a failed attempt is judged by:
+//   - A node is charged only with evidence tied to it: a node fault its
+//     activities reported, or its worker gone (a timeout). The lake or
+//     Temporal failing, and a worker that restarted at once, are retried
+//     without a charge. Two charges quarantine a node.
+//   - The same failure (signature, for points of the same entry) on two
+//     nodes is the recipe's (its image, flags or model), not the nodes':
+//     the point fails as an engine failure, the rest of the entry is
+//     skipped, and the charges it caused are withdrawn, lifting the
+//     quarantines they caused. A timeout says nothing about the engine.
+//   - A config error (the engine refused to start, e.g. out of memory) is
+//     the config's once a second node repeats it; if the point runs
+//     elsewhere, the first node is charged instead.
+
+// pointTry is a point's attempts so far.
+type pointTry struct {
+	p                 sweep.Point
+	attempt, attempts int
+	// suspect is the node whose config error a second node is to confirm.
+	suspect    string
+	suspectErr error
+}
+
+// judge decides whom a failed attempt blames (the rules above): ended
+// says the point failed for good and is recorded; else it is tried again.
+func (r *poolRun) judge(ctx workflow.Context, try *pointTry, node string, err error) (ended bool) {
+	p := try.p
+	fail := func(class, msg string) bool {
+		r.record(ctx, p, "failed", class, msg, try.attempt, node)
+		r.progress.Failed++
+		return true
+	}
+	if errorType(err) == activities.ErrConfig {
+		if try.suspect == "" && r.confirmConfig && try.attempt < try.attempts && r.anotherNodeFor(p, node) {
+			// One node's word is not yet the config's fault (an out of
+			// memory may be a node's leftover process): another node
+			// confirms it or clears it.
+			try.suspect, try.suspectErr, r.avoid[p.ID] = node, err, node
+			return false
+		}
+		msg := reason(err)
+		if try.suspect != "" {
+			msg = fmt.Sprintf("on %s and %s alike: %s", try.suspect, node, msg)
+		}
+		r.configFailedEntries[p.Entry] = firstLine(msg)
+		return fail(activities.ErrConfig, msg)
+	}
+	if r.attributeEngines && errorType(err) == activities.ErrWorkerRestarted {
+		return false // a worker that came back at once says nothing of its node
+	}
+	if r.attributeEngines && r.engineAtFault(p, node, err) {
+		msg := fmt.Sprintf("the engine failed the same way on %s: %s", strings.Join(r.blamedNodes(p.Entry, err), " and "), reason(err))
+		r.configFailedEntries[p.Entry] = firstLine(msg)
+		if r.in.Paged {
+			// The entry is known broken now: its charges are withdrawn
+			// and nothing of it is charged again (below), so they need
+			// not be carried.
+			delete(r.charges, p.Entry)
+		}
+		return fail(activities.ErrEngine, msg)
+	}
+	if why, broken := r.configFailedEntries[p.Entry]; broken && r.in.Paged {
+		// A point of an entry found broken while it ran: its failure is
+		// the entry's, not its node's, and another try is wasted.
+		return fail(activities.ErrConfig, fmt.Sprintf("its entry failed (%s): %s", why, reason(err)))
+	}
+	if node != "" && (!r.nodeEvidenceOnly || errorType(err) == activities.ErrNodeFault) {
+		r.charge(node, p, err)
+	}
+	return false
+}
 
 const withdrawnNote = " (withdrawn: the engine failed the same way on another node)"
 

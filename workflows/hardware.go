@@ -2,9 +2,7 @@ package workflows
 
 import (
 	"cmp"
-	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -88,8 +86,8 @@ func HardwareSweepWorkflow(ctx workflow.Context, in HardwareInput) (HardwareResu
 				return r.result, r.partErr
 			}
 			next := in
-			next.Carry = &HardwareCarry{Cursor: cursor, Result: r.result, Pending: r.pending, Progress: progress, Faults: r.faults, ConfigFailed: r.configFailedEntries,
-				Charges: r.charges}
+			next.Carry = &HardwareCarry{Cursor: cursor, Result: r.result, Pending: r.pending, Progress: progress, Faults: r.faults, Charges: r.charges}
+			next.Carry.keepConfigFailed(r.configFailedEntries, in.Paged)
 			next.Carry.Progress.Running = nil
 			return HardwareResult{}, workflow.NewContinueAsNewError(ctx, HardwareSweepWorkflow, next)
 		}
@@ -119,7 +117,7 @@ func newPoolRun(ctx workflow.Context, in HardwareInput, digest string, progress 
 	r.confirmConfig = workflow.GetVersion(ctx, "config-on-two-nodes", workflow.DefaultVersion, 1) == 1
 	progress.Nodes = in.NodeNames
 	if c := in.Carry; c != nil {
-		r.result, r.faults, r.configFailedEntries, r.pending = c.Result, c.Faults, c.ConfigFailed, c.Pending
+		r.result, r.faults, r.configFailedEntries, r.pending = c.Result, c.Faults, c.configFailed(), c.Pending
 		if c.Charges != nil {
 			r.charges = c.Charges
 		}
@@ -269,74 +267,49 @@ func (r *poolRun) runPoint(ctx workflow.Context, p sweep.Point) {
 		r.progress.Skipped++
 		return
 	}
-	attempts := max(r.in.Settings.Retry.PointAttempts, 1)
-	var lastErr, suspectErr error
-	var lastNode, suspect string
+	try := &pointTry{p: p, attempts: max(r.in.Settings.Retry.PointAttempts, 1)}
+	var lastErr error
+	var lastNode string
 	defer delete(r.avoid, p.ID)
-	for attempt := 1; attempt <= attempts; attempt++ {
+	for try.attempt = 1; try.attempt <= try.attempts; try.attempt++ {
 		if r.unavailable(p) {
 			// Provisioning would wait forever for a healthy node.
 			lastErr = r.unavailableError(p)
 			break
 		}
-		res, node, err := r.attempt(ctx, p, attempt)
+		res, node, err := r.attempt(ctx, p, try.attempt)
 		delete(r.progress.Running, p.ID)
 		if err == nil {
-			if suspect != "" {
-				// Fine elsewhere: what failed was the first node.
-				r.charge(suspect, p, suspectErr)
-			}
-			r.finished(ctx, res.Manifest)
-			if res.Manifest.Status == "failed" {
-				// Measured, but too many requests failed: not retried.
-				r.progress.Failed++
-				r.failed(failureLine(p, "failed", res.Error))
-				return
-			}
-			r.progress.Done++
+			r.succeeded(ctx, try, res)
 			return
 		}
 		lastErr, lastNode = err, node
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || r.judge(ctx, try, node, err) {
 			return
-		}
-		if errorType(err) == activities.ErrConfig {
-			if suspect == "" && r.confirmConfig && attempt < attempts && r.anotherNodeFor(p, node) {
-				// One node's word is not yet the config's fault (an out of
-				// memory may be a node's leftover process): another node
-				// confirms it or clears it.
-				suspect, suspectErr, r.avoid[p.ID] = node, err, node
-				continue
-			}
-			msg := reason(err)
-			if suspect != "" {
-				msg = fmt.Sprintf("on %s and %s alike: %s", suspect, node, msg)
-			}
-			r.configFailedEntries[p.Entry] = firstLine(msg)
-			r.record(ctx, p, "failed", activities.ErrConfig, msg, attempt, node)
-			r.progress.Failed++
-			return
-		}
-		if r.attributeEngines && errorType(err) == activities.ErrWorkerRestarted {
-			continue // a worker that came back at once says nothing of its node
-		}
-		if r.attributeEngines && r.engineAtFault(p, node, err) {
-			msg := fmt.Sprintf("the engine failed the same way on %s: %s", strings.Join(r.blamedNodes(p.Entry, err), " and "), reason(err))
-			r.configFailedEntries[p.Entry] = firstLine(msg)
-			r.record(ctx, p, "failed", activities.ErrEngine, msg, attempt, node)
-			r.progress.Failed++
-			return
-		}
-		if node != "" && (!r.nodeEvidenceOnly || errorType(err) == activities.ErrNodeFault) {
-			r.charge(node, p, err)
 		}
 	}
 	r.progress.Failed++
 	if r.deferFailures && (!r.in.Paged || len(r.pending) < maxPending) {
-		r.pending = append(r.pending, PendingFailure{Point: p, Reason: reason(lastErr), Attempts: attempts, Node: lastNode})
+		r.pending = append(r.pending, PendingFailure{Point: p, Reason: reason(lastErr), Attempts: try.attempts, Node: lastNode})
 		return
 	}
-	r.record(ctx, p, "failed", activities.ErrNodeFault, reason(lastErr), attempts, lastNode)
+	r.record(ctx, p, "failed", activities.ErrNodeFault, reason(lastErr), try.attempts, lastNode)
+}
+
+// succeeded takes a point's measurement.
+func (r *poolRun) succeeded(ctx workflow.Context, try *pointTry, res activities.PointResult) {
+	if try.suspect != "" {
+		// Fine elsewhere: what failed was the first node.
+		r.charge(try.suspect, try.p, try.suspectErr)
+	}
+	r.finished(ctx, res.Manifest)
+	if res.Manifest.Status == "failed" {
+		// Measured, but too many requests failed: not retried.
+		r.progress.Failed++
+		r.failed(failureLine(try.p, "failed", res.Error))
+		return
+	}
+	r.progress.Done++
 }
 
 // attempt runs a point once on one node; teardown always follows: done

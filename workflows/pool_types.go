@@ -1,6 +1,9 @@
 package workflows
 
 import (
+	"maps"
+	"slices"
+
 	"github.com/infersweep/infersweep/results"
 	"github.com/infersweep/infersweep/sweep"
 )
@@ -34,12 +37,17 @@ type HardwareInput struct {
 // HardwareCarry is what a pool's run hands to the next after
 // continue-as-new: where it stopped, what it found, who is quarantined.
 type HardwareCarry struct {
-	Cursor       int // points of the canary-first order already finished
-	Result       HardwareResult
-	Pending      []PendingFailure
-	Progress     HardwareProgress
-	Faults       map[string]int
-	ConfigFailed map[string]string
+	Cursor   int // points of the canary-first order already finished
+	Result   HardwareResult
+	Pending  []PendingFailure
+	Progress HardwareProgress
+	Faults   map[string]int
+	// ConfigFailed are the entries skipped after their canary failed, with
+	// why; a paged pool carries them as Skipped, its reasons said once in
+	// SkipReasons, since a broken image fails many entries the same way.
+	ConfigFailed map[string]string `json:",omitempty"`
+	Skipped      map[string]int    `json:",omitempty"`
+	SkipReasons  []string          `json:",omitempty"`
 	// Charges are the node faults charged per entry and failure
 	// signature, withdrawn when the engine turns out to be at fault.
 	Charges map[string]map[string][]string `json:",omitempty"`
@@ -101,4 +109,34 @@ const (
 type ReleaseNode struct {
 	Node   string
 	Reason string
+}
+
+// keepConfigFailed stores the entries skipped after a failed canary: as
+// they are for unpaged pools, each reason once for paged ones.
+func (c *HardwareCarry) keepConfigFailed(failed map[string]string, paged bool) {
+	if !paged {
+		c.ConfigFailed = failed
+		return
+	}
+	index := map[string]int{}
+	c.Skipped = make(map[string]int, len(failed))
+	for _, entry := range slices.Sorted(maps.Keys(failed)) {
+		i, ok := index[failed[entry]]
+		if !ok {
+			i = len(c.SkipReasons)
+			index[failed[entry]] = i
+			c.SkipReasons = append(c.SkipReasons, failed[entry])
+		}
+		c.Skipped[entry] = i
+	}
+}
+
+// configFailed is what keepConfigFailed stored, in either form.
+func (c *HardwareCarry) configFailed() map[string]string {
+	out := map[string]string{}
+	maps.Copy(out, c.ConfigFailed)
+	for entry, i := range c.Skipped {
+		out[entry] = c.SkipReasons[i]
+	}
+	return out
 }

@@ -640,9 +640,9 @@ func (l *largestPayload) ToPayloads(values ...any) (*commonpb.Payloads, error) {
 // failures included.
 func TestPayloadsDoNotGrowWithTheSweep(t *testing.T) {
 	if testing.Short() {
-		t.Skip("a 3,000-point sweep")
+		t.Skip("a 20,000-point sweep")
 	}
-	const n = 3000
+	const n = 20000
 	var points []sweep.Point
 	for i := range n / 4 {
 		points = append(points, testPoints(fmt.Sprintf("entry-%04d-with-a-long-recipe-name", i), 1, 2, 4, 8)...)
