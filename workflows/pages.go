@@ -1,6 +1,9 @@
 package workflows
 
 import (
+	"fmt"
+
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/infersweep/infersweep/activities"
@@ -77,7 +80,12 @@ func (s *pointSource) span(from, to int) func() (sweep.Point, bool) {
 		}
 		if len(page) == 0 {
 			loaded, err := s.load(next, min(pageSize, to-next))
-			if err != nil || len(loaded.Points) == 0 {
+			if err == nil && len(loaded.Points) == 0 {
+				// A write-once plan cannot shrink; say so rather than
+				// continue as new forever short of the end.
+				err = temporal.NewNonRetryableApplicationError(fmt.Sprintf("the plan has no points at %d of %d", next, s.total), activities.ErrConfig, nil)
+			}
+			if err != nil {
 				s.err = err
 				return sweep.Point{}, false
 			}

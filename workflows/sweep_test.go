@@ -669,3 +669,15 @@ func TestPayloadsDoNotGrowWithTheSweep(t *testing.T) {
 	require.LessOrEqual(t, largest.bytes, 64<<10, "largest payload: a %s", largest.what)
 	t.Logf("largest payload: %d bytes (%s); %d pages, %d parts", largest.bytes, largest.what, env.pages, len(env.parts))
 }
+
+// A pool whose pages come back short fails, saying so, instead of
+// continuing as new forever.
+func TestAPoolFailsWhenItsPlanComesBackShort(t *testing.T) {
+	env := newPoolEnv(nil)
+	var a *activities.Activities
+	env.OnActivity(a.LoadPoolPage, mock.Anything, mock.Anything).Return(activities.PoolPage{ConfigDigest: "d", Total: 5, Canaries: 5}, nil)
+	env.ExecuteWorkflow(HardwareSweepWorkflow, HardwareInput{SweepID: "s1", Date: "2026-11-27", PlanKey: "k", Runner: "sim-h100",
+		Capacity: 1, Nodes: 3, NodeNames: []string{"n0", "n1", "n2"}, Settings: sweep.DefaultSettings(), Paged: true})
+	require.True(t, env.IsWorkflowCompleted())
+	require.ErrorContains(t, env.GetWorkflowError(), "the plan has no points at 0 of 5")
+}
