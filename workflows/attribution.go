@@ -28,7 +28,9 @@ import (
 //     quarantines they caused. A timeout says nothing about the engine.
 //   - A config error (the engine refused to start, e.g. out of memory) is
 //     the config's once a second node repeats it; if the point runs
-//     elsewhere, the first node is charged instead.
+//     elsewhere, it charges nobody.
+//   - Only faults on different points count toward a quarantine, and a
+//     point that failed on a node is retried on another.
 
 // pointTry is a point's attempts so far.
 type pointTry struct {
@@ -84,6 +86,9 @@ func (r *poolRun) judge(ctx workflow.Context, try *pointTry, node string, err er
 	}
 	if node != "" && (!r.nodeEvidenceOnly || errorType(err) == activities.ErrNodeFault) {
 		r.charge(node, p, err)
+		if r.distinctEvidence && r.anotherNodeFor(p, node) {
+			r.avoid[p.ID] = node // a node fault is retried on another node
+		}
 	}
 	return false
 }

@@ -115,6 +115,10 @@ func newPoolRun(ctx workflow.Context, in HardwareInput, digest string, progress 
 	r.nodeEvidenceOnly = workflow.GetVersion(ctx, "node-evidence-only", workflow.DefaultVersion, 1) == 1
 	// Pools started before then took one node's config error as final.
 	r.confirmConfig = workflow.GetVersion(ctx, "config-on-two-nodes", workflow.DefaultVersion, 1) == 1
+	// Pools started before then charged a node for a config error that
+	// another node cleared, counted a point's repeat on one node twice,
+	// and might retry a point on the node that just failed it.
+	r.distinctEvidence = workflow.GetVersion(ctx, "distinct-evidence", workflow.DefaultVersion, 1) == 1
 	progress.Nodes = in.NodeNames
 	if c := in.Carry; c != nil {
 		r.result, r.faults, r.configFailedEntries, r.pending = c.Result, c.Faults, c.configFailed(), c.Pending
@@ -219,7 +223,11 @@ type poolRun struct {
 	// confirms it; avoid is the node a point's retry must not take.
 	confirmConfig bool
 	avoid         map[string]string
-	charges       map[string]map[string][]string
+	// distinctEvidence: only faults on different points count toward a
+	// quarantine, a config error cleared elsewhere charges nobody, and a
+	// point's retry avoids the node that failed it.
+	distinctEvidence bool
+	charges          map[string]map[string][]string
 	// outcomes wait for the next manifest part (paged pools only).
 	outcomes []results.Outcome
 	partErr  error // a part that could not be written fails the pool
@@ -298,8 +306,9 @@ func (r *poolRun) runPoint(ctx workflow.Context, p sweep.Point) {
 
 // succeeded takes a point's measurement.
 func (r *poolRun) succeeded(ctx workflow.Context, try *pointTry, res activities.PointResult) {
-	if try.suspect != "" {
-		// Fine elsewhere: what failed was the first node.
+	if try.suspect != "" && !r.distinctEvidence {
+		// Fine elsewhere: pools started before distinct evidence blamed
+		// the first node.
 		r.charge(try.suspect, try.p, try.suspectErr)
 	}
 	r.finished(ctx, res.Manifest)

@@ -17,6 +17,9 @@ const maxEvidence = 4
 // charge counts a fault against node, with its evidence, and quarantines
 // the node at its quarantineAfter-th.
 func (r *poolRun) charge(node string, p sweep.Point, err error) {
+	if r.distinctEvidence && r.chargedFor(node, p.ID) {
+		return // the same point failing again on one node is no new evidence
+	}
 	r.faults[node]++
 	if r.progress.Evidence == nil {
 		r.progress.Evidence = map[string][]string{}
@@ -30,6 +33,13 @@ func (r *poolRun) charge(node string, p sweep.Point, err error) {
 	if r.faults[node] == quarantineAfter {
 		r.progress.Quarantined = append(r.progress.Quarantined, node)
 	}
+}
+
+// chargedFor: a standing charge of node is for point id.
+func (r *poolRun) chargedFor(node, id string) bool {
+	return slices.ContainsFunc(r.progress.Evidence[node], func(line string) bool {
+		return strings.HasPrefix(line, id+" (") && !strings.HasSuffix(line, withdrawnNote)
+	})
 }
 
 // release lifts a node's quarantine and clears its charges, on the
