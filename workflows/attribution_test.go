@@ -217,3 +217,28 @@ func TestAnOperatorReleasesAQuarantinedNode(t *testing.T) {
 	require.Equal(t, "released by the operator: reseated the GPU", progress.Evidence["n0"][len(progress.Evidence["n0"])-1])
 	require.Equal(t, []string{"n0", "n1"}, progress.Nodes)
 }
+
+// The node a point avoids after failing on it is a preference, never a
+// wait without end.
+func TestFreeNodeForAvoidsTheFailedNodeWhileAnotherIsHealthy(t *testing.T) {
+	tests := []struct {
+		name        string
+		quarantined []string
+		busy        []string
+		want        string
+	}{
+		{"another node free: that one", nil, nil, "n1"},
+		{"another healthy node busy: wait for it", nil, []string{"n1", "n2"}, ""},
+		{"every other node quarantined: back to the failed one", []string{"n1", "n2"}, nil, "n0"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &poolRun{in: HardwareInput{NodeNames: []string{"n0", "n1", "n2"}}, progress: &HardwareProgress{Quarantined: tc.quarantined},
+				busy: map[string]bool{}, avoid: map[string]string{"p": "n0"}}
+			for _, n := range tc.busy {
+				r.busy[n] = true
+			}
+			require.Equal(t, tc.want, r.freeNodeFor(sweep.Point{ID: "p"}))
+		})
+	}
+}

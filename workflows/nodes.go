@@ -69,8 +69,14 @@ func (r *poolRun) quarantinedError() error {
 // runners-file order, that is neither busy nor quarantined; "" when there
 // is none right now.
 func (r *poolRun) freeNodeFor(p sweep.Point) string {
+	// The node a point avoids is a preference: once it is the only
+	// healthy one left, the point takes it rather than wait forever.
+	avoid := r.avoid[p.ID]
+	if avoid != "" && !r.anotherNodeFor(p, avoid) {
+		avoid = ""
+	}
 	for _, n := range r.in.NodeNames {
-		if (p.Node == "" || p.Node == n) && n != r.avoid[p.ID] && !r.busy[n] && !slices.Contains(r.progress.Quarantined, n) {
+		if (p.Node == "" || p.Node == n) && n != avoid && !r.busy[n] && !slices.Contains(r.progress.Quarantined, n) {
 			return n
 		}
 	}
