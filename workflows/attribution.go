@@ -104,7 +104,10 @@ func signature(err error) string {
 	if !errors.As(err, &app) || app.Type() != activities.ErrNodeFault {
 		return ""
 	}
-	return digits.ReplaceAllString(firstLine(app.Message()), "#")
+	// The whole first line, not firstLine's brief: pools in flight compared
+	// whole lines, and a replay must reach the same verdicts.
+	line, _, _ := strings.Cut(app.Message(), "\n")
+	return digits.ReplaceAllString(line, "#")
 }
 
 // engineAtFault records a node fault of p on node and says whether the
