@@ -78,7 +78,7 @@ func (a *Activities) StartEngine(ctx context.Context, in StartInput) (EngineInfo
 	// Containers and jobs outlive a dead worker: remove this node's
 	// leftovers first. Names carry the node, so other nodes are untouched.
 	if reaper, ok := a.Launcher.(launch.Reaper); ok {
-		n, err := reaper.Reap(ctx, launch.EngineName(a.Node)+"-")
+		n, err := reaper.Reap(ctx, a.Node)
 		if err != nil {
 			return EngineInfo{}, fmt.Errorf("reap leftover engines on %s: %w", a.Node, err)
 		}
@@ -87,7 +87,7 @@ func (a *Activities) StartEngine(ctx context.Context, in StartInput) (EngineInfo
 		}
 	}
 	stopBeat := heartbeatEvery(ctx, 2*time.Second, "starting engine")
-	engine, err := a.Launcher.Start(ctx, launch.Spec{Point: in.Point, Name: launch.EngineName(a.Node + "/" + in.Lease.LeaseID), TimeScale: in.TimeScale, ExtraArgs: in.Engine.Args, Env: in.Engine.Env})
+	engine, err := a.Launcher.Start(ctx, launch.Spec{Point: in.Point, Name: launch.EngineName(a.Node + "/" + in.Lease.LeaseID), Node: a.Node, Lease: in.Lease.LeaseID, TimeScale: in.TimeScale, ExtraArgs: in.Engine.Args, Env: in.Engine.Env})
 	stopBeat()
 	if err != nil {
 		var start *launch.StartError
@@ -101,7 +101,7 @@ func (a *Activities) StartEngine(ctx context.Context, in StartInput) (EngineInfo
 	a.mu.Unlock()
 	a.metrics().EngineReady(in.Point.Runner, engine.StartupSeconds)
 	a.logger().Info("engine ready", "lease", in.Lease.LeaseID, "point", in.Point.ID, "startup_s", engine.StartupSeconds)
-	return EngineInfo{BaseURL: engine.BaseURL, StartupSeconds: engine.StartupSeconds, ImageDigest: engine.ImageDigest}, nil
+	return EngineInfo{BaseURL: engine.BaseURL, StartupSeconds: engine.StartupSeconds, ImageDigest: engine.ImageDigest, Placement: engine.Placement}, nil
 }
 
 // heartbeatEvery heartbeats until stopped, the first time after one
@@ -228,6 +228,7 @@ func (a *Activities) measuredRow(in LoadInput, m measurement) results.PointRow {
 		row.Status, row.ErrorClass, row.Error = "failed", ErrFailureRate, err.Error()
 	}
 	row.EngineStartupS, row.ImageDigest = &in.Engine.StartupSeconds, in.Engine.ImageDigest
+	row.EngineHost, row.EngineJob, row.EnginePartition = in.Engine.Placement.Host, in.Engine.Placement.Job, in.Engine.Placement.Partition
 	row.SummaryFigures(m.res.Summary)
 	if m.powerRead {
 		setPower(&row, m.watts)

@@ -7,6 +7,7 @@ package activities
 import (
 	"time"
 
+	"github.com/infersweep/infersweep/launch"
 	"github.com/infersweep/infersweep/results"
 	"github.com/infersweep/infersweep/sweep"
 )
@@ -108,6 +109,7 @@ type EngineInfo struct {
 	BaseURL        string
 	StartupSeconds float64
 	ImageDigest    string
+	Placement      launch.Placement
 }
 
 // LoadInput measures a point and writes its rows to the lake.

@@ -19,9 +19,14 @@ import (
 // Spec is one engine to start for one point.
 type Spec struct {
 	Point sweep.Point
-	// Name identifies the engine (container or job name) so leftovers can
-	// be found; derived from the lease (EngineName).
+	// Name identifies the engine (container or job name); derived from
+	// the lease (EngineName).
 	Name string
+	// Node is the node worker that starts the engine and Lease the lease
+	// it runs under: backends whose engines outlive a worker tag them with
+	// both (Labels), so the node's next worker finds its leftovers exactly.
+	Node  string
+	Lease string
 	Port int
 	// TimeScale speeds up the simulated engine; real engines ignore it.
 	TimeScale float64
@@ -110,7 +115,17 @@ type Engine struct {
 	StartupSeconds float64
 	// ImageDigest is the container image's digest, when the backend knows it.
 	ImageDigest string
+	Placement   Placement
 	stop        func(context.Context) (string, error)
+}
+
+// Placement is where a backend ran an engine, recorded with its points:
+// the host serving it, the backend's handle for it (container id, Slurm
+// job id) and the Slurm partition.
+type Placement struct {
+	Host      string
+	Job       string
+	Partition string
 }
 
 // Stop ends the engine and returns the tail of its log.

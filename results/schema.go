@@ -89,6 +89,11 @@ type PointRow struct {
 
 	EngineVersion     string `parquet:"engine_version,dict" json:"engine_version"`
 	ImageDigest       string `parquet:"image_digest,dict" json:"image_digest"`
+	// Where the engine ran, as its backend names it: the host, the
+	// container id or Slurm job id, the Slurm partition.
+	EngineHost      string `parquet:"engine_host,dict" json:"engine_host,omitempty"`
+	EngineJob       string `parquet:"engine_job" json:"engine_job,omitempty"`
+	EnginePartition string `parquet:"engine_partition,dict" json:"engine_partition,omitempty"`
 	InfersweepVersion string `parquet:"infersweep_version,dict" json:"infersweep_version"`
 	ConfigDigest      string `parquet:"config_digest" json:"config_digest"`
 }

@@ -1,0 +1,109 @@
+package launch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os/exec"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Runner executes a command and returns its combined output. Docker and
+// Slurm backends drive their CLIs through it, so tests can inject a fake
+// and check the exact commands (no Docker engine or Slurm exists here).
+type Runner interface {
+	Run(ctx context.Context, name string, args ...string) (string, error)
+}
+
+// ExecRunner runs commands for real.
+type ExecRunner struct{}
+
+// Run executes name with args.
+func (ExecRunner) Run(ctx context.Context, name string, args ...string) (string, error) {
+	out, err := exec.CommandContext(ctx, name, args...).CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+	}
+	return string(out), nil
+}
+
+// Reaper removes the engines a dead worker of node left behind: what its
+// backend tagged with the node (Labels), nothing of other nodes.
+type Reaper interface {
+	Reap(ctx context.Context, node string) (int, error)
+}
+
+// Label keys on every container (and, for the node, every Slurm job's
+// comment) a backend starts: what an operator filters on and what reaping
+// matches exactly.
+const (
+	LabelManaged = "infersweep.managed"
+	LabelNode    = "infersweep.node"
+	LabelLease   = "infersweep.lease"
+	LabelPoint   = "infersweep.point"
+	LabelSweep   = "infersweep.sweep"
+)
+
+// Labels tag an engine with what started it. The lease names the sweep
+// (activities.LeaseID: sweep/point/attempt).
+func (s Spec) Labels() map[string]string {
+	sweepID, _, _ := strings.Cut(s.Lease, "/")
+	return map[string]string{LabelManaged: "true", LabelNode: s.Node, LabelLease: s.Lease, LabelPoint: s.Point.ID, LabelSweep: sweepID}
+}
+
+var unsafeName = regexp.MustCompile(`[^a-zA-Z0-9_.-]+`)
+
+// EngineName derives a container or job name from a lease, so a pool can
+// find and remove what a dead worker left behind.
+func EngineName(leaseID string) string {
+	return "infersweep-" + strings.Trim(unsafeName.ReplaceAllString(leaseID, "-"), "-")
+}
+
+var errEngineExited = errors.New("engine exited before it was ready")
+
+// startKind blames the config when the engine died saying so, else the node.
+func startKind(err error, tail string) FailureKind {
+	if errors.Is(err, errEngineExited) {
+		return Classify(tail)
+	}
+	return NodeFailure
+}
+
+// waitHealthy polls /health until 200, the engine stops running, or ctx ends.
+func waitHealthy(ctx context.Context, baseURL string, running func(context.Context) bool) error {
+	client := &http.Client{Timeout: 2 * time.Second}
+	tick := time.NewTicker(readyPoll)
+	defer tick.Stop()
+	for {
+		if resp, err := client.Get(baseURL + "/health"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		if !running(ctx) {
+			return errEngineExited
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("not ready: %w", ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+// shellJoin quotes args for --wrap, which Slurm runs through sh.
+func shellJoin(args []string) string {
+	quoted := make([]string, len(args))
+	for i, a := range args {
+		if a != "" && !strings.ContainsAny(a, " \t\n'\"$`\\\\;&|<>()*?[]{}~#") {
+			quoted[i] = a
+			continue
+		}
+		quoted[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	return strings.Join(quoted, " ")
+}
