@@ -27,7 +27,7 @@ type Spec struct {
 	// both (Labels), so the node's next worker finds its leftovers exactly.
 	Node  string
 	Lease string
-	Port int
+	Port  int
 	// TimeScale speeds up the simulated engine; real engines ignore it.
 	TimeScale float64
 	// ExtraArgs and Env come from the settings file, per framework or entry.

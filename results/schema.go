@@ -87,13 +87,13 @@ type PointRow struct {
 	AvgPowerW      *float64 `parquet:"avg_power_w,optional" json:"avg_power_w"` // per GPU, when sampled
 	JoulesPerToken *float64 `parquet:"joules_per_token,optional" json:"joules_per_token"`
 
-	EngineVersion     string `parquet:"engine_version,dict" json:"engine_version"`
-	ImageDigest       string `parquet:"image_digest,dict" json:"image_digest"`
+	EngineVersion string `parquet:"engine_version,dict" json:"engine_version"`
+	ImageDigest   string `parquet:"image_digest,dict" json:"image_digest"`
 	// Where the engine ran, as its backend names it: the host, the
 	// container id or Slurm job id, the Slurm partition.
-	EngineHost      string `parquet:"engine_host,dict" json:"engine_host,omitempty"`
-	EngineJob       string `parquet:"engine_job" json:"engine_job,omitempty"`
-	EnginePartition string `parquet:"engine_partition,dict" json:"engine_partition,omitempty"`
+	EngineHost        string `parquet:"engine_host,dict" json:"engine_host,omitempty"`
+	EngineJob         string `parquet:"engine_job" json:"engine_job,omitempty"`
+	EnginePartition   string `parquet:"engine_partition,dict" json:"engine_partition,omitempty"`
 	InfersweepVersion string `parquet:"infersweep_version,dict" json:"infersweep_version"`
 	ConfigDigest      string `parquet:"config_digest" json:"config_digest"`
 }
