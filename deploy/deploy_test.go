@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -53,12 +54,7 @@ type composeService struct {
 var oneShot = []string{"temporal-setup", "lake-setup", "cli"}
 
 func TestComposeFile(t *testing.T) {
-	data, err := os.ReadFile("compose/docker-compose.yaml")
-	require.NoError(t, err)
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	var c compose
-	require.NoError(t, dec.Decode(&c))
+	c := readCompose(t, "compose/docker-compose.yaml")
 
 	env := readEnvExample(t)
 	substituted := regexp.MustCompile(`\$\{([A-Z0-9_]+)(:-[^}]*)?\}`)
@@ -115,6 +111,42 @@ func TestComposeFile(t *testing.T) {
 	for _, sa := range []string{"SweepId", "SweepDate", "Hardware", "Framework", "Model", "Precision"} {
 		require.Contains(t, setup, sa)
 	}
+}
+
+// TestComposeLocalFile keeps the offline file's infersweep services the
+// production file's: the same commands and health checks, only the image
+// and the stack they reach differ.
+func TestComposeLocalFile(t *testing.T) {
+	prod, local := readCompose(t, "compose/docker-compose.yaml"), readCompose(t, "compose/compose.local.yaml")
+	require.ElementsMatch(t, []string{"stack", "control", "sim-h100-0", "serve"}, slices.Collect(maps.Keys(local.Services)))
+	for _, name := range []string{"control", "sim-h100-0", "serve"} {
+		p, l := prod.Services[name], local.Services[name]
+		require.Equal(t, p.Command, l.Command, name)
+		require.Equal(t, p.Healthcheck.Test, l.Healthcheck.Test, name)
+		require.Equal(t, p.Ports != nil, l.Ports != nil, name)
+		require.Equal(t, "stack:7233", l.Environment["INFERSWEEP_TEMPORAL_ADDRESS"])
+		require.Equal(t, "http://stack:9000", l.Environment["INFERSWEEP_S3_ENDPOINT"])
+		require.Equal(t, "service_healthy", l.DependsOn["stack"].Condition, "%s waits for the stack", name)
+	}
+	require.Equal(t, "dev", local.Services["stack"].Command[0])
+	require.Contains(t, local.Services["stack"].Command, "--no-workers")
+	for _, s := range local.Services {
+		require.Equal(t, "${INFERSWEEP_IMAGE:-infersweep:local}", s.Image, "nothing is pulled")
+		for _, p := range s.Ports {
+			require.True(t, strings.HasPrefix(p, "127.0.0.1:"), "port %s is published on loopback only: the store checks no signatures", p)
+		}
+	}
+}
+
+func readCompose(t *testing.T, path string) compose {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var c compose
+	require.NoError(t, dec.Decode(&c), path)
+	return c
 }
 
 func mapValues(m map[string]string) []string {

@@ -30,6 +30,9 @@ type Setup struct {
 	// Version names this build on every row it writes, so a result can be
 	// traced to the code that measured it.
 	Version string
+	// Launcher starts the engines of node workers; nil starts them as
+	// local child processes of this one.
+	Launcher activities.Launcher
 }
 
 // Fleet is a set of started workers, stopped together.
@@ -73,16 +76,15 @@ func StartControl(c client.Client, s Setup) (Fleet, error) {
 	return Fleet{w}, nil
 }
 
-// StartNode runs one node of a pool; a nil launcher means the local
-// backend (engines as child processes of this one).
-func StartNode(c client.Client, s Setup, label, node string, launcher activities.Launcher) (Fleet, error) {
+// StartNode runs one node of a pool, its engines started by s.Launcher.
+func StartNode(c client.Client, s Setup, label, node string) (Fleet, error) {
 	s.Logger = s.Logger.With("pool", label, "node", node)
 	acts, err := s.activities()
 	if err != nil {
 		return nil, err
 	}
-	if launcher != nil {
-		acts.Launcher = launcher
+	if s.Launcher != nil {
+		acts.Launcher = s.Launcher
 	}
 	acts.Power = localPower()
 	acts.Node, acts.NodeQueue = node, workflows.NodeQueue(label, node)
@@ -110,7 +112,7 @@ func localPower() activities.PowerSampler {
 }
 
 // StartPools runs every node of every pool of runners in this process,
-// with the local backend: a simulated fleet on one machine. It returns
+// with s.Launcher: a simulated fleet on one machine. It returns
 // the workers and how many nodes they are.
 func StartPools(c client.Client, s Setup, runners sweep.Runners) (Fleet, int, error) {
 	labels := make([]string, 0, len(runners.Labels))
@@ -122,7 +124,7 @@ func StartPools(c client.Client, s Setup, runners sweep.Runners) (Fleet, int, er
 	nodes := 0
 	for _, label := range labels {
 		for _, node := range runners.Labels[label] {
-			f, err := StartNode(c, s, label, node, nil)
+			f, err := StartNode(c, s, label, node)
 			if err != nil {
 				all.Stop()
 				return nil, 0, err

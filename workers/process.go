@@ -7,7 +7,6 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"github.com/infersweep/infersweep/activities"
 	"github.com/infersweep/infersweep/workflows"
 )
 
@@ -19,9 +18,6 @@ const deploymentEnv = "INFERSWEEP_WORKER_DEPLOYMENT"
 // one node of a pool when Pool and Node are set.
 type Process struct {
 	Pool, Node string
-	// Launcher starts a node's engines; nil starts them as local child
-	// processes.
-	Launcher activities.Launcher
 	// MetricsAddr, when set, serves /metrics and /healthz there.
 	MetricsAddr string
 }
@@ -67,7 +63,7 @@ func Run(ctx context.Context, tcfg TemporalConfig, s Setup, p Process, started f
 	if p.Pool == "" {
 		running, err = StartControl(c, s)
 	} else {
-		running, err = StartNode(c, s, p.Pool, p.Node, p.Launcher)
+		running, err = StartNode(c, s, p.Pool, p.Node)
 	}
 	if err != nil {
 		return err

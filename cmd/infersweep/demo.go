@@ -20,6 +20,7 @@ type demoFlags struct {
 	settings  string
 	timeScale float64
 	keep      bool
+	backend   backendFlags
 }
 
 func newDemoCommand(g *globalFlags) *cobra.Command {
@@ -33,9 +34,14 @@ worker per node of examples/runners.yaml (each node's local backend launches
 SweepWorkflow, and prints the results from the lake. Engines run --time-scale
 times faster than real time; every time and rate is reported in simulated units.
 
+--backend docker runs every engine as a container of the simulated engine's
+image (built from this binary when the Docker engine lacks it); --backend slurm
+submits every engine as a Slurm job (deploy/slurm/local-cluster.sh up makes a
+cluster on this machine).
+
 The sweep stays in --state-dir: 'infersweep dev' shows it in the UI afterwards,
 and 'infersweep results show' reads it. --keep stays up after the sweep.`,
-		Example: "  infersweep demo\n  infersweep demo --keep --time-scale 20",
+		Example: "  infersweep demo\n  infersweep demo --keep --time-scale 20\n  infersweep demo --backend docker",
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runDemo(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), g, f)
@@ -52,6 +58,7 @@ and 'infersweep results show' reads it. --keep stays up after the sweep.`,
 	fl.StringVar(&f.settings, "settings", "", "infersweep settings (default: examples/settings.yaml, built in)")
 	fl.Float64Var(&f.timeScale, "time-scale", 10, "simulated engines run this many times faster than real time (higher values outrun a small machine and distort latencies)")
 	fl.BoolVar(&f.keep, "keep", false, "stay up after the sweep (Ctrl-C to stop)")
+	f.backend.register(fl)
 	return cmd
 }
 
@@ -60,8 +67,12 @@ func runDemo(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *demo
 	if err != nil {
 		return err
 	}
+	setup := workerSetup(nil, logger)
+	if setup.Launcher, err = f.backend.launcher(ctx, errOut, true); err != nil {
+		return err
+	}
 	fmt.Fprintln(errOut, "starting Temporal, the Web UI and the S3 store…")
-	fleet, err := startFleet(ctx, devfleet.Options{Stack: f.stack, Setup: workerSetup(nil, logger), Runners: f.runners, Demo: true, Spec: f.spec, Settings: f.settings},
+	fleet, err := startFleet(ctx, devfleet.Options{Stack: f.stack, Setup: setup, Runners: f.runners, Demo: true, Spec: f.spec, Settings: f.settings},
 		"is `infersweep dev` running?")
 	if err != nil {
 		return err

@@ -84,9 +84,10 @@ func BenchmarkOrchestrationOverhead(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer control.Stop()
+	setup.Launcher = launch.Attached{BaseURL: engine.URL}
 	for p := range pools {
 		for n := range nodes {
-			f, err := workers.StartNode(c, setup, benchPool(p), benchNode(p, n), launch.Attached{BaseURL: engine.URL})
+			f, err := workers.StartNode(c, setup, benchPool(p), benchNode(p, n))
 			if err != nil {
 				b.Fatal(err)
 			}

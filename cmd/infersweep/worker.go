@@ -17,7 +17,8 @@ import (
 )
 
 func newWorkerCommand(g *globalFlags) *cobra.Command {
-	var role, pool, node, backend, partition, account, mounts, metricsAddr string
+	var role, pool, node, metricsAddr string
+	var backend backendFlags
 	cmd := &cobra.Command{
 		Use:   "worker",
 		Short: "Run a control worker or one node of a hardware pool",
@@ -28,7 +29,10 @@ INFERSWEEP_S3_* (see 'infersweep config').
   --pool LABEL --node NAME       one node of the pool for runner label LABEL:
                                  polls hw-LABEL and hw-LABEL.NAME and starts
                                  engines: --backend local (child processes of
-                                 this worker, killed with it), docker, or slurm
+                                 this worker, killed with it), docker (containers
+                                 labelled infersweep.node=NAME), or slurm (jobs
+                                 commented infersweep.node=NAME); a restarted
+                                 worker removes what its node left running
 
 Stopping a worker (SIGTERM, Ctrl-C) waits for teardowns in flight.
 
@@ -42,7 +46,9 @@ polls as version <deployment>.<this build's version>, and sweeps stay pinned to
 the build that started them (make a new version current with
 'temporal worker deployment set-current-version'; see deploy/README.md).`,
 		Example: `  infersweep worker --role control --metrics-addr :9464 --log-format json
-  infersweep worker --pool h100 --node h100-cw_00 --backend local`,
+  infersweep worker --pool h100 --node h100-cw_00 --backend local
+  infersweep worker --pool sim-h100 --node n0 --backend docker --sim-image infersweep/sim:dev
+  infersweep worker --pool sim-h100 --node n1 --backend slurm --slurm-partition local --slurm-log-dir /shared/logs`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			switch {
@@ -58,31 +64,22 @@ the build that started them (make a new version current with
 				}
 				pool = sweep.PoolName(pool)
 			}
-			var launcher activities.Launcher
-			switch backend {
-			case "local":
-			case "docker":
-				launcher = &launch.Docker{Exec: launch.ExecRunner{}}
-			case "slurm":
-				launcher = &launch.Slurm{Exec: launch.ExecRunner{}, Partition: partition, Account: account, ContainerMounts: mounts}
-			default:
-				return usageError{fmt.Errorf("--backend %q: want local, docker or slurm", backend)}
+			launcher, err := backend.launcher(cmd.Context(), cmd.ErrOrStderr(), false)
+			if err != nil {
+				return err
 			}
-			return runWorker(cmd.Context(), cmd.ErrOrStderr(), g, workers.Process{Pool: pool, Node: node, Launcher: launcher, MetricsAddr: metricsAddr})
+			return runWorker(cmd.Context(), cmd.ErrOrStderr(), g, workers.Process{Pool: pool, Node: node, MetricsAddr: metricsAddr}, launcher)
 		},
 	}
 	cmd.Flags().StringVar(&role, "role", "", "control")
 	cmd.Flags().StringVar(&pool, "pool", "", "runner label of this node's pool (cluster:<name> or its pool name cluster.<name>)")
 	cmd.Flags().StringVar(&node, "node", "", "this node's name (unique in its pool)")
-	cmd.Flags().StringVar(&backend, "backend", "local", "how engines are started: local (child processes), docker (docker CLI) or slurm (sbatch + pyxis)")
-	cmd.Flags().StringVar(&partition, "slurm-partition", "", "Slurm partition for engine jobs")
-	cmd.Flags().StringVar(&account, "slurm-account", "", "Slurm account for engine jobs")
-	cmd.Flags().StringVar(&mounts, "container-mounts", "", "pyxis --container-mounts for engine jobs, e.g. /models:/models")
+	backend.register(cmd.Flags())
 	cmd.Flags().StringVar(&metricsAddr, "metrics-addr", "", "serve /metrics and /healthz on this host:port (e.g. :9464)")
 	return cmd
 }
 
-func runWorker(ctx context.Context, logOut io.Writer, g *globalFlags, p workers.Process) error {
+func runWorker(ctx context.Context, logOut io.Writer, g *globalFlags, p workers.Process, launcher activities.Launcher) error {
 	logger, err := g.logger(logOut)
 	if err != nil {
 		return err
@@ -95,7 +92,9 @@ func runWorker(ctx context.Context, logOut io.Writer, g *globalFlags, p workers.
 	if err != nil {
 		return err
 	}
-	return workers.Run(ctx, tcfg, workerSetup(lake, logger), p, func() {
+	setup := workerSetup(lake, logger)
+	setup.Launcher = launcher
+	return workers.Run(ctx, tcfg, setup, p, func() {
 		fmt.Fprintf(logOut, "%s running against %s, lake s3://%s; Ctrl-C to stop\n", p.What(), tcfg.Address, lake.Store().Bucket())
 	})
 }
