@@ -58,10 +58,15 @@ func (d *Docker) Start(ctx context.Context, spec Spec) (*Engine, error) {
 	out, err := d.Exec.Run(ctx, "docker", d.runArgs(spec, sim, image, command)...)
 	if err != nil {
 		// A container created but not started (no GPU runtime, say) would
-		// hold the name. Without -f a running one, another engine's, stays.
-		_, _ = d.Exec.Run(context.WithoutCancel(ctx), "docker", "rm", spec.Name)
+		// hold the name. Without -f a running one, another engine's, stays;
+		// unless ctx cut the run short, when what runs is the one it started.
+		rm := []string{"rm", spec.Name}
+		if ctx.Err() != nil {
+			rm = []string{"rm", "-f", spec.Name}
+		}
+		_, _ = d.Exec.Run(context.WithoutCancel(ctx), "docker", rm...)
 		msg := err.Error()
-		if sim {
+		if sim && ctx.Err() == nil {
 			msg += fmt.Sprintf("\n(the simulator's image is built with `infersweep image build --tag %s`)", image)
 		}
 		return nil, &StartError{Kind: NodeFailure, Msg: msg}

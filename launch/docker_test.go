@@ -171,20 +171,41 @@ func TestDockerStartFailuresAreClassified(t *testing.T) {
 }
 
 func TestDockerRunFailureFreesTheNameAndBlamesTheNode(t *testing.T) {
-	cli := &fakeCLI{answer: func(cmd string) (string, error) {
-		if strings.HasPrefix(cmd, "docker run") {
-			return "", errors.New("docker run: exit status 125: Unable to find image 'infersweep/sim:dev' locally")
-		}
-		return "", nil
-	}}
-	_, err := (&Docker{Exec: cli}).Start(context.Background(), Spec{Point: point("sim"), Name: "infersweep-x", Port: closedPort(t)})
-	var start *StartError
-	require.True(t, errors.As(err, &start), "got %v", err)
-	require.Equal(t, NodeFailure, start.Kind)
-	require.Equal(t, "docker run: exit status 125: Unable to find image 'infersweep/sim:dev' locally\n"+
-		"(the simulator's image is built with `infersweep image build --tag infersweep/sim:dev`)", start.Msg)
-	require.Len(t, cli.commands, 2)
-	require.Equal(t, "docker rm infersweep-x", cli.commands[1], "without -f: a running container of that name is not ours to remove")
+	tests := []struct {
+		name    string
+		cutOff  bool // ctx ends while docker run runs
+		wantMsg string
+		wantRm  string
+	}{
+		{"a failed run leaves a running namesake alone", false,
+			"docker run: exit status 125: Unable to find image 'infersweep/sim:dev' locally\n" +
+				"(the simulator's image is built with `infersweep image build --tag infersweep/sim:dev`)",
+			"docker rm infersweep-x"},
+		{"a run cut short removes what it may have started", true, "docker run: signal: killed", "docker rm -f infersweep-x"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			fake := &fakeCLI{answer: func(cmd string) (string, error) {
+				if !strings.HasPrefix(cmd, "docker run") {
+					return "", nil
+				}
+				if tt.cutOff {
+					cancel()
+					return "", errors.New("docker run: signal: killed")
+				}
+				return "", errors.New("docker run: exit status 125: Unable to find image 'infersweep/sim:dev' locally")
+			}}
+			_, err := (&Docker{Exec: cancelAwareCLI{fake}}).Start(ctx, Spec{Point: point("sim"), Name: "infersweep-x", Port: closedPort(t)})
+			var start *StartError
+			require.True(t, errors.As(err, &start), "got %v", err)
+			require.Equal(t, NodeFailure, start.Kind)
+			require.Equal(t, tt.wantMsg, start.Msg)
+			require.Len(t, fake.commands, 2)
+			require.Equal(t, tt.wantRm, fake.commands[1])
+		})
+	}
 }
 
 func TestDockerCleansUpAfterItsContextEnds(t *testing.T) {
