@@ -13,7 +13,7 @@ import (
 
 // Runner executes a command and returns its combined output. Docker and
 // Slurm backends drive their CLIs through it, so tests can inject a fake
-// and check the exact commands (no Docker engine or Slurm exists here).
+// and check the exact commands without a Docker engine or Slurm.
 type Runner interface {
 	Run(ctx context.Context, name string, args ...string) (string, error)
 }
