@@ -231,8 +231,8 @@ func (f *fakeDocker) Run(_ context.Context, name string, args ...string) (string
 	switch {
 	case len(args) > 0 && args[0] == "run":
 		for i, a := range args {
-			if a == "-p" {
-				port := strings.Split(args[i+1], ":")[0]
+			if a == "--port" {
+				port := args[i+1]
 				l, err := net.Listen("tcp", "127.0.0.1:"+port)
 				require.NoError(f.t, err)
 				srv := &http.Server{Handler: http.HandlerFunc(instantCompletions)}
@@ -456,7 +456,7 @@ func TestNodeReapsLeftoversAndKeepsTheEngineLog(t *testing.T) {
 	var info EngineInfo
 	require.NoError(t, val.Get(&info))
 	require.NotEmpty(t, info.BaseURL)
-	require.Equal(t, "docker ps -a -q --filter name=^infersweep-n0-", cli.commands[0], "this node's leftovers are looked for first")
+	require.Equal(t, "docker ps -a -q --filter label=infersweep.node=n0", cli.commands[0], "this node's leftovers are looked for first")
 	require.Equal(t, "docker rm -f leftover1", cli.commands[1])
 	require.Contains(t, cli.commands[2], "docker run -d --name infersweep-n0-s-p1-1 ")
 

@@ -16,13 +16,10 @@ import (
 // in: the one `infersweep image build` tags by default.
 const DefaultSimImage = "infersweep/sim:dev"
 
-// ErrDynamicBinary means a binary needs a dynamic loader, which an image
-// FROM scratch does not have.
-var ErrDynamicBinary = errors.New("the binary is dynamically linked: an image FROM scratch cannot run it; build it with CGO_ENABLED=0")
-
 // ImageBuild is an image to build around an infersweep binary.
 type ImageBuild struct {
-	// Binary is a statically linked Linux infersweep.
+	// Binary is a Linux infersweep: static, or linked against the C
+	// library, whose loader and libraries come into the image with it.
 	Binary string
 	Tag    string
 	// Version and Commit label the image (workers.ReadVersion).
@@ -37,14 +34,16 @@ type ImageBuild struct {
 // the way a vLLM image is given `vllm serve ...`.
 const imageBinary = "usr/local/bin/infersweep"
 
-// BuildImage builds an image holding nothing but the binary, so the docker
-// backend runs simulated engines the way it runs real ones, without a
-// registry. It returns the image id.
+// BuildImage builds an image holding nothing but the binary (and, for a
+// binary linked against the C library, this machine's loader and the
+// libraries it loads), so the docker backend runs simulated engines the
+// way it runs real ones, without a registry. It returns the image id.
 func BuildImage(ctx context.Context, docker Runner, b ImageBuild) (string, error) {
 	if b.Tag == "" {
 		return "", errors.New("build image: the image needs a tag")
 	}
-	if err := checkStatic(b.Binary); err != nil {
+	libs, err := runtimeFiles(b.Binary)
+	if err != nil {
 		return "", fmt.Errorf("build image from %s: %w", b.Binary, err)
 	}
 	dir, err := os.MkdirTemp("", "infersweep-image-")
@@ -52,7 +51,18 @@ func BuildImage(ctx context.Context, docker Runner, b ImageBuild) (string, error
 		return "", fmt.Errorf("build image: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	if err := copyExecutable(b.Binary, filepath.Join(dir, imageBinary)); err != nil {
+	if err := copyExecutable(b.Binary, filepath.Join(dir, "rootfs", imageBinary)); err != nil {
+		return "", fmt.Errorf("build image: %w", err)
+	}
+	for _, lib := range libs {
+		if err := copyExecutable(lib, filepath.Join(dir, "rootfs", lib)); err != nil {
+			return "", fmt.Errorf("build image: %w", err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "state"), 0o755); err != nil {
+		return "", fmt.Errorf("build image: %w", err)
+	}
+	if err := writeUsers(filepath.Join(dir, "rootfs", "etc")); err != nil {
 		return "", fmt.Errorf("build image: %w", err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(dockerfile(b)), 0o644); err != nil {
@@ -72,24 +82,90 @@ func BuildImage(ctx context.Context, docker Runner, b ImageBuild) (string, error
 	return "", fmt.Errorf("build image %s: docker build printed no image id: %s", b.Tag, strings.TrimSpace(out))
 }
 
-// checkStatic refuses what a scratch image cannot execute: anything but an
-// ELF file, or one that asks for an interpreter (the dynamic loader).
-func checkStatic(path string) error {
+// writeUsers names the image's user, as distroless does: the embedded
+// Temporal server looks its user up (user.Current) and fails to start in
+// an image without /etc/passwd.
+func writeUsers(etc string) error {
+	if err := os.MkdirAll(etc, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(etc, "passwd"), []byte("root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n"), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(etc, "group"), []byte("root:x:0:\nnonroot:x:65532:\n"), 0o644)
+}
+
+// libDirs are where the loader of a Debian-like system finds libraries.
+var libDirs = []string{"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/lib64", "/usr/lib64", "/lib", "/usr/lib"}
+
+// runtimeFiles are the host files an image FROM scratch needs besides the
+// binary to run it: none for a static binary; for one that names an
+// interpreter (a plain go build or go install with cgo on), that loader
+// and every shared library it loads, found as the loader finds them. A
+// file that is no ELF executable is refused: scratch runs nothing else.
+func runtimeFiles(path string) ([]string, error) {
 	f, err := elf.Open(path)
 	if err != nil {
 		var format *elf.FormatError
 		if errors.As(err, &format) {
-			return errors.New("not an ELF executable: an image FROM scratch runs only static Linux binaries")
+			return nil, errors.New("not an ELF executable: an image FROM scratch runs only Linux binaries")
 		}
-		return err
+		return nil, err
 	}
 	defer f.Close()
+	var interp string
 	for _, p := range f.Progs {
 		if p.Type == elf.PT_INTERP {
-			return ErrDynamicBinary
+			data, err := io.ReadAll(p.Open())
+			if err != nil {
+				return nil, fmt.Errorf("read its interpreter: %w", err)
+			}
+			interp = strings.TrimRight(string(data), "\x00")
 		}
 	}
-	return nil
+	if interp == "" {
+		return nil, nil
+	}
+	files := []string{interp}
+	seen := map[string]bool{}
+	needed, err := f.ImportedLibraries()
+	for len(needed) > 0 && err == nil {
+		name := needed[0]
+		needed = needed[1:]
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		lib := findLibrary(name)
+		if lib == "" {
+			return nil, fmt.Errorf("it needs %s, found in none of %s", name, strings.Join(libDirs, ", "))
+		}
+		files = append(files, lib)
+		more, libErr := importedLibraries(lib)
+		needed, err = append(needed, more...), libErr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("its shared libraries: %w", err)
+	}
+	return files, nil
+}
+
+func findLibrary(name string) string {
+	for _, dir := range libDirs {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			return filepath.Join(dir, name)
+		}
+	}
+	return ""
+}
+
+func importedLibraries(path string) ([]string, error) {
+	f, err := elf.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.ImportedLibraries()
 }
 
 func copyExecutable(src, dst string) error {
@@ -129,7 +205,9 @@ func dockerfile(b ImageBuild) string {
 		{"org.opencontainers.image.source", "https://github.com/infersweep/infersweep"},
 	}
 	var s strings.Builder
-	fmt.Fprintf(&s, "FROM scratch\nCOPY %s /%s\nUSER 65532:65532\n", imageBinary, imageBinary)
+	// state is an empty directory: a volume mounted at /var/lib/infersweep
+	// (compose.local.yaml's stack) starts owned by the image's user.
+	s.WriteString("FROM scratch\nCOPY rootfs/ /\nCOPY --chown=65532:65532 state /var/lib/infersweep\nUSER 65532:65532\n")
 	for _, l := range labels {
 		fmt.Fprintf(&s, "LABEL %s=%s\n", l[0], dockerQuote(l[1]))
 	}

@@ -50,7 +50,7 @@ func (b *backendFlags) launcher(ctx context.Context, progress io.Writer, ensureI
 		return d, nil
 	case "slurm":
 		return &launch.Slurm{Exec: launch.ExecRunner{}, Partition: b.partition, Account: b.account, ContainerMounts: b.mounts,
-			LogDir: b.slurmLogDir, Self: b.slurmEngineBinary}, nil
+}, nil // SLURMFIELDS
 	}
 	return nil, usageError{fmt.Errorf("--backend %q: want local, docker or slurm", b.backend)}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"debug/buildinfo"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -35,10 +34,10 @@ commit (org.opencontainers.image.*). It has no entrypoint: the docker backend
 starts 'infersweep engine sim ...' in it, as it starts 'vllm serve ...' in a
 vLLM image. No registry is needed; the local docker engine builds it.
 
-An image FROM scratch has no dynamic loader: the binary must be built with
-CGO_ENABLED=0.`,
-		Example: `  CGO_ENABLED=0 go build -o bin/infersweep ./cmd/infersweep
-  bin/infersweep image build
+A binary linked against the C library (go build and go install link one
+where cgo is on) brings this machine's dynamic loader and the libraries it
+loads into the image; one built with CGO_ENABLED=0 comes alone.`,
+		Example: `  infersweep image build
 
   # another tag, another binary, the id for a script
   infersweep image build --tag infersweep/sim:v1 --binary bin/infersweep -o json | jq -r .id`,
@@ -56,7 +55,7 @@ CGO_ENABLED=0.`,
 		},
 	}
 	cmd.Flags().StringVar(&tag, "tag", launch.DefaultSimImage, "name:tag of the image (the docker backend runs "+launch.DefaultSimImage+")")
-	cmd.Flags().StringVar(&binary, "binary", "", "a statically linked infersweep to put in the image (default: this executable)")
+	cmd.Flags().StringVar(&binary, "binary", "", "the infersweep to put in the image (default: this executable)")
 	return cmd
 }
 
@@ -83,13 +82,6 @@ func buildImage(ctx context.Context, docker launch.Runner, tag, binary string) (
 		b.Version, b.Commit = versionOf(binary)
 	}
 	id, err := launch.BuildImage(ctx, docker, b)
-	if errors.Is(err, launch.ErrDynamicBinary) && binary == "" {
-		return builtImage{}, usageError{fmt.Errorf("this executable (%s) is dynamically linked: an image FROM scratch cannot run it; "+
-			"build one with 'CGO_ENABLED=0 go build -o bin/infersweep ./cmd/infersweep' and pass --binary bin/infersweep", b.Binary)}
-	}
-	if errors.Is(err, launch.ErrDynamicBinary) {
-		return builtImage{}, usageError{err}
-	}
 	if err != nil {
 		return builtImage{}, err
 	}
@@ -119,4 +111,21 @@ func printImage(out io.Writer, built builtImage, asJSON bool) error {
 	}
 	_, err := fmt.Fprintf(out, "built %s (%s) from %s\n", built.Tag, built.ID, built.Binary)
 	return err
+}
+
+// ensureSimImage builds the simulated engine's image from this binary
+// when the Docker engine does not have it, so `demo --backend docker`
+// needs no step before it.
+func ensureSimImage(ctx context.Context, progress io.Writer, tag string) error {
+	docker := launch.ExecRunner{}
+	if _, err := docker.Run(ctx, "docker", "image", "inspect", "--format", "{{.Id}}", tag); err == nil {
+		return nil
+	}
+	fmt.Fprintf(progress, "building the simulated engine's image %s from this binary…\n", tag)
+	built, err := buildImage(ctx, docker, tag, "")
+	if err != nil {
+		return fmt.Errorf("the docker backend needs %s: %w", tag, err)
+	}
+	fmt.Fprintf(progress, "built %s (%s)\n", built.Tag, built.ID)
+	return nil
 }
