@@ -52,6 +52,9 @@ type jobInfo struct {
 
 func (i jobInfo) String() string {
 	s := i.State
+	if s == "" {
+		s = "in an unknown state"
+	}
 	if i.Reason != "" && i.Reason != "None" {
 		s += " (" + i.Reason + ")"
 	}
@@ -97,7 +100,9 @@ func (j *slurmJob) waitRunning(ctx context.Context) (jobInfo, error) {
 		case errors.Is(err, errJobGone):
 			return last, errEngineExited
 		case err != nil:
-			lastErr = err // a busy controller: ask again
+			if ctx.Err() == nil {
+				lastErr = err // a busy controller: ask again
+			}
 		case info.State == "RUNNING" && info.Node != "":
 			return info, nil
 		case endedStates[info.State]:
@@ -170,33 +175,55 @@ func (j *slurmJob) failed(ctx context.Context, last jobInfo, cause error) *Start
 	return &StartError{Kind: kind, Msg: fmt.Sprintf("job %s ended %s before the engine was ready: %s", j.id, info, why), LogTail: tail}
 }
 
-// nodeTrouble are node state flags that mean the node, not the engine,
-// broke.
-var nodeTrouble = []string{"DOWN", "DRAIN", "FAIL", "NOT_RESPONDING"}
+// slurmBlames are the job states in which Slurm itself says the node, not
+// the engine, ended the job.
+var slurmBlames = map[string]string{
+	"NODE_FAIL": "Slurm lost its node",
+	"BOOT_FAIL": "its node failed to boot",
+	"PREEMPTED": "a job of higher priority took its node",
+}
 
 // blame reads the job's end: Slurm's evidence against the node first,
 // then the engine's own log (Classify).
 func (j *slurmJob) blame(ctx context.Context, info jobInfo, tail string) (FailureKind, string) {
-	switch info.State {
-	case "NODE_FAIL", "BOOT_FAIL", "PREEMPTED":
-		return NodeFailure, "Slurm ended it " + info.State
-	}
-	if info.Node != "" {
-		if f, reason, err := j.node(ctx, info.Node); err == nil {
-			for _, flag := range nodeTrouble {
-				if strings.Contains(f["State"], flag) {
-					return NodeFailure, fmt.Sprintf("node %s is %s (%s)", info.Node, f["State"], reason)
-				}
-			}
-		}
-	}
-	if info.State == "CANCELLED" {
+	node := j.nodeTrouble(ctx, info.Node)
+	switch {
+	case slurmBlames[info.State] != "" && node != "":
+		return NodeFailure, slurmBlames[info.State] + "; " + node
+	case slurmBlames[info.State] != "":
+		return NodeFailure, slurmBlames[info.State]
+	case node != "":
+		return NodeFailure, node
+	case info.State == "CANCELLED":
 		return NodeFailure, "cancelled from outside"
-	}
-	if kind := Classify(tail); kind == ConfigFailure {
-		return kind, "its log names the configuration"
+	case Classify(tail) == ConfigFailure:
+		return ConfigFailure, "its log names the configuration"
 	}
 	return NodeFailure, "its log names no configuration error"
+}
+
+// troubleFlags in a node's state mean the node, not the engine, broke.
+var troubleFlags = []string{"DOWN", "DRAIN", "FAIL", "NOT_RESPONDING"}
+
+// nodeTrouble describes what is wrong with the node, "" when nothing is
+// (or it cannot be asked).
+func (j *slurmJob) nodeTrouble(ctx context.Context, name string) string {
+	if name == "" {
+		return ""
+	}
+	f, reason, err := j.node(ctx, name)
+	if err != nil {
+		return ""
+	}
+	for _, flag := range troubleFlags {
+		if strings.Contains(f["State"], flag) {
+			if reason == "" {
+				return fmt.Sprintf("node %s is %s", name, f["State"])
+			}
+			return fmt.Sprintf("node %s is %s (%s)", name, f["State"], reason)
+		}
+	}
+	return ""
 }
 
 // stop reads the log's tail, cancels the job and removes the log; once,
