@@ -120,13 +120,24 @@ func TestSlurmClusterRunsTheSim(t *testing.T) {
 	run := newClusterRun(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	t.Run("engine answers from its node", run.answers(ctx))
+	t.Run("an unknown model is the config's fault", run.refusesTheConfig(ctx))
+	t.Run("a node lost during startup is the node's fault", run.losesTheNode(ctx))
+	t.Run("reap cancels exactly one node worker's jobs", run.reaps(ctx))
 
-	t.Run("engine answers from its node", func(t *testing.T) {
-		spec := run.spec("a", "a")
-		engine, err := run.slurm(t).Start(ctx, spec)
+	// Nothing this run submitted outlives it, failed subtests included.
+	require.Eventually(t, func() bool { return len(jobs(t, run.id)) == 0 }, 30*time.Second, 200*time.Millisecond,
+		"jobs of this run left behind: %v", jobs(t, run.id))
+}
+
+// answers checks that the sim runs on a node and answers there, and Stop ends its job.
+func (r *clusterRun) answers(ctx context.Context) func(*testing.T) {
+	return func(t *testing.T) {
+		spec := r.spec("a", "a")
+		engine, err := r.slurm(t).Start(ctx, spec)
 		require.NoError(t, err)
 		stopOnFailure(t, engine)
-		require.Contains(t, run.nodes, engine.Placement.Host)
+		require.Contains(t, r.nodes, engine.Placement.Host)
 		require.Regexp(t, `^\d+$`, engine.Placement.Job)
 		require.Equal(t, "local", engine.Placement.Partition)
 
@@ -149,25 +160,31 @@ func TestSlurmClusterRunsTheSim(t *testing.T) {
 			out, _ := exec.Command("squeue", "-h", "-j", engine.Placement.Job, "-o", "%T").Output()
 			return strings.TrimSpace(string(out)) == ""
 		}, 30*time.Second, 200*time.Millisecond, "job %s still queued after Stop", engine.Placement.Job)
-	})
+	}
+}
 
-	t.Run("an unknown model is the config's fault", func(t *testing.T) {
-		spec := run.spec("b", "b")
+// refusesTheConfig checks that an engine that rejects its flags fails the config, not the node.
+func (r *clusterRun) refusesTheConfig(ctx context.Context) func(*testing.T) {
+	return func(t *testing.T) {
+		spec := r.spec("b", "b")
 		spec.Point.Model = "nosuch/nosuch"
-		_, err := run.slurm(t).Start(ctx, spec)
+		_, err := r.slurm(t).Start(ctx, spec)
 		var start *StartError
 		require.True(t, errors.As(err, &start), "got %v", err)
 		require.Equal(t, ConfigFailure, start.Kind)
 		require.Regexp(t, `^job \d+ ended FAILED \(NonZeroExitCode\) on n\d+ before the engine was ready: its log names the configuration$`, start.Msg)
 		require.Contains(t, start.LogTail, `model "nosuch" is not in the catalogue`)
-	})
+	}
+}
 
-	t.Run("a node lost during startup is the node's fault", func(t *testing.T) {
-		spec := run.spec("c", "c", "--startup-delay", "5m")
+// losesTheNode checks that an engine whose node goes down while it loads fails the node.
+func (r *clusterRun) losesTheNode(ctx context.Context) func(*testing.T) {
+	return func(t *testing.T) {
+		spec := r.spec("c", "c", "--startup-delay", "5m")
 		watch, stopWatch := context.WithCancel(ctx)
 		downed := make(chan downed, 1)
 		go func() { downed <- downWhenRunning(watch, spec.Node) }()
-		_, err := run.slurm(t).Start(ctx, spec)
+		_, err := r.slurm(t).Start(ctx, spec)
 		stopWatch()
 		lost := <-downed
 		if lost.node != "" {
@@ -178,32 +195,32 @@ func TestSlurmClusterRunsTheSim(t *testing.T) {
 		require.True(t, errors.As(err, &start), "got %v", err)
 		require.Equal(t, NodeFailure, start.Kind)
 		require.Regexp(t, `^job \d+ ended NODE_FAIL \(NodeDown\) on `+regexp.QuoteMeta(lost.node)+` before the engine was ready: Slurm lost its node; node `+regexp.QuoteMeta(lost.node)+` is DOWN\S* \(infersweep test: node loss\)$`, start.Msg)
-	})
+	}
+}
 
-	t.Run("reap cancels exactly one node worker's jobs", func(t *testing.T) {
-		s := run.slurm(t)
-		mine, err := s.Start(ctx, run.spec("d", "d1"))
+// reaps checks that Reap takes one node worker's jobs and leaves those of a node named like it.
+func (r *clusterRun) reaps(ctx context.Context) func(*testing.T) {
+	return func(t *testing.T) {
+		s := r.slurm(t)
+		mine, err := s.Start(ctx, r.spec("d", "d1"))
 		require.NoError(t, err)
 		stopOnFailure(t, mine)
-		other, err := s.Start(ctx, run.spec("d-x", "d2"))
+		other, err := s.Start(ctx, r.spec("d-x", "d2"))
 		require.NoError(t, err)
 		stopOnFailure(t, other)
-		n, err := s.Reap(ctx, run.id+"-d")
+		n, err := s.Reap(ctx, r.id+"-d")
 		require.NoError(t, err)
 		require.Equal(t, 1, n)
 		require.Eventually(t, func() bool {
-			_, queued := jobs(t, run.id+"-d")[mine.Placement.Job]
+			_, queued := jobs(t, r.id+"-d")[mine.Placement.Job]
 			return !queued
 		}, 30*time.Second, 200*time.Millisecond)
-		require.Equal(t, map[string]string{other.Placement.Job: "RUNNING"}, jobs(t, run.id+"-d-x"))
+		require.Equal(t, map[string]string{other.Placement.Job: "RUNNING"}, jobs(t, r.id+"-d-x"))
 		for _, e := range []*Engine{mine, other} {
 			_, err := e.Stop(ctx)
 			require.NoError(t, err)
 		}
-	})
-
-	require.Eventually(t, func() bool { return len(jobs(t, run.id)) == 0 }, 30*time.Second, 200*time.Millisecond,
-		"jobs of this run left behind: %v", jobs(t, run.id))
+	}
 }
 
 // stopOnFailure stops the engine when the test ends early; Stop is
