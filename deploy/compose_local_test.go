@@ -83,7 +83,7 @@ func TestComposeLocalRunsASweep(t *testing.T) {
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
 	var manifest struct {
-		SweepID string `json:"sweep_id"`
+		SweepID string         `json:"sweep_id"`
 		Counts  map[string]int `json:"counts"`
 	}
 	require.NoError(t, json.Unmarshal(body, &manifest), "%s", body)

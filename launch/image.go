@@ -127,7 +127,8 @@ func runtimeFiles(path string) ([]string, error) {
 		return nil, nil
 	}
 	files := []string{interp}
-	seen := map[string]bool{}
+	// libc names the loader too, by the name it has in the lib dirs.
+	seen := map[string]bool{filepath.Base(interp): true}
 	needed, err := f.ImportedLibraries()
 	for len(needed) > 0 && err == nil {
 		name := needed[0]

@@ -34,27 +34,37 @@ func writeELF(t *testing.T, progs ...elf.ProgType) string {
 	return path
 }
 
-func TestCheckStaticRefusesWhatScratchCannotRun(t *testing.T) {
+func TestRuntimeFilesAreTheLoaderAndLibrariesABinaryNeeds(t *testing.T) {
 	script := filepath.Join(t.TempDir(), "run.sh")
 	require.NoError(t, os.WriteFile(script, []byte("#!/bin/sh\n"), 0o755))
+	sh, err := filepath.EvalSymlinks("/bin/sh")
+	require.NoError(t, err)
 	tests := []struct {
 		name    string
 		path    string
+		want    []string // base names
 		wantErr string
 	}{
-		{"static", writeELF(t, elf.PT_LOAD, elf.PT_NOTE), ""},
-		{"dynamic", writeELF(t, elf.PT_PHDR, elf.PT_INTERP, elf.PT_LOAD), "build it with CGO_ENABLED=0"},
-		{"script", script, "not an ELF executable"},
-		{"missing", filepath.Join(t.TempDir(), "nothing"), "no such file or directory"},
+		{"static", writeELF(t, elf.PT_LOAD, elf.PT_NOTE), nil, ""},
+		// A C program of this machine: its loader, then libc.
+		{"dynamic", sh, []string{"ld-linux-x86-64.so.2", "libc.so.6"}, ""},
+		{"script", script, nil, "not an ELF executable"},
+		{"missing", filepath.Join(t.TempDir(), "nothing"), nil, "no such file or directory"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := checkStatic(tt.path)
-			if tt.wantErr == "" {
-				require.NoError(t, err)
+			files, err := runtimeFiles(tt.path)
+			if tt.wantErr != "" {
+				require.ErrorContains(t, err, tt.wantErr)
 				return
 			}
-			require.ErrorContains(t, err, tt.wantErr)
+			require.NoError(t, err)
+			var names []string
+			for _, f := range files {
+				require.True(t, filepath.IsAbs(f), f)
+				names = append(names, filepath.Base(f))
+			}
+			require.Equal(t, tt.want, names)
 		})
 	}
 }
@@ -69,7 +79,7 @@ func TestBuildImageWritesTheContextAndReturnsTheID(t *testing.T) {
 		data, err := os.ReadFile(filepath.Join(dir, "Dockerfile"))
 		require.NoError(t, err)
 		dockerfileText = string(data)
-		info, err := os.Stat(filepath.Join(dir, "usr/local/bin/infersweep"))
+		info, err := os.Stat(filepath.Join(dir, "rootfs/usr/local/bin/infersweep"))
 		require.NoError(t, err)
 		mode = info.Mode()
 		return "DEPRECATED: The legacy builder is deprecated\nsha256:1c2b88\n", nil
@@ -82,7 +92,8 @@ func TestBuildImageWritesTheContextAndReturnsTheID(t *testing.T) {
 	require.True(t, strings.HasPrefix(cli.commands[0], "docker build -q -t infersweep/sim:dev "), cli.commands[0])
 	require.Equal(t, os.FileMode(0o755), mode)
 	require.Equal(t, `FROM scratch
-COPY usr/local/bin/infersweep /usr/local/bin/infersweep
+COPY rootfs/ /
+COPY --chown=65532:65532 state /var/lib/infersweep
 USER 65532:65532
 LABEL org.opencontainers.image.title="infersweep"
 LABEL org.opencontainers.image.version="(devel)"
@@ -102,7 +113,7 @@ func TestBuildImageRefusesBeforeDockerRuns(t *testing.T) {
 		wantErr string
 	}{
 		{"no tag", ImageBuild{Binary: "/bin/sh"}, "the image needs a tag"},
-		{"dynamic binary", ImageBuild{Binary: writeELF(t, elf.PT_INTERP), Tag: "t"}, "an image FROM scratch cannot run it; build it with CGO_ENABLED=0"},
+		{"no binary", ImageBuild{Binary: filepath.Join(t.TempDir(), "nothing"), Tag: "t"}, "no such file or directory"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -50,7 +50,8 @@ func (b *backendFlags) launcher(ctx context.Context, progress io.Writer, ensureI
 		return d, nil
 	case "slurm":
 		return &launch.Slurm{Exec: launch.ExecRunner{}, Partition: b.partition, Account: b.account, ContainerMounts: b.mounts,
-}, nil // SLURMFIELDS
+
+			LogDir: b.slurmLogDir, Self: b.slurmEngineBinary}, nil
 	}
 	return nil, usageError{fmt.Errorf("--backend %q: want local, docker or slurm", b.backend)}
 }

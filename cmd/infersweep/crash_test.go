@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -18,6 +20,9 @@ import (
 
 	"github.com/infersweep/infersweep/devstack"
 	"github.com/infersweep/infersweep/devstack/devstacktest"
+	"github.com/infersweep/infersweep/launch"
+	"github.com/infersweep/infersweep/launch/launchtest"
+	"github.com/infersweep/infersweep/results"
 	"github.com/infersweep/infersweep/sweep"
 	"github.com/infersweep/infersweep/sweepctl"
 	"github.com/infersweep/infersweep/workflows"
@@ -258,7 +263,7 @@ func waitForPoint(ctx context.Context, t *testing.T, c client.Client, sweepWorkf
 		if resp.Get(&p) != nil {
 			return false
 		}
-		return p.Done >= 1 && slices.Contains(p.Running, node)
+		return p.Done >= 1 && slices.Contains(slices.Collect(maps.Values(p.Running)), node)
 	}, 2*time.Minute, 100*time.Millisecond, "%s never ran a point", node)
 }
 
