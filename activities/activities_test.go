@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -222,14 +223,22 @@ func TestAnEngineThatAnswers500FailsTheLoad(t *testing.T) {
 // published port, `ps` lists one leftover of this node.
 type fakeDocker struct {
 	t        *testing.T
+	mu       sync.Mutex
 	commands []string
+	// beforeRun, when set, is called as `docker run` starts the engine.
+	beforeRun func()
 }
 
 func (f *fakeDocker) Run(_ context.Context, name string, args ...string) (string, error) {
 	cmd := name + " " + strings.Join(args, " ")
+	f.mu.Lock()
 	f.commands = append(f.commands, cmd)
+	f.mu.Unlock()
 	switch {
 	case len(args) > 0 && args[0] == "run":
+		if f.beforeRun != nil {
+			f.beforeRun()
+		}
 		for i, a := range args {
 			if a == "--port" {
 				port := args[i+1]
@@ -439,6 +448,35 @@ func TestARetryMeetsWhatAnEarlierAttemptLeft(t *testing.T) {
 			require.Equal(t, res.Manifest.Keys, mp.Keys)
 		})
 	}
+}
+
+// A teardown that comes while the engine still starts (the sweep was
+// cancelled) releases the lease; the engine that then becomes ready is
+// stopped at once, not left running with nobody to stop it.
+func TestAnEngineReadyAfterItsTeardownIsStopped(t *testing.T) {
+	a, cli, env := dockerNode(t, testLake(t))
+	starting, release := make(chan struct{}), make(chan struct{})
+	cli.beforeRun = func() {
+		close(starting)
+		<-release
+	}
+	lease := Lease{Node: "n0", NodeQueue: "hw-h100.n0", LeaseID: LeaseID("s", "p1", 1)}
+	done := make(chan error, 1)
+	go func() {
+		_, err := env.ExecuteActivity(a.StartEngine, StartInput{Lease: lease, Acquire: true, Point: onePoint})
+		done <- err
+	}()
+	<-starting
+	tail, err := a.Teardown(context.Background(), TeardownInput{Lease: lease, SweepID: "s", Date: "2026-11-27", Hardware: "h100", PointID: "p1", Attempt: 1})
+	require.NoError(t, err)
+	require.Empty(t, tail, "no engine to stop yet")
+	close(release)
+	require.ErrorContains(t, <-done, "lease "+lease.LeaseID+" was released while its engine started")
+	cli.mu.Lock()
+	defer cli.mu.Unlock()
+	require.Equal(t, "docker rm -f infersweep-n0-s-p1-1", cli.commands[len(cli.commands)-1], "the late engine is removed")
+	require.Empty(t, a.lease, "the node is free")
+	require.Nil(t, a.engine)
 }
 
 func TestNodeReapsLeftoversAndKeepsTheEngineLog(t *testing.T) {

@@ -90,6 +90,15 @@ func (a *Activities) StartEngine(ctx context.Context, in StartInput) (EngineInfo
 	engine, err := a.Launcher.Start(ctx, launch.Spec{Point: in.Point, Name: launch.EngineName(a.Node + "/" + in.Lease.LeaseID), Node: a.Node, Lease: in.Lease.LeaseID, TimeScale: in.TimeScale, ExtraArgs: in.Engine.Args, Env: in.Engine.Env})
 	stopBeat()
 	if err != nil {
+		if ctx.Err() != nil {
+			// Cancelled: the teardown that follows may have come already
+			// and found nothing to release, so free the node here.
+			a.mu.Lock()
+			if a.lease == in.Lease.LeaseID && a.engine == nil {
+				a.lease = ""
+			}
+			a.mu.Unlock()
+		}
 		var start *launch.StartError
 		if errors.As(err, &start) && start.Kind == launch.ConfigFailure {
 			return EngineInfo{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrConfig, nil)
@@ -97,8 +106,18 @@ func (a *Activities) StartEngine(ctx context.Context, in StartInput) (EngineInfo
 		return EngineInfo{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrNodeFault, nil)
 	}
 	a.mu.Lock()
-	a.engine = engine
+	held := a.lease == in.Lease.LeaseID
+	if held {
+		a.engine = engine
+	}
 	a.mu.Unlock()
+	if !held {
+		// Torn down while it started (its sweep was cancelled, or the pool
+		// gave up on the start): the teardown found no engine to stop, and
+		// nothing else will stop this one.
+		_, _ = engine.Stop(context.WithoutCancel(ctx))
+		return EngineInfo{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("lease %s was released while its engine started; the engine is stopped", in.Lease.LeaseID), ErrNodeFault, nil)
+	}
 	a.metrics().EngineReady(in.Point.Runner, engine.StartupSeconds)
 	a.logger().Info("engine ready", "lease", in.Lease.LeaseID, "point", in.Point.ID, "startup_s", engine.StartupSeconds)
 	return EngineInfo{BaseURL: engine.BaseURL, StartupSeconds: engine.StartupSeconds, ImageDigest: engine.ImageDigest, Placement: engine.Placement}, nil

@@ -50,8 +50,10 @@ type crashBackend struct {
 	name string
 	// args are the worker's backend flags; nil skips the test.
 	args func(t *testing.T) []string
-	// leftovers lists what still runs of the sweep's engines.
+	// leftovers lists what still runs of the sweep's engines, by the ids
+	// remove takes, so a failed test leaves nothing behind either.
 	leftovers func(t *testing.T, sweepID string) []string
+	remove    []string
 	// checkRow asserts what the backend records of where a point ran.
 	checkRow func(t *testing.T, row results.PointRow)
 }
@@ -64,6 +66,7 @@ var crashBackends = []crashBackend{
 			out, _ := exec.Command("pgrep", "-f", ownEngines).Output()
 			return strings.Fields(string(out))
 		},
+		remove: []string{"kill", "-9"},
 		checkRow: func(t *testing.T, row results.PointRow) { require.Empty(t, row.EngineJob, "a local engine has no job") },
 	},
 	{
@@ -77,6 +80,7 @@ var crashBackends = []crashBackend{
 			require.NoError(t, err, "%s", out)
 			return strings.Fields(string(out))
 		},
+		remove: []string{"docker", "rm", "-f"},
 		checkRow: func(t *testing.T, row results.PointRow) {
 			require.True(t, strings.HasPrefix(row.ImageDigest, "sha256:"), "the image the container ran: %q", row.ImageDigest)
 			require.NotEmpty(t, row.EngineJob, "the container id")
@@ -93,12 +97,13 @@ var crashBackends = []crashBackend{
 			require.NoError(t, err, "%s", out)
 			var jobs []string
 			for line := range strings.Lines(string(out)) {
-				if strings.Contains(line, "-"+sweepID+"-") {
-					jobs = append(jobs, strings.TrimSpace(line))
+				if id, name, _ := strings.Cut(strings.TrimSpace(line), " "); strings.Contains(name, "-"+sweepID+"-") {
+					jobs = append(jobs, id)
 				}
 			}
 			return jobs
 		},
+		remove: []string{"scancel"},
 		checkRow: func(t *testing.T, row results.PointRow) {
 			require.Regexp(t, `^\d+$`, row.EngineJob, "the Slurm job id")
 			require.Regexp(t, `^n\d+$`, row.EngineHost, "the Slurm node")
@@ -121,12 +126,25 @@ func TestKilledPoolWorkerLosesNothing(t *testing.T) {
 	}
 }
 
+// start gives the backend's worker flags, and removes at the end of the
+// test what the sweep's engines left.
+func (b crashBackend) start(t *testing.T, sweepID string) []string {
+	t.Helper()
+	args := b.args(t)
+	t.Cleanup(func() {
+		if left := b.leftovers(t, sweepID); len(left) > 0 {
+			_ = exec.Command(b.remove[0], append(b.remove[1:], left...)...).Run()
+		}
+	})
+	return args
+}
+
 func killPoolWorker(t *testing.T, b crashBackend) {
-	backendArgs := b.args(t)
+	sweepID := "crash" + b.name
+	backendArgs := b.start(t, sweepID)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	stack := devstacktest.Start(ctx, t)
-	sweepID := "crash" + b.name
 	n0, n1 := b.name[:1]+"0", b.name[:1]+"1"
 	runners := filepath.Join(t.TempDir(), "runners.yaml")
 	// The spec names three pools; the filter keeps sim-h100, whose two
@@ -211,11 +229,11 @@ func TestCancelledSweepLeavesNoEngine(t *testing.T) {
 	}
 	for _, b := range crashBackends {
 		t.Run(b.name, func(t *testing.T) {
-			backendArgs := b.args(t)
+			sweepID := "cancel" + b.name
+			backendArgs := b.start(t, sweepID)
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
 			stack := devstacktest.Start(ctx, t)
-			sweepID := "cancel" + b.name
 			runners := filepath.Join(t.TempDir(), "runners.yaml")
 			require.NoError(t, os.WriteFile(runners, []byte("labels:\n  sim-h100: [c0, c1]\n  sim-h200: [x]\n  sim-mi355x: [y]\n"), 0o644))
 			c, err := stack.Dial(ctx)
