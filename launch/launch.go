@@ -1,7 +1,10 @@
 // Package launch starts and stops inference engines on a node: the engine
 // command for each framework (recipes) and the backends that run it: a
 // child process group tied to the worker (local), a container through the
-// docker CLI, or a Slurm job through sbatch and srun with pyxis.
+// docker CLI (BuildImage makes the simulated engine's image), or a Slurm
+// job through sbatch and srun, with pyxis containers where the cluster has
+// pyxis. Engines that outlive their worker carry its node (Spec.Labels) so
+// the node's next worker removes them (Reaper).
 package launch
 
 import (

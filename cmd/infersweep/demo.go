@@ -80,8 +80,8 @@ func runDemo(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *demo
 	defer func() { _ = fleet.Stop(ctx) }()
 	date := time.Now().Format("2006-01-02")
 	sweepID := "demo-" + date + "-" + shortID()
-	fmt.Fprintf(errOut, "stack up in %.1fs, %d simulated nodes; sweeping %s (time scale %g)\n  UI: %s/%s\n",
-		fleet.StackStartup.Seconds(), fleet.Workers.Nodes, fleet.Spec, f.timeScale, fleet.Stack.UIURL, workflows.SweepWorkflowID(sweepID))
+	fmt.Fprintf(errOut, "stack up in %.1fs, %d simulated nodes (--backend %s); sweeping %s (time scale %g)\n  UI: %s/%s\n",
+		fleet.StackStartup.Seconds(), fleet.Workers.Nodes, f.backend.backend, fleet.Spec, f.timeScale, fleet.Stack.UIURL, workflows.SweepWorkflowID(sweepID))
 	run, err := fleet.StartDemoSweep(ctx, sweepID, date, f.timeScale)
 	if err != nil {
 		return err
