@@ -66,7 +66,7 @@ var crashBackends = []crashBackend{
 			out, _ := exec.Command("pgrep", "-f", ownEngines).Output()
 			return strings.Fields(string(out))
 		},
-		remove: []string{"kill", "-9"},
+		remove:   []string{"kill", "-9"},
 		checkRow: func(t *testing.T, row results.PointRow) { require.Empty(t, row.EngineJob, "a local engine has no job") },
 	},
 	{
