@@ -156,3 +156,5 @@ func freePort(t *testing.T) int {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
 }
+
+func TestMain(m *testing.M) { os.Exit(launchtest.Main(m)) }

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,39 +15,20 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/infersweep/infersweep/launch/launchtest"
+
 	"github.com/infersweep/infersweep/sweep"
 )
 
 // These tests drive the real docker engine. Without one they skip, except
-// in CI (INFERSWEEP_TEST_DOCKER=1), where a missing engine must fail them
+// in CI (launchtest.DockerEnv), where a missing engine must fail them
 // rather than pass them unseen.
 
-// simImage builds this checkout's infersweep, statically, into an image
-// with a tag of its own, removed when tb ends.
+// simImage is this checkout's infersweep in an image with a tag of its
+// own, removed when tb ends.
 func simImage(tb testing.TB) string {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if out, err := exec.CommandContext(ctx, "docker", "info").CombinedOutput(); err != nil {
-		if os.Getenv("INFERSWEEP_TEST_DOCKER") == "1" {
-			tb.Fatalf("INFERSWEEP_TEST_DOCKER=1 but docker info fails: %v: %s", err, out)
-		}
-		tb.Skipf("no docker engine (docker info: %v); INFERSWEEP_TEST_DOCKER=1 makes this a failure", err)
-	}
-	binary := filepath.Join(tb.TempDir(), "infersweep")
-	// -s -w: a third smaller, so the build context reaches the daemon sooner.
-	build := exec.Command("go", "build", "-ldflags=-s -w", "-o", binary, "github.com/infersweep/infersweep/cmd/infersweep")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	out, err := build.CombinedOutput()
-	require.NoError(tb, err, "go build: %s", out)
-	tag := fmt.Sprintf("infersweep/sim:test-%d-%d", os.Getpid(), time.Now().UnixNano())
-	id, err := BuildImage(context.Background(), ExecRunner{}, ImageBuild{Binary: binary, Tag: tag, Version: "test", Commit: "test"})
-	require.NoError(tb, err)
-	require.True(tb, strings.HasPrefix(id, "sha256:"), id)
-	tb.Cleanup(func() {
-		_, err := ExecRunner{}.Run(context.Background(), "docker", "rmi", "-f", tag)
-		require.NoError(tb, err)
-	})
+	tag, _ := launchtest.Image(tb)
 	return tag
 }
 

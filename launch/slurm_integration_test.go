@@ -8,79 +8,22 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
-	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/infersweep/infersweep/launch/launchtest"
 )
 
 // These tests run engines as jobs of a real Slurm cluster, the one
 // deploy/slurm/local-cluster.sh starts. Without one they skip, unless
-// INFERSWEEP_TEST_SLURM=1 (CI) says a cluster must be there.
+// launchtest.SlurmEnv (CI) says a cluster must be there.
 
-// clusterBinary is the infersweep binary the nodes run as Slurm.Self:
-// built at most once per test binary, removed by TestMain.
-var clusterBinary struct {
-	once sync.Once
-	dir  string
-	path string
-	err  error
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if clusterBinary.dir != "" {
-		os.RemoveAll(clusterBinary.dir)
-	}
-	os.Exit(code)
-}
-
-func buildSelf(tb testing.TB) string {
-	tb.Helper()
-	clusterBinary.once.Do(func() {
-		dir, err := os.MkdirTemp("", "infersweep-slurm-test-")
-		if err != nil {
-			clusterBinary.err = err
-			return
-		}
-		clusterBinary.dir, clusterBinary.path = dir, filepath.Join(dir, "infersweep")
-		out, err := exec.Command("go", "build", "-o", clusterBinary.path, "github.com/infersweep/infersweep/cmd/infersweep").CombinedOutput()
-		if err != nil {
-			clusterBinary.err = fmt.Errorf("build infersweep: %w: %s", err, out)
-		}
-	})
-	require.NoError(tb, clusterBinary.err)
-	return clusterBinary.path
-}
-
-// requireCluster returns the cluster's responding nodes, or skips (fails
-// under INFERSWEEP_TEST_SLURM=1) when there are none.
-func requireCluster(tb testing.TB) []string {
-	tb.Helper()
-	out, err := exec.Command("sinfo", "-h", "-N", "-o", "%N %t").CombinedOutput()
-	var nodes []string
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		name, state, _ := strings.Cut(line, " ")
-		if err == nil && slices.Contains([]string{"idle", "mix", "alloc", "comp"}, state) {
-			nodes = append(nodes, name)
-		}
-	}
-	if len(nodes) > 0 {
-		return nodes
-	}
-	msg := fmt.Sprintf("no Slurm cluster with responding nodes (sinfo: %v: %s); start one with deploy/slurm/local-cluster.sh up", err, strings.TrimSpace(string(out)))
-	if os.Getenv("INFERSWEEP_TEST_SLURM") == "1" {
-		tb.Fatal(msg)
-	}
-	tb.Skip(msg)
-	return nil
-}
+func TestMain(m *testing.M) { os.Exit(launchtest.Main(m)) }
 
 // clusterRun names this run's node workers, so its checks see only its
 // own jobs, not those of a pool using the same cluster.
@@ -91,7 +34,7 @@ type clusterRun struct {
 }
 
 func newClusterRun(tb testing.TB) *clusterRun {
-	return &clusterRun{nodes: requireCluster(tb), self: buildSelf(tb), id: fmt.Sprintf("it-%d-%d", os.Getpid(), time.Now().UnixNano()%1e6)}
+	return &clusterRun{nodes: launchtest.RequireSlurm(tb), self: launchtest.Binary(tb), id: fmt.Sprintf("it-%d-%d", os.Getpid(), time.Now().UnixNano()%1e6)}
 }
 
 func (r *clusterRun) slurm(tb testing.TB) *Slurm {

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/infersweep/infersweep/launch/launchtest"
 )
 
 // TestMain lets this test binary stand in for the infersweep binary: the
@@ -25,7 +27,7 @@ func TestMain(m *testing.M) {
 		stop()
 		os.Exit(code)
 	}
-	os.Exit(m.Run())
+	os.Exit(launchtest.Main(m))
 }
 
 // ownEngines matches the engines this test binary launched, not those of

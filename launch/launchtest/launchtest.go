@@ -1,7 +1,8 @@
 // Package launchtest gives tests what the real backends need: a static
 // infersweep binary, its image in the local Docker engine, and the rule
 // for when a missing Docker engine or Slurm cluster skips a test (here)
-// or fails it (CI, which brings both up).
+// or fails it (CI, which brings both up). It does not import launch, so
+// launch's own tests use it too.
 package launchtest
 
 import (
@@ -10,11 +11,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
-
-	"github.com/infersweep/infersweep/launch"
 )
 
 // DockerEnv and SlurmEnv, set to 1, make a test that needs the Docker
@@ -26,72 +27,101 @@ const (
 
 // Unavailable skips the test, or fails it where env says the thing must
 // be there.
-func Unavailable(t testing.TB, env, why string) {
-	t.Helper()
+func Unavailable(tb testing.TB, env, why string) {
+	tb.Helper()
 	if os.Getenv(env) == "1" {
-		t.Fatalf("%s (%s=1: required here)", why, env)
+		tb.Fatalf("%s (%s=1: required here)", why, env)
 	}
-	t.Skipf("%s (set %s=1 to require it)", why, env)
+	tb.Skipf("%s (set %s=1 to require it)", why, env)
 }
 
 // RequireDocker skips (or fails) the test when no Docker engine answers.
-func RequireDocker(t testing.TB) {
-	t.Helper()
-	if out, err := run(t, "docker", "info", "--format", "{{.ServerVersion}}"); err != nil {
-		Unavailable(t, DockerEnv, "no Docker engine answers: "+out)
+func RequireDocker(tb testing.TB) {
+	tb.Helper()
+	if out, err := run("docker", "info", "--format", "{{.ServerVersion}}"); err != nil {
+		Unavailable(tb, DockerEnv, fmt.Sprintf("no Docker engine answers (docker info: %v: %s)", err, out))
 	}
 }
 
-// RequireSlurm skips (or fails) the test when no Slurm cluster answers
-// with a node ready for jobs.
-func RequireSlurm(t testing.TB) {
-	t.Helper()
-	out, err := run(t, "sinfo", "-h", "-o", "%t")
-	if err != nil {
-		Unavailable(t, SlurmEnv, "no Slurm cluster answers: "+out)
-	}
-	for state := range strings.FieldsSeq(out) {
-		if strings.HasPrefix(state, "idle") || strings.HasPrefix(state, "mix") || strings.HasPrefix(state, "alloc") {
-			return
+// RequireSlurm returns the Slurm cluster's nodes that take jobs, or skips
+// (fails) the test when there are none.
+func RequireSlurm(tb testing.TB) []string {
+	tb.Helper()
+	out, err := run("sinfo", "-h", "-N", "-o", "%N %t")
+	var nodes []string
+	for line := range strings.Lines(out) {
+		name, state, _ := strings.Cut(strings.TrimSpace(line), " ")
+		if err == nil && slices.Contains([]string{"idle", "mix", "alloc", "comp"}, state) && !slices.Contains(nodes, name) {
+			nodes = append(nodes, name)
 		}
 	}
-	Unavailable(t, SlurmEnv, "the Slurm cluster has no node up: "+out)
+	if len(nodes) == 0 {
+		Unavailable(tb, SlurmEnv, fmt.Sprintf("no Slurm cluster with responding nodes (sinfo: %v: %s); start one with deploy/slurm/local-cluster.sh up", err, out))
+	}
+	return nodes
 }
 
-func run(t testing.TB, name string, args ...string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+func run(name string, args ...string) (string, error) {
+	return runFor(20*time.Second, name, args...)
+}
+
+func runFor(limit time.Duration, name string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, name, args...).CombinedOutput()
 	return strings.TrimSpace(string(out)), err
 }
 
-// Binary builds a static infersweep (no cgo, so it runs FROM scratch and
-// on any node) for this test; the build cache makes every build after the
-// first a link.
-func Binary(t testing.TB) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "infersweep")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/infersweep/infersweep/cmd/infersweep")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build infersweep: %v\n%s", err, out)
-	}
-	return bin
+// built is this test process's binary: linking it takes seconds, so it is
+// built once and removed by Main.
+var built struct {
+	once      sync.Once
+	dir, path string
+	err       error
 }
 
-// Image builds the infersweep image from a static binary under a tag of
-// this test's own, removed when the test ends, and returns the tag and
-// the binary.
-func Image(t testing.TB) (tag, bin string) {
-	t.Helper()
-	RequireDocker(t)
-	bin = Binary(t)
-	tag = fmt.Sprintf("infersweep/test:%d-%d", os.Getpid(), time.Now().UnixNano())
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	if _, err := launch.BuildImage(ctx, launch.ExecRunner{}, launch.ImageBuild{Binary: bin, Tag: tag, Version: "test", Commit: "test"}); err != nil {
-		t.Fatalf("build image: %v", err)
+// Main runs the tests and removes the binary Binary built; a package whose
+// tests use Binary calls it from TestMain: os.Exit(launchtest.Main(m)).
+func Main(m *testing.M) int {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
 	}
-	t.Cleanup(func() { _, _ = run(t, "docker", "rmi", "-f", tag) })
+	return code
+}
+
+// Binary is a static infersweep of this checkout (no cgo, stripped): it
+// runs FROM scratch and on any node, and its image context is smaller.
+func Binary(tb testing.TB) string {
+	tb.Helper()
+	built.once.Do(func() {
+		if built.dir, built.err = os.MkdirTemp("", "infersweep-test-bin-"); built.err != nil {
+			return
+		}
+		built.path = filepath.Join(built.dir, "infersweep")
+		cmd := exec.Command("go", "build", "-ldflags=-s -w", "-o", built.path, "github.com/infersweep/infersweep/cmd/infersweep")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("build infersweep: %w\n%s", err, out)
+		}
+	})
+	if built.err != nil {
+		tb.Fatal(built.err)
+	}
+	return built.path
+}
+
+// Image builds the infersweep image from Binary with `infersweep image
+// build`, under a tag of this test's own removed when it ends, and
+// returns the tag and the binary.
+func Image(tb testing.TB) (tag, bin string) {
+	tb.Helper()
+	RequireDocker(tb)
+	bin = Binary(tb)
+	tag = fmt.Sprintf("infersweep/test:%d-%d", os.Getpid(), time.Now().UnixNano())
+	if out, err := runFor(2*time.Minute, bin, "image", "build", "--tag", tag, "--binary", bin); err != nil {
+		tb.Fatalf("infersweep image build: %v\n%s", err, out)
+	}
+	tb.Cleanup(func() { _, _ = run("docker", "rmi", "-f", tag) })
 	return tag, bin
 }
