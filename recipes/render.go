@@ -26,9 +26,9 @@ const (
 // data is what templates see of a point.
 type data struct {
 	Model, ModelPrefix, Precision, Framework, Hardware, Runner, Image, SpecDecoding string
-	TP, EP, PP, DCPSize, Conc, ISL, OSL, MaxModelLen, GPUs                         int
-	DPAttn                                                                         bool
-	Port, Host, Binary, TimeScale, Seed                                            string
+	TP, EP, PP, DCPSize, Conc, ISL, OSL, MaxModelLen, GPUs                          int
+	DPAttn                                                                          bool
+	Port, Host, Binary, TimeScale, Seed                                             string
 }
 
 var funcs = template.FuncMap{
