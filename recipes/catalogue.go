@@ -187,18 +187,30 @@ func Served(p sweep.Point) bool {
 	return !p.Multinode && p.Scenario != sweep.ScenarioAgentic
 }
 
-// Attach renders every served point's launch into the plan. A point no
-// recipe matches, or whose recipe does not render for it, is a planning
-// error; points that fail alike are reported once, with their count.
-func (c *Catalogue) Attach(plan *sweep.Plan) error {
+// Attach loads the shipped catalogue and files and renders every served
+// point's launch: a sweep.Launcher. A point no recipe matches, or whose
+// recipe does not render for it, is a planning error; points that fail
+// alike are reported once, with their count.
+func Attach(points []sweep.Point, files []string, readFile func(string) ([]byte, error)) error {
+	c := Default()
+	if len(files) > 0 {
+		var err error
+		if c, err = Load(readFile, files); err != nil {
+			return err
+		}
+	}
+	return c.attach(points)
+}
+
+func (c *Catalogue) attach(points []sweep.Point) error {
 	type problem struct {
 		example sweep.Point
 		count   int
 	}
 	problems := map[string]*problem{}
 	var order []string
-	for i := range plan.Points {
-		p := &plan.Points[i]
+	for i := range points {
+		p := &points[i]
 		if !Served(*p) {
 			continue
 		}
@@ -207,20 +219,19 @@ func (c *Catalogue) Attach(plan *sweep.Plan) error {
 			p.Launch = l
 			continue
 		}
-		key := err.Error()
+		key := p.Entry + "\x00" + err.Error()
 		if problems[key] == nil {
 			problems[key] = &problem{example: *p}
 			order = append(order, key)
 		}
 		problems[key].count++
 	}
-	if len(order) == 0 {
-		return nil
-	}
-	var lines []string
+	var errs specyaml.Errors
 	for _, key := range order {
 		pr := problems[key]
-		lines = append(lines, fmt.Sprintf("entry %s, point %s (conc %d) and %d more alike: %s", pr.example.Entry, pr.example.ID, pr.example.Conc, pr.count-1, key))
+		_, msg, _ := strings.Cut(key, "\x00")
+		errs = append(errs, &specyaml.Error{File: "recipes", Path: "entry " + pr.example.Entry,
+			Msg: fmt.Sprintf("point %s (conc %d) and %d more of the entry: %s", pr.example.ID, pr.example.Conc, pr.count-1, msg)})
 	}
-	return fmt.Errorf("%d kind(s) of points have no engine launch:\n  %s", len(order), strings.Join(lines, "\n  "))
+	return errs.Err()
 }

@@ -61,6 +61,16 @@ type Point struct {
 	Launch *Launch `json:"launch,omitempty"`
 }
 
+// RunKey is what a point runs: its config and its engine launch. A point
+// whose recipe changed is a new run of the same config (--changed-since
+// plans it again); points planned before recipes have no launch.
+func (p Point) RunKey() string {
+	if p.Launch == nil {
+		return p.ID
+	}
+	return p.ID + "@" + p.Launch.Fingerprint
+}
+
 // Launch is how a point's engine starts: a recipe rendered for the point,
 // with the values only the backend knows at start left as ${PORT} (and,
 // for the simulated engine, ${INFERSWEEP}, ${TIME_SCALE} and ${SEED}).
