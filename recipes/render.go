@@ -53,10 +53,10 @@ var funcs = template.FuncMap{
 		}
 		return a / b, nil
 	},
-	"max":         func(a, b int) int { return max(a, b) },
+	"max": func(a, b int) int { return max(a, b) },
 	// fail is a script's `exit 1` for a point it has no launch for: the
 	// point gets none, and the plan says why.
-	"fail": func(reason string) (string, error) { return "", errors.New(reason) },
+	"fail":        func(reason string) (string, error) { return "", errors.New(reason) },
 	"min":         func(a, b int) int { return min(a, b) },
 	"simModel":    simModel,
 	"simHardware": func(runner string) string { return strings.TrimPrefix(runner, "sim-") },
