@@ -79,6 +79,7 @@ func (a *Activities) pointRow(sweepID string, p sweep.Point, node string, attemp
 		ISL: int32(p.ISL), OSL: int32(p.OSL), Conc: int32(p.Conc), Attempts: int32(attempts),
 		InfersweepVersion: a.Version, ConfigDigest: digest, TimeScale: 1, TimeBasis: loadgen.TimeBasisWall,
 	}
+	row.SpecDecoding = p.SpecDecoding
 	if p.Launch != nil {
 		row.LaunchRecipe, row.LaunchFingerprint = p.Launch.Recipe, p.Launch.Fingerprint
 	}

@@ -89,6 +89,9 @@ type PointRow struct {
 
 	EngineVersion string `parquet:"engine_version,dict" json:"engine_version"`
 	ImageDigest   string `parquet:"image_digest,dict" json:"image_digest"`
+	// SpecDecoding is the point's speculative decoding ("none", "mtp"):
+	// MTP and plain points of one hardware and framework are two series.
+	SpecDecoding string `parquet:"spec_decoding,dict" json:"spec_decoding,omitempty"`
 	// LaunchRecipe is the engine recipe that launched the point and
 	// LaunchFingerprint the digest of what it ran (image, arguments,
 	// environment, files): equal fingerprints ran the same launch.
