@@ -219,6 +219,10 @@ func pointTitle(r results.PointRow) string {
 	add("TPOT p50 %.1f ms", r.TPOT.Median)
 	add("E2E p50 %.2f s", scaled(r.E2EL.Median, 1e-3))
 	add("%.3f J/token", r.JoulesPerToken)
+	if r.TokensPerChunk != nil && *r.TokensPerChunk > 1.05 {
+		// Its ITLs span that many tokens each.
+		add("%.1f tokens per streamed chunk", r.TokensPerChunk)
+	}
 	parts = append(parts, "entry "+r.Entry, "node "+r.Node, "point "+r.PointID)
 	if r.LaunchFingerprint != "" {
 		parts = append(parts, "recipe "+r.LaunchRecipe+" "+r.LaunchFingerprint[:min(12, len(r.LaunchFingerprint))])

@@ -168,3 +168,21 @@ func TestSummaryPoolsITLsAndScalesSimulatedTime(t *testing.T) {
 	// Records carry the same basis as the summary.
 	require.Equal(t, time.Second, records[0].TTFT)
 }
+
+// An engine run with --stream-interval 10 sends ten tokens a chunk: the
+// summary says so, since its ITLs then span ten tokens each.
+func TestTokensPerChunkOfAStreamInterval(t *testing.T) {
+	records := []Record{
+		replay([]event{{100, text("a")}, {110, text("b")}, {130, text("c")}, {131, "[DONE]"}}, 30, nil),
+		replay([]event{{200, text("a")}, {240, text("b")}, {241, "[DONE]"}}, 20, nil),
+	}
+	// Usage said 30 and 20 tokens for 3 and 2 chunks.
+	records[0].OutputTokens, records[1].OutputTokens = 30, 20
+	cfg := Config{Workload: Workload{Model: "m", API: APICompletions}, TimeScale: 1, RequestRate: 1e9}
+	s := summarizeRun(cfg, records, time.Unix(1_700_000_000, 0), time.Second, clientStats{})
+	require.InDelta(t, 10.0, float64(s.TokensPerChunk), 1e-9)
+	require.Contains(t, s.ITLBasis, "per chunk")
+
+	plain := summarizeRun(cfg, []Record{replay([]event{{100, text("a")}, {110, text("b")}, {111, "[DONE]"}}, 2, nil)}, time.Unix(1_700_000_000, 0), time.Second, clientStats{})
+	require.InDelta(t, 1.0, float64(plain.TokensPerChunk), 1e-9)
+}

@@ -139,6 +139,11 @@ type Summary struct {
 	TimeScale float64 `json:"time_scale"`
 	TimeBasis string  `json:"time_basis"`
 	ITLBasis  string  `json:"itl_basis"`
+	// TokensPerChunk is the mean number of output tokens per content chunk
+	// of the completed requests: 1 for an engine that streams every token,
+	// 10 for one run with --stream-interval 10, whose ITLs then span ten
+	// tokens each (TPOT stays per token).
+	TokensPerChunk Metric `json:"tokens_per_chunk,omitzero"`
 
 	UsageReported        int               `json:"usage_reported"`         // requests whose server sent a usage chunk
 	UsageChunkMismatches int               `json:"usage_chunk_mismatches"` // usage completion_tokens ≠ content chunks
@@ -303,7 +308,7 @@ func summarizeRun(cfg Config, records []Record, start time.Time, window time.Dur
 		itlCount += len(records[i].ITLs)
 	}
 	itls := make([]uint32, 0, itlCount)
-	var goodCount int
+	var goodCount, completedChunks int
 	for i := range records {
 		r := &records[i]
 		s.TotalChunks += int64(r.Chunks)
@@ -319,6 +324,7 @@ func summarizeRun(cfg Config, records []Record, start time.Time, window time.Dur
 			continue
 		}
 		s.Completed++
+		completedChunks += r.Chunks
 		s.OutputLens[i] = r.OutputTokens
 		s.TotalInputTokens += int64(r.InputTokens)
 		s.TotalOutputTokens += int64(r.OutputTokens)
@@ -344,6 +350,10 @@ func summarizeRun(cfg Config, records []Record, start time.Time, window time.Dur
 	}
 
 	s.setRates(window.Seconds()*scale, goodCount, cfg.Goodput.enabled())
+	s.TokensPerChunk = Metric(math.NaN())
+	if completedChunks > 0 {
+		s.TokensPerChunk = Metric(float64(s.TotalOutputTokens) / float64(completedChunks))
+	}
 
 	setDist(summarize(ttfts, msPerNs), &s.MeanTTFTms, &s.MedianTTFTms, &s.StdTTFTms, &s.P90TTFTms, &s.P99TTFTms, &s.P999TTFTms)
 	setDist(summarize(tpots, msPerNs), &s.MeanTPOTms, &s.MedianTPOTms, &s.StdTPOTms, &s.P90TPOTms, &s.P99TPOTms, &s.P999TPOTms)

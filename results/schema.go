@@ -73,10 +73,14 @@ type PointRow struct {
 	MaxConcurrentReqs    int32    `parquet:"max_concurrent_requests" json:"max_concurrent_requests"`
 	TTFT                 Dist     `parquet:"ttft_ms" json:"ttft_ms"`
 	TPOT                 Dist     `parquet:"tpot_ms" json:"tpot_ms"`
-	ITL                  Dist     `parquet:"itl_ms" json:"itl_ms"`
-	E2EL                 Dist     `parquet:"e2el_ms" json:"e2el_ms"`
-	TimeScale            float64  `parquet:"time_scale" json:"time_scale"`
-	TimeBasis            string   `parquet:"time_basis,dict" json:"time_basis"`
+	// ITL is per chunk: the gaps between streamed chunks, which hold
+	// TokensPerChunk tokens on average (engines run with a stream interval
+	// send several). TPOT is per token.
+	ITL            Dist     `parquet:"itl_ms" json:"itl_ms"`
+	TokensPerChunk *float64 `parquet:"tokens_per_chunk,optional" json:"tokens_per_chunk"`
+	E2EL           Dist     `parquet:"e2el_ms" json:"e2el_ms"`
+	TimeScale      float64  `parquet:"time_scale" json:"time_scale"`
+	TimeBasis      string   `parquet:"time_basis,dict" json:"time_basis"`
 
 	TputPerGPU       *float64 `parquet:"tput_per_gpu,optional" json:"tput_per_gpu"`
 	InputTputPerGPU  *float64 `parquet:"input_tput_per_gpu,optional" json:"input_tput_per_gpu"`
@@ -196,7 +200,7 @@ func (p *PointRow) SummaryFigures(s loadgen.Summary) {
 	p.TPOT = Dist{opt(s.MeanTPOTms), opt(s.MedianTPOTms), opt(s.StdTPOTms), opt(s.P90TPOTms), opt(s.P99TPOTms), opt(s.P999TPOTms)}
 	p.ITL = Dist{opt(s.MeanITLms), opt(s.MedianITLms), opt(s.StdITLms), opt(s.P90ITLms), opt(s.P99ITLms), opt(s.P999ITLms)}
 	p.E2EL = Dist{opt(s.MeanE2ELms), opt(s.MedianE2ELms), opt(s.StdE2ELms), opt(s.P90E2ELms), opt(s.P99E2ELms), opt(s.P999E2ELms)}
-	p.TimeScale, p.TimeBasis = s.TimeScale, s.TimeBasis
+	p.TimeScale, p.TimeBasis, p.TokensPerChunk = s.TimeScale, s.TimeBasis, opt(s.TokensPerChunk)
 	if p.GPUs > 0 {
 		per := func(v loadgen.Metric) *float64 { return opt(v / loadgen.Metric(p.GPUs)) }
 		p.TputPerGPU, p.OutputTputPerGPU = per(s.TotalTokenThroughput), per(s.OutputThroughput)
