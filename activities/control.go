@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/infersweep/infersweep/analysis"
+	"github.com/infersweep/infersweep/recipes"
 	"github.com/infersweep/infersweep/results"
 	"github.com/infersweep/infersweep/sweep"
 )
@@ -29,7 +30,8 @@ func (a *Activities) PlanSweep(ctx context.Context, in PlanInput) (PlanOutput, e
 		return PlanOutput{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrConfig, nil)
 	}
 	read := a.specReader(ctx)
-	plan, err := sweep.LoadPlan(sweep.Sources{Masters: in.Masters, Runners: in.Runners, Settings: in.Settings, ReadFile: read}, in.Filters)
+	plan, err := sweep.LoadPlan(sweep.Sources{Masters: in.Masters, Runners: in.Runners, Settings: in.Settings, ReadFile: read,
+		Recipes: in.Recipes, Launches: recipes.Attach}, in.Filters)
 	if err != nil {
 		var errs sweep.Errors
 		if errors.As(err, &errs) {
@@ -44,7 +46,7 @@ func (a *Activities) PlanSweep(ctx context.Context, in PlanInput) (PlanOutput, e
 		}
 		plan.Without(seen)
 	}
-	digest, err := configDigest(append(append([]string{}, in.Masters...), in.Runners, in.Settings, in.Filters.Changelog.File), read)
+	digest, err := configDigest(append(append(append([]string{}, in.Masters...), in.Runners, in.Settings, in.Filters.Changelog.File), in.Recipes...), read)
 	if err != nil {
 		return PlanOutput{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrConfig, nil)
 	}
@@ -161,7 +163,7 @@ func (a *Activities) earlierPointIDs(ctx context.Context, in PlanInput, read fun
 			return nil, err
 		}
 		for _, p := range stored.Points {
-			seen[p.ID] = true
+			seen[p.RunKey()] = true
 		}
 		return seen, nil
 	}
@@ -172,12 +174,13 @@ func (a *Activities) earlierPointIDs(ctx context.Context, in PlanInput, read fun
 		}
 		return nil, err
 	}
-	plan, err := sweep.LoadPlan(sweep.Sources{Masters: []string{results.LakeRefPrefix + key}, Runners: in.Runners, Settings: in.Settings, ReadFile: read}, in.Filters)
+	plan, err := sweep.LoadPlan(sweep.Sources{Masters: []string{results.LakeRefPrefix + key}, Runners: in.Runners, Settings: in.Settings, ReadFile: read,
+		Recipes: in.Recipes, Launches: recipes.Attach}, in.Filters)
 	if err != nil {
 		return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("--changed-since %s: the earlier spec does not plan: %v", in.ChangedSince, err), ErrConfig, nil)
 	}
 	for _, p := range plan.Points {
-		seen[p.ID] = true
+		seen[p.RunKey()] = true
 	}
 	return seen, nil
 }

@@ -40,6 +40,7 @@ type PlanInput struct {
 	Masters  []string
 	Runners  string
 	Settings string
+	Recipes  []string
 	Filters  sweep.Filters
 	// ChangedSince, a sweep id or a spec digest, keeps only the points
 	// that sweep (or that spec, expanded with these runners and settings)

@@ -14,6 +14,7 @@ import (
 	"github.com/infersweep/infersweep/devstack"
 	"github.com/infersweep/infersweep/examples"
 	"github.com/infersweep/infersweep/schedules"
+	"github.com/infersweep/infersweep/recipes"
 	"github.com/infersweep/infersweep/sweep"
 	"github.com/infersweep/infersweep/workers"
 )
@@ -91,7 +92,7 @@ func Start(ctx context.Context, o Options) (*Fleet, error) {
 // check reads what will run: the demo's plan, or dev's schedules.
 func (f *Fleet) check(o Options) ([]schedules.Schedule, error) {
 	if o.Demo {
-		plan, err := sweep.LoadPlan(sweep.Sources{Masters: []string{f.Spec}, Runners: f.Runners, Settings: f.Settings}, sweep.Filters{})
+		plan, err := sweep.LoadPlan(sweep.Sources{Masters: []string{f.Spec}, Runners: f.Runners, Settings: f.Settings, Launches: recipes.Attach}, sweep.Filters{})
 		if err != nil {
 			return nil, InputError{err}
 		}

@@ -64,21 +64,14 @@ func EngineName(leaseID string) string {
 
 var errEngineExited = errors.New("engine exited before it was ready")
 
-// startKind blames the config when the engine died saying so, else the node.
-func startKind(err error, tail string) FailureKind {
-	if errors.Is(err, errEngineExited) {
-		return Classify(tail)
-	}
-	return NodeFailure
-}
-
-// waitHealthy polls /health until 200, the engine stops running, or ctx ends.
-func waitHealthy(ctx context.Context, baseURL string, running func(context.Context) bool) error {
+// waitHealthy polls readyURL (the recipe's readiness path) until 200, the
+// engine stops running, or ctx ends.
+func waitHealthy(ctx context.Context, readyURL string, running func(context.Context) bool) error {
 	client := &http.Client{Timeout: 2 * time.Second}
 	tick := time.NewTicker(readyPoll)
 	defer tick.Stop()
 	for {
-		if resp, err := client.Get(baseURL + "/health"); err == nil {
+		if resp, err := client.Get(readyURL); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return nil

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -42,20 +44,23 @@ func (d *Docker) Start(ctx context.Context, spec Spec) (*Engine, error) {
 		spec.Port = port
 	}
 	host := cmp.Or(d.Host, "127.0.0.1")
-	image := spec.Point.Image
-	sim := spec.Point.Framework == "sim"
-	if sim {
-		image = cmp.Or(d.SimImage, DefaultSimImage)
-		// The simulator listens on loopback unless told; it must listen
-		// where the load generator is told to find it.
-		spec.ExtraArgs = append([]string{"--host", host}, spec.ExtraArgs...)
-	}
-	command, err := Recipe(spec, "infersweep")
+	// The simulator listens where the load generator is told to find it.
+	command, err := Render(spec, "infersweep", host)
 	if err != nil {
 		return nil, &StartError{Kind: ConfigFailure, Msg: err.Error()}
 	}
+	image := command.Image
+	sim := spec.Point.Framework == "sim"
+	if sim {
+		image = cmp.Or(d.SimImage, DefaultSimImage)
+	}
+	files, err := writeMounted(command.Files)
+	if err != nil {
+		return nil, &StartError{Kind: NodeFailure, Msg: err.Error()}
+	}
+	defer os.RemoveAll(files.dir) // read by the engine before it serves
 	started := time.Now()
-	out, err := d.Exec.Run(ctx, "docker", d.runArgs(spec, sim, image, command)...)
+	out, err := d.Exec.Run(ctx, "docker", d.runArgs(spec, sim, image, command, files.mounts)...)
 	if err != nil {
 		// A container created but not started (no GPU runtime, say) would
 		// hold the name. Without -f a running one, another engine's, stays;
@@ -71,14 +76,14 @@ func (d *Docker) Start(ctx context.Context, spec Spec) (*Engine, error) {
 		}
 		return nil, &StartError{Kind: NodeFailure, Msg: msg}
 	}
-	c := &container{exec: d.Exec, name: spec.Name}
+	c := &container{exec: d.Exec, name: spec.Name, markers: command.ConfigFailures}
 	engine := &Engine{
 		BaseURL:   fmt.Sprintf("http://%s:%d", host, spec.Port),
 		Model:     spec.Point.Model,
 		Placement: Placement{Host: host, Job: containerID(out)},
 		stop:      c.stop,
 	}
-	if err := waitHealthy(ctx, engine.BaseURL, c.running); err != nil {
+	if err := waitHealthy(ctx, command.readyURL(engine.BaseURL), c.running); err != nil {
 		return nil, c.startError(ctx, err)
 	}
 	engine.StartupSeconds = time.Since(started).Seconds()
@@ -88,7 +93,7 @@ func (d *Docker) Start(ctx context.Context, spec Spec) (*Engine, error) {
 
 // runArgs is the docker run command line: labels and environment sorted,
 // so the same spec always gives the same command.
-func (d *Docker) runArgs(spec Spec, sim bool, image string, command Command) []string {
+func (d *Docker) runArgs(spec Spec, sim bool, image string, command Command, files []string) []string {
 	// Host networking, as InferenceX's runners do (runners/launch_h100-cr.sh,
 	// launch_rtx6000pro-lat.sh: docker run --network=host): the engine
 	// binds the port it is given on the node, with no NAT between it and
@@ -101,8 +106,11 @@ func (d *Docker) runArgs(spec Spec, sim bool, image string, command Command) []s
 	for _, k := range slices.Sorted(maps.Keys(labels)) {
 		args = append(args, "--label", k+"="+labels[k])
 	}
-	for _, kv := range slices.Sorted(slices.Values(command.Env)) {
+	for _, kv := range command.Env {
 		args = append(args, "-e", kv)
+	}
+	for _, m := range append(slices.Clone(command.Mounts), files...) {
+		args = append(args, "-v", m)
 	}
 	args = append(args, image)
 	return append(args, command.Args...)
@@ -155,6 +163,7 @@ func containerID(runOutput string) string {
 type container struct {
 	exec    Runner
 	name    string
+	markers []string // the recipe's log lines that blame the configuration
 	mu      sync.Mutex
 	removed bool
 	tail    string
@@ -188,6 +197,33 @@ func (c *container) stop(ctx context.Context) (string, error) {
 	return tail, nil
 }
 
+// mountedFiles are a launch's files written on this host and the -v
+// mounts that put each at its path in the container.
+type mountedFiles struct {
+	dir    string
+	mounts []string
+}
+
+func writeMounted(files map[string]string) (mountedFiles, error) {
+	var m mountedFiles
+	if len(files) == 0 {
+		return m, nil
+	}
+	var err error
+	if m.dir, err = os.MkdirTemp("", "infersweep-files-"); err != nil {
+		return m, err
+	}
+	for _, path := range slices.Sorted(maps.Keys(files)) {
+		local := filepath.Join(m.dir, strconv.Itoa(len(m.mounts))+"-"+filepath.Base(path))
+		if err := os.WriteFile(local, []byte(files[path]), 0o644); err != nil {
+			os.RemoveAll(m.dir)
+			return mountedFiles{}, err
+		}
+		m.mounts = append(m.mounts, local+":"+path+":ro")
+	}
+	return m, nil
+}
+
 // startError removes a container that did not become ready and says whom
 // to blame: the config when the kernel killed it for memory or its log
 // says so, else the node (a crash, or a kill from outside: exit 137, 143).
@@ -199,13 +235,13 @@ func (c *container) startError(ctx context.Context, waitErr error) *StartError {
 	state, stateErr := c.exec.Run(context.WithoutCancel(ctx), "docker", "inspect", "-f", "{{.State.OOMKilled}} {{.State.ExitCode}}", c.name)
 	tail, _ := c.stop(ctx)
 	if stateErr != nil {
-		return &StartError{Kind: Classify(tail), Msg: fmt.Sprintf("%v (container state unknown: %v)", waitErr, stateErr), LogTail: tail}
+		return &StartError{Kind: Classify(tail, c.markers...), Msg: fmt.Sprintf("%v (container state unknown: %v)", waitErr, stateErr), LogTail: tail}
 	}
 	oom, code, _ := strings.Cut(strings.TrimSpace(state), " ")
 	if oom == "true" {
 		return &StartError{Kind: ConfigFailure, Msg: fmt.Sprintf("%v: killed for memory by the kernel (exit code %s)", waitErr, code), LogTail: tail}
 	}
-	return &StartError{Kind: Classify(tail), Msg: fmt.Sprintf("%v (exit code %s%s)", waitErr, code, exitSignal(code)), LogTail: tail}
+	return &StartError{Kind: Classify(tail, c.markers...), Msg: fmt.Sprintf("%v (exit code %s%s)", waitErr, code, exitSignal(code)), LogTail: tail}
 }
 
 // exitSignal explains the exit codes of a kill.

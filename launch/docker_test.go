@@ -62,7 +62,7 @@ func TestDockerIssuesTheExpectedCommands(t *testing.T) {
 			wantCommand: []string{
 				"docker run -d --name infersweep-n0-sweep-1-p1-1 --network=host --gpus all --ipc=host --shm-size 16g " + dockerLabels +
 					"-e HF_HOME=/cache -e HF_TOKEN=t vllm/vllm-openai:v0.11.0 " +
-					"vllm serve meta-llama/Llama-3.3-70B-Instruct --port " + p + " --tensor-parallel-size 8 --max-num-seqs 64 --max-model-len 2304 --gpu-memory-utilization 0.9 --no-enable-prefix-caching --max-num-batched-tokens 8192 --kv-cache-dtype fp8",
+					"vllm serve meta-llama/Llama-3.3-70B-Instruct --host 0.0.0.0 --port " + p + " --tensor-parallel-size 8 --max-num-seqs 64 --max-model-len 2304 --gpu-memory-utilization 0.9 --no-enable-prefix-caching --max-num-batched-tokens 8192 --kv-cache-dtype fp8",
 				"docker inspect -f {{index .RepoDigests 0}} vllm/vllm-openai:v0.11.0",
 			},
 		},
@@ -72,7 +72,7 @@ func TestDockerIssuesTheExpectedCommands(t *testing.T) {
 			wantCommand: []string{
 				"docker run -d --name infersweep-n0-sweep-1-p1-1 --network=host " + dockerLabels +
 					"-e HF_HOME=/cache -e HF_TOKEN=t infersweep/sim:dev " +
-					"infersweep engine sim --model llama-3.3-70b --hardware h100 --precision fp8 --tp 8 --port " + p + " --max-num-seqs 64 --max-model-len 2304 --served-model-name meta-llama/Llama-3.3-70B-Instruct --time-scale 10 --log-level info --seed 1320478951130751333 --host 127.0.0.1",
+					"infersweep engine sim --model llama-3.3-70b --hardware h100 --precision fp8 --tp 8 --host 127.0.0.1 --port " + p + " --max-num-seqs 64 --max-model-len 2304 --served-model-name meta-llama/Llama-3.3-70B-Instruct --time-scale 10 --log-level info --seed 1320478951130751333",
 				"docker inspect -f {{index .RepoDigests 0}} infersweep/sim:dev",
 				"docker inspect -f {{.Image}} infersweep-n0-sweep-1-p1-1",
 			},
@@ -83,7 +83,7 @@ func TestDockerIssuesTheExpectedCommands(t *testing.T) {
 			wantCommand: []string{
 				"docker run -d --name infersweep-n0-sweep-1-p1-1 --network=host " + dockerLabels +
 					"-e HF_HOME=/cache -e HF_TOKEN=t registry.local/infersweep:v1 " +
-					"infersweep engine sim --model llama-3.3-70b --hardware h100 --precision fp8 --tp 8 --port " + p + " --max-num-seqs 64 --max-model-len 2304 --served-model-name meta-llama/Llama-3.3-70B-Instruct --time-scale 10 --log-level info --seed 1320478951130751333 --host 127.0.0.1",
+					"infersweep engine sim --model llama-3.3-70b --hardware h100 --precision fp8 --tp 8 --host 127.0.0.1 --port " + p + " --max-num-seqs 64 --max-model-len 2304 --served-model-name meta-llama/Llama-3.3-70B-Instruct --time-scale 10 --log-level info --seed 1320478951130751333",
 				"docker inspect -f {{index .RepoDigests 0}} registry.local/infersweep:v1",
 			},
 		},

@@ -12,10 +12,15 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/infersweep/infersweep/recipes"
 	"github.com/infersweep/infersweep/sweep"
 )
 
@@ -38,56 +43,72 @@ type Spec struct {
 	Env       map[string]string
 }
 
-// Command is a recipe's result: what to execute.
+// Command is what a backend executes for one engine: the point's launch
+// with what only this start knows filled in.
 type Command struct {
-	Args []string
-	Env  []string
+	Image string
+	Args  []string
+	Env   []string // KEY=value, sorted
+	// Files are written before the engine starts, at their paths as Args
+	// name them; Mounts are host:container paths the engine needs.
+	Files  map[string]string
+	Mounts []string
+	// ReadyPath answers 200 once the engine serves.
+	ReadyPath string
+	// ConfigFailures are log lines that blame the configuration.
+	ConfigFailures []string
+	StopGrace      time.Duration
 }
 
-// ErrUnsupportedFramework means no recipe knows how to start the framework.
-var ErrUnsupportedFramework = errors.New("no engine recipe for framework")
+// ErrNoRecipe means no recipe launches the point.
+var ErrNoRecipe = errors.New("no engine recipe")
 
-// Recipe builds the engine command for a point, as InferenceMAX's runner
-// scripts do. self is this binary, for the simulated engine.
-func Recipe(spec Spec, self string) (Command, error) {
-	p := spec.Point
-	var args []string
-	switch p.Framework {
-	case "sim":
-		args = []string{self, "engine", "sim", "--model", simModel(p.Model), "--hardware", simHardware(p.Runner),
-			"--precision", p.Precision, "--tp", strconv.Itoa(p.TP), "--port", strconv.Itoa(spec.Port),
-			"--max-num-seqs", strconv.Itoa(max(p.Conc, 1)), "--max-model-len", strconv.Itoa(p.MaxModelLen),
-			"--served-model-name", p.Model, "--time-scale", strconv.FormatFloat(spec.TimeScale, 'g', -1, 64), "--log-level", "info",
-			// Each engine its own dice, from its unique name: faults drawn
-			// from a --fault-plan in the settings differ between engines.
-			"--seed", strconv.FormatUint(nameSeed(spec.Name), 10)}
-	case "vllm":
-		args = []string{"vllm", "serve", p.Model, "--port", strconv.Itoa(spec.Port), "--tensor-parallel-size", strconv.Itoa(p.TP),
-			"--max-num-seqs", strconv.Itoa(p.Conc), "--max-model-len", strconv.Itoa(p.MaxModelLen), "--gpu-memory-utilization", "0.9",
-			"--no-enable-prefix-caching", "--max-num-batched-tokens", "8192"}
-		if p.Precision == "fp8" {
-			args = append(args, "--kv-cache-dtype", "fp8")
+// Render is the point's launch for this start: its recipe as planning
+// rendered it (the shipped catalogue's, for plans made before recipes),
+// with the port, the address to listen on and, for the simulated engine,
+// the binary, time scale and seed filled in. The settings' extra
+// arguments and environment come last, so they win.
+func Render(spec Spec, binary, host string) (Command, error) {
+	l := spec.Point.Launch
+	if l == nil {
+		if !recipes.Served(spec.Point) {
+			return Command{}, fmt.Errorf("%w for %s points of framework %s yet", ErrNoRecipe, pointKind(spec.Point), spec.Point.Framework)
 		}
-	case "sglang":
-		args = []string{"python3", "-m", "sglang.launch_server", "--model-path", p.Model, "--port", strconv.Itoa(spec.Port),
-			"--tp", strconv.Itoa(p.TP), "--disable-radix-cache", "--mem-fraction-static", "0.82"}
-		if p.EP > 1 {
-			args = append(args, "--ep-size", strconv.Itoa(p.EP))
+		var err error
+		if l, err = recipes.Default().Launch(spec.Point); err != nil {
+			return Command{}, fmt.Errorf("%w: %v", ErrNoRecipe, err)
 		}
-		if p.DPAttn {
-			args = append(args, "--enable-dp-attention", "--dp", strconv.Itoa(p.TP))
-		}
-	case "trt":
-		args = []string{"trtllm-serve", p.Model, "--port", strconv.Itoa(spec.Port), "--tp_size", strconv.Itoa(p.TP),
-			"--ep_size", strconv.Itoa(p.EP), "--max_seq_len", strconv.Itoa(p.MaxModelLen), "--max_batch_size", strconv.Itoa(p.Conc)}
-	default:
-		return Command{}, fmt.Errorf("%w %q", ErrUnsupportedFramework, p.Framework)
 	}
-	cmd := Command{Args: append(args, spec.ExtraArgs...)}
-	for k, v := range spec.Env {
-		cmd.Env = append(cmd.Env, k+"="+v)
+	fill := strings.NewReplacer(recipes.PortVar, strconv.Itoa(spec.Port), recipes.HostVar, host, recipes.BinaryVar, binary,
+		recipes.TimeScaleVar, strconv.FormatFloat(spec.TimeScale, 'g', -1, 64),
+		// Each engine its own dice, from its unique name: faults drawn from
+		// a --fault-plan in the settings differ between engines.
+		recipes.SeedVar, strconv.FormatUint(nameSeed(spec.Name), 10))
+	cmd := Command{Image: l.Image, Files: map[string]string{}, Mounts: l.Mounts, ReadyPath: l.ReadyPath, ConfigFailures: l.ConfigFailures,
+		StopGrace: time.Duration(l.StopGraceS * float64(time.Second))}
+	for _, a := range l.Args {
+		cmd.Args = append(cmd.Args, fill.Replace(a))
+	}
+	cmd.Args = append(cmd.Args, spec.ExtraArgs...)
+	env := map[string]string{}
+	for k, v := range l.Env {
+		env[k] = fill.Replace(v)
+	}
+	maps.Copy(env, spec.Env)
+	for _, k := range slices.Sorted(maps.Keys(env)) {
+		cmd.Env = append(cmd.Env, k+"="+env[k])
+	}
+	for path, content := range l.Files {
+		cmd.Files[path] = fill.Replace(content)
 	}
 	return cmd, nil
+}
+
+func pointKind(p sweep.Point) string {
+	if p.Multinode {
+		return "multi-node"
+	}
+	return p.Scenario
 }
 
 func nameSeed(name string) uint64 {
@@ -96,18 +117,28 @@ func nameSeed(name string) uint64 {
 	return h.Sum64()
 }
 
-// simHardware maps a runner label like sim-h100 to the sim's catalogue.
-func simHardware(runner string) string {
-	return strings.TrimPrefix(runner, "sim-")
+// readyURL is where the engine at baseURL says it serves.
+func (c *Command) readyURL(baseURL string) string {
+	if c.ReadyPath == "" {
+		return baseURL + "/health"
+	}
+	return baseURL + c.ReadyPath
 }
 
-// simModel maps a Hugging Face id to the sim's catalogue name.
-func simModel(model string) string {
-	name := strings.ToLower(model[strings.LastIndex(model, "/")+1:])
-	for _, suffix := range []string{"-instruct", "-0528"} {
-		name = strings.TrimSuffix(name, suffix)
+// WriteFiles writes the command's files under dir and points the
+// arguments at them, for backends that run the engine without a
+// container to mount them at their own paths.
+func (c *Command) WriteFiles(dir string) error {
+	for path, content := range c.Files {
+		local := filepath.Join(dir, filepath.Base(path))
+		if err := os.WriteFile(local, []byte(content), 0o644); err != nil {
+			return fmt.Errorf("write %s for the engine: %w", path, err)
+		}
+		for i, a := range c.Args {
+			c.Args[i] = strings.ReplaceAll(a, path, local)
+		}
 	}
-	return name
+	return nil
 }
 
 // Engine is a started engine.
@@ -157,13 +188,15 @@ func (e *StartError) Error() string {
 }
 
 // configFailureMarkers in an engine's log mean the configuration itself
-// cannot run; anything else is blamed on the node.
+// cannot run, whatever the engine; its recipe adds its own. Anything else
+// is blamed on the node.
 var configFailureMarkers = []string{"out of memory", "OutOfMemoryError", "invalid argument", "unrecognized arguments", "is not in the catalogue", "not supported"}
 
-// Classify decides what an engine's death during startup means.
-func Classify(logTail string) FailureKind {
+// Classify decides what an engine's death during startup means; markers
+// are the recipe's log lines that blame the configuration.
+func Classify(logTail string, markers ...string) FailureKind {
 	lower := strings.ToLower(logTail)
-	for _, m := range configFailureMarkers {
+	for _, m := range append(markers, configFailureMarkers...) {
 		if strings.Contains(lower, strings.ToLower(m)) {
 			return ConfigFailure
 		}

@@ -18,26 +18,45 @@ func point(framework string) sweep.Point {
 	return sweep.Point{Model: "meta-llama/Llama-3.3-70B-Instruct", Runner: "sim-h100", Precision: "fp8", Framework: framework, TP: 8, EP: 1, Conc: 64, MaxModelLen: 2304}
 }
 
-func TestRecipes(t *testing.T) {
+func TestRenderFillsInWhatOnlyTheStartKnows(t *testing.T) {
+	planned := point("vllm")
+	planned.Launch = &sweep.Launch{Recipe: "tuned", Image: "vllm/vllm-openai:v0.12.0", Args: []string{"vllm", "serve", "m", "--port", "${PORT}"},
+		Env: map[string]string{"VLLM_X": "1", "HF_HOME": "/planned"}, ReadyPath: "/ready", Files: map[string]string{"/cfg.yaml": "port: ${PORT}\n"}}
 	tests := []struct {
-		framework string
-		want      string
+		name      string
+		point     sweep.Point
+		wantArgs  string
+		wantEnv   []string
+		wantImage string
+		wantReady string
 	}{
-		{"sim", "/bin/infersweep engine sim --model llama-3.3-70b --hardware h100 --precision fp8 --tp 8 --port 8000 --max-num-seqs 64 --max-model-len 2304 --served-model-name meta-llama/Llama-3.3-70B-Instruct --time-scale 10 --log-level info --seed 14695981039346656037 --extra"},
-		{"vllm", "vllm serve meta-llama/Llama-3.3-70B-Instruct --port 8000 --tensor-parallel-size 8 --max-num-seqs 64 --max-model-len 2304 --gpu-memory-utilization 0.9 --no-enable-prefix-caching --max-num-batched-tokens 8192 --kv-cache-dtype fp8 --extra"},
-		{"sglang", "python3 -m sglang.launch_server --model-path meta-llama/Llama-3.3-70B-Instruct --port 8000 --tp 8 --disable-radix-cache --mem-fraction-static 0.82 --extra"},
-		{"trt", "trtllm-serve meta-llama/Llama-3.3-70B-Instruct --port 8000 --tp_size 8 --ep_size 1 --max_seq_len 2304 --max_batch_size 64 --extra"},
+		{"sim, from the shipped catalogue", point("sim"),
+			"/bin/infersweep engine sim --model llama-3.3-70b --hardware h100 --precision fp8 --tp 8 --host 127.0.0.1 --port 8000 --max-num-seqs 64 --max-model-len 2304 --served-model-name meta-llama/Llama-3.3-70B-Instruct --time-scale 10 --log-level info --seed 12638182802509129152 --extra",
+			[]string{"HF_HOME=/cache"}, "", "/health"},
+		{"vllm, the generic launch", point("vllm"),
+			"vllm serve meta-llama/Llama-3.3-70B-Instruct --host 0.0.0.0 --port 8000 --tensor-parallel-size 8 --max-num-seqs 64 --max-model-len 2304 --gpu-memory-utilization 0.9 --no-enable-prefix-caching --max-num-batched-tokens 8192 --kv-cache-dtype fp8 --extra",
+			[]string{"HF_HOME=/cache"}, "", "/health"},
+		{"the launch planning rendered; settings win", planned,
+			"vllm serve m --port 8000 --extra", []string{"HF_HOME=/cache", "VLLM_X=1"}, "vllm/vllm-openai:v0.12.0", "/ready"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.framework, func(t *testing.T) {
-			cmd, err := Recipe(Spec{Point: point(tt.framework), Port: 8000, TimeScale: 10, ExtraArgs: []string{"--extra"}, Env: map[string]string{"HF_HOME": "/cache"}}, "/bin/infersweep")
+		t.Run(tt.name, func(t *testing.T) {
+			cmd, err := Render(Spec{Point: tt.point, Name: "e", Port: 8000, TimeScale: 10, ExtraArgs: []string{"--extra"}, Env: map[string]string{"HF_HOME": "/cache"}}, "/bin/infersweep", "127.0.0.1")
 			require.NoError(t, err)
-			require.Equal(t, tt.want, strings.Join(cmd.Args, " "))
-			require.Equal(t, []string{"HF_HOME=/cache"}, cmd.Env)
+			require.Equal(t, tt.wantArgs, strings.Join(cmd.Args, " "))
+			require.Equal(t, tt.wantEnv, cmd.Env)
+			require.Equal(t, tt.wantImage, cmd.Image)
+			require.Equal(t, tt.wantReady, cmd.ReadyPath)
 		})
 	}
-	_, err := Recipe(Spec{Point: point("atom")}, "x")
-	require.ErrorIs(t, err, ErrUnsupportedFramework)
+	cmd, err := Render(Spec{Point: planned, Port: 8000}, "x", "h")
+	require.NoError(t, err)
+	require.Equal(t, map[string]string{"/cfg.yaml": "port: 8000\n"}, cmd.Files, "files are filled in too")
+	multi := point("dynamo-trt")
+	multi.Multinode = true
+	_, err = Render(Spec{Point: multi}, "x", "h")
+	require.ErrorIs(t, err, ErrNoRecipe)
+	require.ErrorContains(t, err, "no engine recipe for multi-node points of framework dynamo-trt yet")
 }
 
 func TestClassify(t *testing.T) {

@@ -1,6 +1,7 @@
 package launch
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -36,9 +37,19 @@ func (l *Local) Start(ctx context.Context, spec Spec) (*Engine, error) {
 		}
 		spec.Port = port
 	}
-	command, err := Recipe(spec, l.Self)
+	command, err := Render(spec, l.Self, "127.0.0.1")
 	if err != nil {
 		return nil, &StartError{Kind: ConfigFailure, Msg: err.Error()}
+	}
+	if len(command.Files) > 0 {
+		dir, err := os.MkdirTemp("", spec.Name+"-files-")
+		if err != nil {
+			return nil, &StartError{Kind: NodeFailure, Msg: err.Error()}
+		}
+		defer os.RemoveAll(dir) // the engine has read its files once it serves
+		if err := command.WriteFiles(dir); err != nil {
+			return nil, &StartError{Kind: NodeFailure, Msg: err.Error()}
+		}
 	}
 	cmd := exec.Command(command.Args[0], command.Args[1:]...)
 	cmd.Env = append(os.Environ(), command.Env...)
@@ -58,10 +69,7 @@ func (l *Local) Start(ctx context.Context, spec Spec) (*Engine, error) {
 
 	var once sync.Once
 	var stopErr error
-	grace := l.StopGrace
-	if grace == 0 {
-		grace = 5 * time.Second
-	}
+	grace := cmp.Or(command.StopGrace, l.StopGrace, 5*time.Second)
 	stop := func(ctx context.Context) (string, error) {
 		once.Do(func() { stopErr = stopGroup(ctx, cmd.Process.Pid, exited, grace) })
 		return logs.String(), stopErr
@@ -77,10 +85,10 @@ func (l *Local) Start(ctx context.Context, spec Spec) (*Engine, error) {
 			return true
 		}
 	}
-	if err := waitHealthy(ctx, engine.BaseURL, running); err != nil {
+	if err := waitHealthy(ctx, command.readyURL(engine.BaseURL), running); err != nil {
 		if errors.Is(err, errEngineExited) {
 			tail := logs.String()
-			return nil, &StartError{Kind: Classify(tail), Msg: err.Error(), LogTail: tail}
+			return nil, &StartError{Kind: Classify(tail, command.ConfigFailures...), Msg: err.Error(), LogTail: tail}
 		}
 		tail, _ := stop(context.WithoutCancel(ctx))
 		return nil, &StartError{Kind: NodeFailure, Msg: fmt.Sprintf("not ready after %s: %v", time.Since(started).Round(time.Second), ctx.Err()), LogTail: tail}

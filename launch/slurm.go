@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -54,10 +55,12 @@ func (s *Slurm) Start(ctx context.Context, spec Spec) (*Engine, error) {
 	if spec.Name == "" {
 		return nil, fmt.Errorf("slurm backend: the engine needs a name")
 	}
-	wrap, err := s.wrap(ctx, &spec)
+	wrap, command, err := s.wrap(ctx, &spec)
 	if err != nil {
 		return nil, err
 	}
+	// The engine has read its files once it serves (or failed to).
+	defer os.RemoveAll(s.filesDir(spec))
 	logFile := filepath.Join(s.logDir(), spec.Name+".log")
 	started := time.Now()
 	out, err := s.Exec.Run(ctx, "sbatch", s.sbatchArgs(spec, logFile, wrap)...)
@@ -80,54 +83,70 @@ func (s *Slurm) Start(ctx context.Context, spec Spec) (*Engine, error) {
 		Placement: Placement{Host: info.Node, Job: id, Partition: info.Partition},
 		stop:      j.stop,
 	}
-	if err := waitHealthy(ctx, engine.BaseURL, j.running); err != nil {
+	if err := waitHealthy(ctx, command.readyURL(engine.BaseURL), j.running); err != nil {
 		return nil, j.failed(ctx, info, err)
 	}
 	engine.StartupSeconds = time.Since(started).Seconds()
 	return engine, nil
 }
 
-// wrap builds the job's srun line; it settles spec's port and arguments.
-func (s *Slurm) wrap(ctx context.Context, spec *Spec) (string, error) {
+// wrap builds the job's srun line and the command it runs; it settles
+// spec's port.
+func (s *Slurm) wrap(ctx context.Context, spec *Spec) (string, Command, error) {
 	if spec.Port == 0 {
 		// Emulated nodes share one host, so a fixed port collides when two
 		// jobs run at once; on a real cluster each engine has its node to
 		// itself (--exclusive), where a port free here is as good as any.
 		port, err := freePort()
 		if err != nil {
-			return "", err
+			return "", Command{}, err
 		}
 		spec.Port = port
 	}
-	// The engine serves the worker from another machine, so it must listen
-	// beyond loopback (the sim, sglang and trtllm-serve default to it);
-	// first, so the settings' own --host wins.
-	spec.ExtraArgs = append([]string{"--host", "0.0.0.0"}, spec.ExtraArgs...)
 	self, err := s.self()
 	if err != nil {
-		return "", err
+		return "", Command{}, err
 	}
-	command, err := Recipe(*spec, self)
+	// The engine serves the worker from another machine, so it listens
+	// beyond loopback (InferenceX's recipes say 0.0.0.0 themselves).
+	command, err := Render(*spec, self, "0.0.0.0")
 	if err != nil {
-		return "", &StartError{Kind: ConfigFailure, Msg: err.Error()}
+		return "", command, &StartError{Kind: ConfigFailure, Msg: err.Error()}
+	}
+	if len(command.Files) > 0 {
+		// Beside the job's log, on the filesystem the nodes share.
+		dir := s.filesDir(*spec)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return "", command, &StartError{Kind: NodeFailure, Msg: err.Error()}
+		}
+		if err := command.WriteFiles(dir); err != nil {
+			return "", command, &StartError{Kind: NodeFailure, Msg: err.Error()}
+		}
 	}
 	srun := []string{"srun"}
 	if spec.Point.Framework != "sim" {
 		pyxis, err := s.hasPyxis(ctx)
 		if err != nil {
-			return "", &StartError{Kind: NodeFailure, Msg: err.Error()}
+			return "", command, &StartError{Kind: NodeFailure, Msg: err.Error()}
 		}
 		if pyxis {
-			srun = append(srun, "--container-image="+spec.Point.Image)
+			srun = append(srun, "--container-image="+command.Image)
+			mounts := slices.Clone(command.Mounts)
 			if s.ContainerMounts != "" {
-				srun = append(srun, "--container-mounts="+s.ContainerMounts)
+				mounts = append([]string{s.ContainerMounts}, mounts...)
+			}
+			if len(command.Files) > 0 {
+				mounts = append(mounts, s.filesDir(*spec)+":"+s.filesDir(*spec))
+			}
+			if len(mounts) > 0 {
+				srun = append(srun, "--container-mounts="+strings.Join(mounts, ","))
 			}
 		}
 	}
 	if len(command.Env) > 0 {
 		srun = append(srun, "--export=ALL,"+strings.Join(command.Env, ","))
 	}
-	return shellJoin(append(srun, command.Args...)), nil
+	return shellJoin(append(srun, command.Args...)), command, nil
 }
 
 func (s *Slurm) sbatchArgs(spec Spec, logFile, wrap string) []string {
@@ -151,6 +170,10 @@ func (s *Slurm) sbatchArgs(spec Spec, logFile, wrap string) []string {
 		args = append(args, "--account", s.Account)
 	}
 	return append(args, "--wrap", wrap)
+}
+
+func (s *Slurm) filesDir(spec Spec) string {
+	return filepath.Join(s.logDir(), spec.Name+".files")
 }
 
 func (s *Slurm) self() (string, error) {

@@ -98,7 +98,7 @@ func (r *clusterRun) answers(ctx context.Context) func(*testing.T) {
 
 		tail, err := engine.Stop(ctx)
 		require.NoError(t, err)
-		require.Contains(t, tail, "engine ready")
+		require.Contains(t, tail, "simulated meta-llama/Llama-3.3-70B-Instruct", "the log tail is the job's output")
 		require.Eventually(t, func() bool {
 			out, _ := exec.Command("squeue", "-h", "-j", engine.Placement.Job, "-o", "%T").Output()
 			return strings.TrimSpace(string(out)) == ""

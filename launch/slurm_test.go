@@ -70,8 +70,8 @@ const pyxisHelp = "Usage: srun [OPTIONS(0)... [executable(0) [args(0)...]]]\n   
 func TestSlurmIssuesTheExpectedCommands(t *testing.T) {
 	port := healthyEngine(t)
 	p1 := strconv.Itoa(port)
-	engineArgs := "python3 -m sglang.launch_server --model-path meta-llama/Llama-3.3-70B-Instruct --port " + p1 +
-		" --tp 8 --disable-radix-cache --mem-fraction-static 0.82 --host 0.0.0.0 --log-level debug"
+	engineArgs := "python3 -m sglang.launch_server --model-path meta-llama/Llama-3.3-70B-Instruct --host 0.0.0.0 --port " + p1 +
+		" --tp 8 --disable-radix-cache --mem-fraction-static 0.82 --log-level debug"
 	tests := []struct {
 		name, framework, srunHelp string
 		want                      []string
@@ -90,8 +90,8 @@ func TestSlurmIssuesTheExpectedCommands(t *testing.T) {
 		{"the sim runs bare without a GPU", "sim", pyxisHelp, []string{
 			"sbatch --parsable --job-name infersweep-s-p-1 --nodes 1 --exclusive --no-requeue --time 04:00:00 --output LOGS/infersweep-s-p-1.log " +
 				"--comment infersweep.node=n0 --partition gpu --account bench --wrap srun --export=ALL,HF_HOME=/cache /opt/infersweep/bin/infersweep engine sim " +
-				"--model llama-3.3-70b --hardware h100 --precision fp8 --tp 8 --port " + p1 + " --max-num-seqs 64 --max-model-len 2304 " +
-				"--served-model-name meta-llama/Llama-3.3-70B-Instruct --time-scale 10 --log-level info --seed 12765680912100074546 --host 0.0.0.0 --log-level debug",
+				"--model llama-3.3-70b --hardware h100 --precision fp8 --tp 8 --host 0.0.0.0 --port " + p1 + " --max-num-seqs 64 --max-model-len 2304 " +
+				"--served-model-name meta-llama/Llama-3.3-70B-Instruct --time-scale 10 --log-level info --seed 12765680912100074546 --log-level debug",
 		}},
 	}
 	for _, tt := range tests {

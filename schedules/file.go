@@ -16,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/infersweep/infersweep/specyaml"
+	"github.com/infersweep/infersweep/recipes"
 	"github.com/infersweep/infersweep/sweep"
 )
 
@@ -140,7 +141,7 @@ func Parse(file string, data []byte) ([]Schedule, error) {
 	}
 	// The specs themselves must plan before anything is created.
 	for i, s := range out {
-		if _, err := sweep.LoadPlan(sweep.Sources{Masters: s.Specs, Runners: s.Runners, Settings: s.Settings}, s.Filters.sweep(s.Changelog)); err != nil {
+		if _, err := sweep.LoadPlan(sweep.Sources{Masters: s.Specs, Runners: s.Runners, Settings: s.Settings, Launches: recipes.Attach}, s.Filters.sweep(s.Changelog)); err != nil {
 			r.At(items[i], fmt.Sprintf("schedules[%d] (%s)", i, s.ID), "its sweep does not plan:\n%v", err)
 		}
 	}

@@ -26,7 +26,17 @@ type Sources struct {
 	// ReadFile reads a named file; nil means os.ReadFile. Workers read
 	// specs kept in the lake through it.
 	ReadFile func(name string) ([]byte, error)
+	// Recipes are engine recipe files beside the shipped catalogue;
+	// Launches renders every point's launch from them (recipes.Attach).
+	// Without Launches engines are launched as the shipped catalogue says
+	// when they start.
+	Recipes  []string
+	Launches Launcher
 }
+
+// Launcher renders the engine launch of each point from recipe files
+// read with readFile; its errors name the file and line, or the entry.
+type Launcher func(points []Point, files []string, readFile func(string) ([]byte, error)) error
 
 // LoadPlan reads, validates and expands. It returns every error found in
 // every file (as Errors) and no plan when there is any.
@@ -80,6 +90,11 @@ func LoadPlan(src Sources, f Filters) (*Plan, error) {
 		return nil, err
 	}
 	points := Points(rows)
+	if src.Launches != nil {
+		if err := src.Launches(points, src.Recipes, readFile); err != nil {
+			return nil, err
+		}
+	}
 	return &Plan{Entries: entries, Runners: runners, Settings: settings, Rows: rows, Points: points, Counts: Count(points)}, nil
 }
 
@@ -142,13 +157,14 @@ func (e *Entry) searches() []Search {
 	return out
 }
 
-// Without drops the points whose ids are in seen: what remains is what an
-// earlier plan did not have (new images, new search-space points, changed
-// settings of an entry), the "sweep the diff" of a nightly run.
+// Without drops the points whose run keys are in seen: what remains is
+// what an earlier plan did not have (new images, new search-space points,
+// changed settings of an entry, changed engine launches), the "sweep the
+// diff" of a nightly run.
 func (p *Plan) Without(seen map[string]bool) {
 	kept := p.Points[:0]
 	for _, pt := range p.Points {
-		if !seen[pt.ID] {
+		if !seen[pt.RunKey()] {
 			kept = append(kept, pt)
 		}
 	}

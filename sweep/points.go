@@ -55,6 +55,44 @@ type Point struct {
 	// only the eval, no throughput measurement.
 	Eval     bool `json:"eval,omitempty"`
 	EvalOnly bool `json:"eval_only,omitempty"`
+	// Launch is the engine launch its recipe renders for it (package
+	// recipes); nil where no recipe serves the point yet (multi-node and
+	// agentic points).
+	Launch *Launch `json:"launch,omitempty"`
+}
+
+// RunKey is what a point runs: its config and its engine launch. A point
+// whose recipe changed is a new run of the same config (--changed-since
+// plans it again); points planned before recipes have no launch.
+func (p Point) RunKey() string {
+	if p.Launch == nil {
+		return p.ID
+	}
+	return p.ID + "@" + p.Launch.Fingerprint
+}
+
+// Launch is how a point's engine starts: a recipe rendered for the point,
+// with the values only the backend knows at start left as ${PORT} (and,
+// for the simulated engine, ${INFERSWEEP}, ${TIME_SCALE} and ${SEED}).
+type Launch struct {
+	Recipe string `json:"recipe"`
+	// Fingerprint digests what runs (image, arguments, environment,
+	// files, mounts): it changes exactly when the launch does.
+	Fingerprint string            `json:"fingerprint"`
+	Family      string            `json:"family"`
+	Image       string            `json:"image,omitempty"`
+	Args        []string          `json:"args"`
+	Env         map[string]string `json:"env,omitempty"`
+	// Files are written before the engine starts, at their paths as the
+	// arguments name them.
+	Files map[string]string `json:"files,omitempty"`
+	// ReadyPath answers 200 once the engine serves.
+	ReadyPath string `json:"ready_path"`
+	// ConfigFailures are log lines that mean this configuration cannot
+	// run (not a node fault).
+	ConfigFailures []string `json:"config_failures,omitempty"`
+	Mounts         []string `json:"mounts,omitempty"`
+	StopGraceS     float64  `json:"stop_grace_s,omitempty"`
 }
 
 // Points turns rows into points: one per concurrency of a row. An

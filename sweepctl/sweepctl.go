@@ -146,6 +146,12 @@ func Start(ctx context.Context, c client.Client, lake *results.Lake, in workflow
 			return nil, err
 		}
 	}
+	in.Recipes = append([]string(nil), in.Recipes...)
+	for i := range in.Recipes {
+		if err := upload(&in.Recipes[i]); err != nil {
+			return nil, err
+		}
+	}
 	for _, path := range []*string{&in.Runners, &in.Settings, &in.Filters.Changelog.File} {
 		if err := upload(path); err != nil {
 			return nil, err

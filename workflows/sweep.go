@@ -25,7 +25,9 @@ type SweepInput struct {
 	Masters  []string
 	Runners  string
 	Settings string
-	Filters  sweep.Filters
+	// Recipes are engine recipe files beside the shipped catalogue.
+	Recipes []string
+	Filters sweep.Filters
 	// TimeScale speeds up simulated engines (the demo); 1 for real ones.
 	TimeScale float64
 	// MaxPointsPerRun bounds each pool run's history (0: the default).
@@ -148,7 +150,7 @@ func planSweep(ctx workflow.Context, in SweepInput, nominal time.Time) (activiti
 	var a *activities.Activities
 	var plan activities.PlanOutput
 	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, planOptions), a.PlanSweep, activities.PlanInput{
-		SweepID: in.SweepID, Date: in.Date, Masters: in.Masters, Runners: in.Runners, Settings: in.Settings, Filters: in.Filters,
+		SweepID: in.SweepID, Date: in.Date, Masters: in.Masters, Runners: in.Runners, Settings: in.Settings, Recipes: in.Recipes, Filters: in.Filters,
 		ChangedSince: in.ChangedSince, ChangedSinceLastOf: in.ChangedSinceLastOf,
 	}).Get(ctx, &plan)
 	if err != nil {

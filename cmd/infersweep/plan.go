@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/infersweep/infersweep/recipes"
 	"github.com/infersweep/infersweep/sweep"
 	"github.com/infersweep/infersweep/workflows"
 )
@@ -30,6 +31,7 @@ func (f *planFlags) addFlags(fl *pflag.FlagSet) {
 	fl.StringArrayVarP(&f.src.Masters, "file", "f", nil, "master config (repeatable)")
 	fl.StringVar(&f.src.Runners, "runners", "", "runners.yaml")
 	fl.StringVar(&f.src.Settings, "settings", "", "infersweep settings (workload, SLOs, prices, retries, pools, node hardware)")
+	fl.StringArrayVar(&f.src.Recipes, "recipes", nil, "engine recipe file beside the shipped catalogue (repeatable; a recipe named as a shipped one replaces it)")
 	fl.StringSliceVar(&f.filters.ModelPrefixes, "model-prefix", nil, "keep entries whose name starts with one of these")
 	fl.StringSliceVar(&f.filters.Precisions, "precision", nil, "keep these precisions")
 	fl.StringSliceVar(&f.filters.Frameworks, "framework", nil, "keep these frameworks")
@@ -67,6 +69,7 @@ func (f *planFlags) load() (*sweep.Plan, error) {
 		return nil, usageError{err}
 	}
 	f.filters.SeqLens = seqLens
+	f.src.Launches = recipes.Attach
 	plan, err := sweep.LoadPlan(f.src, f.filters)
 	var errs sweep.Errors
 	if errors.As(err, &errs) {

@@ -249,7 +249,7 @@ search-space points, changed entries.`,
 			if err != nil {
 				return err
 			}
-			in := workflows.SweepInput{SweepID: sweepID, Date: date, Masters: f.src.Masters, Runners: f.src.Runners, Settings: f.src.Settings,
+			in := workflows.SweepInput{SweepID: sweepID, Date: date, Masters: f.src.Masters, Runners: f.src.Runners, Settings: f.src.Settings, Recipes: f.src.Recipes,
 				Filters: f.filters, TimeScale: timeScale, ChangedSince: changedSince}
 			run, err := sweepctl.Start(ctx, c, lake, in, func(path, digest string) { fmt.Fprintf(cmd.ErrOrStderr(), "%s: sha256 %s\n", path, digest) })
 			var pathErr *fs.PathError

@@ -1,0 +1,237 @@
+package recipes
+
+import (
+	"embed"
+	"fmt"
+	"path"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/infersweep/infersweep/specyaml"
+	"github.com/infersweep/infersweep/sweep"
+)
+
+// Catalogue is every recipe a plan may use: the shipped ones, then the
+// user's, whose recipe of a name replaces the shipped one.
+type Catalogue struct {
+	recipes []Recipe
+}
+
+//go:embed catalogue/*.yaml
+var shipped embed.FS
+
+// Default is the shipped catalogue, parsed once: it is part of the binary
+// and cannot change while it runs.
+var Default = sync.OnceValue(func() *Catalogue {
+	c, err := Load(nil, nil)
+	if err != nil {
+		panic("the shipped recipe catalogue does not load: " + err.Error())
+	}
+	return c
+})
+
+// Load reads the shipped catalogue and then files (read with readFile):
+// a recipe named as a shipped one replaces it. Every problem of every
+// file is returned, as specyaml.Errors.
+func Load(readFile func(string) ([]byte, error), files []string) (*Catalogue, error) {
+	var errs specyaml.Errors
+	byName := map[string]int{}
+	c := &Catalogue{}
+	add := func(recipes []Recipe, override bool) {
+		for _, rc := range recipes {
+			if i, ok := byName[rc.Name]; ok {
+				if !override {
+					errs = append(errs, &specyaml.Error{File: rc.at, Msg: fmt.Sprintf("recipe %q is defined twice (also at %s)", rc.Name, c.recipes[i].at)})
+					continue
+				}
+				c.recipes[i] = rc
+				continue
+			}
+			byName[rc.Name] = len(c.recipes)
+			c.recipes = append(c.recipes, rc)
+		}
+	}
+	entries, err := shipped.ReadDir("catalogue")
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		name := path.Join("catalogue", e.Name())
+		data, err := shipped.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		recipes, more := ParseFile("recipes/"+name, data)
+		errs = append(errs, more...)
+		add(recipes, false)
+	}
+	for _, f := range files {
+		data, err := readFile(f)
+		if err != nil {
+			errs = append(errs, &specyaml.Error{File: f, Msg: fmt.Sprintf("cannot read: %v", err)})
+			continue
+		}
+		recipes, more := ParseFile(f, data)
+		errs = append(errs, more...)
+		add(recipes, true)
+	}
+	errs = append(errs, c.overlaps()...)
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Recipes are the catalogue's recipes, by name.
+func (c *Catalogue) Recipes() []Recipe {
+	out := slices.Clone(c.recipes)
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// overlaps reports two recipes that would both be the most specific
+// match of some point: which one launches it would be a guess.
+func (c *Catalogue) overlaps() specyaml.Errors {
+	var errs specyaml.Errors
+	for i := range c.recipes {
+		for j := i + 1; j < len(c.recipes); j++ {
+			a, b := &c.recipes[i].Match, &c.recipes[j].Match
+			if a.Framework == b.Framework && a.specificity() == b.specificity() && intersect(a.ModelPrefix, b.ModelPrefix) &&
+				intersect(a.Precision, b.Precision) && intersect(a.Hardware, b.Hardware) && intersect(a.SpecDecoding, b.SpecDecoding) {
+				errs = append(errs, &specyaml.Error{File: c.recipes[j].at, Msg: fmt.Sprintf("recipe %q matches the same points as %q (%s) as specifically: narrow one of them",
+					c.recipes[j].Name, c.recipes[i].Name, c.recipes[i].at)})
+			}
+		}
+	}
+	return errs
+}
+
+// intersect: some value satisfies both lists (a list left out takes any).
+func intersect(a, b []string) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return true
+	}
+	for _, v := range a {
+		if slices.Contains(b, v) {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Match) specificity() int {
+	n := 1
+	for _, l := range [][]string{m.ModelPrefix, m.Precision, m.Hardware, m.SpecDecoding} {
+		if len(l) > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+func (m *Match) matches(p sweep.Point) bool {
+	in := func(list []string, v string) bool { return len(list) == 0 || slices.Contains(list, v) }
+	return m.Framework == p.Framework && in(m.ModelPrefix, p.ModelPrefix) && in(m.Precision, p.Precision) &&
+		in(m.Hardware, hardware(p)) && in(m.SpecDecoding, specDecoding(p))
+}
+
+// hardware is the GPU SKU of the point's runner label.
+func hardware(p sweep.Point) string {
+	return sweep.SKU(or(p.RunnerLabel, p.Runner), sweep.DefaultNodeHardware())
+}
+
+func specDecoding(p sweep.Point) string {
+	if p.SpecDecoding == "" {
+		return "none"
+	}
+	return p.SpecDecoding
+}
+
+// Find is the recipe that launches p: the most specific match.
+func (c *Catalogue) Find(p sweep.Point) (*Recipe, error) {
+	var best *Recipe
+	for i := range c.recipes {
+		rc := &c.recipes[i]
+		if rc.Match.matches(p) && (best == nil || rc.Match.specificity() > best.Match.specificity()) {
+			best = rc
+		}
+	}
+	if best == nil {
+		return nil, fmt.Errorf("no recipe matches framework %s, model-prefix %s, precision %s, hardware %s, spec-decoding %s",
+			p.Framework, p.ModelPrefix, p.Precision, or(hardware(p), "(none: runner "+p.RunnerLabel+")"), specDecoding(p))
+	}
+	return best, nil
+}
+
+func or(v, otherwise string) string {
+	if v == "" {
+		return otherwise
+	}
+	return v
+}
+
+// Launch renders the recipe that launches p.
+func (c *Catalogue) Launch(p sweep.Point) (*sweep.Launch, error) {
+	rc, err := c.Find(p)
+	if err != nil {
+		return nil, err
+	}
+	return rc.Render(p)
+}
+
+// Served says whether recipes launch p yet: single-node fixed-seq-len
+// points. Multi-node deployments and agentic sessions have none so far.
+func Served(p sweep.Point) bool {
+	return !p.Multinode && p.Scenario != sweep.ScenarioAgentic
+}
+
+// Attach loads the shipped catalogue and files and renders every served
+// point's launch: a sweep.Launcher. A point no recipe matches, or whose
+// recipe does not render for it, is a planning error; points that fail
+// alike are reported once, with their count.
+func Attach(points []sweep.Point, files []string, readFile func(string) ([]byte, error)) error {
+	c := Default()
+	if len(files) > 0 {
+		var err error
+		if c, err = Load(readFile, files); err != nil {
+			return err
+		}
+	}
+	return c.attach(points)
+}
+
+func (c *Catalogue) attach(points []sweep.Point) error {
+	type problem struct {
+		example sweep.Point
+		count   int
+	}
+	problems := map[string]*problem{}
+	var order []string
+	for i := range points {
+		p := &points[i]
+		if !Served(*p) {
+			continue
+		}
+		l, err := c.Launch(*p)
+		if err == nil {
+			p.Launch = l
+			continue
+		}
+		key := p.Entry + "\x00" + err.Error()
+		if problems[key] == nil {
+			problems[key] = &problem{example: *p}
+			order = append(order, key)
+		}
+		problems[key].count++
+	}
+	var errs specyaml.Errors
+	for _, key := range order {
+		pr := problems[key]
+		_, msg, _ := strings.Cut(key, "\x00")
+		errs = append(errs, &specyaml.Error{File: "recipes", Path: "entry " + pr.example.Entry,
+			Msg: fmt.Sprintf("point %s (conc %d) and %d more of the entry: %s", pr.example.ID, pr.example.Conc, pr.count-1, msg)})
+	}
+	return errs.Err()
+}

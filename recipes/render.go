@@ -1,0 +1,184 @@
+package recipes
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"text/template"
+
+	"github.com/infersweep/infersweep/sweep"
+)
+
+// Placeholders a rendered launch keeps for the backend to fill in at
+// start: what only the node knows then (the simulated engine's recipe
+// uses all; InferenceX's listen on 0.0.0.0 and need the port only).
+const (
+	PortVar      = "${PORT}"
+	HostVar      = "${HOST}"
+	BinaryVar    = "${INFERSWEEP}"
+	TimeScaleVar = "${TIME_SCALE}"
+	SeedVar      = "${SEED}"
+)
+
+// data is what templates see of a point.
+type data struct {
+	Model, ModelPrefix, Precision, Framework, Hardware, Runner, Image, SpecDecoding string
+	TP, EP, PP, DCPSize, Conc, ISL, OSL, MaxModelLen, GPUs                          int
+	DPAttn                                                                          bool
+	Port, Host, Binary, TimeScale, Seed                                             string
+}
+
+var funcs = template.FuncMap{
+	"add": func(vs ...int) int {
+		sum := 0
+		for _, v := range vs {
+			sum += v
+		}
+		return sum
+	},
+	"mul": func(vs ...int) int {
+		prod := 1
+		for _, v := range vs {
+			prod *= v
+		}
+		return prod
+	},
+	"sub": func(a, b int) int { return a - b },
+	"div": func(a, b int) (int, error) {
+		if b == 0 {
+			return 0, errors.New("division by zero")
+		}
+		return a / b, nil
+	},
+	"max":         func(a, b int) int { return max(a, b) },
+	"min":         func(a, b int) int { return min(a, b) },
+	"simModel":    simModel,
+	"simHardware": func(runner string) string { return strings.TrimPrefix(runner, "sim-") },
+}
+
+// simModel maps a Hugging Face id to the simulated engine's catalogue.
+func simModel(model string) string {
+	name := strings.ToLower(model[strings.LastIndex(model, "/")+1:])
+	for _, suffix := range []string{"-instruct", "-0528"} {
+		name = strings.TrimSuffix(name, suffix)
+	}
+	return name
+}
+
+// Render is the recipe's launch of p.
+func (rc *Recipe) Render(p sweep.Point) (*sweep.Launch, error) {
+	d := data{Model: p.Model, ModelPrefix: p.ModelPrefix, Precision: p.Precision, Framework: p.Framework, Hardware: hardware(p),
+		Runner: or(p.RunnerLabel, p.Runner), Image: p.Image, SpecDecoding: specDecoding(p), TP: p.TP, EP: p.EP, PP: p.PP, DCPSize: p.DCPSize,
+		Conc: p.Conc, ISL: p.ISL, OSL: p.OSL, MaxModelLen: p.MaxModelLen, GPUs: p.GPUs, DPAttn: p.DPAttn,
+		Port: PortVar, Host: HostVar, Binary: BinaryVar, TimeScale: TimeScaleVar, Seed: SeedVar}
+	exec := func(t *template.Template) (string, error) {
+		var b strings.Builder
+		if err := t.Execute(&b, d); err != nil {
+			return "", fmt.Errorf("recipe %s (%s) does not render: %s", rc.Name, rc.at, templateProblem(err))
+		}
+		return b.String(), nil
+	}
+	fam := families[rc.Family]
+	l := &sweep.Launch{Recipe: rc.Name, Family: rc.Family, Image: p.Image, ReadyPath: fam.ready, StopGraceS: rc.StopGrace.Seconds(),
+		ConfigFailures: append(append([]string(nil), fam.failures...), rc.ConfigFailures...), Mounts: rc.Mounts}
+	if rc.Ready != nil {
+		l.ReadyPath = rc.Ready.Path
+	}
+	command, err := exec(rc.templates.command)
+	if err != nil {
+		return nil, err
+	}
+	if l.Args, err = SplitArgs(command); err != nil {
+		return nil, fmt.Errorf("recipe %s (%s): command: %w", rc.Name, rc.at, err)
+	}
+	if image, err := exec(rc.templates.image); err != nil {
+		return nil, err
+	} else if image = strings.TrimSpace(image); image != "" {
+		l.Image = image
+	}
+	for _, m := range []struct {
+		from map[string]*template.Template
+		to   *map[string]string
+	}{{rc.templates.env, &l.Env}, {rc.templates.files, &l.Files}} {
+		for k, t := range m.from {
+			v, err := exec(t)
+			if err != nil {
+				return nil, err
+			}
+			if *m.to == nil {
+				*m.to = map[string]string{}
+			}
+			(*m.to)[k] = v
+		}
+	}
+	l.Fingerprint = Fingerprint(l)
+	return l, nil
+}
+
+// Fingerprint digests what a launch runs: image, arguments, environment,
+// files and mounts, not its name or how failures are read.
+func Fingerprint(l *sweep.Launch) string {
+	what, _ := json.Marshal(struct {
+		Image  string            `json:"image"`
+		Args   []string          `json:"args"`
+		Env    map[string]string `json:"env"`
+		Files  map[string]string `json:"files"`
+		Mounts []string          `json:"mounts"`
+	}{l.Image, l.Args, l.Env, l.Files, l.Mounts})
+	sum := sha256.Sum256(what)
+	return hex.EncodeToString(sum[:])
+}
+
+// SplitArgs splits a rendered command as a POSIX shell would without
+// expansion: blanks (newlines too) separate arguments, '…' and "…"
+// group, a backslash in "…" escapes " and \.
+func SplitArgs(s string) ([]string, error) {
+	var args []string
+	var cur strings.Builder
+	inArg := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			if inArg {
+				args = append(args, cur.String())
+				cur.Reset()
+				inArg = false
+			}
+		case c == '\'':
+			end := strings.IndexByte(s[i+1:], '\'')
+			if end < 0 {
+				return nil, fmt.Errorf("unclosed ' at byte %d", i)
+			}
+			cur.WriteString(s[i+1 : i+1+end])
+			i += end + 1
+			inArg = true
+		case c == '"':
+			j := i + 1
+			for ; j < len(s) && s[j] != '"'; j++ {
+				if s[j] == '\\' && j+1 < len(s) && (s[j+1] == '"' || s[j+1] == '\\') {
+					j++
+				}
+				cur.WriteByte(s[j])
+			}
+			if j >= len(s) {
+				return nil, fmt.Errorf("unclosed \" at byte %d", i)
+			}
+			i = j
+			inArg = true
+		default:
+			cur.WriteByte(c)
+			inArg = true
+		}
+	}
+	if inArg {
+		args = append(args, cur.String())
+	}
+	if len(args) == 0 {
+		return nil, errors.New("renders to nothing")
+	}
+	return args, nil
+}
