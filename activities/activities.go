@@ -79,6 +79,10 @@ func (a *Activities) pointRow(sweepID string, p sweep.Point, node string, attemp
 		ISL: int32(p.ISL), OSL: int32(p.OSL), Conc: int32(p.Conc), Attempts: int32(attempts),
 		InfersweepVersion: a.Version, ConfigDigest: digest, TimeScale: 1, TimeBasis: loadgen.TimeBasisWall,
 	}
+	row.SpecDecoding = p.SpecDecoding
+	if p.Launch != nil {
+		row.LaunchRecipe, row.LaunchFingerprint = p.Launch.Recipe, p.Launch.Fingerprint
+	}
 	if p.Prefill != nil && p.Decode != nil {
 		row.Topology = fmt.Sprintf("prefill %d×TP%d, decode %d×TP%d", p.Prefill.NumWorker, p.Prefill.TP, p.Decode.NumWorker, p.Decode.TP)
 	}

@@ -25,16 +25,35 @@ type Group struct {
 	Cheapest []TargetOffers `json:"cheapest"`
 }
 
-// Series is one (hardware pool, framework) curve.
+// Series is one (hardware pool, framework, speculative decoding) curve.
 type Series struct {
-	Key       string  `json:"key"` // runner/framework
-	Runner    string  `json:"runner"`
-	Framework string  `json:"framework"`
+	Key          string `json:"key"` // SeriesName
+	Runner       string `json:"runner"`
+	Framework    string `json:"framework"`
+	SpecDecoding string `json:"spec_decoding,omitempty"`
 	Hardware  string  `json:"hardware,omitempty"`
 	Points    int     `json:"points"`
 	Frontier  []Point `json:"frontier"`
 	// E2EFrontier plots throughput per GPU against median E2E latency (ms).
 	E2EFrontier []Point `json:"e2e_frontier"`
+}
+
+// SeriesName names a row's series: runner/framework, and +mtp (or
+// whichever speculative decoding) for points that decode speculatively,
+// since their curve is another one. Plain points keep the name they had
+// before speculative decoding was told apart, so their history compares.
+func SeriesName(r results.PointRow) string {
+	if spec := specDecoding(r); spec != "" {
+		return r.Runner + "/" + r.Framework + "+" + spec
+	}
+	return r.Runner + "/" + r.Framework
+}
+
+func specDecoding(r results.PointRow) string {
+	if r.SpecDecoding == "none" {
+		return ""
+	}
+	return r.SpecDecoding
 }
 
 // TargetOffers are the offers at one target interactivity.
@@ -64,7 +83,7 @@ func Analyze(rows []results.PointRow, costs map[string]sweep.HardwareCost, tier 
 			continue
 		}
 		g := groupKey{r.Model, r.Precision, r.ISL, r.OSL}
-		key := r.Runner + "/" + r.Framework
+		key := SeriesName(r)
 		if byGroup[g] == nil {
 			byGroup[g], byGroupE2E[g], meta[g] = map[string][]Point{}, map[string][]Point{}, map[string]Series{}
 		}
@@ -73,7 +92,7 @@ func Analyze(rows []results.PointRow, costs map[string]sweep.HardwareCost, tier 
 			byGroupE2E[g][key] = append(byGroupE2E[g][key], Point{ID: r.PointID, X: *r.E2EL.Median, Y: *r.TputPerGPU})
 		}
 		hw, _ := HardwareOf(r.Runner, costs)
-		meta[g][key] = Series{Key: key, Runner: r.Runner, Framework: r.Framework, Hardware: hw}
+		meta[g][key] = Series{Key: key, Runner: r.Runner, Framework: r.Framework, SpecDecoding: specDecoding(r), Hardware: hw}
 	}
 	keys := make([]groupKey, 0, len(byGroup))
 	for g := range byGroup {

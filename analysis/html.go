@@ -137,7 +137,7 @@ func groupViewOf(rep *Report, g Group, index func(string) int) groupView {
 		si := seriesData{name: s.Key, index: index(s.Key)}
 		se := seriesData{name: s.Key, index: index(s.Key)}
 		for _, r := range rep.Rows {
-			if r.Status != "succeeded" || r.Runner+"/"+r.Framework != s.Key || r.Model != g.Model || r.Precision != g.Precision ||
+			if r.Status != "succeeded" || SeriesName(r) != s.Key || r.Model != g.Model || r.Precision != g.Precision ||
 				int(r.ISL) != g.ISL || int(r.OSL) != g.OSL || r.TputPerGPU == nil {
 				continue
 			}
@@ -201,7 +201,7 @@ func groupViewOf(rep *Report, g Group, index func(string) int) groupView {
 
 func pointTitle(r results.PointRow) string {
 	parts := []string{
-		r.Runner + "/" + r.Framework,
+		SeriesName(r),
 		fmt.Sprintf("TP %d EP %d", r.TP, r.EP),
 		fmt.Sprintf("conc %d", r.Conc),
 	}
@@ -220,6 +220,9 @@ func pointTitle(r results.PointRow) string {
 	add("E2E p50 %.2f s", scaled(r.E2EL.Median, 1e-3))
 	add("%.3f J/token", r.JoulesPerToken)
 	parts = append(parts, "entry "+r.Entry, "node "+r.Node, "point "+r.PointID)
+	if r.LaunchFingerprint != "" {
+		parts = append(parts, "recipe "+r.LaunchRecipe+" "+r.LaunchFingerprint[:min(12, len(r.LaunchFingerprint))])
+	}
 	return strings.Join(parts, " · ")
 }
 

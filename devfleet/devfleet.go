@@ -13,8 +13,8 @@ import (
 
 	"github.com/infersweep/infersweep/devstack"
 	"github.com/infersweep/infersweep/examples"
-	"github.com/infersweep/infersweep/schedules"
 	"github.com/infersweep/infersweep/recipes"
+	"github.com/infersweep/infersweep/schedules"
 	"github.com/infersweep/infersweep/sweep"
 	"github.com/infersweep/infersweep/workers"
 )

@@ -54,13 +54,21 @@ func (d *Docker) Start(ctx context.Context, spec Spec) (*Engine, error) {
 	if sim {
 		image = cmp.Or(d.SimImage, DefaultSimImage)
 	}
-	files, err := writeMounted(command.Files)
-	if err != nil {
-		return nil, &StartError{Kind: NodeFailure, Msg: err.Error()}
+	var mounts []string
+	if len(command.Files) > 0 {
+		dir, err := os.MkdirTemp("", spec.Name+"-files-")
+		if err != nil {
+			return nil, &StartError{Kind: NodeFailure, Msg: err.Error()}
+		}
+		defer os.RemoveAll(dir) // read by the engine before it serves
+		placed := map[string]string{}
+		mounts, placed = mountFiles(command.Files, dir)
+		if err := writeFiles(placed); err != nil {
+			return nil, &StartError{Kind: NodeFailure, Msg: err.Error()}
+		}
 	}
-	defer os.RemoveAll(files.dir) // read by the engine before it serves
 	started := time.Now()
-	out, err := d.Exec.Run(ctx, "docker", d.runArgs(spec, sim, image, command, files.mounts)...)
+	out, err := d.Exec.Run(ctx, "docker", d.runArgs(spec, sim, image, command, mounts)...)
 	if err != nil {
 		// A container created but not started (no GPU runtime, say) would
 		// hold the name. Without -f a running one, another engine's, stays;
@@ -197,31 +205,17 @@ func (c *container) stop(ctx context.Context) (string, error) {
 	return tail, nil
 }
 
-// mountedFiles are a launch's files written on this host and the -v
-// mounts that put each at its path in the container.
-type mountedFiles struct {
-	dir    string
-	mounts []string
-}
-
-func writeMounted(files map[string]string) (mountedFiles, error) {
-	var m mountedFiles
-	if len(files) == 0 {
-		return m, nil
+// mountFiles are the -v mounts that put each of a launch's files, copied
+// under dir on this host, at its path in the container, and what to
+// write where.
+func mountFiles(files map[string]string, dir string) (mounts []string, placed map[string]string) {
+	placed = map[string]string{}
+	for i, path := range slices.Sorted(maps.Keys(files)) {
+		local := filepath.Join(dir, strconv.Itoa(i)+"-"+filepath.Base(path))
+		placed[local] = files[path]
+		mounts = append(mounts, local+":"+path+":ro")
 	}
-	var err error
-	if m.dir, err = os.MkdirTemp("", "infersweep-files-"); err != nil {
-		return m, err
-	}
-	for _, path := range slices.Sorted(maps.Keys(files)) {
-		local := filepath.Join(m.dir, strconv.Itoa(len(m.mounts))+"-"+filepath.Base(path))
-		if err := os.WriteFile(local, []byte(files[path]), 0o644); err != nil {
-			os.RemoveAll(m.dir)
-			return mountedFiles{}, err
-		}
-		m.mounts = append(m.mounts, local+":"+path+":ro")
-	}
-	return m, nil
+	return mounts, placed
 }
 
 // startError removes a container that did not become ready and says whom

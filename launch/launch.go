@@ -125,17 +125,29 @@ func (c *Command) readyURL(baseURL string) string {
 	return baseURL + c.ReadyPath
 }
 
-// WriteFiles writes the command's files under dir and points the
-// arguments at them, for backends that run the engine without a
-// container to mount them at their own paths.
-func (c *Command) WriteFiles(dir string) error {
-	for path, content := range c.Files {
-		local := filepath.Join(dir, filepath.Base(path))
-		if err := os.WriteFile(local, []byte(content), 0o644); err != nil {
+// PlaceFiles points the arguments at copies of the command's files under
+// dir, for backends that run the engine without a container to mount them
+// at their own paths, and returns what to write where (writeFiles).
+func (c *Command) PlaceFiles(dir string) map[string]string {
+	placed := map[string]string{}
+	for i, path := range slices.Sorted(maps.Keys(c.Files)) {
+		local := filepath.Join(dir, strconv.Itoa(i)+"-"+filepath.Base(path))
+		placed[local] = c.Files[path]
+		for j, a := range c.Args {
+			c.Args[j] = strings.ReplaceAll(a, path, local)
+		}
+	}
+	return placed
+}
+
+// writeFiles writes placed files (path → content), making their folders.
+func writeFiles(placed map[string]string) error {
+	for path, content := range placed {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return fmt.Errorf("write %s for the engine: %w", path, err)
 		}
-		for i, a := range c.Args {
-			c.Args[i] = strings.ReplaceAll(a, path, local)
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			return fmt.Errorf("write %s for the engine: %w", path, err)
 		}
 	}
 	return nil

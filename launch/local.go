@@ -47,7 +47,7 @@ func (l *Local) Start(ctx context.Context, spec Spec) (*Engine, error) {
 			return nil, &StartError{Kind: NodeFailure, Msg: err.Error()}
 		}
 		defer os.RemoveAll(dir) // the engine has read its files once it serves
-		if err := command.WriteFiles(dir); err != nil {
+		if err := writeFiles(command.PlaceFiles(dir)); err != nil {
 			return nil, &StartError{Kind: NodeFailure, Msg: err.Error()}
 		}
 	}

@@ -55,12 +55,16 @@ func (s *Slurm) Start(ctx context.Context, spec Spec) (*Engine, error) {
 	if spec.Name == "" {
 		return nil, fmt.Errorf("slurm backend: the engine needs a name")
 	}
-	wrap, command, err := s.wrap(ctx, &spec)
+	wrap, files, err := s.wrap(ctx, &spec)
 	if err != nil {
 		return nil, err
 	}
 	// The engine has read its files once it serves (or failed to).
 	defer os.RemoveAll(s.filesDir(spec))
+	if err := writeFiles(files.placed); err != nil {
+		return nil, &StartError{Kind: NodeFailure, Msg: err.Error()}
+	}
+	command := files.command
 	logFile := filepath.Join(s.logDir(), spec.Name+".log")
 	started := time.Now()
 	out, err := s.Exec.Run(ctx, "sbatch", s.sbatchArgs(spec, logFile, wrap)...)
@@ -90,44 +94,43 @@ func (s *Slurm) Start(ctx context.Context, spec Spec) (*Engine, error) {
 	return engine, nil
 }
 
-// wrap builds the job's srun line and the command it runs; it settles
-// spec's port.
-func (s *Slurm) wrap(ctx context.Context, spec *Spec) (string, Command, error) {
+// jobLaunch is what a job runs: the command, and its files to write
+// where the nodes read them.
+type jobLaunch struct {
+	command Command
+	placed  map[string]string
+}
+
+// wrap builds the job's srun line and what it runs; it settles spec's
+// port. It writes nothing.
+func (s *Slurm) wrap(ctx context.Context, spec *Spec) (string, jobLaunch, error) {
 	if spec.Port == 0 {
 		// Emulated nodes share one host, so a fixed port collides when two
 		// jobs run at once; on a real cluster each engine has its node to
 		// itself (--exclusive), where a port free here is as good as any.
 		port, err := freePort()
 		if err != nil {
-			return "", Command{}, err
+			return "", jobLaunch{}, err
 		}
 		spec.Port = port
 	}
 	self, err := s.self()
 	if err != nil {
-		return "", Command{}, err
+		return "", jobLaunch{}, err
 	}
 	// The engine serves the worker from another machine, so it listens
 	// beyond loopback (InferenceX's recipes say 0.0.0.0 themselves).
 	command, err := Render(*spec, self, "0.0.0.0")
 	if err != nil {
-		return "", command, &StartError{Kind: ConfigFailure, Msg: err.Error()}
+		return "", jobLaunch{}, &StartError{Kind: ConfigFailure, Msg: err.Error()}
 	}
-	if len(command.Files) > 0 {
-		// Beside the job's log, on the filesystem the nodes share.
-		dir := s.filesDir(*spec)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return "", command, &StartError{Kind: NodeFailure, Msg: err.Error()}
-		}
-		if err := command.WriteFiles(dir); err != nil {
-			return "", command, &StartError{Kind: NodeFailure, Msg: err.Error()}
-		}
-	}
+	// Files go beside the job's log, on the filesystem the nodes share.
+	placed := command.PlaceFiles(s.filesDir(*spec))
 	srun := []string{"srun"}
 	if spec.Point.Framework != "sim" {
 		pyxis, err := s.hasPyxis(ctx)
 		if err != nil {
-			return "", command, &StartError{Kind: NodeFailure, Msg: err.Error()}
+			return "", jobLaunch{}, &StartError{Kind: NodeFailure, Msg: err.Error()}
 		}
 		if pyxis {
 			srun = append(srun, "--container-image="+command.Image)
@@ -146,7 +149,7 @@ func (s *Slurm) wrap(ctx context.Context, spec *Spec) (string, Command, error) {
 	if len(command.Env) > 0 {
 		srun = append(srun, "--export=ALL,"+strings.Join(command.Env, ","))
 	}
-	return shellJoin(append(srun, command.Args...)), command, nil
+	return shellJoin(append(srun, command.Args...)), jobLaunch{command: command, placed: placed}, nil
 }
 
 func (s *Slurm) sbatchArgs(spec Spec, logFile, wrap string) []string {

@@ -36,6 +36,10 @@ var Default = sync.OnceValue(func() *Catalogue {
 // a recipe named as a shipped one replaces it. Every problem of every
 // file is returned, as specyaml.Errors.
 func Load(readFile func(string) ([]byte, error), files []string) (*Catalogue, error) {
+	return load(readFile, files, true)
+}
+
+func load(readFile func(string) ([]byte, error), files []string, withShipped bool) (*Catalogue, error) {
 	var errs specyaml.Errors
 	byName := map[string]int{}
 	c := &Catalogue{}
@@ -57,6 +61,9 @@ func Load(readFile func(string) ([]byte, error), files []string) (*Catalogue, er
 	if err != nil {
 		return nil, err
 	}
+	if !withShipped {
+		entries = nil
+	}
 	for _, e := range entries {
 		name := path.Join("catalogue", e.Name())
 		data, err := shipped.ReadFile(name)
@@ -75,7 +82,8 @@ func Load(readFile func(string) ([]byte, error), files []string) (*Catalogue, er
 		}
 		recipes, more := ParseFile(f, data)
 		errs = append(errs, more...)
-		add(recipes, true)
+		// A user's file replaces shipped recipes by name, not its own.
+		add(recipes, withShipped)
 	}
 	errs = append(errs, c.overlaps()...)
 	if err := errs.Err(); err != nil {

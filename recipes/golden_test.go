@@ -57,6 +57,7 @@ func TestGoldenLaunches(t *testing.T) {
 				Recipe string            `yaml:"recipe"`
 				Argv   []string          `yaml:"argv"`
 				Env    map[string]string `yaml:"env"`
+				Files  map[string]string `yaml:"files"`
 				Image  string            `yaml:"image"`
 			} `yaml:"cases"`
 		}
@@ -75,6 +76,9 @@ func TestGoldenLaunches(t *testing.T) {
 					require.Empty(t, l.Env)
 				} else {
 					require.Equal(t, c.Env, l.Env)
+				}
+				if len(c.Files) > 0 {
+					require.Equal(t, c.Files, l.Files)
 				}
 				if c.Image != "" {
 					require.Equal(t, c.Image, l.Image)

@@ -53,7 +53,10 @@ var funcs = template.FuncMap{
 		}
 		return a / b, nil
 	},
-	"max":         func(a, b int) int { return max(a, b) },
+	"max": func(a, b int) int { return max(a, b) },
+	// fail is a script's `exit 1` for a point it has no launch for: the
+	// point gets none, and the plan says why.
+	"fail":        func(reason string) (string, error) { return "", errors.New(reason) },
 	"min":         func(a, b int) int { return min(a, b) },
 	"simModel":    simModel,
 	"simHardware": func(runner string) string { return strings.TrimPrefix(runner, "sim-") },
@@ -107,6 +110,10 @@ func (rc *Recipe) Render(p sweep.Point) (*sweep.Launch, error) {
 			v, err := exec(t)
 			if err != nil {
 				return nil, err
+			}
+			if v == "" && m.to == &l.Env {
+				// Exported only on some branches, as scripts do: unset here.
+				continue
 			}
 			if *m.to == nil {
 				*m.to = map[string]string{}

@@ -89,6 +89,16 @@ type PointRow struct {
 
 	EngineVersion string `parquet:"engine_version,dict" json:"engine_version"`
 	ImageDigest   string `parquet:"image_digest,dict" json:"image_digest"`
+	// SpecDecoding is the point's speculative decoding ("none", "mtp"):
+	// MTP and plain points of one hardware and framework are two series.
+	SpecDecoding string `parquet:"spec_decoding,dict" json:"spec_decoding,omitempty"`
+	// LaunchRecipe is the engine recipe that launched the point and
+	// LaunchFingerprint the digest of what it ran (image, arguments,
+	// environment, files): equal fingerprints ran the same launch.
+	// Upstream's recipe_fingerprint, a digest of the matrix row, is
+	// another thing.
+	LaunchRecipe      string `parquet:"launch_recipe,dict" json:"launch_recipe,omitempty"`
+	LaunchFingerprint string `parquet:"launch_fingerprint,dict" json:"launch_fingerprint,omitempty"`
 	// Where the engine ran, as its backend names it: the host, the
 	// container id or Slurm job id, the Slurm partition.
 	EngineHost        string `parquet:"engine_host,dict" json:"engine_host,omitempty"`

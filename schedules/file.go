@@ -15,8 +15,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/infersweep/infersweep/specyaml"
 	"github.com/infersweep/infersweep/recipes"
+	"github.com/infersweep/infersweep/specyaml"
 	"github.com/infersweep/infersweep/sweep"
 )
 

@@ -1,0 +1,77 @@
+package recipes
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/infersweep/infersweep/specyaml"
+)
+
+const goodRecipe = `recipes:
+  - name: r1
+    match: {framework: vllm}
+    family: vllm
+    command: vllm serve {{.Model}}
+`
+
+// TestBadRecipeFiles: each file's every problem, at file:line:col with
+// the field's path, as spec files report them.
+func TestBadRecipeFiles(t *testing.T) {
+	tests := []struct {
+		name, file string
+		want       []string
+	}{
+		{"empty", ``, []string{"bad.yaml: file is empty"}},
+		{"not yaml", "recipes: [\n", []string{"bad.yaml:1:1: not valid YAML: did not find expected node content"}},
+		{"no recipes", "other: 1\n", []string{"bad.yaml:1:1: other: unknown field (want one of recipes)"}},
+		{"recipes not a list", "recipes: {a: 1}\n", []string{"bad.yaml:1:10: recipes: got a mapping, want a list"}},
+		{"unknown field", goodRecipe + "    flags: [--x]\n", []string{"bad.yaml:6:5: recipes[0].flags: unknown field (want one of name, source, match, family, image, command, env, files, ready, config-failures, mounts, stop-grace)"}},
+		{"no name", "recipes:\n  - match: {framework: vllm}\n    family: vllm\n    command: x\n", []string{"bad.yaml:2:5: recipes[0].name: required"}},
+		{"bad name", "recipes:\n  - name: R_1\n    match: {framework: vllm}\n    family: vllm\n    command: x\n", []string{`bad.yaml:2:11: recipes[0].name: "R_1": lowercase letters, digits, '.' and '-'`}},
+		{"no framework", "recipes:\n  - name: r\n    match: {precision: [fp8]}\n    family: vllm\n    command: x\n", []string{"bad.yaml:3:12: recipes[0].match.framework: required: the framework the recipe starts (sim, vllm, sglang, trt, atom, ...)"}},
+		{"unknown hardware", "recipes:\n  - name: r\n    match: {framework: vllm, hardware: [h300]}\n    family: vllm\n    command: x\n", []string{`bad.yaml:3:41: recipes[0].match.hardware[0]: "h300" is no GPU SKU (want one of b200, b300, gb200, gb300, h100, h200, mi300x, mi325x, mi355x, rtx6000pro)`}},
+		{"hardware not a list", "recipes:\n  - name: r\n    match: {framework: vllm, hardware: h200}\n    family: vllm\n    command: x\n", []string{`bad.yaml:3:40: recipes[0].match.hardware: got "h200", want a list`}},
+		{"unknown family", "recipes:\n  - name: r\n    match: {framework: vllm}\n    family: tgi\n    command: x\n", []string{`bad.yaml:4:13: recipes[0].family: "tgi": want one of atom, sglang, sim, trt, vllm`}},
+		{"no command", "recipes:\n  - name: r\n    match: {framework: vllm}\n    family: vllm\n", []string{"bad.yaml:2:5: recipes[0].command: required: the engine's command line"}},
+		{"bad template", "recipes:\n  - name: r\n    match: {framework: vllm}\n    family: vllm\n    command: vllm serve {{.Model\n", []string{"bad.yaml:5:14: recipes[0].command: not a template: unclosed action"}},
+		{"unknown function", "recipes:\n  - name: r\n    match: {framework: vllm}\n    family: vllm\n    command: vllm {{pow .TP 2}}\n", []string{`bad.yaml:5:14: recipes[0].command: not a template: function "pow" not defined`}},
+		{"bad env template", "recipes:\n  - name: r\n    match: {framework: vllm}\n    family: vllm\n    command: x\n    env: {A: '{{if}}'}\n", []string{"bad.yaml:6:14: recipes[0].env.A: not a template: missing value for if"}},
+		{"relative file path", "recipes:\n  - name: r\n    match: {framework: vllm}\n    family: vllm\n    command: x\n    files: {cfg.yaml: 'a: 1'}\n", []string{"bad.yaml:6:23: recipes[0].files.cfg.yaml: want an absolute path"}},
+		{"bad ready path", "recipes:\n  - name: r\n    match: {framework: vllm}\n    family: vllm\n    command: x\n    ready: {path: health}\n", []string{`bad.yaml:6:19: recipes[0].ready.path: "health": want a path starting with /`}},
+		{"bad duration", "recipes:\n  - name: r\n    match: {framework: vllm}\n    family: vllm\n    command: x\n    stop-grace: soon\n", []string{`bad.yaml:6:17: recipes[0].stop-grace: got "soon", want a duration like 10m or 6h`}},
+		{"bad mount", "recipes:\n  - name: r\n    match: {framework: vllm}\n    family: vllm\n    command: x\n    mounts: [/dev/shm]\n", []string{`bad.yaml:6:14: recipes[0].mounts[0]: "/dev/shm": want /host/path:/container/path`}},
+		{"twice in one file", goodRecipe + "  - name: r1\n    match: {framework: vllm, precision: [fp8]}\n    family: vllm\n    command: x\n",
+			[]string{`bad.yaml:6: recipe "r1" is defined twice (also at bad.yaml:2)`}},
+		{"overlapping", goodRecipe + "  - name: r2\n    match: {framework: vllm}\n    family: vllm\n    command: x\n",
+			[]string{`bad.yaml:6: recipe "r2" matches the same points as "r1" (bad.yaml:2) as specifically: narrow one of them`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := loadOnly(map[string]string{"bad.yaml": tt.file})
+			require.Error(t, err)
+			var got []string
+			for _, e := range err.(specyaml.Errors) {
+				got = append(got, e.Error())
+			}
+			require.Equal(t, tt.want, got)
+		})
+	}
+}
+
+// loadOnly loads files without the shipped catalogue, so a test's
+// recipes meet no shipped one.
+func loadOnly(files map[string]string) (*Catalogue, error) {
+	var names []string
+	for name := range files {
+		names = append(names, name)
+	}
+	read := func(name string) ([]byte, error) {
+		if data, ok := files[name]; ok {
+			return []byte(data), nil
+		}
+		return nil, fmt.Errorf("no file %s", name)
+	}
+	return load(read, names, false)
+}
