@@ -27,13 +27,13 @@ type Group struct {
 
 // Series is one (hardware pool, framework, speculative decoding) curve.
 type Series struct {
-	Key          string `json:"key"` // SeriesName
-	Runner       string `json:"runner"`
-	Framework    string `json:"framework"`
-	SpecDecoding string `json:"spec_decoding,omitempty"`
-	Hardware  string  `json:"hardware,omitempty"`
-	Points    int     `json:"points"`
-	Frontier  []Point `json:"frontier"`
+	Key          string  `json:"key"` // SeriesName
+	Runner       string  `json:"runner"`
+	Framework    string  `json:"framework"`
+	SpecDecoding string  `json:"spec_decoding,omitempty"`
+	Hardware     string  `json:"hardware,omitempty"`
+	Points       int     `json:"points"`
+	Frontier     []Point `json:"frontier"`
 	// E2EFrontier plots throughput per GPU against median E2E latency (ms).
 	E2EFrontier []Point `json:"e2e_frontier"`
 }

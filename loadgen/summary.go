@@ -367,15 +367,21 @@ func summarizeRun(cfg Config, records []Record, start time.Time, window time.Dur
 		s.MeanScheduleDelayMs, s.P99ScheduleDelayMs = Metric(math.NaN()), Metric(math.NaN())
 	}
 
+	s.setClientFigures(window, client)
+	s.FailureKinds = countFailures(records)
+	s.Unmeasured = s.unmeasured()
+	scaleRecords(records, scale)
+	return s
+}
+
+// setClientFigures says what the load generator itself cost, per chunk
+// of wall-clock time, whatever the time basis.
+func (s *Summary) setClientFigures(window time.Duration, client clientStats) {
 	s.ClientChunksPerS, s.ClientCPUMicrosChunk = Metric(math.NaN()), Metric(math.NaN())
 	if s.TotalChunks > 0 {
 		s.ClientChunksPerS = Metric(float64(s.TotalChunks) / window.Seconds())
 		s.ClientCPUMicrosChunk = Metric(float64(client.cpu.Microseconds()) / float64(s.TotalChunks))
 	}
-	s.FailureKinds = countFailures(records)
-	s.Unmeasured = s.unmeasured()
-	scaleRecords(records, scale)
-	return s
 }
 
 // setRates sets the figures per second of a window of seconds, and the
