@@ -64,13 +64,14 @@ type Command struct {
 var ErrNoRecipe = errors.New("no engine recipe")
 
 // Render is the point's launch for this start: its recipe as planning
-// rendered it (the shipped catalogue's, for plans made before recipes),
-// with the port, the address to listen on and, for the simulated engine,
-// the binary, time scale and seed filled in. The settings' extra
-// arguments and environment come last, so they win.
+// rendered it, with the settings' engine arguments, environment and
+// image, or, for plans made before recipes, the shipped catalogue's with
+// spec's extra arguments and environment last, so they win; then the
+// port, the address to listen on and, for the simulated engine, the
+// binary, time scale and seed filled in.
 func Render(spec Spec, binary, host string) (Command, error) {
-	l := spec.Point.Launch
-	if l == nil {
+	l, planned := spec.Point.Launch, spec.Point.Launch != nil
+	if !planned {
 		if !recipes.Served(spec.Point) {
 			return Command{}, fmt.Errorf("%w for %s points of framework %s yet", ErrNoRecipe, pointKind(spec.Point), spec.Point.Framework)
 		}
@@ -89,12 +90,15 @@ func Render(spec Spec, binary, host string) (Command, error) {
 	for _, a := range l.Args {
 		cmd.Args = append(cmd.Args, fill.Replace(a))
 	}
-	cmd.Args = append(cmd.Args, spec.ExtraArgs...)
 	env := map[string]string{}
 	for k, v := range l.Env {
 		env[k] = fill.Replace(v)
 	}
-	maps.Copy(env, spec.Env)
+	if !planned {
+		// A planned launch carries the settings' engine arguments already.
+		cmd.Args = append(cmd.Args, spec.ExtraArgs...)
+		maps.Copy(env, spec.Env)
+	}
 	for _, k := range slices.Sorted(maps.Keys(env)) {
 		cmd.Env = append(cmd.Env, k+"="+env[k])
 	}

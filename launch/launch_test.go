@@ -36,8 +36,8 @@ func TestRenderFillsInWhatOnlyTheStartKnows(t *testing.T) {
 		{"vllm, the generic launch", point("vllm"),
 			"vllm serve meta-llama/Llama-3.3-70B-Instruct --host 0.0.0.0 --port 8000 --tensor-parallel-size 8 --max-num-seqs 64 --max-model-len 2304 --gpu-memory-utilization 0.9 --no-enable-prefix-caching --max-num-batched-tokens 8192 --kv-cache-dtype fp8 --extra",
 			[]string{"HF_HOME=/cache"}, "", "/health"},
-		{"the launch planning rendered; settings win", planned,
-			"vllm serve m --port 8000 --extra", []string{"HF_HOME=/cache", "VLLM_X=1"}, "vllm/vllm-openai:v0.12.0", "/ready"},
+		{"the launch planning rendered, the settings' engine arguments in it already", planned,
+			"vllm serve m --port 8000", []string{"HF_HOME=/planned", "VLLM_X=1"}, "vllm/vllm-openai:v0.12.0", "/ready"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

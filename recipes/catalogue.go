@@ -3,6 +3,7 @@ package recipes
 import (
 	"embed"
 	"fmt"
+	"maps"
 	"path"
 	"slices"
 	"sort"
@@ -189,6 +190,24 @@ func (c *Catalogue) Launch(p sweep.Point) (*sweep.Launch, error) {
 	return rc.Render(p)
 }
 
+// withSettings adds the settings' arguments and environment to a launch
+// and replaces its image where they say, and fingerprints the result.
+func withSettings(l *sweep.Launch, e sweep.EngineSettings) *sweep.Launch {
+	if len(e.Args) == 0 && len(e.Env) == 0 && e.Image == "" {
+		return l
+	}
+	l.Args = append(l.Args, e.Args...)
+	if len(e.Env) > 0 && l.Env == nil {
+		l.Env = map[string]string{}
+	}
+	maps.Copy(l.Env, e.Env)
+	if e.Image != "" {
+		l.Image = e.Image
+	}
+	l.Fingerprint = Fingerprint(l)
+	return l
+}
+
 // Served says whether recipes launch p yet: single-node fixed-seq-len
 // points. Multi-node deployments and agentic sessions have none so far.
 func Served(p sweep.Point) bool {
@@ -199,7 +218,7 @@ func Served(p sweep.Point) bool {
 // point's launch: a sweep.Launcher. A point no recipe matches, or whose
 // recipe does not render for it, is a planning error; points that fail
 // alike are reported once, with their count.
-func Attach(points []sweep.Point, files []string, readFile func(string) ([]byte, error)) error {
+func Attach(points []sweep.Point, settings sweep.Settings, files []string, readFile func(string) ([]byte, error)) error {
 	c := Default()
 	if len(files) > 0 {
 		var err error
@@ -207,10 +226,10 @@ func Attach(points []sweep.Point, files []string, readFile func(string) ([]byte,
 			return err
 		}
 	}
-	return c.attach(points)
+	return c.attach(points, settings)
 }
 
-func (c *Catalogue) attach(points []sweep.Point) error {
+func (c *Catalogue) attach(points []sweep.Point, settings sweep.Settings) error {
 	type problem struct {
 		example sweep.Point
 		count   int
@@ -224,7 +243,7 @@ func (c *Catalogue) attach(points []sweep.Point) error {
 		}
 		l, err := c.Launch(*p)
 		if err == nil {
-			p.Launch = l
+			p.Launch = withSettings(l, settings.EngineFor(*p))
 			continue
 		}
 		key := p.Entry + "\x00" + err.Error()

@@ -80,3 +80,29 @@ func findRecipe(t *testing.T, name string) Recipe {
 	t.Fatalf("no recipe %s", name)
 	return Recipe{}
 }
+
+// The settings' engine overrides are rendered into the launch, so its
+// fingerprint says the launch changed: an entry's win over its
+// framework's.
+func TestSettingsOverridesAreInTheLaunch(t *testing.T) {
+	point := func(entry string) sweep.Point {
+		return sweep.Point{ID: entry, Entry: entry, Framework: "vllm", Model: "m", Precision: "bf16", RunnerLabel: "h100", Runner: "h100",
+			Scenario: sweep.ScenarioFixedSeqLen, TP: 8, Conc: 4, MaxModelLen: 2048, Image: "vllm/vllm-openai:v1"}
+	}
+	plain := []sweep.Point{point("a")}
+	require.NoError(t, Attach(plain, sweep.DefaultSettings(), nil, nil))
+	settings := sweep.DefaultSettings()
+	settings.Engines = map[string]sweep.EngineSettings{
+		"vllm": {Args: []string{"--enforce-eager"}, Env: map[string]string{"VLLM_LOGGING_LEVEL": "DEBUG"}},
+		"b":    {Image: "vllm/vllm-openai:nightly"},
+	}
+	points := []sweep.Point{point("a"), point("b")}
+	require.NoError(t, Attach(points, settings, nil, nil))
+	a, b := points[0].Launch, points[1].Launch
+	require.Equal(t, append(append([]string(nil), plain[0].Launch.Args...), "--enforce-eager"), a.Args)
+	require.Equal(t, map[string]string{"VLLM_LOGGING_LEVEL": "DEBUG"}, a.Env)
+	require.NotEqual(t, plain[0].Launch.Fingerprint, a.Fingerprint)
+	require.Equal(t, "vllm/vllm-openai:nightly", b.Image, "the entry's settings, not the framework's")
+	require.Equal(t, plain[0].Launch.Args, b.Args)
+	require.Equal(t, Fingerprint(b), b.Fingerprint)
+}

@@ -35,8 +35,9 @@ type Sources struct {
 }
 
 // Launcher renders the engine launch of each point from recipe files
-// read with readFile; its errors name the file and line, or the entry.
-type Launcher func(points []Point, files []string, readFile func(string) ([]byte, error)) error
+// read with readFile, with the settings' engine overrides; its errors
+// name the file and line, or the entry.
+type Launcher func(points []Point, settings Settings, files []string, readFile func(string) ([]byte, error)) error
 
 // LoadPlan reads, validates and expands. It returns every error found in
 // every file (as Errors) and no plan when there is any.
@@ -91,7 +92,7 @@ func LoadPlan(src Sources, f Filters) (*Plan, error) {
 	}
 	points := Points(rows)
 	if src.Launches != nil {
-		if err := src.Launches(points, src.Recipes, readFile); err != nil {
+		if err := src.Launches(points, settings, src.Recipes, readFile); err != nil {
 			return nil, err
 		}
 	}

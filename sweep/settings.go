@@ -95,11 +95,22 @@ type PoolSettings struct {
 	Capacity int `yaml:"capacity" json:"capacity"`
 }
 
-// EngineSettings add arguments and environment to an engine's launch, per
-// framework or per entry name.
+// EngineSettings add arguments and environment to an engine's launch, or
+// replace its image, per framework or per entry name (an entry's win):
+// planning renders them into the launch, so its fingerprint covers them.
 type EngineSettings struct {
-	Args []string          `yaml:"args" json:"args"`
-	Env  map[string]string `yaml:"env" json:"env"`
+	Args  []string          `yaml:"args" json:"args"`
+	Env   map[string]string `yaml:"env" json:"env"`
+	Image string            `yaml:"image" json:"image,omitempty"`
+}
+
+// EngineFor is what the settings add to p's engine: its entry's settings,
+// else its framework's.
+func (s Settings) EngineFor(p Point) EngineSettings {
+	if e, ok := s.Engines[p.Entry]; ok {
+		return e
+	}
+	return s.Engines[p.Framework]
 }
 
 // DefaultSettings are InferenceMAX's workload conventions and its published
