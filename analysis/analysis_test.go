@@ -44,8 +44,8 @@ func TestFrontierProperties(t *testing.T) {
 }
 
 func TestFrontierOfAKnownCurve(t *testing.T) {
-	points := []Point{{"a", 10, 1000}, {"b", 20, 800}, {"c", 15, 700}, {"d", 40, 300}, {"e", 40, 200}, {"f", 5, 900}}
-	require.Equal(t, []Point{{"a", 10, 1000}, {"b", 20, 800}, {"d", 40, 300}}, Frontier(points))
+	points := []Point{{ID: "a", X: 10, Y: 1000}, {ID: "b", X: 20, Y: 800}, {ID: "c", X: 15, Y: 700}, {ID: "d", X: 40, Y: 300}, {ID: "e", X: 40, Y: 200}, {ID: "f", X: 5, Y: 900}}
+	require.Equal(t, []Point{{ID: "a", X: 10, Y: 1000}, {ID: "b", X: 20, Y: 800}, {ID: "d", X: 40, Y: 300}}, Frontier(points))
 }
 
 func TestSteffenSplineIsMonotoneAndHitsItsKnots(t *testing.T) {
@@ -162,6 +162,6 @@ func TestAnalyzeGroupsSeriesAndLeavesOutWhatWasNotMeasured(t *testing.T) {
 }
 
 func TestLatencyFrontierPrefersLowLatency(t *testing.T) {
-	points := []Point{{"a", 800, 1000}, {"b", 400, 800}, {"c", 600, 700}, {"d", 200, 300}, {"e", 200, 200}, {"f", 900, 900}}
-	require.Equal(t, []Point{{"d", 200, 300}, {"b", 400, 800}, {"a", 800, 1000}}, LatencyFrontier(points))
+	points := []Point{{ID: "a", X: 800, Y: 1000}, {ID: "b", X: 400, Y: 800}, {ID: "c", X: 600, Y: 700}, {ID: "d", X: 200, Y: 300}, {ID: "e", X: 200, Y: 200}, {ID: "f", X: 900, Y: 900}}
+	require.Equal(t, []Point{{ID: "d", X: 200, Y: 300}, {ID: "b", X: 400, Y: 800}, {ID: "a", X: 800, Y: 1000}}, LatencyFrontier(points))
 }

@@ -87,9 +87,9 @@ func Analyze(rows []results.PointRow, costs map[string]sweep.HardwareCost, tier 
 		if byGroup[g] == nil {
 			byGroup[g], byGroupE2E[g], meta[g] = map[string][]Point{}, map[string][]Point{}, map[string]Series{}
 		}
-		byGroup[g][key] = append(byGroup[g][key], Point{ID: r.PointID, X: *r.Interactivity, Y: *r.TputPerGPU})
+		byGroup[g][key] = append(byGroup[g][key], Point{ID: r.PointID, X: *r.Interactivity, Y: *r.TputPerGPU, Launch: r.LaunchFingerprint})
 		if r.E2EL.Median != nil {
-			byGroupE2E[g][key] = append(byGroupE2E[g][key], Point{ID: r.PointID, X: *r.E2EL.Median, Y: *r.TputPerGPU})
+			byGroupE2E[g][key] = append(byGroupE2E[g][key], Point{ID: r.PointID, X: *r.E2EL.Median, Y: *r.TputPerGPU, Launch: r.LaunchFingerprint})
 		}
 		hw, _ := HardwareOf(r.Runner, costs)
 		meta[g][key] = Series{Key: key, Runner: r.Runner, Framework: r.Framework, SpecDecoding: specDecoding(r), Hardware: hw}

@@ -27,15 +27,15 @@ type sweepPoint struct{ sweep, point string }
 func measuredEarlier(ctx context.Context, lake Lake, groups []Group, nights []Night, hardware map[string]string, targets []float64) (map[sweepPoint]string, error) {
 	ids := regressionPoints(groups, targets)
 	type found struct {
-		night  int
-		status string
+		night          int
+		status, launch string
 	}
 	got := make([]found, len(ids))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(baselineReaders)
 	for i, id := range ids {
 		g.Go(func() (err error) {
-			got[i].night, got[i].status, err = newestMeasured(gctx, lake, nights, hardware[id], id)
+			got[i].night, got[i].status, got[i].launch, err = newestMeasured(gctx, lake, nights, hardware[id], id)
 			return err
 		})
 	}
@@ -46,6 +46,9 @@ func measuredEarlier(ctx context.Context, lake Lake, groups []Group, nights []Ni
 	for i, id := range ids {
 		if f := got[i]; f.night >= 0 {
 			nights[f.night].PointIDs[id] = true
+			if f.launch != "" {
+				nights[f.night].Launches[id] = f.launch
+			}
 			statuses[sweepPoint{nights[f.night].SweepID, id}] = f.status
 		}
 	}
@@ -53,26 +56,27 @@ func measuredEarlier(ctx context.Context, lake Lake, groups []Group, nights []Ni
 }
 
 // newestMeasured is the index in nights (newest first) of the first that
-// measured the point, and the point's status there; -1 if none did. A
+// measured the point, and the point's status and launch fingerprint there
+// (a frontier point's is the night's own record); -1 if none did. A
 // points row is in the lake for every point a manifest lists, failed and
 // skipped ones included, save one whose failure could not even be
 // recorded: such a sweep measured nothing of the point, and the search
 // goes on to an older one where reading its manifest stopped there.
-func newestMeasured(ctx context.Context, lake Lake, nights []Night, hardware, id string) (int, string, error) {
+func newestMeasured(ctx context.Context, lake Lake, nights []Night, hardware, id string) (int, string, string, error) {
 	for i, n := range nights {
 		if n.PointIDs[id] {
-			return i, "succeeded", nil
+			return i, "succeeded", n.Launches[id], nil
 		}
-		status, err := lake.PointStatus(ctx, n.Date, hardware, n.SweepID, id)
+		status, launch, err := lake.PointOutcome(ctx, n.Date, hardware, n.SweepID, id)
 		if errors.Is(err, results.ErrNotFound) {
 			continue
 		}
 		if err != nil {
-			return -1, "", err
+			return -1, "", "", err
 		}
-		return i, status, nil
+		return i, status, launch, nil
 	}
-	return -1, "", nil
+	return -1, "", "", nil
 }
 
 // regressionPoints are the points Regressions names: each series'

@@ -19,7 +19,7 @@ type Lake interface {
 	Points(ctx context.Context, m results.Manifest) ([]results.PointRow, error)
 	Frontiers(ctx context.Context, ref results.SweepRef) ([]results.FrontierRow, error)
 	RequestTPOT(ctx context.Context, key string) ([]float64, error)
-	PointStatus(ctx context.Context, date, hardware, sweepID, pointID string) (string, error)
+	PointOutcome(ctx context.Context, date, hardware, sweepID, pointID string) (status, launch string, err error)
 }
 
 // Options steer an analysis; zero values take the defaults.
@@ -227,6 +227,9 @@ func nightFromRows(ref results.SweepRef, rows []results.FrontierRow) Night {
 	n := NightOf(ref.SweepID, ref.Date, nil, nil)
 	for _, r := range rows {
 		n.PointIDs[r.PointID] = true
+		if r.LaunchFingerprint != "" {
+			n.Launches[r.PointID] = r.LaunchFingerprint
+		}
 		// Files from before the E2E plane have no plane: interactivity.
 		if r.Series == "*" || (r.Plane != "" && r.Plane != results.PlaneInteractivity) || r.Interactivity == nil {
 			continue
@@ -337,7 +340,7 @@ func FrontierRows(sweepID string, groups []Group) []results.FrontierRow {
 		add := func(series, plane string, points []Point) {
 			for _, p := range points {
 				row := results.FrontierRow{SweepID: sweepID, Model: g.Model, Precision: g.Precision, ISL: int32(g.ISL), OSL: int32(g.OSL),
-					Series: series, Plane: plane, PointID: p.ID, TputPerGPU: p.Y}
+					Series: series, Plane: plane, PointID: p.ID, TputPerGPU: p.Y, LaunchFingerprint: p.Launch}
 				x := p.X
 				if plane == results.PlaneE2EL {
 					row.MedianE2ELms = &x
@@ -364,7 +367,7 @@ func RegressionRows(sweepID string, regs []Regression) []results.RegressionRow {
 		out[i] = results.RegressionRow{SweepID: sweepID, Model: r.Model, Precision: r.Precision, ISL: int32(r.ISL), OSL: int32(r.OSL),
 			Series: r.Series, TargetInteractivity: r.Target, Verdict: r.Verdict, TputPerGPU: r.Tonight, BaselineTputPerGPU: r.Baseline,
 			BaselineNights: int32(r.Nights), ChangePct: r.ChangePct, NoisePct: r.NoisePct, ThresholdPct: r.ThresholdPct,
-			PointID: r.PointID, BaselineSweep: r.BaselineSweep, PValue: r.PValue}
+			PointID: r.PointID, BaselineSweep: r.BaselineSweep, PValue: r.PValue, RecipeChanged: r.RecipeChanged}
 	}
 	return out
 }

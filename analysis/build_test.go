@@ -69,14 +69,14 @@ func (l *memLake) RequestTPOT(_ context.Context, key string) ([]float64, error) 
 	return samples, nil
 }
 
-func (l *memLake) PointStatus(_ context.Context, _, hardware, sweepID, pointID string) (string, error) {
+func (l *memLake) PointOutcome(_ context.Context, _, hardware, sweepID, pointID string) (string, string, error) {
 	l.statusReads++
 	for _, r := range l.rows[sweepID] {
 		if r.PointID == pointID && r.Runner == hardware {
-			return r.Status, nil
+			return r.Status, r.LaunchFingerprint, nil
 		}
 	}
-	return "", results.ErrNotFound
+	return "", "", results.ErrNotFound
 }
 
 // add stores a synthetic sweep.

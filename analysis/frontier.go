@@ -11,6 +11,9 @@ type Point struct {
 	ID string
 	X  float64
 	Y  float64
+	// Launch is the fingerprint of the engine launch that measured it;
+	// "" before recipes.
+	Launch string
 }
 
 // Frontier returns the Pareto-optimal points (no other point has X and Y

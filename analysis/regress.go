@@ -24,11 +24,13 @@ type Night struct {
 	Date      string
 	Frontiers map[SeriesKey][]Point
 	PointIDs  map[string]bool
+	// Launches are the launch fingerprints of the points it knows of.
+	Launches map[string]string
 }
 
 // NightOf reduces a sweep's groups to what later nights compare against.
 func NightOf(sweepID, date string, groups []Group, pointIDs []string) Night {
-	n := Night{SweepID: sweepID, Date: date, Frontiers: map[SeriesKey][]Point{}, PointIDs: map[string]bool{}}
+	n := Night{SweepID: sweepID, Date: date, Frontiers: map[SeriesKey][]Point{}, PointIDs: map[string]bool{}, Launches: map[string]string{}}
 	for _, g := range groups {
 		for _, s := range g.Series {
 			n.Frontiers[SeriesKey{g.Model, g.Precision, g.ISL, g.OSL, s.Key}] = s.Frontier
@@ -69,6 +71,9 @@ type Regression struct {
 	PointID       string   `json:"point_id"`
 	BaselineSweep string   `json:"baseline_sweep"`
 	PValue        *float64 `json:"p_value"` // Mann–Whitney U on per-request TPOT
+	// RecipeChanged: that point ran another engine launch in the
+	// baseline sweep (both fingerprints known).
+	RecipeChanged bool `json:"recipe_changed"`
 }
 
 // MinRegressionPct is the smallest change ever flagged, whatever the noise.
@@ -127,6 +132,7 @@ func Regressions(groups []Group, history []Night, targets []float64, k int) []Re
 				for _, night := range history {
 					if r.PointID != "" && night.PointIDs[r.PointID] {
 						r.BaselineSweep = night.SweepID
+						r.RecipeChanged = launchChanged(s.Frontier, r.PointID, night.Launches[r.PointID])
 						break
 					}
 				}
@@ -135,6 +141,17 @@ func Regressions(groups []Group, history []Night, targets []float64, k int) []Re
 		}
 	}
 	return out
+}
+
+// launchChanged: the frontier's point id ran another launch than before,
+// when both are known.
+func launchChanged(frontier []Point, id, before string) bool {
+	for _, p := range frontier {
+		if p.ID == id {
+			return p.Launch != "" && before != "" && p.Launch != before
+		}
+	}
+	return false
 }
 
 // InterpolateAt reads a frontier's throughput at a target interactivity:

@@ -146,3 +146,44 @@ func TestRegressionsEdgeVerdicts(t *testing.T) {
 	require.Equal(t, VerdictNew, fresh[0].Verdict)
 	require.Nil(t, fresh[0].Baseline)
 }
+
+// A regression of a point whose engine launch changed since its baseline
+// sweep says so: the recipe, not the software, may be what moved.
+func TestRegressionsSayWhenTheRecipeChanged(t *testing.T) {
+	key := SeriesKey{"llama", "fp8", 1024, 1024, "h100/vllm"}
+	launched := func(points []Point, fp string) []Point {
+		for i := range points {
+			points[i].Launch = fp
+		}
+		return points
+	}
+	tests := []struct {
+		name            string
+		before, tonight string
+		wantChanged     bool
+	}{
+		{"same launch", "fp-a", "fp-a", false},
+		{"another launch", "fp-a", "fp-b", true},
+		{"baseline from before recipes", "", "fp-b", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			frontier := launched(curve(1, "p"), tc.before)
+			night := NightOf("night-0", "2026-12-06", []Group{{Model: "llama", Precision: "fp8", ISL: 1024, OSL: 1024,
+				Series: []Series{{Key: "h100/vllm", Frontier: frontier}}}}, nil)
+			for _, p := range frontier {
+				night.PointIDs[p.ID] = true
+				if p.Launch != "" {
+					night.Launches[p.ID] = p.Launch
+				}
+			}
+			require.Contains(t, night.Frontiers, key)
+			groups := []Group{{Model: "llama", Precision: "fp8", ISL: 1024, OSL: 1024, Series: []Series{{Key: "h100/vllm", Frontier: launched(curve(0.8, "p"), tc.tonight)}}}}
+			regs := Regressions(groups, []Night{night}, []float64{20}, 7)
+			require.Len(t, regs, 1)
+			require.Equal(t, VerdictRegression, regs[0].Verdict)
+			require.Equal(t, "night-0", regs[0].BaselineSweep)
+			require.Equal(t, tc.wantChanged, regs[0].RecipeChanged)
+		})
+	}
+}

@@ -232,6 +232,8 @@ type FrontierRow struct {
 	Interactivity *float64 `parquet:"interactivity,optional" json:"interactivity"`   // tok/s/user, 1000 / median TPOT
 	MedianE2ELms  *float64 `parquet:"median_e2el_ms,optional" json:"median_e2el_ms"` // ms
 	TputPerGPU    float64  `parquet:"tput_per_gpu" json:"tput_per_gpu"`              // tok/s/GPU
+	// LaunchFingerprint is the engine launch that measured the point.
+	LaunchFingerprint string `parquet:"launch_fingerprint,dict" json:"launch_fingerprint,omitempty"`
 }
 
 // RegressionRow is one series at one target interactivity, tonight
@@ -255,4 +257,7 @@ type RegressionRow struct {
 	PointID             string   `parquet:"point_id" json:"point_id"`
 	BaselineSweep       string   `parquet:"baseline_sweep" json:"baseline_sweep"`
 	PValue              *float64 `parquet:"p_value,optional" json:"p_value"` // Mann–Whitney U on per-request TPOT
+	// RecipeChanged: the point ran another engine launch than in the
+	// baseline sweep, so a change may be the recipe's, not the software's.
+	RecipeChanged bool `parquet:"recipe_changed" json:"recipe_changed"`
 }

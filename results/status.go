@@ -5,14 +5,14 @@ import (
 	"fmt"
 )
 
-// PointStatus is how one point of a committed sweep ended, read from its
-// points row, a one-row file whose key derives from ids (TableKey):
+// PointOutcome is how one point of a committed sweep ended, and the
+// fingerprint of the engine launch that ran it, read from its points row, a one-row file whose key derives from ids (TableKey):
 // ErrNotFound when the sweep has no such point. A reader that needs a
 // few points of an earlier sweep asks here instead of reading the
 // sweep's manifest, which lists every point and runs to megabytes.
-func (l *Lake) PointStatus(ctx context.Context, date, hardware, sweepID, pointID string) (string, error) {
+func (l *Lake) PointOutcome(ctx context.Context, date, hardware, sweepID, pointID string) (status, launch string, err error) {
 	row, _, err := l.pointRow(ctx, date, hardware, sweepID, pointID)
-	return row.Status, err
+	return row.Status, row.LaunchFingerprint, err
 }
 
 // pointRow reads a point's one-row points file, and gives its key.

@@ -7,13 +7,13 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestPointStatusReadsThePointsRowByItsDerivedKey(t *testing.T) {
+func TestPointOutcomeReadsThePointsRowByItsDerivedKey(t *testing.T) {
 	lake, ctx := NewLake(embeddedStore(t)), context.Background()
 	// One points file per point, each with the statuses of its rows.
 	for point, statuses := range map[string][]string{"p1": {"succeeded"}, "p2": {"failed"}, "p3": {"succeeded", "failed"}} {
 		var rows []PointRow
 		for _, s := range statuses {
-			rows = append(rows, PointRow{SweepID: "s1", PointID: point, Status: s})
+			rows = append(rows, PointRow{SweepID: "s1", PointID: point, Status: s, LaunchFingerprint: "fp-" + point})
 		}
 		body, err := Encode(rows, nil)
 		require.NoError(t, err)
@@ -35,7 +35,7 @@ func TestPointStatusReadsThePointsRowByItsDerivedKey(t *testing.T) {
 			err: "s3://lake/v1/points/dt=2026-11-27/hardware=sim-h100/sweep=s1/p3.parquet holds 2 rows, want 1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			status, err := lake.PointStatus(ctx, "2026-11-27", tc.hardware, tc.sweep, tc.point)
+			status, launch, err := lake.PointOutcome(ctx, "2026-11-27", tc.hardware, tc.sweep, tc.point)
 			switch {
 			case tc.notFound:
 				require.ErrorIs(t, err, ErrNotFound)
@@ -44,6 +44,7 @@ func TestPointStatusReadsThePointsRowByItsDerivedKey(t *testing.T) {
 			default:
 				require.NoError(t, err)
 				require.Equal(t, tc.status, status)
+				require.Equal(t, "fp-"+tc.point, launch)
 			}
 		})
 	}

@@ -135,6 +135,9 @@ func printReport(w io.Writer, rep *analysis.Report) error {
 		if r.ChangePct != nil {
 			change = fmt.Sprintf("%+.1f%% (threshold %.1f%%)", *r.ChangePct, r.ThresholdPct)
 		}
+		if r.RecipeChanged {
+			change += "; the recipe changed since " + r.BaselineSweep
+		}
 		fmt.Fprintf(out, "  %s\t%s %s %s/%s %s at %g tok/s/user: %s\n", r.Verdict, r.Model, r.Precision, sweep.SeqLenName(r.ISL), sweep.SeqLenName(r.OSL), r.Series, r.Target, change)
 	}
 	if moved == 0 {
