@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,6 +26,39 @@ type AlertConfig struct {
 	// ReportURL, with {date} and {sweep} filled in, links the summary to
 	// the sweep's report (infersweep serve, or wherever the lake is served).
 	ReportURL string `envconfig:"ALERT_REPORT_URL" desc:"link to a sweep's report, with {date} and {sweep} placeholders"`
+	// Kinds are the notifications sent; Routes send a pool's to a
+	// webhook of its own.
+	Kinds  []string          `envconfig:"ALERT_KINDS" default:"summary,sweep-failed,failed-points,quarantined,stalled" desc:"notifications to send: summary, sweep-failed, failed-points, quarantined, stalled"`
+	Routes Routes `envconfig:"ALERT_ROUTES" desc:"pool=webhook-URL pairs (comma-separated): a pool's notifications go there instead"`
+	// FailedPointsPct is the share of a sweep's points that failed above
+	// which failed-points fires.
+	FailedPointsPct float64 `envconfig:"ALERT_FAILED_POINTS_PCT" default:"10" desc:"failed-points fires when more than this percentage of a sweep's points failed"`
+	// UIURL links notifications to the sweep's workflow in Temporal's UI.
+	UIURL string `envconfig:"ALERT_UI_URL" desc:"Temporal Web UI base URL (e.g. http://localhost:8233) for links to a sweep's workflow"`
+	// StallAfter is how long a running sweep may go without a point
+	// finishing before the watchdog says it stalled.
+	StallAfter time.Duration `envconfig:"ALERT_STALL_AFTER" default:"30m" desc:"stalled fires when a running sweep finishes no point for this long"`
+}
+
+// Routes send pools' notifications to webhooks of their own: pool → URL,
+// written pool=URL,pool=URL (URLs hold colons, so not envconfig's
+// key:value maps).
+type Routes map[string]string
+
+// Decode reads pool=URL pairs.
+func (r *Routes) Decode(value string) error {
+	*r = Routes{}
+	for pair := range strings.SplitSeq(value, ",") {
+		if pair = strings.TrimSpace(pair); pair == "" {
+			continue
+		}
+		pool, url, ok := strings.Cut(pair, "=")
+		if !ok || pool == "" || !strings.HasPrefix(url, "http") {
+			return fmt.Errorf("%q: want pool=http(s)://webhook", pair)
+		}
+		(*r)[pool] = url
+	}
+	return nil
 }
 
 // LoadAlertConfig reads INFERSWEEP_ALERT_* and checks the format.
@@ -35,6 +69,14 @@ func LoadAlertConfig() (AlertConfig, error) {
 	}
 	if cfg.Format != "json" && cfg.Format != "slack" {
 		return cfg, fmt.Errorf("INFERSWEEP_ALERT_FORMAT=%q: want json or slack", cfg.Format)
+	}
+	for _, k := range cfg.Kinds {
+		if !slices.Contains(NoticeKinds, k) {
+			return cfg, fmt.Errorf("INFERSWEEP_ALERT_KINDS: %q: want some of %s", k, strings.Join(NoticeKinds, ", "))
+		}
+	}
+	if cfg.StallAfter <= 0 {
+		return cfg, fmt.Errorf("INFERSWEEP_ALERT_STALL_AFTER=%s: want a positive duration", cfg.StallAfter)
 	}
 	return cfg, nil
 }
@@ -72,18 +114,28 @@ type AlertSummary struct {
 // receiver drop the one duplicate that remains possible (the worker dying
 // between the POST and the marker).
 func (a *Activities) SendAlert(ctx context.Context, in AlertInput) (string, error) {
-	if a.Alerts.WebhookURL == "" {
+	if a.Alerts.WebhookURL == "" && len(a.Alerts.Routes) == 0 {
+		return AlertNotConfigured, nil
+	}
+	ref := results.SweepRef{SweepID: in.SweepID, Date: in.Date}
+	m, err := a.Lake.ManifestOf(ctx, ref)
+	if err != nil {
+		return "", err
+	}
+	// What needs a human beside the summary: a sweep with many failed
+	// points, nodes quarantined. Each is sent once, whatever retries.
+	for _, n := range outcomeNotices(m, a.Alerts.FailedPointsPct) {
+		if _, err := a.Notify(ctx, n); err != nil {
+			return "", err
+		}
+	}
+	if !a.Alerts.enabled(NoticeSummary) || a.Alerts.WebhookURL == "" {
 		return AlertNotConfigured, nil
 	}
 	marker := results.AlertKey(in.Date, in.SweepID)
 	if _, err := a.Lake.Store().Size(ctx, marker); err == nil {
 		return AlertAlreadySent, nil
 	} else if !errors.Is(err, results.ErrNotFound) {
-		return "", err
-	}
-	ref := results.SweepRef{SweepID: in.SweepID, Date: in.Date}
-	m, err := a.Lake.ManifestOf(ctx, ref)
-	if err != nil {
 		return "", err
 	}
 	regs, err := a.Lake.Regressions(ctx, ref)
@@ -114,7 +166,7 @@ func (a *Activities) SendAlert(ctx context.Context, in AlertInput) (string, erro
 	if err != nil {
 		return "", err
 	}
-	if err := a.post(ctx, body, "infersweep-alert-"+in.SweepID); err != nil {
+	if err := a.post(ctx, a.Alerts.WebhookURL, body, "infersweep-alert-"+in.SweepID); err != nil {
 		return "", err
 	}
 	if err := a.Lake.Store().Put(ctx, marker, body, "application/json"); err != nil {
@@ -123,10 +175,10 @@ func (a *Activities) SendAlert(ctx context.Context, in AlertInput) (string, erro
 	return AlertSent, nil
 }
 
-func (a *Activities) post(ctx context.Context, body []byte, idempotencyKey string) error {
+func (a *Activities) post(ctx context.Context, url string, body []byte, idempotencyKey string) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.Alerts.WebhookURL, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return temporal.NewNonRetryableApplicationError("alert webhook URL is invalid", ErrConfig, nil)
 	}

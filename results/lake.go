@@ -94,6 +94,12 @@ func AlertKey(date, sweepID string) string {
 	return fmt.Sprintf("%s/alerts/dt=%s/sweep=%s.json", layoutVersion, date, sweepID)
 }
 
+// NoticeKey marks a notification of one kind as sent for a sweep: one
+// message per sweep per kind, whatever retries and watchdogs repeat.
+func NoticeKey(date, sweepID, kind string) string {
+	return fmt.Sprintf("%s/alerts/dt=%s/sweep=%s/%s.json", layoutVersion, date, sweepID, kind)
+}
+
 // LogKey is where the end of a point's engine log is kept, per attempt.
 func LogKey(date, hardware, sweepID, pointID string, attempt int) string {
 	return fmt.Sprintf("%s/logs/dt=%s/hardware=%s/sweep=%s/%s-%d.log", layoutVersion, date, hardware, sweepID, pointID, attempt)

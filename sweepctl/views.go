@@ -19,22 +19,32 @@ import (
 // in the order the sweep started them.
 func (p Progress) Summary() string {
 	var parts []string
-	done := 0
 	for _, pool := range p.Pools {
 		if hw, ok := p.ByPool[pool]; ok {
-			finished := hw.Done + hw.Failed + hw.Skipped
-			done += finished
-			part := fmt.Sprintf("%s %d/%d", pool, finished, hw.Planned)
+			part := fmt.Sprintf("%s %d/%d", pool, hw.Done+hw.Failed+hw.Skipped, hw.Planned)
 			if hw.Failed+hw.Skipped > 0 {
 				part += fmt.Sprintf(" (%d failed)", hw.Failed+hw.Skipped)
 			}
 			parts = append(parts, part)
-		} else if hw, ok := p.Finished[pool]; ok {
-			done += hw.PointCount()
+		} else if _, ok := p.Finished[pool]; ok {
 			parts = append(parts, pool+" done")
 		}
 	}
-	return fmt.Sprintf("%d/%d points  %s", done, p.Planned, strings.Join(parts, "  "))
+	return fmt.Sprintf("%d/%d points  %s", p.PointsFinished(), p.Planned, strings.Join(parts, "  "))
+}
+
+// PointsFinished counts the points that ended, however: what moves while
+// a sweep is healthy.
+func (p Progress) PointsFinished() int {
+	done := 0
+	for _, pool := range p.Pools {
+		if hw, ok := p.ByPool[pool]; ok {
+			done += hw.Done + hw.Failed + hw.Skipped
+		} else if hw, ok := p.Finished[pool]; ok {
+			done += hw.PointCount()
+		}
+	}
+	return done
 }
 
 // NodeState is one node of a pool: free, running a point, or

@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"time"
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/infersweep/infersweep/activities"
+	"github.com/infersweep/infersweep/watchdog"
 	"github.com/infersweep/infersweep/workflows"
 )
 
@@ -29,6 +32,21 @@ func (p Process) What() string {
 		return "control worker"
 	}
 	return fmt.Sprintf("node %s of pool %s (queues %s, %s)", p.Node, p.Pool, workflows.TaskQueue(p.Pool), workflows.NodeQueue(p.Pool, p.Node))
+}
+
+// startWatchdog runs, beside the control worker, the watchdog that tells
+// the team about sweeps that finish no point for INFERSWEEP_ALERT_STALL_AFTER.
+// Every control worker runs one; the lake's notice markers keep it to one
+// message per sweep.
+func startWatchdog(ctx context.Context, c client.Client, s Setup) error {
+	alerts, err := activities.LoadAlertConfig()
+	if err != nil {
+		return err
+	}
+	w := &watchdog.Watchdog{Client: c, Notifier: &activities.Activities{Lake: s.Lake, Alerts: alerts, Logger: s.Logger},
+		StallAfter: alerts.StallAfter, Logger: s.Logger}
+	go w.Run(ctx, min(time.Minute, alerts.StallAfter/3))
+	return nil
 }
 
 // Run dials Temporal and runs p with s until ctx ends, then stops, which
@@ -61,7 +79,9 @@ func Run(ctx context.Context, tcfg TemporalConfig, s Setup, p Process, started f
 	defer c.Close()
 	var running Fleet
 	if p.Pool == "" {
-		running, err = StartControl(c, s)
+		if running, err = StartControl(c, s); err == nil {
+			err = startWatchdog(ctx, c, s)
+		}
 	} else {
 		running, err = StartNode(c, s, p.Pool, p.Node)
 	}

@@ -1,7 +1,9 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -112,9 +114,71 @@ var alertOptions = workflow.ActivityOptions{
 		NonRetryableErrorTypes: []string{activities.ErrConfig}},
 }
 
+// A failed sweep's notice gets a few minutes of retries: it is
+// news only while the night is.
+var notifyOptions = workflow.ActivityOptions{
+	TaskQueue:              ControlQueue,
+	StartToCloseTimeout:    time.Minute,
+	ScheduleToCloseTimeout: 15 * time.Minute,
+	RetryPolicy: &temporal.RetryPolicy{InitialInterval: 5 * time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
+		NonRetryableErrorTypes: []string{activities.ErrConfig}},
+}
+
 // SweepWorkflow plans a sweep, runs one HardwareSweepWorkflow per runner
 // label on that pool's task queue, and commits the manifest when all end.
+// A sweep that fails or is cancelled first tells the team.
 func SweepWorkflow(ctx workflow.Context, in SweepInput) (SweepResult, error) {
+	result, err := runSweep(ctx, &in)
+	// Sweeps started before then ended without a word.
+	if err != nil && workflow.GetVersion(ctx, "notify-failure", workflow.DefaultVersion, 1) == 1 {
+		notifyFailure(ctx, in, err)
+	}
+	return result, err
+}
+
+// notifyFailure sends the sweep-failed notice, even from a cancelled
+// sweep; a notice that cannot be sent does not change how the sweep ends.
+func notifyFailure(ctx workflow.Context, in SweepInput, cause error) {
+	var a *activities.Activities
+	var canceled *temporal.CanceledError
+	reason := failureReason(cause)
+	if len(reason) > 500 {
+		reason = reason[:500] + "…"
+	}
+	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(dctx, notifyOptions), a.NotifySweepFailed, activities.FailureNotice{
+		SweepID: in.SweepID, Date: in.Date, Cancelled: errors.As(cause, &canceled), Reason: reason,
+	}).Get(dctx, nil)
+	if err != nil {
+		workflow.GetLogger(ctx).Error("sweep-failed notice not delivered", "sweep", in.SweepID, "error", err)
+	}
+}
+
+// failureReason is what failed, in words: our own context (which pool,
+// which step) and the innermost cause, without the Temporal wrappers
+// between them (activity and child workflow ids, run ids).
+func failureReason(err error) string {
+	inner := err
+	for next := errors.Unwrap(inner); next != nil; next = errors.Unwrap(inner) {
+		inner = next
+	}
+	cause := inner.Error()
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		cause = app.Message() // without its type and retryability
+	}
+	msg := err.Error()
+	for _, wrapper := range []string{": activity error (", ": child workflow execution error ("} {
+		if i := strings.Index(msg, wrapper); i >= 0 {
+			return msg[:i] + ": " + cause
+		}
+	}
+	return msg
+}
+
+func runSweep(ctx workflow.Context, inp *SweepInput) (SweepResult, error) {
+	in := *inp
+	defer func() { *inp = in }() // the name a scheduled sweep takes
 	var nominal time.Time
 	if in.SweepID == "" {
 		var err error

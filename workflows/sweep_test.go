@@ -532,11 +532,15 @@ func TestCancelledSweepTearsDownRunningEngines(t *testing.T) {
 	// Loads take ten minutes; the sweep is cancelled after one.
 	env.OnActivity(a.RunLoad, mock.Anything, mock.Anything).After(10 * time.Minute).Return(succeed)
 	env.RegisterDelayedCallback(env.CancelWorkflow, time.Minute)
+	// The team hears of it, even though the sweep was cancelled.
+	env.OnActivity(a.NotifySweepFailed, mock.Anything, activities.FailureNotice{SweepID: "s1", Date: "2026-11-27", Cancelled: true, Reason: "pool sim-h100: canceled"}).
+		Return(activities.AlertSent, nil).Once()
 
 	env.ExecuteWorkflow(SweepWorkflow, SweepInput{SweepID: "s1", Date: "2026-11-27"})
 	require.True(t, env.IsWorkflowCompleted())
 	var canceled *temporal.CanceledError
 	require.ErrorAs(t, env.GetWorkflowError(), &canceled)
+	env.AssertExpectations(t)
 	env.nodes.mu.Lock()
 	defer env.nodes.mu.Unlock()
 	require.Len(t, env.nodes.starts, 2, "two points were running")
@@ -699,6 +703,29 @@ func TestPayloadsDoNotGrowWithTheSweep(t *testing.T) {
 
 // A pool whose pages come back short fails, saying so, instead of
 // continuing as new forever.
+// A sweep that fails tells the team why, and still fails.
+func TestAFailedSweepIsNotified(t *testing.T) {
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestWorkflowEnvironment()
+	env.RegisterWorkflow(SweepWorkflow)
+	var a *activities.Activities
+	env.RegisterActivity(a)
+	env.OnActivity(a.PlanSweep, mock.Anything, mock.Anything).Return(activities.PlanOutput{},
+		temporal.NewNonRetryableApplicationError("the sweep spec is invalid:\nsweep.yaml:3:5: bad-entry.image: required", activities.ErrConfig, nil))
+	var notice activities.FailureNotice
+	env.OnActivity(a.NotifySweepFailed, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.FailureNotice) (string, error) {
+		notice = in
+		return activities.AlertSent, nil
+	}).Once()
+
+	env.ExecuteWorkflow(SweepWorkflow, SweepInput{SweepID: "s1", Date: "2026-11-27"})
+	require.True(t, env.IsWorkflowCompleted())
+	require.ErrorContains(t, env.GetWorkflowError(), "bad-entry.image: required")
+	require.Equal(t, "s1", notice.SweepID)
+	require.False(t, notice.Cancelled)
+	require.Equal(t, "plan sweep s1: the sweep spec is invalid:\nsweep.yaml:3:5: bad-entry.image: required", notice.Reason)
+}
+
 func TestAPoolFailsWhenItsPlanComesBackShort(t *testing.T) {
 	env := newPoolEnv(nil)
 	var a *activities.Activities

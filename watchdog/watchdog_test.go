@@ -1,0 +1,107 @@
+package watchdog_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+
+	"github.com/infersweep/infersweep/activities"
+	"github.com/infersweep/infersweep/devstack/devstacktest"
+	"github.com/infersweep/infersweep/sweep"
+	"github.com/infersweep/infersweep/watchdog"
+	"github.com/infersweep/infersweep/workers"
+	"github.com/infersweep/infersweep/workflows"
+)
+
+// TestAStalledSweepIsNotifiedOnce runs a real sweep whose pool has no
+// node worker, so nothing ever finishes, and the watchdog beside it: the
+// first look remembers the sweep, a look StallAfter later sends one
+// stalled notice, and later looks send nothing more.
+func TestAStalledSweepIsNotifiedOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a sweep on the embedded stack")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	stack := devstacktest.Start(ctx, t)
+	c := devstacktest.Dial(ctx, t, stack)
+	lake, err := stack.Lake(ctx)
+	require.NoError(t, err)
+	control, err := workers.StartControl(c, workers.Setup{Lake: lake, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	defer control.Stop()
+
+	var mu sync.Mutex
+	var posts []activities.Notice
+	hook := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		var n activities.Notice
+		body, _ := io.ReadAll(r.Body)
+		require.NoError(t, json.Unmarshal(body, &n))
+		mu.Lock()
+		defer mu.Unlock()
+		posts = append(posts, n)
+	}))
+	defer hook.Close()
+
+	dir := t.TempDir()
+	runners := filepath.Join(dir, "runners.yaml")
+	require.NoError(t, os.WriteFile(runners, []byte("labels:\n  sim-h100: [n0]\n  sim-h200: [x]\n  sim-mi355x: [y]\n"), 0o644))
+	spec, err := filepath.Abs("../examples/sweep.yaml")
+	require.NoError(t, err)
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.SweepWorkflowID("stuck"), TaskQueue: workflows.ControlQueue},
+		workflows.SweepWorkflow, workflows.SweepInput{SweepID: "stuck", Date: "2026-12-07", Masters: []string{spec}, Runners: runners,
+			Filters: sweep.Filters{Runners: []string{"sim-h100"}}})
+	require.NoError(t, err)
+	defer func() { _ = c.TerminateWorkflow(context.Background(), run.GetID(), "", "test over") }()
+
+	now := time.Date(2026, 12, 7, 2, 0, 0, 0, time.UTC)
+	w := &watchdog.Watchdog{Client: c, StallAfter: 30 * time.Minute, Now: func() time.Time { return now },
+		Notifier: &activities.Activities{Lake: lake, Alerts: activities.AlertConfig{WebhookURL: hook.URL, Format: "json"}}}
+	// Visibility lists the sweep once its plan has named it.
+	require.Eventually(t, func() bool {
+		watching, err := w.Check(ctx)
+		require.NoError(t, err)
+		return watching == 1
+	}, time.Minute, 200*time.Millisecond)
+	// Planned: the pool is waiting for a node that never answers.
+	require.Eventually(t, func() bool {
+		resp, err := c.QueryWorkflow(ctx, run.GetID(), "", workflows.ProgressQuery)
+		var p workflows.SweepProgress
+		return err == nil && resp.Get(&p) == nil && p.Planned > 0
+	}, time.Minute, 200*time.Millisecond)
+	now = now.Add(29 * time.Minute)
+	check(t, ctx, w)
+	require.Empty(t, posts, "not yet stalled long enough")
+	now = now.Add(time.Minute)
+	check(t, ctx, w)
+	now = now.Add(time.Hour)
+	check(t, ctx, w)
+
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, posts, 1, "one message per sweep")
+	n := posts[0]
+	require.Equal(t, activities.NoticeStalled, n.Kind)
+	require.Equal(t, "stuck", n.SweepID)
+	require.Equal(t, "2026-12-07", n.Date)
+	require.Equal(t, "sweep stuck (workflow sweep-stuck) has finished no point for 30m0s", n.Title)
+	require.Len(t, n.Lines, 1)
+	require.Regexp(t, `^0/\d+ points`, n.Lines[0])
+}
+
+func check(t *testing.T, ctx context.Context, w *watchdog.Watchdog) {
+	t.Helper()
+	_, err := w.Check(ctx)
+	require.NoError(t, err)
+}
