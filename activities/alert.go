@@ -28,8 +28,8 @@ type AlertConfig struct {
 	ReportURL string `envconfig:"ALERT_REPORT_URL" desc:"link to a sweep's report, with {date} and {sweep} placeholders"`
 	// Kinds are the notifications sent; Routes send a pool's to a
 	// webhook of its own.
-	Kinds  []string          `envconfig:"ALERT_KINDS" default:"summary,sweep-failed,failed-points,quarantined,stalled" desc:"notifications to send: summary, sweep-failed, failed-points, quarantined, stalled"`
-	Routes Routes `envconfig:"ALERT_ROUTES" desc:"pool=webhook-URL pairs (comma-separated): a pool's notifications go there instead"`
+	Kinds  []string `envconfig:"ALERT_KINDS" default:"summary,sweep-failed,failed-points,quarantined,stalled" desc:"notifications to send: summary, sweep-failed, failed-points, quarantined, stalled"`
+	Routes Routes   `envconfig:"ALERT_ROUTES" desc:"pool=webhook-URL pairs (comma-separated): a pool's notifications go there instead"`
 	// FailedPointsPct is the share of a sweep's points that failed above
 	// which failed-points fires.
 	FailedPointsPct float64 `envconfig:"ALERT_FAILED_POINTS_PCT" default:"10" desc:"failed-points fires when more than this percentage of a sweep's points failed"`
