@@ -38,9 +38,13 @@ type EffectiveConfig struct {
 		CredentialsSource string `json:"credentials_source"`
 	} `json:"s3"`
 	Alert struct {
-		WebhookURL string `json:"webhook_url"`
-		Format     string `json:"format"`
-		ReportURL  string `json:"report_url,omitempty"`
+		WebhookURL string            `json:"webhook_url"`
+		Format     string            `json:"format"`
+		ReportURL  string            `json:"report_url,omitempty"`
+		Kinds      []string          `json:"kinds"`
+		Routes     map[string]string `json:"routes,omitempty"`
+		FailedPct  float64           `json:"failed_points_pct"`
+		StallAfter string            `json:"stall_after"`
 	} `json:"alert"`
 	APIToken string `json:"api_token"`
 }
@@ -70,6 +74,13 @@ func LoadEffectiveConfig(ctx context.Context, apiToken string) (EffectiveConfig,
 	eff.S3.S3Config = scfg
 	eff.S3.AccessKeyID, eff.S3.SecretAccessKey, eff.S3.CredentialsSource = lookupCredentials(ctx, scfg.Region)
 	eff.Alert.WebhookURL, eff.Alert.Format, eff.Alert.ReportURL = maskURL(acfg.WebhookURL), acfg.Format, acfg.ReportURL
+	eff.Alert.Kinds, eff.Alert.FailedPct, eff.Alert.StallAfter = acfg.Kinds, acfg.FailedPointsPct, acfg.StallAfter.String()
+	for pool, url := range acfg.Routes {
+		if eff.Alert.Routes == nil {
+			eff.Alert.Routes = map[string]string{}
+		}
+		eff.Alert.Routes[pool] = maskURL(url)
+	}
 	eff.APIToken = mask(apiToken)
 	return eff, nil
 }

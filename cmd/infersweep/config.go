@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -71,11 +74,16 @@ Alerts
   webhook          %s
   format           %s
   report url       %s
+  kinds            %s
+  pool routes      %s
+  failed points    more than %g%%
+  stalled after    %s
 API
   bearer token     %s
 `, t.Profile, t.ConfigFile, t.Address, t.Namespace, t.TLS, orNone(t.TLSCertFile), orNone(t.TLSKeyFile), orNone(t.TLSCAFile), orNone(t.TLSServerName), t.APIKey,
 		endpoint, scfg.Region, scfg.Bucket, scfg.PathStyle, eff.S3.AccessKeyID, eff.S3.SecretAccessKey, eff.S3.CredentialsSource,
-		orNone(eff.Alert.WebhookURL), eff.Alert.Format, orNone(eff.Alert.ReportURL), eff.APIToken)
+		orNone(eff.Alert.WebhookURL), eff.Alert.Format, orNone(eff.Alert.ReportURL), strings.Join(eff.Alert.Kinds, ", "), orNone(routesText(eff.Alert.Routes)),
+		eff.Alert.FailedPct, eff.Alert.StallAfter, eff.APIToken)
 	return err
 }
 
@@ -84,4 +92,12 @@ func orNone(s string) string {
 		return "(none)"
 	}
 	return s
+}
+
+func routesText(routes map[string]string) string {
+	var parts []string
+	for _, pool := range slices.Sorted(maps.Keys(routes)) {
+		parts = append(parts, pool+" → "+routes[pool])
+	}
+	return strings.Join(parts, ", ")
 }
