@@ -28,7 +28,7 @@ type AlertConfig struct {
 	ReportURL string `envconfig:"ALERT_REPORT_URL" desc:"link to a sweep's report, with {date} and {sweep} placeholders"`
 	// Kinds are the notifications sent; Routes send a pool's to a
 	// webhook of its own.
-	Kinds  []string `envconfig:"ALERT_KINDS" default:"summary,sweep-failed,failed-points,quarantined,stalled" desc:"notifications to send: summary, sweep-failed, failed-points, quarantined, stalled"`
+	Kinds  []string `envconfig:"ALERT_KINDS" default:"summary,sweep-failed,failed-points,quarantined,stalled,missed-night,late-night" desc:"notifications to send: summary, sweep-failed, failed-points, quarantined, stalled, missed-night, late-night"`
 	Routes Routes   `envconfig:"ALERT_ROUTES" desc:"pool=webhook-URL pairs (comma-separated): a pool's notifications go there instead"`
 	// FailedPointsPct is the share of a sweep's points that failed above
 	// which failed-points fires.
@@ -38,6 +38,10 @@ type AlertConfig struct {
 	// StallAfter is how long a running sweep may go without a point
 	// finishing before the watchdog says it stalled.
 	StallAfter time.Duration `envconfig:"ALERT_STALL_AFTER" default:"30m" desc:"stalled fires when a running sweep finishes no point for this long"`
+	// A scheduled night not started StartGrace after it was due was
+	// missed; one still running NightDeadline after it was due is late.
+	StartGrace    time.Duration `envconfig:"ALERT_START_GRACE" default:"10m" desc:"missed-night fires when a schedule's night has not started this long after it was due"`
+	NightDeadline time.Duration `envconfig:"ALERT_NIGHT_DEADLINE" default:"12h" desc:"late-night fires when a scheduled night still runs this long after it was due"`
 }
 
 // Routes send pools' notifications to webhooks of their own: pool → URL,
@@ -75,8 +79,10 @@ func LoadAlertConfig() (AlertConfig, error) {
 			return cfg, fmt.Errorf("INFERSWEEP_ALERT_KINDS: %q: want some of %s", k, strings.Join(NoticeKinds, ", "))
 		}
 	}
-	if cfg.StallAfter <= 0 {
-		return cfg, fmt.Errorf("INFERSWEEP_ALERT_STALL_AFTER=%s: want a positive duration", cfg.StallAfter)
+	for name, d := range map[string]time.Duration{"STALL_AFTER": cfg.StallAfter, "START_GRACE": cfg.StartGrace, "NIGHT_DEADLINE": cfg.NightDeadline} {
+		if d <= 0 {
+			return cfg, fmt.Errorf("INFERSWEEP_ALERT_%s=%s: want a positive duration", name, d)
+		}
 	}
 	return cfg, nil
 }

@@ -21,10 +21,12 @@ const (
 	NoticeFailedPoints = "failed-points" // more than ALERT_FAILED_POINTS_PCT of its points failed
 	NoticeQuarantined  = "quarantined"   // a pool's nodes quarantined by the sweep, with their first faults
 	NoticeStalled      = "stalled"       // the watchdog saw no point finish for ALERT_STALL_AFTER
+	NoticeMissedNight  = "missed-night"  // a schedule did not start a night it was due to
+	NoticeLateNight    = "late-night"    // a scheduled night still runs ALERT_NIGHT_DEADLINE after it was due
 )
 
 // NoticeKinds are every kind, in the order a team reads them.
-var NoticeKinds = []string{NoticeSummary, NoticeSweepFailed, NoticeFailedPoints, NoticeQuarantined, NoticeStalled}
+var NoticeKinds = []string{NoticeSummary, NoticeSweepFailed, NoticeFailedPoints, NoticeQuarantined, NoticeStalled, NoticeMissedNight, NoticeLateNight}
 
 // Notice is one notification: what happened to a sweep, whom it is for.
 type Notice struct {
@@ -42,7 +44,9 @@ type Notice struct {
 
 // enabled: no kinds named (a config not read from the environment) is
 // every kind.
-func (c AlertConfig) enabled(kind string) bool { return len(c.Kinds) == 0 || slices.Contains(c.Kinds, kind) }
+func (c AlertConfig) enabled(kind string) bool {
+	return len(c.Kinds) == 0 || slices.Contains(c.Kinds, kind)
+}
 
 // webhook is where a pool's notices go: its route, else the default.
 func (c AlertConfig) webhook(pool string) string {

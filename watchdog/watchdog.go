@@ -1,8 +1,9 @@
-// Package watchdog notices sweeps that stopped moving. It runs beside the
-// control worker, outside any sweep's workflow, so a sweep whose workflow
-// or pools are stuck (a payload over Temporal's limit, every node gone) is
-// still noticed: it asks Temporal which sweeps run and how far each got,
-// and a sweep that finished no point for StallAfter is reported once.
+// Package watchdog notices sweeps that stopped moving and nights that did
+// not happen. It runs beside the control worker, outside any sweep's
+// workflow, so a sweep whose workflow or pools are stuck (a payload over
+// Temporal's limit, every node gone) is still noticed: it asks Temporal
+// which sweeps run and how far each got, and which nights each schedule
+// was due to start; each finding is reported once.
 package watchdog
 
 import (
@@ -31,10 +32,15 @@ type Notifier interface {
 // Watchdog remembers, per running sweep, how many points had finished and
 // since when.
 type Watchdog struct {
-	Client     client.Client
-	Notifier   Notifier
-	StallAfter time.Duration
-	Logger     *slog.Logger
+	Client    client.Client
+	Namespace string // default: "default"
+	Notifier  Notifier
+	// StallAfter: a running sweep that finishes no point for this long
+	// stalled. NightDeadline: a scheduled night still running this long
+	// after it was due is late. StartGrace: a night not started this long
+	// after it was due was missed.
+	StallAfter, NightDeadline, StartGrace time.Duration
+	Logger                                *slog.Logger
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 
@@ -65,15 +71,23 @@ func (w *Watchdog) Run(ctx context.Context, every time.Duration) {
 	}
 }
 
-// Check looks at every running sweep once and says how many it watches.
-// A sweep that does not answer its progress query (its workers gone)
-// counts as not moving.
+// Check looks at every running sweep and every schedule once, and says
+// how many sweeps it watches.
 func (w *Watchdog) Check(ctx context.Context) (int, error) {
+	now := w.now()
+	if err := w.checkNights(ctx, now); err != nil {
+		return 0, err
+	}
+	return w.checkSweeps(ctx, now)
+}
+
+// checkSweeps: a sweep that does not answer its progress query (its
+// workers gone) counts as not moving.
+func (w *Watchdog) checkSweeps(ctx context.Context, now time.Time) (int, error) {
 	execs, err := sweepctl.List(ctx, w.Client, runningSweeps)
 	if err != nil {
 		return 0, err
 	}
-	now := w.now()
 	if w.last == nil {
 		w.last = map[string]mark{}
 	}

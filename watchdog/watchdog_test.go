@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -98,6 +99,103 @@ func TestAStalledSweepIsNotifiedOnce(t *testing.T) {
 	require.Equal(t, "sweep stuck (workflow sweep-stuck) has finished no point for 30m0s", n.Title)
 	require.Len(t, n.Lines, 1)
 	require.Regexp(t, `^0/\d+ points`, n.Lines[0])
+}
+
+// TestMissedAndLateNights: a schedule whose first night never finishes
+// (its pool has no node worker) skips the nights after it, as the
+// skip-overlap policy says. The watchdog reports the first night late
+// and each skipped one missed, once each.
+func TestMissedAndLateNights(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a schedule on the embedded stack")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	stack := devstacktest.Start(ctx, t)
+	c := devstacktest.Dial(ctx, t, stack)
+	lake, err := stack.Lake(ctx)
+	require.NoError(t, err)
+	control, err := workers.StartControl(c, workers.Setup{Lake: lake, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	defer control.Stop()
+	hook, posts := receiver(t)
+
+	dir := t.TempDir()
+	runners := filepath.Join(dir, "runners.yaml")
+	require.NoError(t, os.WriteFile(runners, []byte("labels:\n  sim-h100: [n0]\n  sim-h200: [x]\n  sim-mi355x: [y]\n"), 0o644))
+	spec, err := filepath.Abs("../examples/sweep.yaml")
+	require.NoError(t, err)
+	h, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{ID: "wd", Spec: client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: 3 * time.Second}}},
+		Action: &client.ScheduleWorkflowAction{ID: "wd-sweep", Workflow: workflows.SweepWorkflow, TaskQueue: workflows.ControlQueue,
+			Args: []any{workflows.SweepInput{ScheduleID: "wd", Masters: []string{spec}, Runners: runners, Filters: sweep.Filters{Runners: []string{"sim-h100"}}}}}})
+	require.NoError(t, err)
+	defer func() { _ = h.Delete(context.Background()) }()
+	var first string
+	require.Eventually(t, func() bool {
+		desc, err := h.Describe(ctx)
+		if err != nil || len(desc.Info.RunningWorkflows) == 0 || desc.Info.NumActionsSkippedOverlap < 2 {
+			return false
+		}
+		first = desc.Info.RunningWorkflows[0].WorkflowID
+		return true
+	}, time.Minute, 200*time.Millisecond, "the first night runs and later ones are skipped")
+	defer func() { _ = c.TerminateWorkflow(context.Background(), first, "", "test over") }()
+
+	w := &watchdog.Watchdog{Client: c, StallAfter: time.Hour, StartGrace: time.Second, NightDeadline: 2 * time.Second,
+		Notifier: &activities.Activities{Lake: lake, Alerts: activities.AlertConfig{WebhookURL: hook, Format: "json"}}}
+	check(t, ctx, w)
+	got := posts()
+	check(t, ctx, w)
+	kinds := map[string][]string{}
+	for _, n := range got {
+		kinds[n.Kind] = append(kinds[n.Kind], n.SweepID)
+		require.True(t, strings.HasPrefix(n.SweepID, "wd-"), n.SweepID)
+	}
+	require.Len(t, kinds[activities.NoticeLateNight], 1, "the night still running")
+	// Nights are named to the minute, as their sweeps are: the skipped
+	// nights of one minute are one message.
+	require.NotEmpty(t, kinds[activities.NoticeMissedNight], "the skipped nights")
+	for _, n := range got {
+		want := map[string]string{activities.NoticeLateNight: "is still running", activities.NoticeMissedNight: "did not start its night of"}[n.Kind]
+		require.Contains(t, n.Title, want)
+	}
+	require.Len(t, posts(), len(got)+countNewNights(posts(), got), "a second look repeats nothing")
+}
+
+// countNewNights is how many notices of after is about nights before
+// has none for: nights skipped between the two looks.
+func countNewNights(after, before []activities.Notice) int {
+	seen := map[string]bool{}
+	for _, n := range before {
+		seen[n.Kind+n.SweepID] = true
+	}
+	fresh := 0
+	for _, n := range after {
+		if !seen[n.Kind+n.SweepID] {
+			fresh++
+		}
+	}
+	return fresh
+}
+
+// receiver is a webhook that keeps the notices it is sent.
+func receiver(t *testing.T) (url string, posts func() []activities.Notice) {
+	var mu sync.Mutex
+	var got []activities.Notice
+	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		var n activities.Notice
+		body, _ := io.ReadAll(r.Body)
+		require.NoError(t, json.Unmarshal(body, &n))
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, n)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, func() []activities.Notice {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]activities.Notice(nil), got...)
+	}
 }
 
 func check(t *testing.T, ctx context.Context, w *watchdog.Watchdog) {

@@ -38,13 +38,13 @@ func (p Process) What() string {
 // the team about sweeps that finish no point for INFERSWEEP_ALERT_STALL_AFTER.
 // Every control worker runs one; the lake's notice markers keep it to one
 // message per sweep.
-func startWatchdog(ctx context.Context, c client.Client, s Setup) error {
+func startWatchdog(ctx context.Context, c client.Client, tcfg TemporalConfig, s Setup) error {
 	alerts, err := activities.LoadAlertConfig()
 	if err != nil {
 		return err
 	}
-	w := &watchdog.Watchdog{Client: c, Notifier: &activities.Activities{Lake: s.Lake, Alerts: alerts, Logger: s.Logger},
-		StallAfter: alerts.StallAfter, Logger: s.Logger}
+	w := &watchdog.Watchdog{Client: c, Namespace: tcfg.Namespace, Notifier: &activities.Activities{Lake: s.Lake, Alerts: alerts, Logger: s.Logger},
+		StallAfter: alerts.StallAfter, StartGrace: alerts.StartGrace, NightDeadline: alerts.NightDeadline, Logger: s.Logger}
 	go w.Run(ctx, min(time.Minute, alerts.StallAfter/3))
 	return nil
 }
@@ -80,7 +80,7 @@ func Run(ctx context.Context, tcfg TemporalConfig, s Setup, p Process, started f
 	var running Fleet
 	if p.Pool == "" {
 		if running, err = StartControl(c, s); err == nil {
-			err = startWatchdog(ctx, c, s)
+			err = startWatchdog(ctx, c, tcfg, s)
 		}
 	} else {
 		running, err = StartNode(c, s, p.Pool, p.Node)
