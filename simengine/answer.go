@@ -57,15 +57,18 @@ func (s *Server) answerText(req *generateRequest, chat bool) (string, bool) {
 	return " " + sol.Written(sol.Answer+miss), true
 }
 
-// answerPiece is the text of the written-th of output tokens of text:
-// about four characters each, the last taking the rest, JSON-escaped for
-// an SSE chunk.
-func answerPiece(text string, written, output int) string {
-	from := min(len(text), (written-1)*4)
-	to := min(len(text), written*4)
-	if written == output {
-		to = len(text)
+// piece is the text of the written-th token of a stream, JSON-escaped for
+// an SSE chunk: filler, or about four characters of the answer, the last
+// token taking the rest.
+func (g *generation) piece(written int) string {
+	if g.text == "" {
+		return tokenText
 	}
-	quoted, _ := json.Marshal(text[from:to])
+	from := min(len(g.text), (written-1)*4)
+	to := min(len(g.text), written*4)
+	if written == g.output {
+		to = len(g.text)
+	}
+	quoted, _ := json.Marshal(g.text[from:to])
 	return string(quoted[1 : len(quoted)-1])
 }

@@ -73,11 +73,7 @@ func (g *generation) streamOut() []int64 {
 			if g.chat && written == 1 {
 				buf = append(buf[:len(buf)-len(`"content":"`)], `"role":"assistant","content":"`...)
 			}
-			if g.text == "" {
-				buf = append(buf, tokenText...)
-			} else {
-				buf = append(buf, answerPiece(g.text, written, g.output)...)
-			}
+			buf = append(buf, g.piece(written)...)
 			finish := "null"
 			if written == g.output {
 				finish = `"` + g.finish + `"`
