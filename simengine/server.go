@@ -26,7 +26,11 @@ type ServerConfig struct {
 	// RecordChunks keeps the wall-clock time of every chunk written, for
 	// /debug/requests (8 bytes per token).
 	RecordChunks bool
-	Logger       *slog.Logger
+	// Accuracy p in [0, 1] makes the engine answer questions of the
+	// generated arithmetic set, right with probability p (answer.go); 0
+	// keeps filler tokens for every prompt.
+	Accuracy float64
+	Logger   *slog.Logger
 }
 
 // Stream is the handler's view of one sequence: the scheduler publishes
@@ -107,6 +111,9 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	}
 	if err := cfg.Faults.Validate(); err != nil {
 		return nil, err
+	}
+	if !(cfg.Accuracy >= 0 && cfg.Accuracy <= 1) {
+		return nil, fmt.Errorf("accuracy %g: want a probability from 0 to 1", cfg.Accuracy)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -360,6 +367,16 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 		return
 	}
 	output, finish, stallAt := s.planOutput(req.IgnoreEOS, maxTokens, nth)
+	text, answered := s.answerText(&req, chat)
+	if answered {
+		// A recognised question is answered in full, as a model stops at
+		// EOS, unless max_tokens cuts it short.
+		output, finish = textTokens(text), "stop"
+		if output > maxTokens {
+			output, finish, text = maxTokens, "length", text[:maxTokens*4]
+		}
+		stallAt = min(stallAt, output)
+	}
 
 	id := s.nextID.Add(1)
 	stream := &Stream{notify: make(chan struct{}, 1)}
@@ -367,7 +384,7 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 	arrival := time.Since(s.start)
 	s.submit(seq)
 
-	g := generation{srv: s, w: w, r: r, chat: chat, id: id, prompt: prompt, output: output, finish: finish, stallAt: stallAt,
+	g := generation{srv: s, w: w, r: r, chat: chat, id: id, prompt: prompt, output: output, text: text, finish: finish, stallAt: stallAt,
 		includeUsage: req.StreamOptions.IncludeUsage, stream: stream}
 	var chunkTimes []int64
 	if req.Stream {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -16,6 +17,7 @@ type generation struct {
 	id           uint64
 	prompt       int
 	output       int
+	text         string // the answer to write, or "" for filler tokens
 	finish       string
 	stallAt      int
 	includeUsage bool
@@ -71,7 +73,7 @@ func (g *generation) streamOut() []int64 {
 			if g.chat && written == 1 {
 				buf = append(buf[:len(buf)-len(`"content":"`)], `"role":"assistant","content":"`...)
 			}
-			buf = append(buf, tokenText...)
+			buf = append(buf, g.piece(written)...)
 			finish := "null"
 			if written == g.output {
 				finish = `"` + g.finish + `"`
@@ -123,9 +125,9 @@ func (g *generation) respondWhole() {
 		case <-g.stream.notify:
 		}
 	}
-	text := ""
-	for range g.output {
-		text += tokenText
+	text := g.text
+	if text == "" {
+		text = strings.Repeat(tokenText, g.output)
 	}
 	choice := map[string]any{"index": 0, "text": text, "finish_reason": g.finish}
 	object := "text_completion"

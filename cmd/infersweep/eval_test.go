@@ -1,0 +1,101 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/infersweep/infersweep/evals"
+	"github.com/infersweep/infersweep/simengine"
+)
+
+const (
+	evalData  = "../../evals/testdata/arithmetic-200.jsonl"
+	evalShots = "../../evals/testdata/arithmetic-fewshot.jsonl"
+)
+
+func TestEvalRejectsBadInputWithExit2(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.jsonl")
+	require.NoError(t, os.WriteFile(bad, []byte(`{"question":"Q?","answer":"#### 1"}`+"\n"+`{"question":"Q?"}`+"\n"), 0o600))
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no data", []string{"eval", "--model", "m"}, "infersweep: --data is required: a JSONL file of the task's documents\n"},
+		{"unknown task", []string{"eval", "--model", "m", "--task", "mmlu", "--data", evalData}, "infersweep: --task \"mmlu\": want one of gsm8k\n"},
+		{"no few-shot set", []string{"eval", "--model", "m", "--data", evalData}, "infersweep: --fewshot-data is required: gsm8k is 5-shot (or pass --num-fewshot 0)\n"},
+		{"malformed line", []string{"eval", "--model", "m", "--data", bad, "--num-fewshot", "0"}, "infersweep: " + bad + ":2: field \"answer\": missing\n"},
+		{"too few shots", []string{"eval", "--model", "m", "--data", evalData, "--fewshot-data", evalShots, "--num-fewshot", "8"}, "infersweep: --fewshot-data " + evalShots + " has 5 documents, gsm8k needs 8\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			require.Equal(t, exitUsage, run(context.Background(), tt.args, &stdout, &stderr))
+			require.Equal(t, tt.want, stderr.String())
+		})
+	}
+}
+
+func TestEvalGenerateWritesTheShippedSet(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	require.Equal(t, exitOK, run(context.Background(), []string{"eval", "generate", "--n", "5", "--seed", "2"}, &stdout, &stderr), stderr.String())
+	shipped, err := os.ReadFile(evalShots)
+	require.NoError(t, err)
+	require.Equal(t, string(shipped), stdout.String())
+}
+
+func TestEvalAgainstTheSimulatedEngine(t *testing.T) {
+	m, err := simengine.LookupModel("llama-3.1-8b")
+	require.NoError(t, err)
+	h, err := simengine.LookupHardware("h100")
+	require.NoError(t, err)
+	srv, err := simengine.NewServer(simengine.ServerConfig{
+		Engine: simengine.EngineConfig{Model: m, Hardware: h, Precision: simengine.BF16, TP: 1, MaxNumSeqs: 256,
+			MaxNumBatchedTokens: 8192, MaxModelLen: 8192, GPUMemoryUtilization: 0.9, Calibration: simengine.DefaultCalibration()},
+		ServedModelName: "llama-3.1-8b", TimeScale: 50, Accuracy: 1,
+	})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	httpSrv := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() { cancel(); httpSrv.Close(); <-done })
+
+	samplesOut := filepath.Join(t.TempDir(), "samples.jsonl")
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"eval", "--base-url", httpSrv.URL, "--wait-ready", "5s", "--data", evalData,
+		"--fewshot-data", evalShots, "--limit", "20", "--samples-out", samplesOut, "-o", "json"}, &stdout, &stderr)
+	require.Equal(t, exitOK, code, stderr.String())
+	var res evals.Result
+	require.NoError(t, json.Unmarshal(stdout.Bytes(), &res))
+	require.Equal(t, "llama-3.1-8b", res.Model)
+	require.Equal(t, 20, res.N)
+	require.Equal(t, "12a7bcd43c480135075883b2c26e7d04307e81970c008253bdd6d1977caee24c", res.Data.SHA256)
+	require.Equal(t, []float64{1, 1}, []float64{res.Scores[0].Value, res.Scores[1].Value})
+
+	file, err := os.Open(samplesOut)
+	require.NoError(t, err)
+	defer file.Close()
+	lines := 0
+	for sc := bufio.NewScanner(file); sc.Scan(); lines++ {
+		var s evals.Sample
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &s))
+		require.Equal(t, lines, s.ID)
+		require.Equal(t, map[string]bool{"strict-match": true, "flexible-extract": true}, s.Correct)
+	}
+	require.Equal(t, 20, lines)
+
+	stderr.Reset()
+	code = run(context.Background(), []string{"eval", "--base-url", httpSrv.URL, "--model", "nope", "--data", evalData, "--fewshot-data", evalShots, "--limit", "1"}, &stdout, &stderr)
+	require.Equal(t, exitFailure, code)
+	require.Equal(t, "infersweep: document 0: POST "+httpSrv.URL+"/v1/completions: 404 Not Found: "+
+		`{"code":404,"message":"The model `+"`nope`"+` does not exist.","object":"error","param":null,"type":"NotFoundError"}`+"\n", stderr.String())
+}

@@ -1,0 +1,100 @@
+package evals
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+)
+
+// Dataset is a task's documents as read from one file, named by the
+// SHA-256 of its bytes so a result says exactly which data it scored.
+type Dataset struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+	Docs   []Doc  `json:"-"`
+}
+
+// DataError is a dataset line that is not in the task's shape; the user
+// fixes the file, so it names file, line and field.
+type DataError struct {
+	Path  string
+	Line  int
+	Field string
+	Msg   string
+}
+
+func (e *DataError) Error() string {
+	if e.Field == "" {
+		return fmt.Sprintf("%s:%d: %s", e.Path, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s:%d: field %q: %s", e.Path, e.Line, e.Field, e.Msg)
+}
+
+// finalAnswer is GSM8K's last answer line, the one strict-match reads.
+var finalAnswer = regexp.MustCompile(`(?:^|\n)#### (\-?[0-9\.\,]+)\s*$`)
+
+// ReadDataset reads a GSM8K-shaped JSONL file: one object per line with
+// string fields "question" and "answer", the answer ending "#### N".
+// Blank lines are skipped; other fields are allowed and ignored.
+func ReadDataset(path string) (Dataset, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return Dataset{}, err
+	}
+	sum := sha256.Sum256(raw)
+	ds := Dataset{Path: path, SHA256: hex.EncodeToString(sum[:])}
+	sc := bufio.NewScanner(bytes.NewReader(raw))
+	sc.Buffer(make([]byte, 0, 64*1024), 16*1024*1024)
+	for line := 1; sc.Scan(); line++ {
+		text := bytes.TrimSpace(sc.Bytes())
+		if len(text) == 0 {
+			continue
+		}
+		doc, derr := parseDoc(text)
+		if derr != nil {
+			derr.Path, derr.Line = path, line
+			return Dataset{}, derr
+		}
+		ds.Docs = append(ds.Docs, doc)
+	}
+	if err := sc.Err(); err != nil {
+		return Dataset{}, fmt.Errorf("read %s: %w", path, err)
+	}
+	if len(ds.Docs) == 0 {
+		return Dataset{}, &DataError{Path: path, Line: 1, Msg: "no documents: want one JSON object per line with question and answer"}
+	}
+	return ds, nil
+}
+
+func parseDoc(text []byte) (Doc, *DataError) {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(text, &fields); err != nil {
+		return Doc{}, &DataError{Msg: "not a JSON object: " + err.Error()}
+	}
+	var doc Doc
+	for _, f := range []struct {
+		name string
+		into *string
+	}{{"question", &doc.Question}, {"answer", &doc.Answer}} {
+		v, ok := fields[f.name]
+		if !ok {
+			return Doc{}, &DataError{Field: f.name, Msg: "missing"}
+		}
+		if err := json.Unmarshal(v, f.into); err != nil {
+			return Doc{}, &DataError{Field: f.name, Msg: "want a string, got " + string(v)}
+		}
+		if strings.TrimSpace(*f.into) == "" {
+			return Doc{}, &DataError{Field: f.name, Msg: "empty"}
+		}
+	}
+	if !finalAnswer.MatchString(doc.Answer) {
+		return Doc{}, &DataError{Field: "answer", Msg: `does not end with a line "#### N" (GSM8K's final answer)`}
+	}
+	return doc, nil
+}

@@ -1,0 +1,137 @@
+package evals
+
+import (
+	"regexp"
+	"strings"
+)
+
+// Doc is one GSM8K problem in its published shape: the answer is a worked
+// solution whose last line is "#### N".
+type Doc struct {
+	Question string `json:"question"`
+	Answer   string `json:"answer"`
+}
+
+// Filter turns a model's response into the answer that gets scored, as an
+// lm-eval filter pipeline of regex then take_first does.
+type Filter struct {
+	Name  string
+	regex *regexp.Regexp
+	// group picks which of the regex's matches is kept: 0 the first, -1
+	// the last, as lm-eval's group_select indexes findall's list.
+	group int
+}
+
+// invalid is what lm-eval's regex filter returns when nothing matches; it
+// never equals a target, so the sample scores 0.
+const invalid = "[invalid]"
+
+// Apply extracts the scored answer from a response. Where the pattern has
+// several groups, the first non-empty one of the chosen match is kept, and
+// the result is trimmed, as lm-eval's RegexFilter does.
+func (f Filter) Apply(response string) string {
+	matches := f.regex.FindAllStringSubmatch(response, -1)
+	if len(matches) == 0 {
+		return invalid
+	}
+	i := f.group
+	if i < 0 {
+		i += len(matches)
+	}
+	m := matches[i]
+	if len(m) == 1 {
+		return strings.TrimSpace(m[0])
+	}
+	for _, g := range m[1:] {
+		if g != "" {
+			return strings.TrimSpace(g)
+		}
+	}
+	return invalid
+}
+
+// Task is one evaluation: how a document becomes a prompt, what the model
+// may generate, and how its response is scored.
+type Task struct {
+	Name       string
+	NumFewshot int
+	// MaxTokens is lm-eval's max_gen_toks for API models (256) where the
+	// task sets none; Until are its stop sequences.
+	MaxTokens int
+	Until     []string
+	Filters   []Filter
+}
+
+// GSM8K is lm-eval's gsm8k task (gsm8k.yaml, version 3.0): 5-shot,
+// "Question: …\nAnswer:" prompts, generation until "Question:", scored by
+// exact_match under two filters.
+func GSM8K() Task {
+	return Task{
+		Name:       "gsm8k",
+		NumFewshot: 5,
+		MaxTokens:  256,
+		Until:      []string{"Question:", "</s>", "<|im_end|>"},
+		Filters: []Filter{
+			{Name: "strict-match", regex: regexp.MustCompile(`#### (\-?[0-9\.\,]+)`), group: 0},
+			{Name: "flexible-extract", regex: regexp.MustCompile(`(-?[$0-9.,]{2,})|(-?[0-9]+)`), group: -1},
+		},
+	}
+}
+
+// Lookup returns the task called name.
+func Lookup(name string) (Task, bool) {
+	if name == "gsm8k" {
+		return GSM8K(), true
+	}
+	return Task{}, false
+}
+
+// Task names, for help and errors.
+func TaskNames() []string { return []string{"gsm8k"} }
+
+// docText is gsm8k.yaml's doc_to_text.
+func docText(d Doc) string { return "Question: " + d.Question + "\nAnswer:" }
+
+// Prompt builds the text lm-eval sends for doc after the given few-shot
+// examples: each example is its text, the target delimiter " ", its answer
+// and the few-shot delimiter "\n\n"; the question follows with nothing
+// after "Answer:".
+func (t Task) Prompt(fewshot []Doc, doc Doc) string {
+	var b strings.Builder
+	for _, ex := range fewshot {
+		b.WriteString(docText(ex))
+		b.WriteString(" ")
+		b.WriteString(ex.Answer)
+		b.WriteString("\n\n")
+	}
+	b.WriteString(docText(doc))
+	return b.String()
+}
+
+// ignored are gsm8k.yaml's regexes_to_ignore, applied in order to both the
+// prediction and the reference. Python's "\.$" also matches a period
+// before a final newline; the group keeps that newline, as re.sub does.
+var ignored = []struct {
+	re   *regexp.Regexp
+	with string
+}{
+	{regexp.MustCompile(`,`), ""},
+	{regexp.MustCompile(`\$`), ""},
+	{regexp.MustCompile(`(?s).*#### `), ""},
+	{regexp.MustCompile(`\.(\n?)$`), "$1"},
+}
+
+// normalize applies exact_match's rules for gsm8k: the ignored regexes,
+// then ignore_case (ignore_punctuation is false).
+func normalize(s string) string {
+	for _, r := range ignored {
+		s = r.re.ReplaceAllString(s, r.with)
+	}
+	return strings.ToLower(s)
+}
+
+// ExactMatch scores a filtered prediction against the document's whole
+// answer (doc_to_target), as lm-eval's exact_match with gsm8k's options.
+func ExactMatch(prediction, reference string) bool {
+	return normalize(prediction) == normalize(reference)
+}

@@ -1,0 +1,99 @@
+package evals_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/infersweep/infersweep/evals"
+	"github.com/infersweep/infersweep/simengine"
+)
+
+// startSim serves a simulated Llama-3.1-8B on one H100 that answers the
+// generated set right with probability accuracy, until the test ends.
+func startSim(tb testing.TB, accuracy, timeScale float64) string {
+	tb.Helper()
+	m, err := simengine.LookupModel("llama-3.1-8b")
+	require.NoError(tb, err)
+	h, err := simengine.LookupHardware("h100")
+	require.NoError(tb, err)
+	srv, err := simengine.NewServer(simengine.ServerConfig{
+		Engine: simengine.EngineConfig{Model: m, Hardware: h, Precision: simengine.BF16, TP: 1, MaxNumSeqs: 256,
+			MaxNumBatchedTokens: 8192, MaxModelLen: 8192, GPUMemoryUtilization: 0.9, Calibration: simengine.DefaultCalibration()},
+		ServedModelName: "llama-3.1-8b",
+		TimeScale:       timeScale,
+		Accuracy:        accuracy,
+	})
+	require.NoError(tb, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	httpSrv := httptest.NewServer(srv.Handler())
+	tb.Cleanup(func() {
+		cancel()
+		httpSrv.Close()
+		<-done
+	})
+	return httpSrv.URL
+}
+
+func evalConfig(tb testing.TB, url string) evals.Config {
+	tb.Helper()
+	data, err := evals.ReadDataset("testdata/arithmetic-200.jsonl")
+	require.NoError(tb, err)
+	shots, err := evals.ReadDataset("testdata/arithmetic-fewshot.jsonl")
+	require.NoError(tb, err)
+	return evals.Config{BaseURL: url, Model: "llama-3.1-8b", Task: evals.GSM8K(), Data: data, Fewshot: shots, Concurrency: 64}
+}
+
+func waitReady(tb testing.TB, url string, cfg evals.Config) {
+	tb.Helper()
+	// The engine answers 503 until it has started; one document probes.
+	probe := cfg
+	probe.Limit = 1
+	require.Eventually(tb, func() bool {
+		_, err := evals.Run(context.Background(), probe)
+		return err == nil
+	}, 10*time.Second, 20*time.Millisecond, url)
+}
+
+func TestGSM8KAgainstSimScoresItsAccuracy(t *testing.T) {
+	for _, accuracy := range []float64{0.95, 0.5} {
+		url := startSim(t, accuracy, 50)
+		cfg := evalConfig(t, url)
+		waitReady(t, url, cfg)
+		res, err := evals.Run(t.Context(), cfg)
+		require.NoError(t, err)
+		require.Equal(t, 200, res.N)
+		require.Len(t, res.Samples, 200)
+		// sha256sum testdata/arithmetic-200.jsonl
+		require.Equal(t, "12a7bcd43c480135075883b2c26e7d04307e81970c008253bdd6d1977caee24c", res.Data.SHA256)
+		strict, flexible := res.Scores[0], res.Scores[1]
+		require.Equal(t, "strict-match", strict.Filter)
+		require.NotNil(t, strict.Stderr)
+		t.Logf("accuracy %.2f: strict %.3f ± %.3f, flexible %.3f", accuracy, strict.Value, *strict.Stderr, flexible.Value)
+		require.InDelta(t, accuracy, strict.Value, 3**strict.Stderr)
+		// The simulated answers end in "#### N", so both filters agree.
+		require.Equal(t, strict.Value, flexible.Value)
+	}
+}
+
+// BenchmarkEvalAgainstSim reports samples/min for 200 GSM8K samples at
+// concurrency 64 against a simulated Llama-3.1-8B on one H100 running in
+// real time, so the figure is what the runner sustains against an engine
+// of that speed.
+func BenchmarkEvalAgainstSim(b *testing.B) {
+	url := startSim(b, 0.9, 1)
+	cfg := evalConfig(b, url)
+	waitReady(b, url, cfg)
+	samples := 0
+	for b.Loop() {
+		res, err := evals.Run(b.Context(), cfg)
+		require.NoError(b, err)
+		samples += res.N
+	}
+	b.ReportMetric(float64(samples)/b.Elapsed().Minutes(), "samples/min")
+}

@@ -1,0 +1,74 @@
+package simengine
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"hash/fnv"
+	"strings"
+
+	"github.com/infersweep/infersweep/evals"
+)
+
+// The simulated model can answer the generated arithmetic set
+// (evals.GenerateArithmetic), so accuracy evals run end to end without a
+// GPU: with ServerConfig.Accuracy p > 0 a prompt whose last "Question: "
+// is one of that set's problems gets a worked answer ending "#### N",
+// right with probability p and off by a few otherwise. The draw hashes the
+// question with Faults.Seed, not the arrival order, so an eval scores the
+// same at any concurrency. Every other prompt gets the usual filler.
+
+// answerText is the simulated model's reply to a recognised question;
+// ok is false where it keeps its filler tokens.
+func (s *Server) answerText(req *generateRequest, chat bool) (string, bool) {
+	if s.cfg.Accuracy <= 0 {
+		return "", false
+	}
+	var prompt string
+	if chat {
+		if len(req.Messages) == 0 {
+			return "", false
+		}
+		prompt = req.Messages[len(req.Messages)-1].Content
+	} else if json.Unmarshal(req.Prompt, &prompt) != nil {
+		return "", false
+	}
+	i := strings.LastIndex(prompt, "Question: ")
+	if i < 0 {
+		return "", false
+	}
+	question, _, _ := strings.Cut(prompt[i+len("Question: "):], "\n")
+	sol, ok := evals.SolveArithmetic(question)
+	if !ok {
+		return "", false
+	}
+	h := fnv.New64a()
+	_ = binary.Write(h, binary.LittleEndian, s.cfg.Faults.Seed)
+	_, _ = h.Write([]byte(question))
+	sum := h.Sum64()
+	// The top 53 bits make a uniform draw in [0, 1); the low bits pick
+	// the mistake, so the two are independent.
+	if float64(sum>>11)/(1<<53) < s.cfg.Accuracy {
+		return " " + sol.Written(sol.Answer), true
+	}
+	miss := 1 + int(sum%9)
+	if sum&16 != 0 {
+		miss = -miss
+	}
+	return " " + sol.Written(sol.Answer+miss), true
+}
+
+// piece is the text of the written-th token of a stream, JSON-escaped for
+// an SSE chunk: filler, or about four characters of the answer, the last
+// token taking the rest.
+func (g *generation) piece(written int) string {
+	if g.text == "" {
+		return tokenText
+	}
+	from := min(len(g.text), (written-1)*4)
+	to := min(len(g.text), written*4)
+	if written == g.output {
+		to = len(g.text)
+	}
+	quoted, _ := json.Marshal(g.text[from:to])
+	return string(quoted[1 : len(quoted)-1])
+}
