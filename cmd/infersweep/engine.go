@@ -138,6 +138,7 @@ TP) fails at startup the same way.`,
 	fl.Uint64Var(&cfg.Faults.Seed, "seed", 0, "seed for faults and early stops")
 	fl.StringVar(&faultPlan, "fault-plan", "", "draw at most one fault per engine: startup=P,crash=P,stall=P,error=P[,ensure] (chaos runs)")
 	fl.StringVar(&cfg.Faults.Plan.Record, "fault-record", "", "append the fault drawn from --fault-plan to this file")
+	fl.Float64Var(&cfg.Accuracy, "accuracy", 0, "answer the generated arithmetic questions ('infersweep eval generate') correctly with this probability, seeded by --seed (0: filler tokens, as for any other prompt)")
 	return cmd
 }
 
