@@ -63,8 +63,14 @@ func (l temporalLogger) Panic(msg string, tags ...tag.Tag) {
 }
 func (l temporalLogger) Fatal(msg string, tags ...tag.Tag) {
 	l.log(slog.LevelError, msg, tags)
-	panic("temporal server fatal: " + msg)
+	panic(serverFatal(msg))
 }
+
+// serverFatal is the server's Fatal as a panic value startTemporal can
+// tell from any other panic and turn into an error.
+type serverFatal string
+
+func (f serverFatal) Error() string { return "temporal server fatal: " + string(f) }
 
 func (l temporalLogger) With(tags ...tag.Tag) log.Logger {
 	args := make([]any, 0, 2*len(tags))

@@ -127,11 +127,6 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	temporalPort, err := probePort(ServiceTemporal, opts.IP, opts.TemporalPort)
-	if err != nil {
-		s3Listener.Close()
-		return nil, err
-	}
 	uiPort, err := probePort(ServiceUI, opts.IP, opts.UIPort)
 	if err != nil {
 		s3Listener.Close()
@@ -155,8 +150,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		PathStyle: true,
 	}
 
-	temporalHostPort := net.JoinHostPort(opts.IP, strconv.Itoa(temporalPort))
-	stack.temporal, err = startTemporal(ctx, temporalOptions{hostPort: temporalHostPort, dbFile: temporalDB, namespace: opts.Namespace, logger: opts.Logger, tls: opts.TLS})
+	temporalHostPort, err := stack.startTemporal(ctx, opts, temporalDB)
 	if err != nil {
 		return nil, err
 	}
@@ -173,6 +167,24 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	}
 	stack.UIURL = fmt.Sprintf("http://%s/namespaces/%s/workflows", net.JoinHostPort(opts.IP, strconv.Itoa(uiPort)), opts.Namespace)
 	return stack, nil
+}
+
+// startTemporal starts the server on opts.TemporalPort, or on free ports:
+// a stack starting beside this one may take a port between probing and
+// binding, and then new ones are tried.
+func (s *Stack) startTemporal(ctx context.Context, opts Options, dbFile string) (string, error) {
+	for attempt := 1; ; attempt++ {
+		port, err := probePort(ServiceTemporal, opts.IP, opts.TemporalPort)
+		if err != nil {
+			return "", err
+		}
+		hostPort := net.JoinHostPort(opts.IP, strconv.Itoa(port))
+		s.temporal, err = startTemporal(ctx, temporalOptions{hostPort: hostPort, dbFile: dbFile, namespace: opts.Namespace, logger: opts.Logger, tls: opts.TLS})
+		if err == nil || !errors.Is(err, errPortTaken) || opts.TemporalPort != 0 || attempt == 3 {
+			return hostPort, err
+		}
+		opts.Logger.Warn("temporal port taken while starting; trying others", "attempt", attempt, "error", err)
+	}
 }
 
 func withDefaults(opts Options) Options {

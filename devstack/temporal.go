@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -79,21 +80,51 @@ func startTemporal(ctx context.Context, opts temporalOptions) (*temporalServer, 
 		return nil, err
 	}
 
-	ts.server, err = temporal.NewServer(
-		temporal.WithConfig(temporalConfig(opts, host, sqlCfg, services)),
-		temporal.ForServices(temporal.DefaultServices),
-		temporal.WithLogger(temporalLogger{logger: opts.logger.With("component", "temporal"), stopping: ts.stopping}),
-		temporal.WithDynamicConfigClient(temporalDynamicConfig()),
-	)
+	err = recoverFatal(func() (err error) {
+		ts.server, err = temporal.NewServer(
+			temporal.WithConfig(temporalConfig(opts, host, sqlCfg, services)),
+			temporal.ForServices(temporal.DefaultServices),
+			temporal.WithLogger(temporalLogger{logger: opts.logger.With("component", "temporal"), stopping: ts.stopping}),
+			temporal.WithDynamicConfigClient(temporalDynamicConfig()),
+		)
+		if err != nil {
+			return fmt.Errorf("create temporal server: %w", err)
+		}
+		if err := ts.server.Start(); err != nil {
+			return fmt.Errorf("start temporal server: %w", err)
+		}
+		return nil
+	})
 	if err != nil {
 		ts.closeKeeper()
-		return nil, fmt.Errorf("create temporal server: %w", err)
-	}
-	if err := ts.server.Start(); err != nil {
-		ts.closeKeeper()
-		return nil, fmt.Errorf("start temporal server: %w", err)
+		return nil, err
 	}
 	return ts, nil
+}
+
+// errPortTaken: a port probed free was taken before the server bound it
+// (another stack starting beside this one); new ports may do.
+var errPortTaken = errors.New("a temporal port was taken between probing and binding")
+
+// recoverFatal runs f, turning the server's Fatal (a panic: its callers
+// rely on Fatal not returning) into an error, so a stack that cannot
+// start reports why instead of taking the process down.
+func recoverFatal(f func() error) (err error) {
+	defer func() {
+		r := recover()
+		if r == nil {
+			return
+		}
+		fatal, ok := r.(serverFatal)
+		if !ok {
+			panic(r)
+		}
+		err = fatal
+		if strings.Contains(string(fatal), "listener") {
+			err = fmt.Errorf("%w: %w", errPortTaken, fatal)
+		}
+	}()
+	return f()
 }
 
 // splitTemporalAddress parses the frontend address the user gave: its

@@ -19,6 +19,7 @@ import (
 
 	"github.com/infersweep/infersweep/activities"
 	"github.com/infersweep/infersweep/devstack/devstacktest"
+	"github.com/infersweep/infersweep/results"
 	"github.com/infersweep/infersweep/sweep"
 	"github.com/infersweep/infersweep/watchdog"
 	"github.com/infersweep/infersweep/workers"
@@ -35,40 +36,18 @@ func TestAStalledSweepIsNotifiedOnce(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	stack := devstacktest.Start(ctx, t)
-	c := devstacktest.Dial(ctx, t, stack)
-	lake, err := stack.Lake(ctx)
-	require.NoError(t, err)
-	control, err := workers.StartControl(c, workers.Setup{Lake: lake, Logger: slog.New(slog.DiscardHandler)})
-	require.NoError(t, err)
-	defer control.Stop()
-
-	var mu sync.Mutex
-	var posts []activities.Notice
-	hook := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
-		var n activities.Notice
-		body, _ := io.ReadAll(r.Body)
-		require.NoError(t, json.Unmarshal(body, &n))
-		mu.Lock()
-		defer mu.Unlock()
-		posts = append(posts, n)
-	}))
-	defer hook.Close()
-
-	dir := t.TempDir()
-	runners := filepath.Join(dir, "runners.yaml")
-	require.NoError(t, os.WriteFile(runners, []byte("labels:\n  sim-h100: [n0]\n  sim-h200: [x]\n  sim-mi355x: [y]\n"), 0o644))
-	spec, err := filepath.Abs("../examples/sweep.yaml")
-	require.NoError(t, err)
+	st := startStack(ctx, t)
+	c, lake := st.client, st.lake
+	hook, posts := receiver(t)
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.SweepWorkflowID("stuck"), TaskQueue: workflows.ControlQueue},
-		workflows.SweepWorkflow, workflows.SweepInput{SweepID: "stuck", Date: "2026-12-07", Masters: []string{spec}, Runners: runners,
+		workflows.SweepWorkflow, workflows.SweepInput{SweepID: "stuck", Date: "2026-12-07", Masters: []string{st.spec}, Runners: st.runners,
 			Filters: sweep.Filters{Runners: []string{"sim-h100"}}})
 	require.NoError(t, err)
 	defer func() { _ = c.TerminateWorkflow(context.Background(), run.GetID(), "", "test over") }()
 
 	now := time.Date(2026, 12, 7, 2, 0, 0, 0, time.UTC)
 	w := &watchdog.Watchdog{Client: c, StallAfter: 30 * time.Minute, Now: func() time.Time { return now },
-		Notifier: &activities.Activities{Lake: lake, Alerts: activities.AlertConfig{WebhookURL: hook.URL, Format: "json"}}}
+		Notifier: &activities.Activities{Lake: lake, Alerts: activities.AlertConfig{WebhookURL: hook, Format: "json"}}}
 	// Visibility lists the sweep once its plan has named it.
 	require.Eventually(t, func() bool {
 		watching, err := w.Check(ctx)
@@ -83,16 +62,14 @@ func TestAStalledSweepIsNotifiedOnce(t *testing.T) {
 	}, time.Minute, 200*time.Millisecond)
 	now = now.Add(29 * time.Minute)
 	check(t, ctx, w)
-	require.Empty(t, posts, "not yet stalled long enough")
+	require.Empty(t, posts(), "not yet stalled long enough")
 	now = now.Add(time.Minute)
 	check(t, ctx, w)
 	now = now.Add(time.Hour)
 	check(t, ctx, w)
 
-	mu.Lock()
-	defer mu.Unlock()
-	require.Len(t, posts, 1, "one message per sweep")
-	n := posts[0]
+	require.Len(t, posts(), 1, "one message per sweep")
+	n := posts()[0]
 	require.Equal(t, activities.NoticeStalled, n.Kind)
 	require.Equal(t, "stuck", n.SweepID)
 	require.Equal(t, "2026-12-07", n.Date)
@@ -111,23 +88,12 @@ func TestMissedAndLateNights(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	stack := devstacktest.Start(ctx, t)
-	c := devstacktest.Dial(ctx, t, stack)
-	lake, err := stack.Lake(ctx)
-	require.NoError(t, err)
-	control, err := workers.StartControl(c, workers.Setup{Lake: lake, Logger: slog.New(slog.DiscardHandler)})
-	require.NoError(t, err)
-	defer control.Stop()
+	st := startStack(ctx, t)
+	c, lake := st.client, st.lake
 	hook, posts := receiver(t)
-
-	dir := t.TempDir()
-	runners := filepath.Join(dir, "runners.yaml")
-	require.NoError(t, os.WriteFile(runners, []byte("labels:\n  sim-h100: [n0]\n  sim-h200: [x]\n  sim-mi355x: [y]\n"), 0o644))
-	spec, err := filepath.Abs("../examples/sweep.yaml")
-	require.NoError(t, err)
 	h, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{ID: "wd", Spec: client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: 3 * time.Second}}},
 		Action: &client.ScheduleWorkflowAction{ID: "wd-sweep", Workflow: workflows.SweepWorkflow, TaskQueue: workflows.ControlQueue,
-			Args: []any{workflows.SweepInput{ScheduleID: "wd", Masters: []string{spec}, Runners: runners, Filters: sweep.Filters{Runners: []string{"sim-h100"}}}}}})
+			Args: []any{workflows.SweepInput{ScheduleID: "wd", Masters: []string{st.spec}, Runners: st.runners, Filters: sweep.Filters{Runners: []string{"sim-h100"}}}}}})
 	require.NoError(t, err)
 	defer func() { _ = h.Delete(context.Background()) }()
 	var first string
@@ -160,6 +126,31 @@ func TestMissedAndLateNights(t *testing.T) {
 		require.Contains(t, n.Title, want)
 	}
 	require.Len(t, posts(), len(got)+countNewNights(posts(), got), "a second look repeats nothing")
+}
+
+// stack is the embedded stack with a control worker and no node worker:
+// the example sweep's sim-h100 points wait for a node forever.
+type stack struct {
+	client        client.Client
+	lake          *results.Lake
+	spec, runners string
+}
+
+func startStack(ctx context.Context, t *testing.T) stack {
+	t.Helper()
+	dev := devstacktest.Start(ctx, t)
+	st := stack{client: devstacktest.Dial(ctx, t, dev)}
+	var err error
+	st.lake, err = dev.Lake(ctx)
+	require.NoError(t, err)
+	control, err := workers.StartControl(st.client, workers.Setup{Lake: st.lake, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	t.Cleanup(control.Stop)
+	st.runners = filepath.Join(t.TempDir(), "runners.yaml")
+	require.NoError(t, os.WriteFile(st.runners, []byte("labels:\n  sim-h100: [n0]\n  sim-h200: [x]\n  sim-mi355x: [y]\n"), 0o644))
+	st.spec, err = filepath.Abs("../examples/sweep.yaml")
+	require.NoError(t, err)
+	return st
 }
 
 // countNewNights is how many notices of after is about nights before
