@@ -45,6 +45,7 @@ func NewControl(c client.Client, acts *activities.Activities, v Versioning) work
 	w.RegisterActivity(acts.WriteManifest)
 	w.RegisterActivity(acts.AnalyzeSweep)
 	w.RegisterActivity(acts.SendAlert)
+	w.RegisterActivity(acts.NotifySweepFailed)
 	return w
 }
 
