@@ -33,6 +33,8 @@ func TestReplayRecordedHistories(t *testing.T) {
 		{"legacy-sweep-success.json", "sweep-replay-success"},
 		// Recorded after the analysis step, before the alert after it.
 		{"legacy-sweep-before-alert.json", "sweep-replay-success"},
+		// Recorded before a cancelled or failed sweep sent its notice.
+		{"legacy-sweep-cancel-before-notice.json", "sweep-replay-cancel"},
 		// Recorded when node-fault failures were written at once, before
 		// retry-failed deferred them.
 		{"legacy-hardware-node-faults.json", "sweep-replay-node-faults/hw-sim-mi355x"},
