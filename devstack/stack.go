@@ -127,10 +127,15 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	uiPort, err := probePort(ServiceUI, opts.IP, opts.UIPort)
-	if err != nil {
-		s3Listener.Close()
-		return nil, err
+	// A port the user named is checked before anything starts; a free one
+	// is picked just before the UI binds it (below), since the UI exits
+	// the whole process when a stack starting beside this one took it in
+	// between.
+	if opts.UIPort != 0 {
+		if _, err := probePort(ServiceUI, opts.IP, opts.UIPort); err != nil {
+			s3Listener.Close()
+			return nil, err
+		}
 	}
 
 	// The S3 store opens its state file first: its lock tells at once
@@ -162,6 +167,10 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		return nil, err
 	}
 
+	uiPort, err := probePort(ServiceUI, opts.IP, opts.UIPort)
+	if err != nil {
+		return nil, err
+	}
 	if stack.ui, err = startUI(ctx, opts.IP, uiPort, temporalHostPort, opts.Namespace, opts.TLS); err != nil {
 		return nil, err
 	}
