@@ -2,43 +2,15 @@ package evals_test
 
 import (
 	"context"
-	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/infersweep/infersweep/evals"
-	"github.com/infersweep/infersweep/simengine"
-)
+	"github.com/infersweep/infersweep/simengine/simtest"
 
-// startSim serves a simulated Llama-3.1-8B on one H100 that answers the
-// generated set right with probability accuracy, until the test ends.
-func startSim(tb testing.TB, accuracy, timeScale float64) string {
-	tb.Helper()
-	m, err := simengine.LookupModel("llama-3.1-8b")
-	require.NoError(tb, err)
-	h, err := simengine.LookupHardware("h100")
-	require.NoError(tb, err)
-	srv, err := simengine.NewServer(simengine.ServerConfig{
-		Engine: simengine.EngineConfig{Model: m, Hardware: h, Precision: simengine.BF16, TP: 1, MaxNumSeqs: 256,
-			MaxNumBatchedTokens: 8192, MaxModelLen: 8192, GPUMemoryUtilization: 0.9, Calibration: simengine.DefaultCalibration()},
-		ServedModelName: "llama-3.1-8b",
-		TimeScale:       timeScale,
-		Accuracy:        accuracy,
-	})
-	require.NoError(tb, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	httpSrv := httptest.NewServer(srv.Handler())
-	tb.Cleanup(func() {
-		cancel()
-		httpSrv.Close()
-		<-done
-	})
-	return httpSrv.URL
-}
+	"github.com/infersweep/infersweep/evals"
+)
 
 func evalConfig(tb testing.TB, url string) evals.Config {
 	tb.Helper()
@@ -62,7 +34,7 @@ func waitReady(tb testing.TB, url string, cfg evals.Config) {
 
 func TestGSM8KAgainstSimScoresItsAccuracy(t *testing.T) {
 	for _, accuracy := range []float64{0.95, 0.5} {
-		url := startSim(t, accuracy, 50)
+		url := simtest.Start(t, 50, accuracy)
 		cfg := evalConfig(t, url)
 		waitReady(t, url, cfg)
 		res, err := evals.Run(t.Context(), cfg)
@@ -86,7 +58,7 @@ func TestGSM8KAgainstSimScoresItsAccuracy(t *testing.T) {
 // real time, so the figure is what the runner sustains against an engine
 // of that speed.
 func BenchmarkEvalAgainstSim(b *testing.B) {
-	url := startSim(b, 0.9, 1)
+	url := simtest.Start(b, 1, 0.9)
 	cfg := evalConfig(b, url)
 	waitReady(b, url, cfg)
 	samples := 0

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"maps"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -210,10 +209,10 @@ func (c *container) stop(ctx context.Context) (string, error) {
 // write where.
 func mountFiles(files map[string]string, dir string) (mounts []string, placed map[string]string) {
 	placed = map[string]string{}
-	for i, path := range slices.Sorted(maps.Keys(files)) {
-		local := filepath.Join(dir, strconv.Itoa(i)+"-"+filepath.Base(path))
-		placed[local] = files[path]
-		mounts = append(mounts, local+":"+path+":ro")
+	copies := copiesUnder(files, dir)
+	for _, path := range slices.Sorted(maps.Keys(files)) {
+		placed[copies[path]] = files[path]
+		mounts = append(mounts, copies[path]+":"+path+":ro")
 	}
 	return mounts, placed
 }

@@ -134,14 +134,23 @@ func (c *Command) readyURL(baseURL string) string {
 // at their own paths, and returns what to write where (writeFiles).
 func (c *Command) PlaceFiles(dir string) map[string]string {
 	placed := map[string]string{}
-	for i, path := range slices.Sorted(maps.Keys(c.Files)) {
-		local := filepath.Join(dir, strconv.Itoa(i)+"-"+filepath.Base(path))
+	for path, local := range copiesUnder(c.Files, dir) {
 		placed[local] = c.Files[path]
 		for j, a := range c.Args {
 			c.Args[j] = strings.ReplaceAll(a, path, local)
 		}
 	}
 	return placed
+}
+
+// copiesUnder names, for each file's path, its copy under dir: numbered,
+// so two files of one name from different folders do not collide.
+func copiesUnder(files map[string]string, dir string) map[string]string {
+	local := map[string]string{}
+	for i, path := range slices.Sorted(maps.Keys(files)) {
+		local[path] = filepath.Join(dir, strconv.Itoa(i)+"-"+filepath.Base(path))
+	}
+	return local
 }
 
 // writeFiles writes placed files (path → content), making their folders.

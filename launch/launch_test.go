@@ -124,3 +124,24 @@ func TestTailBufferKeepsTheLastLines(t *testing.T) {
 	_, _ = b.Write([]byte("ee\nfour"))
 	require.Equal(t, "two\nthree\nfour", b.String())
 }
+
+// A launch's files reach the engine at the paths its arguments name:
+// copied under a folder of this host with the arguments pointed at the
+// copies (local, Slurm), or mounted at their own paths (docker).
+func TestLaunchFilesArePlacedOrMounted(t *testing.T) {
+	files := map[string]string{"/workspace/a/cfg.yml": "a: 1\n", "/workspace/b/cfg.yml": "b: 2\n"}
+	dir := t.TempDir()
+	cmd := Command{Args: []string{"trtllm-serve", "--config", "/workspace/a/cfg.yml", "--extra=/workspace/b/cfg.yml"}, Files: files}
+	placed := cmd.PlaceFiles(dir)
+	a, b := filepath.Join(dir, "0-cfg.yml"), filepath.Join(dir, "1-cfg.yml")
+	require.Equal(t, []string{"trtllm-serve", "--config", a, "--extra=" + b}, cmd.Args, "two files of one name stay apart")
+	require.Equal(t, map[string]string{a: "a: 1\n", b: "b: 2\n"}, placed)
+	require.NoError(t, writeFiles(placed))
+	got, err := os.ReadFile(b)
+	require.NoError(t, err)
+	require.Equal(t, "b: 2\n", string(got))
+
+	mounts, mounted := mountFiles(files, dir)
+	require.Equal(t, []string{a + ":/workspace/a/cfg.yml:ro", b + ":/workspace/b/cfg.yml:ro"}, mounts)
+	require.Equal(t, placed, mounted)
+}

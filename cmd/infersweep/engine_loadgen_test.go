@@ -18,7 +18,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/infersweep/infersweep/simengine"
+	"github.com/infersweep/infersweep/simengine/simtest"
 )
 
 func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -62,27 +62,8 @@ func TestEngineSimRefusesConfigsThatDoNotFit(t *testing.T) {
 	require.Contains(t, stderr, `hardware "tpu-v9" is not in the catalogue`)
 }
 
-func startTestSim(t *testing.T, timeScale float64) string {
-	t.Helper()
-	m, err := simengine.LookupModel("llama-3.1-8b")
-	require.NoError(t, err)
-	h, err := simengine.LookupHardware("h100")
-	require.NoError(t, err)
-	srv, err := simengine.NewServer(simengine.ServerConfig{
-		Engine: simengine.EngineConfig{Model: m, Hardware: h, Precision: simengine.FP8, TP: 1, MaxNumSeqs: 64, MaxNumBatchedTokens: 8192,
-			MaxModelLen: 4096, GPUMemoryUtilization: 0.9, Calibration: simengine.DefaultCalibration()},
-		ServedModelName: "llama-3.1-8b", TimeScale: timeScale,
-	})
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() { _ = srv.Run(ctx) }()
-	httpSrv := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() { cancel(); httpSrv.Close() })
-	return httpSrv.URL
-}
-
 func TestLoadgenCommand(t *testing.T) {
-	url := startTestSim(t, 20)
+	url := simtest.Start(t, 20, 0)
 	resultFile := filepath.Join(t.TempDir(), "result.json")
 	code, stdout, stderr := runCLI(t, "loadgen", "--base-url", url, "--wait-ready", "5s", "--max-concurrency", "4", "--num-prompts", "8",
 		"--random-input-len", "64", "--random-output-len", "8", "--time-scale", "20", "--goodput", "ttft:60000 tpot:1000", "--result-file", resultFile, "-o", "json")
@@ -136,7 +117,7 @@ func TestLoadgenExitCodes(t *testing.T) {
 // utils/process_result.py (843c625) and the aggregate_power.py it calls
 // rely on.
 func TestResultFileReadsInInferenceXTools(t *testing.T) {
-	url := startTestSim(t, 1) // wall-clock: the power window is compared with duration
+	url := simtest.Start(t, 1, 0) // wall-clock: the power window is compared with duration
 	resultFile := filepath.Join(t.TempDir(), "result.json")
 	before := float64(time.Now().UnixNano()) / 1e9
 	code, _, stderr := runCLI(t, "loadgen", "--base-url", url, "--wait-ready", "5s", "--max-concurrency", "4", "--num-prompts", "8",

@@ -5,15 +5,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/infersweep/infersweep/simengine/simtest"
+
 	"github.com/infersweep/infersweep/evals"
-	"github.com/infersweep/infersweep/simengine"
 )
 
 const (
@@ -53,25 +53,11 @@ func TestEvalGenerateWritesTheShippedSet(t *testing.T) {
 }
 
 func TestEvalAgainstTheSimulatedEngine(t *testing.T) {
-	m, err := simengine.LookupModel("llama-3.1-8b")
-	require.NoError(t, err)
-	h, err := simengine.LookupHardware("h100")
-	require.NoError(t, err)
-	srv, err := simengine.NewServer(simengine.ServerConfig{
-		Engine: simengine.EngineConfig{Model: m, Hardware: h, Precision: simengine.BF16, TP: 1, MaxNumSeqs: 256,
-			MaxNumBatchedTokens: 8192, MaxModelLen: 8192, GPUMemoryUtilization: 0.9, Calibration: simengine.DefaultCalibration()},
-		ServedModelName: "llama-3.1-8b", TimeScale: 50, Accuracy: 1,
-	})
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	httpSrv := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() { cancel(); httpSrv.Close(); <-done })
+	url := simtest.Start(t, 50, 1)
 
 	samplesOut := filepath.Join(t.TempDir(), "samples.jsonl")
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), []string{"eval", "--base-url", httpSrv.URL, "--wait-ready", "5s", "--data", evalData,
+	code := run(context.Background(), []string{"eval", "--base-url", url, "--wait-ready", "5s", "--data", evalData,
 		"--fewshot-data", evalShots, "--limit", "20", "--samples-out", samplesOut, "-o", "json"}, &stdout, &stderr)
 	require.Equal(t, exitOK, code, stderr.String())
 	var res evals.Result
@@ -94,8 +80,8 @@ func TestEvalAgainstTheSimulatedEngine(t *testing.T) {
 	require.Equal(t, 20, lines)
 
 	stderr.Reset()
-	code = run(context.Background(), []string{"eval", "--base-url", httpSrv.URL, "--model", "nope", "--data", evalData, "--fewshot-data", evalShots, "--limit", "1"}, &stdout, &stderr)
+	code = run(context.Background(), []string{"eval", "--base-url", url, "--model", "nope", "--data", evalData, "--fewshot-data", evalShots, "--limit", "1"}, &stdout, &stderr)
 	require.Equal(t, exitFailure, code)
-	require.Equal(t, "infersweep: document 0: POST "+httpSrv.URL+"/v1/completions: 404 Not Found: "+
+	require.Equal(t, "infersweep: document 0: POST "+url+"/v1/completions: 404 Not Found: "+
 		`{"code":404,"message":"The model `+"`nope`"+` does not exist.","object":"error","param":null,"type":"NotFoundError"}`+"\n", stderr.String())
 }
