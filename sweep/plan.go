@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 
@@ -91,6 +92,7 @@ func LoadPlan(src Sources, f Filters) (*Plan, error) {
 		return nil, err
 	}
 	points := Points(rows)
+	shapeDeployments(points, runners, settings.NodeHardware)
 	if src.Launches != nil {
 		if err := src.Launches(points, settings, src.Recipes, readFile); err != nil {
 			return nil, err
@@ -171,4 +173,20 @@ func (p *Plan) Without(seen map[string]bool) {
 	}
 	p.Points = kept
 	p.Counts = Count(kept)
+}
+
+// shapeDeployments places each multinode point's workers on nodes of its
+// runner's hardware (or a role's own).
+func shapeDeployments(points []Point, runners Runners, catalogue map[string]RunnerHardware) {
+	for i := range points {
+		p := &points[i]
+		if !p.Multinode {
+			continue
+		}
+		p.Roles = Shape(p.Prefill, p.Decode, func(hardware string) int {
+			hw, _ := NodeHardware(cmp.Or(hardware, p.RunnerLabel), runners, catalogue)
+			return hw.GPUsPerNode
+		})
+		p.Nodes = Nodes(p.Roles)
+	}
 }

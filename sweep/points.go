@@ -45,6 +45,10 @@ type Point struct {
 	Prefill         *Workers `json:"prefill,omitempty"`
 	Decode          *Workers `json:"decode,omitempty"`
 	DeploymentID    string   `json:"deployment_id,omitempty"`
+	// Roles place a multinode deployment's workers on Nodes nodes, which
+	// the pool leases as one gang.
+	Roles []RoleShape `json:"roles,omitempty"`
+	Nodes int         `json:"nodes,omitempty"`
 	// RecipeFingerprint is upstream's recipe-fingerprint of the point's
 	// row: the same for every point one launch recipe serves.
 	RecipeFingerprint string `json:"recipe_fingerprint"`
@@ -56,8 +60,8 @@ type Point struct {
 	Eval     bool `json:"eval,omitempty"`
 	EvalOnly bool `json:"eval_only,omitempty"`
 	// Launch is the engine launch its recipe renders for it (package
-	// recipes); nil where no recipe serves the point yet (multi-node and
-	// agentic points).
+	// recipes); nil where no recipe serves the point yet (agentic
+	// points). A multinode point's launch has one launch per role.
 	Launch *Launch `json:"launch,omitempty"`
 }
 
@@ -93,6 +97,20 @@ type Launch struct {
 	ConfigFailures []string `json:"config_failures,omitempty"`
 	Mounts         []string `json:"mounts,omitempty"`
 	StopGraceS     float64  `json:"stop_grace_s,omitempty"`
+	// Roles launch a multinode deployment, one entry per role of the
+	// point's Roles plus its frontend; the fields above are then empty
+	// but Recipe, Fingerprint and Family. Role launches keep, beside the
+	// placeholders above, ${NODE_RANK}, ${NNODES} and ${MASTER_ADDR} (the
+	// worker's rank, its node count and its rank 0's address), ${WORKER}
+	// (its index in the role), and for the frontend ${PREFILL_URLS},
+	// ${DECODE_URLS} and ${WORKER_URLS} (comma-separated base URLs).
+	Roles []RoleLaunch `json:"roles,omitempty"`
+}
+
+// RoleLaunch is how each worker of one role of a deployment starts.
+type RoleLaunch struct {
+	Role   string `json:"role"`
+	Launch Launch `json:"launch"`
 }
 
 // Points turns rows into points: one per concurrency of a row. An
