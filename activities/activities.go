@@ -27,6 +27,9 @@ type Activities struct {
 	Power     PowerSampler
 	Node      string
 	NodeQueue string
+	// Address is where other nodes of a deployment reach this node's
+	// engines; "" means this host's loopback (a fleet on one machine).
+	Address string
 	Version   string
 	Logger    *slog.Logger
 	Alerts    AlertConfig
@@ -37,6 +40,7 @@ type Activities struct {
 	mu     sync.Mutex
 	lease  string         // the one lease this node holds, if any
 	engine *launch.Engine // the engine started under it
+	roles  []roleEngine   // or the ranks of a deployment it runs
 }
 
 // Recorder takes the figures an operator graphs: points by outcome, engine

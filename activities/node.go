@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -75,16 +76,8 @@ func (a *Activities) StartEngine(ctx context.Context, in StartInput) (EngineInfo
 	if err := a.holds(in.Lease); err != nil {
 		return EngineInfo{}, err
 	}
-	// Containers and jobs outlive a dead worker: remove this node's
-	// leftovers first. Names carry the node, so other nodes are untouched.
-	if reaper, ok := a.Launcher.(launch.Reaper); ok {
-		n, err := reaper.Reap(ctx, a.Node)
-		if err != nil {
-			return EngineInfo{}, fmt.Errorf("reap leftover engines on %s: %w", a.Node, err)
-		}
-		if n > 0 {
-			a.logger().Warn("removed leftover engines", "node", a.Node, "count", n)
-		}
+	if err := a.reap(ctx); err != nil {
+		return EngineInfo{}, err
 	}
 	stopBeat := heartbeatEvery(ctx, 2*time.Second, "starting engine")
 	engine, err := a.Launcher.Start(ctx, launch.Spec{Point: in.Point, Name: launch.EngineName(a.Node + "/" + in.Lease.LeaseID), Node: a.Node, Lease: in.Lease.LeaseID, TimeScale: in.TimeScale, ExtraArgs: in.Engine.Args, Env: in.Engine.Env})
@@ -121,6 +114,23 @@ func (a *Activities) StartEngine(ctx context.Context, in StartInput) (EngineInfo
 	a.metrics().EngineReady(in.Point.Runner, engine.StartupSeconds)
 	a.logger().Info("engine ready", "lease", in.Lease.LeaseID, "point", in.Point.ID, "startup_s", engine.StartupSeconds)
 	return EngineInfo{BaseURL: engine.BaseURL, StartupSeconds: engine.StartupSeconds, ImageDigest: engine.ImageDigest, Placement: engine.Placement}, nil
+}
+
+// reap removes this node's leftovers: containers and jobs outlive a dead
+// worker. Names carry the node, so other nodes are untouched.
+func (a *Activities) reap(ctx context.Context) error {
+	reaper, ok := a.Launcher.(launch.Reaper)
+	if !ok {
+		return nil
+	}
+	n, err := reaper.Reap(ctx, a.Node)
+	if err != nil {
+		return fmt.Errorf("reap leftover engines on %s: %w", a.Node, err)
+	}
+	if n > 0 {
+		a.logger().Warn("removed leftover engines", "node", a.Node, "count", n)
+	}
+	return nil
 }
 
 // heartbeatEvery heartbeats until stopped, the first time after one
@@ -241,7 +251,11 @@ func (a *Activities) measure(ctx context.Context, cfg loadgen.Config) (measureme
 // node is not expected to help. The measurement is kept, counts
 // included, as a failed point.
 func (a *Activities) measuredRow(in LoadInput, m measurement) results.PointRow {
-	row := a.pointRow(in.SweepID, in.Point, in.Lease.Node, in.Attempt, in.ConfigDigest)
+	node := in.Lease.Node
+	if len(in.Gang) > 0 {
+		node = strings.Join(in.Gang, "+")
+	}
+	row := a.pointRow(in.SweepID, in.Point, node, in.Attempt, in.ConfigDigest)
 	row.Status, row.Start, row.End = "succeeded", m.started.UTC(), m.ended.UTC()
 	if err := m.res.Summary.CheckFailureRate(in.Workload.FailureRateLimit()); err != nil {
 		row.Status, row.ErrorClass, row.Error = "failed", ErrFailureRate, err.Error()
@@ -324,13 +338,16 @@ func (a *Activities) Teardown(ctx context.Context, in TeardownInput) (string, er
 // or lost with a restarted worker) is left alone.
 func (a *Activities) release(ctx context.Context, leaseID, logKey string) (string, error) {
 	a.mu.Lock()
-	engine := a.engine
+	engine, roles := a.engine, a.roles
 	held := a.lease == leaseID
 	a.mu.Unlock()
 	if !held {
 		return "", nil
 	}
-	var tail string
+	tail, err := stopRoles(ctx, roles)
+	if err != nil {
+		return tail, err
+	}
 	if engine != nil {
 		var err error
 		if tail, err = engine.Stop(ctx); err != nil {
@@ -345,7 +362,24 @@ func (a *Activities) release(ctx context.Context, leaseID, logKey string) (strin
 		}
 	}
 	a.mu.Lock()
-	a.engine, a.lease = nil, ""
+	a.engine, a.roles, a.lease = nil, nil, ""
 	a.mu.Unlock()
 	return tail, nil
+}
+
+// stopRoles stops every rank a gang ran here, all of them even when one
+// fails, and returns their logs' ends, each under its role's name.
+func stopRoles(ctx context.Context, roles []roleEngine) (string, error) {
+	var tails []string
+	var errs []error
+	for _, r := range roles {
+		tail, err := r.engine.Stop(ctx)
+		if tail != "" {
+			tails = append(tails, "=== "+r.name+" ===\n"+tail)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("stop %s: %w", r.name, err))
+		}
+	}
+	return strings.Join(tails, "\n"), errors.Join(errs...)
 }

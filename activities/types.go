@@ -130,6 +130,9 @@ type LoadInput struct {
 	// written, sparing a teardown round trip; PointResult.Released says
 	// whether it did.
 	Release bool
+	// Gang are the nodes of a multinode point's deployment, the lease's
+	// node first.
+	Gang []string `json:",omitempty"`
 }
 
 // PointResult is what a workflow keeps of a point: its manifest entry and
@@ -194,4 +197,37 @@ type AnalyzeInput struct {
 	// defaults.
 	Costs    map[string]sweep.HardwareCost
 	Analysis sweep.AnalysisSettings
+}
+
+// GangInput brings one node into a deployment's gang.
+type GangInput struct {
+	Lease Lease
+}
+
+// GangNode is a node of a gang as the others reach it.
+type GangNode struct {
+	Address string
+}
+
+// RoleInput starts one rank of one worker of a deployment's role, or its
+// frontend, on a node of the deployment's gang.
+type RoleInput struct {
+	Lease Lease
+	// Point is the deployment's first point: what every role serves.
+	Point sweep.Point
+	Role  string
+	// Worker is the worker's index in its role; Rank the node's among the
+	// Nodes the worker spans; MasterAddr its rank 0's address.
+	Worker, Rank, Nodes int
+	MasterAddr          string
+	// The frontend's backends, as base URLs.
+	PrefillURLs, DecodeURLs, WorkerURLs []string
+	TimeScale                           float64
+	Engine                              sweep.EngineSettings
+}
+
+// RoleHealth is what a node of a gang says of the roles it runs.
+type RoleHealth struct {
+	// Dead are the roles whose engine exited, as role/worker/rank.
+	Dead []string
 }

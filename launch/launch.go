@@ -176,7 +176,13 @@ type Engine struct {
 	ImageDigest string
 	Placement   Placement
 	stop        func(context.Context) (string, error)
+	// running says whether the engine still runs; nil: the backend cannot
+	// tell, and it is taken to run.
+	running func(context.Context) bool
 }
+
+// Running says whether the engine has not exited.
+func (e *Engine) Running(ctx context.Context) bool { return e.running == nil || e.running(ctx) }
 
 // Placement is where a backend ran an engine, recorded with its points:
 // the host serving it, the backend's handle for it (container id, Slurm

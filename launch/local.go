@@ -41,6 +41,28 @@ func (l *Local) Start(ctx context.Context, spec Spec) (*Engine, error) {
 	if err != nil {
 		return nil, &StartError{Kind: ConfigFailure, Msg: err.Error()}
 	}
+	return l.run(ctx, spec, command)
+}
+
+// StartRole starts one rank of a deployment's role as a child process,
+// as Start does an engine.
+func (l *Local) StartRole(ctx context.Context, rs RoleSpec) (*Engine, error) {
+	if rs.Port == 0 {
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		rs.Port = port
+	}
+	command, err := RenderRole(rs, l.Self, "127.0.0.1")
+	if err != nil {
+		return nil, &StartError{Kind: ConfigFailure, Msg: err.Error()}
+	}
+	return l.run(ctx, rs.Spec, command)
+}
+
+// run executes a rendered command and waits until it is ready.
+func (l *Local) run(ctx context.Context, spec Spec, command Command) (*Engine, error) {
 	if len(command.Files) > 0 {
 		dir, err := os.MkdirTemp("", spec.Name+"-files-")
 		if err != nil {
@@ -74,8 +96,6 @@ func (l *Local) Start(ctx context.Context, spec Spec) (*Engine, error) {
 		once.Do(func() { stopErr = stopGroup(ctx, cmd.Process.Pid, exited, grace) })
 		return logs.String(), stopErr
 	}
-	engine := &Engine{BaseURL: fmt.Sprintf("http://127.0.0.1:%d", spec.Port), Model: spec.Point.Model, stop: stop}
-
 	running := func(context.Context) bool {
 		select {
 		case err := <-exited:
@@ -85,6 +105,7 @@ func (l *Local) Start(ctx context.Context, spec Spec) (*Engine, error) {
 			return true
 		}
 	}
+	engine := &Engine{BaseURL: fmt.Sprintf("http://127.0.0.1:%d", spec.Port), Model: spec.Point.Model, stop: stop, running: running}
 	if err := waitHealthy(ctx, command.readyURL(engine.BaseURL), running); err != nil {
 		if errors.Is(err, errEngineExited) {
 			tail := logs.String()

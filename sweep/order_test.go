@@ -14,6 +14,13 @@ func TestRunOrder(t *testing.T) {
 		}
 		return out
 	}
+	deployment := func(entry, id string, concs ...int) []Point {
+		var out []Point
+		for _, c := range concs {
+			out = append(out, Point{ID: fmt.Sprintf("%s-%s-c%d", entry, id, c), Entry: entry, Conc: c, DeploymentID: id})
+		}
+		return out
+	}
 	tests := []struct {
 		name     string
 		in       []Point
@@ -24,6 +31,16 @@ func TestRunOrder(t *testing.T) {
 		{"a tie keeps the first", points("x", 4, "x", 4, "y", 1), []string{"x-c4", "y-c1", "x-c4"}, 2},
 		{"one point per entry: all canaries", points("a", 1, "b", 1), []string{"a-c1", "b-c1"}, 2},
 		{"nothing", nil, nil, 0},
+		{
+			"a deployment's points stay together, the entry's first deployment its canary",
+			append(deployment("m", "d1", 4, 8), append(points("x", 2), deployment("m", "d2", 8, 16)...)...),
+			[]string{"m-d1-c4", "m-d1-c8", "x-c2", "m-d2-c8", "m-d2-c16"}, 3,
+		},
+		{
+			"the deployment holding the lowest concurrency leads",
+			append(deployment("m", "d1", 4, 8), deployment("m", "d2", 1, 16)...),
+			[]string{"m-d2-c1", "m-d2-c16", "m-d1-c4", "m-d1-c8"}, 2,
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -65,12 +65,18 @@ func NewNode(c client.Client, label string, acts *activities.Activities, v Versi
 	// The node queue: provisioning when the pool assigns this node, then
 	// its engine, load and teardown.
 	nodeOpts := v.options()
-	nodeOpts.MaxConcurrentActivityExecutionSize = 2
+	// A point's engine and load, and its teardown beside the next start;
+	// a node of a deployment may start several ranks and the frontend at
+	// once, and answers a probe during a load.
+	nodeOpts.MaxConcurrentActivityExecutionSize = 8
 	nodeOpts.Identity = NodeIdentity(acts.NodeQueue)
 	node := worker.New(c, acts.NodeQueue, nodeOpts)
 	node.RegisterActivity(acts.Provision)
 	node.RegisterActivity(acts.StartEngine)
 	node.RegisterActivity(acts.RunLoad)
 	node.RegisterActivity(acts.Teardown)
+	node.RegisterActivity(acts.JoinGang)
+	node.RegisterActivity(acts.StartRole)
+	node.RegisterActivity(acts.CheckRoles)
 	return []worker.Worker{pool, node}
 }

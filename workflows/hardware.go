@@ -119,6 +119,10 @@ func newPoolRun(ctx workflow.Context, in HardwareInput, digest string, progress 
 	// another node cleared, counted a point's repeat on one node twice,
 	// and might retry a point on the node that just failed it.
 	r.distinctEvidence = workflow.GetVersion(ctx, "distinct-evidence", workflow.DefaultVersion, 1) == 1
+	// Pools started before then ran a multinode point like any other (and
+	// failed it: no backend launched one), and handed nodes to whichever
+	// point asked when one was free.
+	r.gangs = workflow.GetVersion(ctx, "gang-leases", workflow.DefaultVersion, 1) == 1
 	progress.Nodes = in.NodeNames
 	if c := in.Carry; c != nil {
 		r.result, r.faults, r.configFailedEntries, r.pending = c.Result, c.Faults, c.configFailed(), c.Pending
@@ -228,6 +232,11 @@ type poolRun struct {
 	// point's retry avoids the node that failed it.
 	distinctEvidence bool
 	charges          map[string]map[string][]string
+	// gangs: a deployment's points run on one gang of nodes taken at once,
+	// and every ask for nodes waits its turn (waiting, by ticket).
+	gangs      bool
+	nextTicket int
+	waiting    []int
 	// outcomes wait for the next manifest part (paged pools only).
 	outcomes []results.Outcome
 	partErr  error // a part that could not be written fails the pool
@@ -238,6 +247,7 @@ type poolRun struct {
 // it started and returns how many points (a prefix of points) finished.
 func (r *poolRun) runAll(ctx workflow.Context, next func() (sweep.Point, bool), budget *int) int {
 	slots := workflow.NewBufferedChannel(ctx, max(r.in.Capacity, 1))
+	units := r.units(next)
 	wg := workflow.NewWaitGroup(ctx)
 	started := 0
 	for {
@@ -248,12 +258,12 @@ func (r *poolRun) runAll(ctx workflow.Context, next func() (sweep.Point, bool), 
 		if ctx.Err() != nil || *budget <= 0 || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
 			break
 		}
-		p, ok := next()
+		unit, ok := units()
 		if !ok {
 			break
 		}
-		*budget--
-		started++
+		*budget -= len(unit)
+		started += len(unit)
 		slots.Send(ctx, struct{}{})
 		wg.Add(1)
 		workflow.Go(ctx, func(ctx workflow.Context) {
@@ -261,7 +271,11 @@ func (r *poolRun) runAll(ctx workflow.Context, next func() (sweep.Point, bool), 
 				slots.Receive(ctx, nil)
 				wg.Done()
 			}()
-			r.runPoint(ctx, p)
+			if len(unit) == 1 && unit[0].Nodes == 0 {
+				r.runPoint(ctx, unit[0])
+				return
+			}
+			r.runDeployment(ctx, unit)
 		})
 	}
 	wg.Wait(ctx)
@@ -354,10 +368,7 @@ func (r *poolRun) attempt(ctx workflow.Context, p sweep.Point, attempt int) (res
 	}()
 
 	settings := r.in.Settings
-	engineSettings := settings.Engines[p.Framework]
-	if e, ok := settings.Engines[p.Entry]; ok {
-		engineSettings = e // an entry's own engine settings win
-	}
+	engineSettings := r.engineSettings(p)
 	sctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		TaskQueue: lease.NodeQueue, ScheduleToStartTimeout: nodeStartToStart,
 		StartToCloseTimeout: settings.Retry.StartTimeout, HeartbeatTimeout: 10 * time.Second,
@@ -399,7 +410,12 @@ func (r *poolRun) takeNode(ctx workflow.Context, p sweep.Point, attempt int) (le
 		// gone never starts the task, and ScheduleToStart says so.
 		// Nodes may all be quarantined while this point waits: then no node
 		// will ever be free, and the point fails like the rest.
-		if err := workflow.Await(ctx, func() bool { assigned = r.freeNodeFor(p); return assigned != "" || r.unavailable(p) }); err != nil {
+		ready := func() bool { assigned = r.freeNodeFor(p); return assigned != "" || r.unavailable(p) }
+		wait := func() error { return workflow.Await(ctx, ready) }
+		if r.gangs {
+			wait = func() error { return r.inTurn(ctx, ready) }
+		}
+		if err := wait(); err != nil {
 			return lease, false, freeNode, err
 		}
 		if assigned == "" {

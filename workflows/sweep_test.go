@@ -104,11 +104,17 @@ type sweepEnv struct {
 	manifest    []results.ManifestPoint
 	quarantined map[string][]string // what the manifest records
 	failures    []activities.FailureInput
+	onTeardown  func(activities.TeardownInput) // gang tests watch teardowns
 }
 
 func newSweepEnv(t *testing.T, points []sweep.Point, capacity int) *sweepEnv {
+	return newSweepEnvOn(t, points, capacity, []string{"n0", "n1", "n2"})
+}
+
+// newSweepEnvOn is a sweep of one pool of the given nodes.
+func newSweepEnvOn(t *testing.T, points []sweep.Point, capacity int, nodes []string) *sweepEnv {
 	var suite testsuite.WorkflowTestSuite
-	env := &sweepEnv{TestWorkflowEnvironment: suite.NewTestWorkflowEnvironment(), nodes: &fakeNodes{nodes: []string{"n0", "n1", "n2"}}}
+	env := &sweepEnv{TestWorkflowEnvironment: suite.NewTestWorkflowEnvironment(), nodes: &fakeNodes{nodes: nodes}}
 	env.RegisterWorkflow(SweepWorkflow)
 	env.RegisterWorkflow(HardwareSweepWorkflow)
 	var a *activities.Activities
@@ -116,7 +122,7 @@ func newSweepEnv(t *testing.T, points []sweep.Point, capacity int) *sweepEnv {
 	settings := sweep.DefaultSettings()
 	env.OnActivity(a.PlanSweep, mock.Anything, mock.Anything).Return(activities.PlanOutput{
 		PlanKey: "v1/plans/dt=2026-11-27/sweep=s1/plan.json", Total: len(points), Settings: settings,
-		Runners: []activities.RunnerPlan{{Label: "sim-h100", Points: len(points), Capacity: capacity, Nodes: 3, NodeNames: []string{"n0", "n1", "n2"}}},
+		Runners: []activities.RunnerPlan{{Label: "sim-h100", Points: len(points), Capacity: capacity, Nodes: len(nodes), NodeNames: nodes}},
 		Models:  []string{"m"}, Frameworks: []string{"sim"}, Precisions: []string{"fp8"},
 	}, nil)
 	env.OnActivity(a.LoadPoolPage, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.PoolPageInput) (activities.PoolPage, error) {
@@ -143,7 +149,12 @@ func newSweepEnv(t *testing.T, points []sweep.Point, capacity int) *sweepEnv {
 		return nil
 	}).Maybe()
 	env.OnActivity(a.Provision, mock.Anything, mock.Anything).Return(env.nodes.provision).Maybe()
-	env.OnActivity(a.Teardown, mock.Anything, mock.Anything).Return(env.nodes.teardown)
+	env.OnActivity(a.Teardown, mock.Anything, mock.Anything).Return(func(ctx context.Context, in activities.TeardownInput) (string, error) {
+		if env.onTeardown != nil {
+			env.onTeardown(in)
+		}
+		return env.nodes.teardown(ctx, in)
+	})
 	env.OnActivity(a.RecordFailure, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.FailureInput) (results.ManifestPoint, error) {
 		env.failures = append(env.failures, in)
 		return results.ManifestPoint{PointID: in.Point.ID, Hardware: in.Point.Runner, Status: in.Status}, nil
