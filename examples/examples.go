@@ -53,10 +53,18 @@ func Place(stateDir string, ephemeral bool) (dir string, cleanup func(), err err
 	return dir, func() {}, err
 }
 
-// Or is a file flag's value, or the path of the example name in dir.
+// Or is a file flag's value, or the path of the example name in dir. A
+// flag naming a built-in example (examples/disagg.yaml) that is not a
+// file here reads the built-in copy in dir: the demo's examples work from
+// any directory.
 func Or(flag, dir, name string) string {
-	if flag != "" {
-		return flag
+	if flag == "" {
+		return filepath.Join(dir, name)
 	}
-	return filepath.Join(dir, name)
+	if _, err := os.Stat(flag); err != nil {
+		if _, builtIn := files.Open(filepath.Base(flag)); builtIn == nil {
+			return filepath.Join(dir, filepath.Base(flag))
+		}
+	}
+	return flag
 }

@@ -14,7 +14,7 @@ import (
 func TestMaterializeWritesTheFilesOfThisFolder(t *testing.T) {
 	dir, err := Materialize(filepath.Join(t.TempDir(), "examples"))
 	require.NoError(t, err)
-	for _, name := range []string{"sweep.yaml", "runners.yaml", "settings.yaml", "schedules.yaml"} {
+	for _, name := range []string{"sweep.yaml", "runners.yaml", "settings.yaml", "schedules.yaml", "disagg.yaml", "disagg-runners.yaml"} {
 		want, err := os.ReadFile(name)
 		require.NoError(t, err)
 		got, err := os.ReadFile(filepath.Join(dir, name))
@@ -49,4 +49,6 @@ func TestPlaceAndOr(t *testing.T) {
 		})
 	}
 	require.Equal(t, "mine.yaml", Or("mine.yaml", "/x", "sweep.yaml"))
+	require.Equal(t, "/x/disagg.yaml", Or("examples/disagg.yaml", "/x", "sweep.yaml"), "a built-in example named from elsewhere")
+	require.Equal(t, "examples.go", Or("examples.go", "/x", "sweep.yaml"), "a file that exists wins")
 }

@@ -42,22 +42,29 @@ func (l *Lake) Pull(ctx context.Context, dir, from, to string) (sweeps, files in
 		return 0, 0, err
 	}
 	for _, r := range refs {
-		m, err := l.Manifest(ctx, r.SweepID)
-		if err != nil {
-			return sweeps, files, err
-		}
-		n, err := l.DownloadSweep(ctx, m, func(_, _, key string) string { return filepath.Join(dir, key) })
+		n, err := l.PullSweep(ctx, dir, r.SweepID)
 		files += n
 		if err != nil {
-			return sweeps, files, err
-		}
-		key := ManifestKey(m.Date, m.SweepID)
-		if err := l.Download(ctx, key, filepath.Join(dir, key)); err != nil {
 			return sweeps, files, err
 		}
 		sweeps++
 	}
 	return sweeps, files, nil
+}
+
+// PullSweep mirrors one committed sweep into dir as Pull does and returns
+// how many files it wrote.
+func (l *Lake) PullSweep(ctx context.Context, dir, sweepID string) (int, error) {
+	m, err := l.Manifest(ctx, sweepID)
+	if err != nil {
+		return 0, err
+	}
+	n, err := l.DownloadSweep(ctx, m, func(_, _, key string) string { return filepath.Join(dir, key) })
+	if err != nil {
+		return n, err
+	}
+	key := ManifestKey(m.Date, m.SweepID)
+	return n + 1, l.Download(ctx, key, filepath.Join(dir, key))
 }
 
 // DownloadReport copies a sweep's HTML report into dir as <sweep>.html

@@ -20,6 +20,7 @@ type demoFlags struct {
 	settings  string
 	timeScale float64
 	keep      bool
+	export    string
 	backend   backendFlags
 }
 
@@ -39,9 +40,16 @@ image (built from this binary when the Docker engine lacks it); --backend slurm
 submits every engine as a Slurm job (deploy/slurm/local-cluster.sh up makes a
 cluster on this machine).
 
+--spec runs any master config instead: without --runners, each runner label it
+names becomes a pool of simulated nodes sized to its widest deployment
+(examples/disagg.yaml is a disaggregated and an aggregated multinode sweep).
+--export DIR mirrors the sweep's lake files into DIR, laid out as
+'infersweep results pull' lays them out, for DuckDB or pandas.
+
 The sweep stays in --state-dir: 'infersweep dev' shows it in the UI afterwards,
 and 'infersweep results show' reads it. --keep stays up after the sweep.`,
-		Example: "  infersweep demo\n  infersweep demo --keep --time-scale 20\n  infersweep demo --backend docker",
+		Example: "  infersweep demo\n  infersweep demo --keep --time-scale 20\n  infersweep demo --backend docker\n" +
+			"  infersweep demo --spec examples/disagg.yaml --export ./lake",
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runDemo(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), g, f)
@@ -58,6 +66,7 @@ and 'infersweep results show' reads it. --keep stays up after the sweep.`,
 	fl.StringVar(&f.settings, "settings", "", "infersweep settings (default: examples/settings.yaml, built in)")
 	fl.Float64Var(&f.timeScale, "time-scale", 10, "simulated engines run this many times faster than real time (higher values outrun a small machine and distort latencies)")
 	fl.BoolVar(&f.keep, "keep", false, "stay up after the sweep (Ctrl-C to stop)")
+	fl.StringVar(&f.export, "export", "", "mirror the sweep's lake files into this directory")
 	f.backend.register(fl)
 	return cmd
 }
@@ -94,6 +103,13 @@ func runDemo(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *demo
 	fmt.Fprintf(out, "\nsweep %s: %v in %s (wall clock)\n\n", sweepID, result.Counts, time.Since(sweepStarted).Round(time.Second))
 	if err := printDemoResults(ctx, out, fleet, result); err != nil {
 		return err
+	}
+	if f.export != "" {
+		n, err := fleet.Workers.Lake.PullSweep(ctx, f.export, sweepID)
+		if err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+		fmt.Fprintf(out, "exported:  %d files into %s\n", n, f.export)
 	}
 	if f.keep {
 		printDevStack(out, fleet.Stack, false, fleet.StackStartup)
