@@ -34,7 +34,8 @@ func (l *Lake) DownloadSweep(ctx context.Context, m Manifest, dest func(table, p
 }
 
 // Pull mirrors the committed sweeps of the dates from..to (empty: no
-// bound) into dir under the lake's own keys, manifests included, so
+// bound) into dir under the lake's own keys, manifests included (and
+// counted), so
 // DuckDB, Spark or pandas read them offline.
 func (l *Lake) Pull(ctx context.Context, dir, from, to string) (sweeps, files int, err error) {
 	refs, err := l.Sweeps(ctx, from, to, false)

@@ -20,7 +20,7 @@ func TestPullMirrorsCommittedSweepsUnderTheirKeys(t *testing.T) {
 	sweeps, files, err := lake.Pull(ctx, dir, "2026-11-01", "")
 	require.NoError(t, err)
 	require.Equal(t, 1, sweeps)
-	require.Equal(t, 2, files, "the points and requests files of p1")
+	require.Equal(t, 3, files, "the points and requests files of p1, and the manifest")
 	for _, key := range []string{committed.Keys[TablePoints], committed.Keys[TableRequests], ManifestKey("2026-11-27", "s1")} {
 		want, err := lake.Store().Get(ctx, key)
 		require.NoError(t, err)
