@@ -39,7 +39,7 @@ type PointRow struct {
 	Disagg      bool   `parquet:"disagg" json:"disagg"`
 	// Topology reads a multinode deployment at a glance, as upstream's
 	// job names print it: "1P (TP8/EP8/DPA) x 2D (TP16/EP16/DPA), 6 nodes".
-	Topology string `parquet:"topology,dict" json:"topology"`
+	Topology    string `parquet:"topology,dict" json:"topology"`
 	GPUs        int32  `parquet:"gpus" json:"gpus"`
 	ISL         int32  `parquet:"isl" json:"isl"`
 	OSL         int32  `parquet:"osl" json:"osl"`
