@@ -273,6 +273,10 @@ type FrontierRow struct {
 	TputPerGPU    float64  `parquet:"tput_per_gpu" json:"tput_per_gpu"`              // tok/s/GPU
 	// LaunchFingerprint is the engine launch that measured the point.
 	LaunchFingerprint string `parquet:"launch_fingerprint,dict" json:"launch_fingerprint,omitempty"`
+	// DeploymentID and Topology name a multinode point's deployment, as
+	// its points row does; "" for single-node points.
+	DeploymentID string `parquet:"deployment_id,dict" json:"deployment_id,omitempty"`
+	Topology     string `parquet:"topology,dict" json:"topology,omitempty"`
 }
 
 // RegressionRow is one series at one target interactivity, tonight
