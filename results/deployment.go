@@ -118,3 +118,30 @@ func (p *PointRow) gpuDenominators() (total, input, output float64) {
 	g := float64(p.GPUs)
 	return g, g, g
 }
+
+// UpstreamEnv is the environment InferenceX's workflows give
+// utils/process_result.py for this row (benchmark-multinode-tmpl.yml
+// for a multinode one, with PREFILL_GPUS and DECODE_GPUS as its Process
+// result step derives them), less the run's own RUNNER_TYPE, FRAMEWORK,
+// RESULT_FILENAME and the like: with it, the script divides a result
+// file of ours as SummaryFigures does.
+func (p *PointRow) UpstreamEnv() []string {
+	n := func(v *int32) string { return fmt.Sprint(val(v)) }
+	b := func(v *bool) string { return fmt.Sprint(v != nil && *v) }
+	if !p.IsMultinode {
+		return []string{"IS_MULTINODE=false", "DISAGG=false", fmt.Sprintf("TP=%d", p.TP), fmt.Sprintf("EP_SIZE=%d", p.EP),
+			fmt.Sprintf("DP_ATTENTION=%t", p.DPAttn), fmt.Sprintf("PP_SIZE=%d", max(p.PP, 1)),
+			fmt.Sprintf("DCP_SIZE=%d", max(p.DCPSize, 1)), fmt.Sprintf("PCP_SIZE=%d", max(p.PCPSize, 1))}
+	}
+	env := []string{"IS_MULTINODE=true", fmt.Sprintf("DISAGG=%t", p.Disagg),
+		"PREFILL_GPUS=" + n(p.NumPrefillGPU), "PREFILL_NUM_WORKERS=" + n(p.PrefillNumWorkers), "PREFILL_TP=" + n(p.PrefillTP),
+		"PREFILL_PP_SIZE=" + n(p.PrefillPP), "PREFILL_DCP_SIZE=" + n(p.PrefillDCPSize), "PREFILL_PCP_SIZE=" + n(p.PrefillPCPSize),
+		"PREFILL_EP=" + n(p.PrefillEP), "PREFILL_DP_ATTN=" + b(p.PrefillDPAttention),
+		"DECODE_GPUS=" + n(p.NumDecodeGPU), "DECODE_NUM_WORKERS=" + n(p.DecodeNumWorkers), "DECODE_TP=" + n(p.DecodeTP),
+		"DECODE_PP_SIZE=" + n(p.DecodePP), "DECODE_DCP_SIZE=" + n(p.DecodeDCPSize), "DECODE_PCP_SIZE=" + n(p.DecodePCPSize),
+		"DECODE_EP=" + n(p.DecodeEP), "DECODE_DP_ATTN=" + b(p.DecodeDPAttention)}
+	if p.PrefillHW != "" {
+		env = append(env, "PREFILL_HARDWARE="+p.PrefillHW, "DECODE_HARDWARE="+p.DecodeHW)
+	}
+	return env
+}
