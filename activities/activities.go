@@ -2,7 +2,6 @@ package activities
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"sync"
 
@@ -87,8 +86,6 @@ func (a *Activities) pointRow(sweepID string, p sweep.Point, node string, attemp
 	if p.Launch != nil {
 		row.LaunchRecipe, row.LaunchFingerprint = p.Launch.Recipe, p.Launch.Fingerprint
 	}
-	if p.Prefill != nil && p.Decode != nil {
-		row.Topology = fmt.Sprintf("prefill %d×TP%d, decode %d×TP%d", p.Prefill.NumWorker, p.Prefill.TP, p.Decode.NumWorker, p.Decode.TP)
-	}
+	row.SetTopology(p)
 	return row
 }

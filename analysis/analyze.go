@@ -25,15 +25,19 @@ type Group struct {
 	Cheapest []TargetOffers `json:"cheapest"`
 }
 
-// Series is one (hardware pool, framework, speculative decoding) curve.
+// Series is one (hardware pool, framework, speculative decoding,
+// multinode topology) curve.
 type Series struct {
-	Key          string  `json:"key"` // SeriesName
-	Runner       string  `json:"runner"`
-	Framework    string  `json:"framework"`
-	SpecDecoding string  `json:"spec_decoding,omitempty"`
-	Hardware     string  `json:"hardware,omitempty"`
-	Points       int     `json:"points"`
-	Frontier     []Point `json:"frontier"`
+	Key          string `json:"key"` // SeriesName
+	Runner       string `json:"runner"`
+	Framework    string `json:"framework"`
+	SpecDecoding string `json:"spec_decoding,omitempty"`
+	Hardware     string `json:"hardware,omitempty"`
+	// Topology is a multinode series' roles and parallelism, "" for
+	// single-node ones.
+	Topology string  `json:"topology,omitempty"`
+	Points   int     `json:"points"`
+	Frontier []Point `json:"frontier"`
 	// E2EFrontier plots throughput per GPU against median E2E latency (ms).
 	E2EFrontier []Point `json:"e2e_frontier"`
 }
@@ -42,11 +46,29 @@ type Series struct {
 // whichever speculative decoding) for points that decode speculatively,
 // since their curve is another one. Plain points keep the name they had
 // before speculative decoding was told apart, so their history compares.
+// A multinode point's series also names its deployment's roles and
+// parallelism ("gb200/dynamo-sglang 1P (TP8/EP8/DPA) x 2D (TP16/EP16/DPA)"):
+// each topology of an entry is a curve of its own, beside the
+// single-node ones.
 func SeriesName(r results.PointRow) string {
+	name := r.Runner + "/" + r.Framework
 	if spec := specDecoding(r); spec != "" {
-		return r.Runner + "/" + r.Framework + "+" + spec
+		name += "+" + spec
 	}
-	return r.Runner + "/" + r.Framework
+	if tag := topologyTag(r); tag != "" {
+		name += " " + tag
+	}
+	return name
+}
+
+// topologyTag is a multinode row's roles and parallelism, without its
+// node count (the same workers on other nodes are the same curve); rows
+// from before the deployment columns fall back to their Topology text.
+func topologyTag(r results.PointRow) string {
+	if r.IsMultinode {
+		return r.DeploymentLabel()
+	}
+	return r.Topology
 }
 
 func specDecoding(r results.PointRow) string {
@@ -87,12 +109,14 @@ func Analyze(rows []results.PointRow, costs map[string]sweep.HardwareCost, tier 
 		if byGroup[g] == nil {
 			byGroup[g], byGroupE2E[g], meta[g] = map[string][]Point{}, map[string][]Point{}, map[string]Series{}
 		}
-		byGroup[g][key] = append(byGroup[g][key], Point{ID: r.PointID, X: *r.Interactivity, Y: *r.TputPerGPU, Launch: r.LaunchFingerprint})
+		pt := Point{ID: r.PointID, X: *r.Interactivity, Y: *r.TputPerGPU, Launch: r.LaunchFingerprint, Deployment: r.DeploymentID, Topology: r.Topology}
+		byGroup[g][key] = append(byGroup[g][key], pt)
 		if r.E2EL.Median != nil {
-			byGroupE2E[g][key] = append(byGroupE2E[g][key], Point{ID: r.PointID, X: *r.E2EL.Median, Y: *r.TputPerGPU, Launch: r.LaunchFingerprint})
+			pt.X = *r.E2EL.Median
+			byGroupE2E[g][key] = append(byGroupE2E[g][key], pt)
 		}
 		hw, _ := HardwareOf(r.Runner, costs)
-		meta[g][key] = Series{Key: key, Runner: r.Runner, Framework: r.Framework, SpecDecoding: specDecoding(r), Hardware: hw}
+		meta[g][key] = Series{Key: key, Runner: r.Runner, Framework: r.Framework, SpecDecoding: specDecoding(r), Hardware: hw, Topology: topologyTag(r)}
 	}
 	keys := make([]groupKey, 0, len(byGroup))
 	for g := range byGroup {

@@ -235,7 +235,8 @@ func nightFromRows(ref results.SweepRef, rows []results.FrontierRow) Night {
 			continue
 		}
 		key := SeriesKey{r.Model, r.Precision, int(r.ISL), int(r.OSL), r.Series}
-		n.Frontiers[key] = append(n.Frontiers[key], Point{ID: r.PointID, X: *r.Interactivity, Y: r.TputPerGPU})
+		n.Frontiers[key] = append(n.Frontiers[key], Point{ID: r.PointID, X: *r.Interactivity, Y: r.TputPerGPU,
+			Deployment: r.DeploymentID, Topology: r.Topology})
 	}
 	return n
 }
@@ -340,7 +341,8 @@ func FrontierRows(sweepID string, groups []Group) []results.FrontierRow {
 		add := func(series, plane string, points []Point) {
 			for _, p := range points {
 				row := results.FrontierRow{SweepID: sweepID, Model: g.Model, Precision: g.Precision, ISL: int32(g.ISL), OSL: int32(g.OSL),
-					Series: series, Plane: plane, PointID: p.ID, TputPerGPU: p.Y, LaunchFingerprint: p.Launch}
+					Series: series, Plane: plane, PointID: p.ID, TputPerGPU: p.Y, LaunchFingerprint: p.Launch,
+					DeploymentID: p.Deployment, Topology: p.Topology}
 				x := p.X
 				if plane == results.PlaneE2EL {
 					row.MedianE2ELms = &x

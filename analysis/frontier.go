@@ -14,6 +14,11 @@ type Point struct {
 	// Launch is the fingerprint of the engine launch that measured it;
 	// "" before recipes.
 	Launch string
+	// Deployment and Topology name a multinode point's deployment (its
+	// id, and its roles as results.PointRow's Topology reads); "" for
+	// single-node points.
+	Deployment string `json:",omitempty"`
+	Topology   string `json:",omitempty"`
 }
 
 // Frontier returns the Pareto-optimal points (no other point has X and Y

@@ -200,11 +200,13 @@ func groupViewOf(rep *Report, g Group, index func(string) int) groupView {
 }
 
 func pointTitle(r results.PointRow) string {
-	parts := []string{
-		SeriesName(r),
-		fmt.Sprintf("TP %d EP %d", r.TP, r.EP),
-		fmt.Sprintf("conc %d", r.Conc),
+	parts := []string{SeriesName(r)}
+	if r.Topology != "" {
+		parts = append(parts, r.Topology, "deployment "+r.DeploymentID)
+	} else {
+		parts = append(parts, fmt.Sprintf("TP %d EP %d", r.TP, r.EP))
 	}
+	parts = append(parts, fmt.Sprintf("conc %d", r.Conc))
 	if r.DPAttn {
 		parts = append(parts, "DP attention")
 	}

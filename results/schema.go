@@ -37,12 +37,45 @@ type PointRow struct {
 	DCPSize     int32  `parquet:"dcp_size" json:"dcp_size"`
 	PCPSize     int32  `parquet:"pcp_size" json:"pcp_size"`
 	Disagg      bool   `parquet:"disagg" json:"disagg"`
-	Topology    string `parquet:"topology,dict" json:"topology"` // prefill/decode workers, for disaggregated points
+	// Topology reads a multinode deployment at a glance, as upstream's
+	// job names print it: "1P (TP8/EP8/DPA) x 2D (TP16/EP16/DPA), 6 nodes".
+	Topology    string `parquet:"topology,dict" json:"topology"`
 	GPUs        int32  `parquet:"gpus" json:"gpus"`
 	ISL         int32  `parquet:"isl" json:"isl"`
 	OSL         int32  `parquet:"osl" json:"osl"`
 	Conc        int32  `parquet:"conc" json:"conc"`
 	RequestRate string `parquet:"request_rate,dict" json:"request_rate"`
+
+	// A multinode point's deployment, in the columns InferenceX's
+	// process_result.py writes (843c625, lines 214-238), plus the nodes
+	// each role took; null on single-node rows (SetTopology fills them).
+	// Flat, not an embedded struct: parquet-go reads an embedded
+	// struct's null pointers back as zeros.
+	IsMultinode  bool   `parquet:"is_multinode" json:"is_multinode"`
+	DeploymentID string `parquet:"deployment_id,dict" json:"deployment_id,omitempty"`
+	Nodes        *int32 `parquet:"nodes,optional" json:"nodes,omitempty"`
+
+	PrefillNumWorkers  *int32 `parquet:"prefill_num_workers,optional" json:"prefill_num_workers,omitempty"`
+	PrefillTP          *int32 `parquet:"prefill_tp,optional" json:"prefill_tp,omitempty"`
+	PrefillPP          *int32 `parquet:"prefill_pp,optional" json:"prefill_pp,omitempty"`
+	PrefillDCPSize     *int32 `parquet:"prefill_dcp_size,optional" json:"prefill_dcp_size,omitempty"`
+	PrefillPCPSize     *int32 `parquet:"prefill_pcp_size,optional" json:"prefill_pcp_size,omitempty"`
+	PrefillEP          *int32 `parquet:"prefill_ep,optional" json:"prefill_ep,omitempty"`
+	PrefillDPAttention *bool  `parquet:"prefill_dp_attention,optional" json:"prefill_dp_attention,omitempty"`
+	NumPrefillGPU      *int32 `parquet:"num_prefill_gpu,optional" json:"num_prefill_gpu,omitempty"`
+	PrefillNodes       *int32 `parquet:"prefill_nodes,optional" json:"prefill_nodes,omitempty"`
+	PrefillHW          string `parquet:"prefill_hw,dict" json:"prefill_hw,omitempty"`
+
+	DecodeNumWorkers  *int32 `parquet:"decode_num_workers,optional" json:"decode_num_workers,omitempty"`
+	DecodeTP          *int32 `parquet:"decode_tp,optional" json:"decode_tp,omitempty"`
+	DecodePP          *int32 `parquet:"decode_pp,optional" json:"decode_pp,omitempty"`
+	DecodeDCPSize     *int32 `parquet:"decode_dcp_size,optional" json:"decode_dcp_size,omitempty"`
+	DecodePCPSize     *int32 `parquet:"decode_pcp_size,optional" json:"decode_pcp_size,omitempty"`
+	DecodeEP          *int32 `parquet:"decode_ep,optional" json:"decode_ep,omitempty"`
+	DecodeDPAttention *bool  `parquet:"decode_dp_attention,optional" json:"decode_dp_attention,omitempty"`
+	NumDecodeGPU      *int32 `parquet:"num_decode_gpu,optional" json:"num_decode_gpu,omitempty"`
+	DecodeNodes       *int32 `parquet:"decode_nodes,optional" json:"decode_nodes,omitempty"`
+	DecodeHW          string `parquet:"decode_hw,dict" json:"decode_hw,omitempty"`
 
 	NumPrompts   int32    `parquet:"num_prompts" json:"num_prompts"`
 	NumWarmups   int32    `parquet:"num_warmups" json:"num_warmups"`
@@ -187,7 +220,9 @@ func RequestRows(pointID string, records []loadgen.Record) []RequestRow {
 	return rows
 }
 
-// SummaryFigures copies a load generator summary into a point row.
+// SummaryFigures copies a load generator summary into a point row. Its
+// per-GPU figures divide as InferenceX's process_result.py does, so a
+// multinode row needs SetTopology first (see gpuDenominators).
 func (p *PointRow) SummaryFigures(s loadgen.Summary) {
 	p.NumPrompts, p.NumWarmups, p.RangeRatio, p.RangeMode, p.Seed = int32(s.NumPrompts), int32(s.NumWarmups), s.RandomRangeRatio, s.RangeMode, int64(s.Seed)
 	p.RequestRate, p.MeanInputLen, p.MeanOutLen = s.RequestRate, opt(s.MeanInputLen), opt(s.MeanOutputLen)
@@ -201,11 +236,15 @@ func (p *PointRow) SummaryFigures(s loadgen.Summary) {
 	p.ITL = Dist{opt(s.MeanITLms), opt(s.MedianITLms), opt(s.StdITLms), opt(s.P90ITLms), opt(s.P99ITLms), opt(s.P999ITLms)}
 	p.E2EL = Dist{opt(s.MeanE2ELms), opt(s.MedianE2ELms), opt(s.StdE2ELms), opt(s.P90E2ELms), opt(s.P99E2ELms), opt(s.P999E2ELms)}
 	p.TimeScale, p.TimeBasis, p.TokensPerChunk = s.TimeScale, s.TimeBasis, opt(s.TokensPerChunk)
-	if p.GPUs > 0 {
-		per := func(v loadgen.Metric) *float64 { return opt(v / loadgen.Metric(p.GPUs)) }
-		p.TputPerGPU, p.OutputTputPerGPU = per(s.TotalTokenThroughput), per(s.OutputThroughput)
-		p.InputTputPerGPU = per(s.TotalTokenThroughput - s.OutputThroughput)
+	per := func(v loadgen.Metric, gpus float64) *float64 {
+		if gpus <= 0 {
+			return nil
+		}
+		return opt(v / loadgen.Metric(gpus))
 	}
+	total, input, output := p.gpuDenominators()
+	p.TputPerGPU, p.OutputTputPerGPU = per(s.TotalTokenThroughput, total), per(s.OutputThroughput, output)
+	p.InputTputPerGPU = per(s.TotalTokenThroughput-s.OutputThroughput, input)
 	p.Interactivity = opt(1000 / s.MedianTPOTms)
 	p.InteractivityP99 = opt(1000 / s.P99TPOTms)
 }
@@ -234,6 +273,10 @@ type FrontierRow struct {
 	TputPerGPU    float64  `parquet:"tput_per_gpu" json:"tput_per_gpu"`              // tok/s/GPU
 	// LaunchFingerprint is the engine launch that measured the point.
 	LaunchFingerprint string `parquet:"launch_fingerprint,dict" json:"launch_fingerprint,omitempty"`
+	// DeploymentID and Topology name a multinode point's deployment, as
+	// its points row does; "" for single-node points.
+	DeploymentID string `parquet:"deployment_id,dict" json:"deployment_id,omitempty"`
+	Topology     string `parquet:"topology,dict" json:"topology,omitempty"`
 }
 
 // RegressionRow is one series at one target interactivity, tonight
