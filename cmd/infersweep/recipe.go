@@ -20,8 +20,8 @@ func newRecipeCommand(g *globalFlags) *cobra.Command {
 		Use:   "recipe",
 		Short: "Engine recipes: list them, and render the exact launch of a config's points",
 		Long: `Every engine is started as a recipe renders it for its point: YAML in the
-shipped catalogue (recipes/catalogue/, reproducing InferenceX's single-node
-launch scripts) or in files given with --recipes, which add recipes or replace
+shipped catalogue (recipes/catalogue/, reproducing InferenceX's single- and
+multi-node launch scripts) or in files given with --recipes, which add recipes or replace
 shipped ones of the same name. A point's rendered launch and its fingerprint
 are in the plan and in every points row (launch_recipe, launch_fingerprint).`,
 		Example: "  infersweep recipe ls\n  infersweep recipe render -f configs/nvidia-master.yaml --runners configs/runners.yaml --config-keys dsr1-fp8-h200-sglang --seq-lens 1k1k --conc 64",
@@ -100,7 +100,9 @@ func newRecipeRenderCommand(g *globalFlags) *cobra.Command {
 filters: --config-keys NAME keeps one entry, --conc N one concurrency) and prints, for
 each point, the recipe, its fingerprint and the line the chosen backend would
 run: the engine's command with its environment (local), the docker run line
-(docker) or the sbatch line with its srun (slurm). Nothing is started. The port
+(docker) or the sbatch line with its srun (slurm). A multinode point prints
+each role's command (its first worker, example addresses) and, with --backend
+slurm, the sbatch script of its whole deployment. Nothing is started. The port
 and, for the simulated engine, seed and time scale are the ones a start picks;
 the port shown is 8000.
 
