@@ -100,3 +100,7 @@ func shellJoin(args []string) string {
 	}
 	return strings.Join(quoted, " ")
 }
+
+// ShellJoin quotes args for a POSIX shell, for printing what a backend
+// runs.
+func ShellJoin(args []string) string { return shellJoin(args) }

@@ -70,21 +70,42 @@ var ErrNoRecipe = errors.New("no engine recipe")
 // port, the address to listen on and, for the simulated engine, the
 // binary, time scale and seed filled in.
 func Render(spec Spec, binary, host string) (Command, error) {
-	l, planned := spec.Point.Launch, spec.Point.Launch != nil
-	if !planned {
-		if !recipes.Served(spec.Point) {
-			return Command{}, fmt.Errorf("%w for %s points of framework %s yet", ErrNoRecipe, pointKind(spec.Point), spec.Point.Framework)
-		}
-		var err error
-		if l, err = recipes.Default().Launch(spec.Point); err != nil {
-			return Command{}, fmt.Errorf("%w: %v", ErrNoRecipe, err)
-		}
+	if spec.Point.Multinode {
+		return Command{}, fmt.Errorf("%w for a multi-node point as one engine: each role of its deployment starts apart (RenderRole)", ErrNoRecipe)
 	}
-	fill := strings.NewReplacer(recipes.PortVar, strconv.Itoa(spec.Port), recipes.HostVar, host, recipes.BinaryVar, binary,
+	l, planned, err := pointLaunch(spec.Point)
+	if err != nil {
+		return Command{}, err
+	}
+	return fill(spec, l, planned, binary, host), nil
+}
+
+// pointLaunch is the point's planned launch or, for plans made before
+// recipes, the shipped catalogue's; planned says which.
+func pointLaunch(p sweep.Point) (*sweep.Launch, bool, error) {
+	if p.Launch != nil {
+		return p.Launch, true, nil
+	}
+	if !recipes.Served(p) {
+		return nil, false, fmt.Errorf("%w for %s points of framework %s yet", ErrNoRecipe, pointKind(p), p.Framework)
+	}
+	l, err := recipes.Default().Launch(p)
+	if err != nil {
+		return nil, false, fmt.Errorf("%w: %v", ErrNoRecipe, err)
+	}
+	return l, false, nil
+}
+
+// fill is l for this start: the placeholders in its arguments,
+// environment and files replaced (more are a role's, as old, new pairs)
+// and, unless planning added them already, spec's extra arguments and
+// environment last, so they win.
+func fill(spec Spec, l *sweep.Launch, planned bool, binary, host string, more ...string) Command {
+	fill := strings.NewReplacer(append([]string{recipes.PortVar, strconv.Itoa(spec.Port), recipes.HostVar, host, recipes.BinaryVar, binary,
 		recipes.TimeScaleVar, strconv.FormatFloat(spec.TimeScale, 'g', -1, 64),
 		// Each engine its own dice, from its unique name: faults drawn from
 		// a --fault-plan in the settings differ between engines.
-		recipes.SeedVar, strconv.FormatUint(nameSeed(spec.Name), 10))
+		recipes.SeedVar, strconv.FormatUint(nameSeed(spec.Name), 10)}, more...)...)
 	cmd := Command{Image: l.Image, Files: map[string]string{}, Mounts: l.Mounts, ReadyPath: l.ReadyPath, ConfigFailures: l.ConfigFailures,
 		StopGrace: time.Duration(l.StopGraceS * float64(time.Second))}
 	for _, a := range l.Args {
@@ -105,7 +126,7 @@ func Render(spec Spec, binary, host string) (Command, error) {
 	for path, content := range l.Files {
 		cmd.Files[path] = fill.Replace(content)
 	}
-	return cmd, nil
+	return cmd
 }
 
 func pointKind(p sweep.Point) string {

@@ -56,7 +56,7 @@ func TestRenderFillsInWhatOnlyTheStartKnows(t *testing.T) {
 	multi.Multinode = true
 	_, err = Render(Spec{Point: multi}, "x", "h")
 	require.ErrorIs(t, err, ErrNoRecipe)
-	require.ErrorContains(t, err, "no engine recipe for multi-node points of framework dynamo-trt yet")
+	require.ErrorContains(t, err, "each role of its deployment starts apart (RenderRole)")
 }
 
 func TestClassify(t *testing.T) {

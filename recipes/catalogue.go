@@ -107,7 +107,7 @@ func (c *Catalogue) overlaps() specyaml.Errors {
 	for i := range c.recipes {
 		for j := i + 1; j < len(c.recipes); j++ {
 			a, b := &c.recipes[i].Match, &c.recipes[j].Match
-			if a.Framework == b.Framework && a.specificity() == b.specificity() && intersect(a.ModelPrefix, b.ModelPrefix) &&
+			if a.Framework == b.Framework && a.Multinode == b.Multinode && a.specificity() == b.specificity() && intersect(a.ModelPrefix, b.ModelPrefix) &&
 				intersect(a.Precision, b.Precision) && intersect(a.Hardware, b.Hardware) && intersect(a.SpecDecoding, b.SpecDecoding) {
 				errs = append(errs, &specyaml.Error{File: c.recipes[j].at, Msg: fmt.Sprintf("recipe %q matches the same points as %q (%s) as specifically: narrow one of them",
 					c.recipes[j].Name, c.recipes[i].Name, c.recipes[i].at)})
@@ -142,7 +142,7 @@ func (m *Match) specificity() int {
 
 func (m *Match) matches(p sweep.Point) bool {
 	in := func(list []string, v string) bool { return len(list) == 0 || slices.Contains(list, v) }
-	return m.Framework == p.Framework && in(m.ModelPrefix, p.ModelPrefix) && in(m.Precision, p.Precision) &&
+	return m.Framework == p.Framework && m.Multinode == p.Multinode && in(m.ModelPrefix, p.ModelPrefix) && in(m.Precision, p.Precision) &&
 		in(m.Hardware, hardware(p)) && in(m.SpecDecoding, specDecoding(p))
 }
 
@@ -168,8 +168,12 @@ func (c *Catalogue) Find(p sweep.Point) (*Recipe, error) {
 		}
 	}
 	if best == nil {
-		return nil, fmt.Errorf("no recipe matches framework %s, model-prefix %s, precision %s, hardware %s, spec-decoding %s",
-			p.Framework, p.ModelPrefix, p.Precision, or(hardware(p), "(none: runner "+p.RunnerLabel+")"), specDecoding(p))
+		kind := "single-node"
+		if p.Multinode {
+			kind = "multinode"
+		}
+		return nil, fmt.Errorf("no %s recipe matches framework %s, model-prefix %s, precision %s, hardware %s, spec-decoding %s",
+			kind, p.Framework, p.ModelPrefix, p.Precision, or(hardware(p), "(none: runner "+p.RunnerLabel+")"), specDecoding(p))
 	}
 	return best, nil
 }
@@ -191,9 +195,19 @@ func (c *Catalogue) Launch(p sweep.Point) (*sweep.Launch, error) {
 }
 
 // withSettings adds the settings' arguments and environment to a launch
-// and replaces its image where they say, and fingerprints the result.
+// and replaces its image where they say, and fingerprints the result; a
+// deployment's workers take them, not its frontend.
 func withSettings(l *sweep.Launch, e sweep.EngineSettings) *sweep.Launch {
 	if len(e.Args) == 0 && len(e.Env) == 0 && e.Image == "" {
+		return l
+	}
+	if len(l.Roles) > 0 {
+		for i := range l.Roles {
+			if l.Roles[i].Role != sweep.RoleFrontend {
+				withSettings(&l.Roles[i].Launch, e)
+			}
+		}
+		l.Fingerprint = RolesFingerprint(l.Roles)
 		return l
 	}
 	l.Args = append(l.Args, e.Args...)
@@ -208,10 +222,10 @@ func withSettings(l *sweep.Launch, e sweep.EngineSettings) *sweep.Launch {
 	return l
 }
 
-// Served says whether recipes launch p yet: single-node fixed-seq-len
-// points. Multi-node deployments and agentic sessions have none so far.
+// Served says whether recipes launch p: every point but agentic
+// sessions, which have none so far.
 func Served(p sweep.Point) bool {
-	return !p.Multinode && p.Scenario != sweep.ScenarioAgentic
+	return p.Scenario != sweep.ScenarioAgentic
 }
 
 // Attach loads the shipped catalogue and files and renders every served

@@ -5,6 +5,13 @@
 // what runs. The shipped catalogue (catalogue/*.yaml) reproduces
 // InferenceX's single-node launch scripts; users add or override recipes
 // with files of their own.
+//
+// A multinode recipe (match.multinode: true) launches a whole
+// deployment: roles (prefill and decode, or aggregated) each render one
+// worker's launch, a frontend the router in front of them, as
+// InferenceX's multi-node scripts start them. What only the start knows
+// (a worker's node rank, its rank 0's address, the workers' URLs) stays
+// as placeholders (NodeRankVar ...) that launch.RenderRole fills.
 package recipes
 
 import (
@@ -39,9 +46,16 @@ type Recipe struct {
 	ConfigFailures []string          `yaml:"config-failures"`
 	Mounts         []string          `yaml:"mounts"`
 	StopGrace      time.Duration     `yaml:"stop-grace"`
+	// Roles and Frontend launch a multinode deployment (match.multinode)
+	// in place of Command: each worker of a role as its entry renders,
+	// then the frontend routing between them.
+	Roles    map[string]RoleRecipe `yaml:"roles"`
+	Frontend *FrontendRecipe       `yaml:"frontend"`
 
 	at        string // file:line, for messages naming two recipes
 	templates parsed
+	roles     map[string]parsed
+	frontend  parsed
 }
 
 // Match says which points a recipe launches; a list left out matches any
@@ -52,6 +66,8 @@ type Match struct {
 	Precision    []string `yaml:"precision"`
 	Hardware     []string `yaml:"hardware"`
 	SpecDecoding []string `yaml:"spec-decoding"`
+	// Multinode recipes launch multinode points, others single-node ones.
+	Multinode bool `yaml:"multinode"`
 }
 
 // Ready is what says an engine serves: GET path answering 200.
@@ -126,8 +142,10 @@ func check(r specyaml.Reporter, nodes specyaml.Nodes, path string, rc *Recipe) {
 	if _, ok := families[rc.Family]; !ok {
 		r.At(at("family"), specyaml.Join(path, "family"), "%q: want one of %s", rc.Family, strings.Join(familyNames(), ", "))
 	}
-	if strings.TrimSpace(rc.Command) == "" {
-		r.At(at("command"), specyaml.Join(path, "command"), "required: the engine's command line")
+	if rc.Match.Multinode {
+		checkRoles(r, nodes, path, rc)
+	} else {
+		checkSingle(r, nodes, path, rc)
 	}
 	if rc.Ready != nil && !strings.HasPrefix(rc.Ready.Path, "/") {
 		r.At(at("ready.path"), specyaml.Join(path, "ready.path"), "%q: want a path starting with /", rc.Ready.Path)
@@ -141,23 +159,45 @@ func check(r specyaml.Reporter, nodes specyaml.Nodes, path string, rc *Recipe) {
 			r.At(nodes.Of(field), field, "%q: want /host/path:/container/path", m)
 		}
 	}
+	rc.templates = parseTemplates(r, nodes, path, rc.Name, rc.Image, rc.Command, rc.Env, rc.Files)
+}
+
+// checkSingle: a single-node recipe runs one command, and has no roles.
+func checkSingle(r specyaml.Reporter, nodes specyaml.Nodes, path string, rc *Recipe) {
+	at := func(field string) *yaml.Node { return nodes.Of(specyaml.Join(path, field)) }
+	if strings.TrimSpace(rc.Command) == "" {
+		r.At(at("command"), specyaml.Join(path, "command"), "required: the engine's command line")
+	}
+	if rc.Roles != nil {
+		r.At(at("roles"), specyaml.Join(path, "roles"), "only a multinode recipe (match.multinode: true) has roles")
+	}
+	if rc.Frontend != nil {
+		r.At(at("frontend"), specyaml.Join(path, "frontend"), "only a multinode recipe (match.multinode: true) has a frontend")
+	}
+}
+
+// parseTemplates parses one launch's templates, each reported at its
+// field under path.
+func parseTemplates(r specyaml.Reporter, nodes specyaml.Nodes, path, name, image, command string, env, files map[string]string) parsed {
+	at := func(field string) *yaml.Node { return nodes.Of(specyaml.Join(path, field)) }
 	parse := func(field, text string) *template.Template {
-		t, err := template.New(rc.Name + "." + field).Funcs(funcs).Option("missingkey=error").Parse(text)
+		t, err := template.New(name + "." + field).Funcs(funcs).Option("missingkey=error").Parse(text)
 		if err != nil {
 			r.At(at(field), specyaml.Join(path, field), "not a template: %s", templateProblem(err))
 		}
 		return t
 	}
-	rc.templates = parsed{image: parse("image", rc.Image), command: parse("command", rc.Command), env: map[string]*template.Template{}, files: map[string]*template.Template{}}
-	for k, v := range rc.Env {
-		rc.templates.env[k] = parse("env."+k, v)
+	out := parsed{image: parse("image", image), command: parse("command", command), env: map[string]*template.Template{}, files: map[string]*template.Template{}}
+	for k, v := range env {
+		out.env[k] = parse("env."+k, v)
 	}
-	for k, v := range rc.Files {
+	for k, v := range files {
 		if !strings.HasPrefix(k, "/") {
 			r.At(at("files."+k), specyaml.Join(path, "files."+k), "want an absolute path")
 		}
-		rc.templates.files[k] = parse("files."+k, v)
+		out.files[k] = parse("files."+k, v)
 	}
+	return out
 }
 
 // templateProblem drops the template name text/template puts first.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"text/template"
 
@@ -23,12 +24,32 @@ const (
 	SeedVar      = "${SEED}"
 )
 
-// data is what templates see of a point.
+// data is what templates see of a point; a role of a multinode
+// deployment sees its deployment too (roleData).
 type data struct {
 	Model, ModelPrefix, Precision, Framework, Hardware, Runner, Image, SpecDecoding string
 	TP, EP, PP, DCPSize, Conc, ISL, OSL, MaxModelLen, GPUs                          int
 	DPAttn                                                                          bool
 	Port, Host, Binary, TimeScale, Seed                                             string
+
+	// A multinode role's facts: its workers and the nodes one spans, both
+	// sides of the deployment, its KV transfer, router and the entry's
+	// additional-settings (index .Settings "CONFIG_FILE").
+	Role                                   string
+	Workers, NodesPerWorker, GPUsPerWorker int
+	Prefill, Decode                        workerData
+	Nodes, PrefillNodes, DecodeNodes       int
+	KVTransfer, Router                     string
+	Settings                               map[string]string
+	NodeRank, NNodes, MasterAddr, Worker   string
+	PrefillURLs, DecodeURLs, WorkerURLs    string
+}
+
+func pointData(p sweep.Point) data {
+	return data{Model: p.Model, ModelPrefix: p.ModelPrefix, Precision: p.Precision, Framework: p.Framework, Hardware: hardware(p),
+		Runner: or(p.RunnerLabel, p.Runner), Image: p.Image, SpecDecoding: specDecoding(p), TP: p.TP, EP: p.EP, PP: p.PP, DCPSize: p.DCPSize,
+		Conc: p.Conc, ISL: p.ISL, OSL: p.OSL, MaxModelLen: p.MaxModelLen, GPUs: p.GPUs, DPAttn: p.DPAttn,
+		Port: PortVar, Host: HostVar, Binary: BinaryVar, TimeScale: TimeScaleVar, Seed: SeedVar, Settings: map[string]string{}}
 }
 
 var funcs = template.FuncMap{
@@ -56,9 +77,18 @@ var funcs = template.FuncMap{
 	"max": func(a, b int) int { return max(a, b) },
 	// fail is a script's `exit 1` for a point it has no launch for: the
 	// point gets none, and the plan says why.
-	"fail":        func(reason string) (string, error) { return "", errors.New(reason) },
-	"min":         func(a, b int) int { return min(a, b) },
+	"fail": func(reason string) (string, error) { return "", errors.New(reason) },
+	"min":  func(a, b int) int { return min(a, b) },
+	// atoi reads a number from additional-settings (DECODE_MTP_SIZE=3);
+	// a value left out is 0, as scripts default it.
+	"atoi": func(s string) (int, error) {
+		if s == "" {
+			return 0, nil
+		}
+		return strconv.Atoi(s)
+	},
 	"simModel":    simModel,
+	"upper":       strings.ToUpper,
 	"simHardware": func(runner string) string { return strings.TrimPrefix(runner, "sim-") },
 }
 
@@ -73,10 +103,26 @@ func simModel(model string) string {
 
 // Render is the recipe's launch of p.
 func (rc *Recipe) Render(p sweep.Point) (*sweep.Launch, error) {
-	d := data{Model: p.Model, ModelPrefix: p.ModelPrefix, Precision: p.Precision, Framework: p.Framework, Hardware: hardware(p),
-		Runner: or(p.RunnerLabel, p.Runner), Image: p.Image, SpecDecoding: specDecoding(p), TP: p.TP, EP: p.EP, PP: p.PP, DCPSize: p.DCPSize,
-		Conc: p.Conc, ISL: p.ISL, OSL: p.OSL, MaxModelLen: p.MaxModelLen, GPUs: p.GPUs, DPAttn: p.DPAttn,
-		Port: PortVar, Host: HostVar, Binary: BinaryVar, TimeScale: TimeScaleVar, Seed: SeedVar}
+	if rc.Match.Multinode {
+		return rc.renderRoles(p)
+	}
+	l, err := rc.renderLaunch(rc.templates, pointData(p), p.Image)
+	if err != nil {
+		return nil, err
+	}
+	fam := families[rc.Family]
+	l.Recipe, l.Family, l.ReadyPath, l.StopGraceS, l.Mounts = rc.Name, rc.Family, fam.ready, rc.StopGrace.Seconds(), rc.Mounts
+	l.ConfigFailures = append(append([]string(nil), fam.failures...), rc.ConfigFailures...)
+	if rc.Ready != nil {
+		l.ReadyPath = rc.Ready.Path
+	}
+	l.Fingerprint = Fingerprint(l)
+	return l, nil
+}
+
+// renderLaunch executes one launch's templates over d: its image (image
+// where they render none), arguments, environment and files.
+func (rc *Recipe) renderLaunch(t parsed, d data, image string) (*sweep.Launch, error) {
 	exec := func(t *template.Template) (string, error) {
 		var b strings.Builder
 		if err := t.Execute(&b, d); err != nil {
@@ -84,20 +130,15 @@ func (rc *Recipe) Render(p sweep.Point) (*sweep.Launch, error) {
 		}
 		return b.String(), nil
 	}
-	fam := families[rc.Family]
-	l := &sweep.Launch{Recipe: rc.Name, Family: rc.Family, Image: p.Image, ReadyPath: fam.ready, StopGraceS: rc.StopGrace.Seconds(),
-		ConfigFailures: append(append([]string(nil), fam.failures...), rc.ConfigFailures...), Mounts: rc.Mounts}
-	if rc.Ready != nil {
-		l.ReadyPath = rc.Ready.Path
-	}
-	command, err := exec(rc.templates.command)
+	l := &sweep.Launch{Recipe: rc.Name, Family: rc.Family, Image: image}
+	command, err := exec(t.command)
 	if err != nil {
 		return nil, err
 	}
 	if l.Args, err = SplitArgs(command); err != nil {
 		return nil, fmt.Errorf("recipe %s (%s): command: %w", rc.Name, rc.at, err)
 	}
-	if image, err := exec(rc.templates.image); err != nil {
+	if image, err := exec(t.image); err != nil {
 		return nil, err
 	} else if image = strings.TrimSpace(image); image != "" {
 		l.Image = image
@@ -105,7 +146,7 @@ func (rc *Recipe) Render(p sweep.Point) (*sweep.Launch, error) {
 	for _, m := range []struct {
 		from map[string]*template.Template
 		to   *map[string]string
-	}{{rc.templates.env, &l.Env}, {rc.templates.files, &l.Files}} {
+	}{{t.env, &l.Env}, {t.files, &l.Files}} {
 		for k, t := range m.from {
 			v, err := exec(t)
 			if err != nil {
@@ -121,7 +162,6 @@ func (rc *Recipe) Render(p sweep.Point) (*sweep.Launch, error) {
 			(*m.to)[k] = v
 		}
 	}
-	l.Fingerprint = Fingerprint(l)
 	return l, nil
 }
 

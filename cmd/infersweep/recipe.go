@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -19,8 +20,8 @@ func newRecipeCommand(g *globalFlags) *cobra.Command {
 		Use:   "recipe",
 		Short: "Engine recipes: list them, and render the exact launch of a config's points",
 		Long: `Every engine is started as a recipe renders it for its point: YAML in the
-shipped catalogue (recipes/catalogue/, reproducing InferenceX's single-node
-launch scripts) or in files given with --recipes, which add recipes or replace
+shipped catalogue (recipes/catalogue/, reproducing InferenceX's single- and
+multi-node launch scripts) or in files given with --recipes, which add recipes or replace
 shipped ones of the same name. A point's rendered launch and its fingerprint
 are in the plan and in every points row (launch_recipe, launch_fingerprint).`,
 		Example: "  infersweep recipe ls\n  infersweep recipe render -f configs/nvidia-master.yaml --runners configs/runners.yaml --config-keys dsr1-fp8-h200-sglang --seq-lens 1k1k --conc 64",
@@ -99,7 +100,9 @@ func newRecipeRenderCommand(g *globalFlags) *cobra.Command {
 filters: --config-keys NAME keeps one entry, --conc N one concurrency) and prints, for
 each point, the recipe, its fingerprint and the line the chosen backend would
 run: the engine's command with its environment (local), the docker run line
-(docker) or the sbatch line with its srun (slurm). Nothing is started. The port
+(docker) or the sbatch line with its srun (slurm). A multinode point prints
+each role's command (its first worker, example addresses) and, with --backend
+slurm, the sbatch script of its whole deployment. Nothing is started. The port
 and, for the simulated engine, seed and time scale are the ones a start picks;
 the port shown is 8000.
 
@@ -154,7 +157,13 @@ func describer(ctx context.Context, b *backendFlags, pyxis string) (func(context
 		default:
 			return nil, usageError{fmt.Errorf("--pyxis %q: want yes or no", pyxis)}
 		}
-		return l.Describe, nil
+		return func(ctx context.Context, spec launch.Spec) (string, error) {
+			if spec.Point.Multinode {
+				// One allocation for the whole deployment.
+				return l.DeploymentScript(ctx, spec)
+			}
+			return l.Describe(ctx, spec)
+		}, nil
 	}
 	return nil, usageError{fmt.Errorf("--backend %s cannot render", b.backend)}
 }
@@ -170,6 +179,31 @@ type renderedPoint struct {
 	Recipe      string `json:"recipe"`
 	Fingerprint string `json:"fingerprint"`
 	Command     string `json:"command"`
+	// Roles are a multinode deployment's commands, role by role, as
+	// its first worker (and the frontend) would run them.
+	Roles []renderedRole `json:"roles,omitempty"`
+}
+
+type renderedRole struct {
+	Role    string `json:"role"`
+	Command string `json:"command"`
+}
+
+// roleCommands renders each role of a multinode point for its first
+// worker, with example addresses where the start would put real ones.
+func roleCommands(spec launch.Spec) ([]renderedRole, error) {
+	var out []renderedRole
+	for _, r := range spec.Point.Launch.Roles {
+		rs := launch.RoleSpec{Spec: spec, Role: r.Role, Nodes: 1, MasterAddr: "MASTER",
+			PrefillURLs: []string{"http://PREFILL0:8000"}, DecodeURLs: []string{"http://DECODE0:8000"}, WorkerURLs: []string{"http://WORKER0:8000"}}
+		cmd, err := launch.RenderRole(rs, "infersweep", "0.0.0.0")
+		if err != nil {
+			return nil, err
+		}
+		line := strings.Join(append(append([]string(nil), cmd.Env...), launch.ShellJoin(cmd.Args)), " ")
+		out = append(out, renderedRole{Role: r.Role, Command: line})
+	}
+	return out, nil
 }
 
 func printRendered(ctx context.Context, out io.Writer, g *globalFlags, points []sweep.Point, describe func(context.Context, launch.Spec) (string, error)) error {
@@ -180,23 +214,37 @@ func printRendered(ctx context.Context, out io.Writer, g *globalFlags, points []
 	var rows []renderedPoint
 	for _, p := range points {
 		if p.Launch == nil {
-			continue // multi-node and agentic points have no recipe yet
+			continue // agentic points have no recipe yet
 		}
 		name := launch.EngineName("NODE/SWEEP/" + p.ID + "/1")
-		line, err := describe(ctx, launch.Spec{Point: p, Name: name, Node: "NODE", Lease: "SWEEP/" + p.ID + "/1", Port: 8000, TimeScale: 1})
-		if err != nil {
+		spec := launch.Spec{Point: p, Name: name, Node: "NODE", Lease: "SWEEP/" + p.ID + "/1", Port: 8000, TimeScale: 1}
+		row := renderedPoint{Point: p.ID, Entry: p.Entry, ISL: p.ISL, OSL: p.OSL, Conc: p.Conc, TP: p.TP, Recipe: p.Launch.Recipe, Fingerprint: p.Launch.Fingerprint}
+		if p.Multinode {
+			if row.Roles, err = roleCommands(spec); err != nil {
+				return err
+			}
+		}
+		line, err := describe(ctx, spec)
+		if err != nil && !(p.Multinode && errors.Is(err, launch.ErrNoRecipe)) {
 			return err
 		}
-		rows = append(rows, renderedPoint{p.ID, p.Entry, p.ISL, p.OSL, p.Conc, p.TP, p.Launch.Recipe, p.Launch.Fingerprint, line})
+		row.Command = line
+		rows = append(rows, row)
 	}
 	if asJSON {
 		return writeJSON(out, rows)
 	}
 	if len(rows) == 0 {
-		return usageError{fmt.Errorf("no point matches these filters (recipes serve single-node fixed-seq-len points so far)")}
+		return usageError{fmt.Errorf("no point matches these filters (recipes serve every point but agentic ones so far)")}
 	}
 	for _, r := range rows {
-		if _, err := fmt.Fprintf(out, "# %s  %d/%d conc %d tp %d  point %s\n# recipe %s  fingerprint %s\n%s\n\n", r.Entry, r.ISL, r.OSL, r.Conc, r.TP, r.Point, r.Recipe, r.Fingerprint[:16], r.Command); err != nil {
+		if _, err := fmt.Fprintf(out, "# %s  %d/%d conc %d tp %d  point %s\n# recipe %s  fingerprint %s\n", r.Entry, r.ISL, r.OSL, r.Conc, r.TP, r.Point, r.Recipe, r.Fingerprint[:16]); err != nil {
+			return err
+		}
+		for _, role := range r.Roles {
+			fmt.Fprintf(out, "## %s\n%s\n", role.Role, role.Command)
+		}
+		if _, err := fmt.Fprintf(out, "%s\n\n", r.Command); err != nil {
 			return err
 		}
 	}

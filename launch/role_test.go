@@ -1,0 +1,129 @@
+package launch
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/infersweep/infersweep/recipes"
+	"github.com/infersweep/infersweep/sweep"
+)
+
+// upstreamMultinode plans the snapshot's multinode points with the
+// shipped catalogue, as `sweep plan` does.
+func upstreamMultinode(t *testing.T) []sweep.Point {
+	t.Helper()
+	dir := "../sweep/testdata/upstream"
+	plan, err := sweep.LoadPlan(sweep.Sources{Masters: []string{filepath.Join(dir, "nvidia-master.yaml"), filepath.Join(dir, "amd-master.yaml")},
+		Runners: filepath.Join(dir, "runners.yaml"), Launches: recipes.Attach}, sweep.Filters{MultiNode: true})
+	require.NoError(t, err)
+	var served []sweep.Point
+	for _, p := range plan.Points {
+		if recipes.Served(p) {
+			served = append(served, p)
+		}
+	}
+	require.Len(t, served, 642)
+	return served
+}
+
+var placeholder = regexp.MustCompile(`\$\{[A-Z_]+\}`)
+
+// TestRenderRoleFillsEveryPlaceholder: each role of every upstream
+// deployment renders with nothing left for a start to fill.
+func TestRenderRoleFillsEveryPlaceholder(t *testing.T) {
+	for _, p := range upstreamMultinode(t) {
+		for _, rl := range p.Launch.Roles {
+			rs := RoleSpec{Spec: Spec{Point: p, Name: "e", Port: 8000, TimeScale: 1}, Role: rl.Role, Worker: 1, Rank: 1, Nodes: 2,
+				MasterAddr: "10.0.0.1", PrefillURLs: []string{"http://10.0.0.1:8001", "http://10.0.0.2:8001"},
+				DecodeURLs: []string{"http://10.0.0.3:8001"}, WorkerURLs: []string{"http://10.0.0.1:8001"}}
+			cmd, err := RenderRole(rs, "/bin/infersweep", "0.0.0.0")
+			require.NoError(t, err, "%s %s", p.Entry, rl.Role)
+			all := strings.Join(append(append([]string(nil), cmd.Args...), cmd.Env...), " ")
+			for _, f := range cmd.Files {
+				all += f
+			}
+			require.Empty(t, placeholder.FindAllString(all, -1), "%s (%s) role %s", p.Entry, p.Framework, rl.Role)
+		}
+	}
+}
+
+// TestRenderRoleOfTheSimulatedEngine: the values a start knows land in
+// the flags the simulated engine and router read.
+func TestRenderRoleOfTheSimulatedEngine(t *testing.T) {
+	p := simDeployment(t)
+	rs := RoleSpec{Spec: Spec{Point: p, Name: "e", Port: 9001, TimeScale: 10}, Role: sweep.RoleDecode, Nodes: 1, MasterAddr: "n2"}
+	cmd, err := RenderRole(rs, "/bin/infersweep", "127.0.0.1")
+	require.NoError(t, err)
+	require.Equal(t, "/bin/infersweep engine sim --role decode --model llama-3.3-70b --hardware h100 --precision fp8 --tp 4 --ep 4 --dp-attn "+
+		"--kv-link h100 --kv-transfer nixl --host 127.0.0.1 --port 9001 --max-num-seqs 8 --max-model-len 2048 "+
+		"--served-model-name meta-llama/Llama-3.3-70B-Instruct --time-scale 10 --seed "+cmd.Args[len(cmd.Args)-1], strings.Join(cmd.Args, " "))
+	rs.Role, rs.PrefillURLs, rs.DecodeURLs = sweep.RoleFrontend, []string{"http://a:1", "http://b:1"}, []string{"http://c:1"}
+	cmd, err = RenderRole(rs, "/bin/infersweep", "127.0.0.1")
+	require.NoError(t, err)
+	require.Equal(t, "/bin/infersweep engine router --prefill http://a:1,http://b:1 --decode http://c:1 --host 127.0.0.1 --port 9001", strings.Join(cmd.Args, " "))
+	_, err = Render(Spec{Point: p}, "x", "h")
+	require.ErrorIs(t, err, ErrNoRecipe)
+}
+
+// simDeployment is a planned 2P1D deployment of the simulated engine.
+func simDeployment(t *testing.T) sweep.Point {
+	t.Helper()
+	p := sweep.Point{ID: "sim1", Framework: "sim", Multinode: true, Disagg: true, Model: "meta-llama/Llama-3.3-70B-Instruct", ModelPrefix: "llama",
+		Precision: "fp8", Runner: "sim-h100", RunnerLabel: "sim-h100", Conc: 8, MaxModelLen: 2048, KVP2PTransfer: "nixl",
+		Scenario: sweep.ScenarioFixedSeqLen, Image: "infersweep",
+		Prefill: &sweep.Workers{NumWorker: 2, TP: 8, EP: 1}, Decode: &sweep.Workers{NumWorker: 1, TP: 4, EP: 4, DPAttn: true}}
+	p.Roles = []sweep.RoleShape{
+		{Role: sweep.RolePrefill, Workers: 2, GPUsPerWorker: 8, NodesPerWorker: 1, WorkersPerNode: 1, Nodes: 2},
+		{Role: sweep.RoleDecode, Workers: 1, GPUsPerWorker: 4, NodesPerWorker: 1, WorkersPerNode: 2, Nodes: 1},
+	}
+	p.Nodes = 3
+	l, err := recipes.Default().Launch(p)
+	require.NoError(t, err)
+	p.Launch = l
+	return p
+}
+
+// TestDeploymentScriptHasAStepPerWorker: one allocation of the
+// deployment's nodes, one srun step per worker on its nodes and the
+// frontend, for every upstream deployment.
+func TestDeploymentScriptHasAStepPerWorker(t *testing.T) {
+	s := &Slurm{Self: "/opt/infersweep", LogDir: "/shared/logs", Partition: "gpu", Account: "bench"}
+	s.SetPyxis(true)
+	for _, p := range upstreamMultinode(t) {
+		script, err := s.DeploymentScript(context.Background(), Spec{Point: p, Name: "eng-" + p.ID, Node: "n0", Port: 8000})
+		require.NoError(t, err, p.Entry)
+		workers := 0
+		for _, r := range p.Roles {
+			workers += r.Workers
+		}
+		require.Equal(t, workers+1, strings.Count(script, "\nsrun "), "%s (%s)", p.Entry, p.Framework)
+		require.Contains(t, script, "#SBATCH --nodes="+itoa(p.Nodes)+"\n")
+		require.Contains(t, script, "--container-image="+p.Image)
+		require.True(t, strings.HasSuffix(script, "wait\n"))
+		require.NotContains(t, script, "\x00")
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestDeploymentScriptOfTheSimulatedEngine: the whole script of a 2P1D
+// deployment, as sbatch reads it.
+func TestDeploymentScriptOfTheSimulatedEngine(t *testing.T) {
+	s := &Slurm{Self: "/opt/infersweep", LogDir: "/shared/logs", Partition: "gpu"}
+	script, err := s.DeploymentScript(context.Background(), Spec{Point: simDeployment(t), Name: "eng-sim1", Node: "n0", Port: 8000, TimeScale: 10})
+	require.NoError(t, err)
+	want, err := os.ReadFile("testdata/sim-deployment.sbatch")
+	if os.Getenv("UPDATE_GOLDEN") != "" {
+		require.NoError(t, os.WriteFile("testdata/sim-deployment.sbatch", []byte(script), 0o644))
+		return
+	}
+	require.NoError(t, err)
+	require.Equal(t, string(want), script)
+}

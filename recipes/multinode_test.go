@@ -1,0 +1,62 @@
+package recipes
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/infersweep/infersweep/sweep"
+)
+
+// upstreamMultinode plans the multinode points of the InferenceX
+// snapshot with the shipped catalogue.
+func upstreamMultinode(t *testing.T) *sweep.Plan {
+	t.Helper()
+	dir := "../sweep/testdata/upstream"
+	plan, err := sweep.LoadPlan(sweep.Sources{Masters: []string{filepath.Join(dir, "nvidia-master.yaml"), filepath.Join(dir, "amd-master.yaml")},
+		Runners: filepath.Join(dir, "runners.yaml"), Launches: Attach}, sweep.Filters{MultiNode: true})
+	require.NoError(t, err)
+	return plan
+}
+
+// TestEveryUpstreamMultinodePointHasRoleLaunches: every served multinode
+// point of the snapshot gets one launch per role of its deployment, in
+// its order, then the frontend's; the count of points and frameworks is
+// the snapshot's, so a framework upstream adds shows here.
+func TestEveryUpstreamMultinodePointHasRoleLaunches(t *testing.T) {
+	plan := upstreamMultinode(t)
+	served, agentic := 0, 0
+	frameworks := map[string]string{}
+	for _, p := range plan.Points {
+		if !Served(p) {
+			require.Nil(t, p.Launch)
+			agentic++
+			continue
+		}
+		served++
+		l := p.Launch
+		require.NotNil(t, l, "point %s of %s", p.ID, p.Entry)
+		require.Len(t, l.Roles, len(p.Roles)+1, "point %s of %s", p.ID, p.Entry)
+		for i, shape := range p.Roles {
+			require.Equal(t, shape.Role, l.Roles[i].Role)
+			require.NotEmpty(t, l.Roles[i].Launch.Args)
+			image := p.Image
+			if img := settings(p)["PREFILL_IMAGE"]; img != "" && shape.Role == sweep.RolePrefill {
+				image = img // TileRT's prefill is stock vLLM
+			}
+			require.Equal(t, image, l.Roles[i].Launch.Image)
+		}
+		require.Equal(t, sweep.RoleFrontend, l.Roles[len(l.Roles)-1].Role)
+		require.Equal(t, RolesFingerprint(l.Roles), l.Fingerprint)
+		require.Empty(t, l.Args, "a deployment's launch is its roles'")
+		frameworks[p.Framework] = l.Recipe
+	}
+	require.Equal(t, map[string]string{
+		"atom-disagg": "atom-disagg-multinode", "dynamo-sglang": "dynamo-sglang-multinode", "dynamo-trt": "dynamo-trt-multinode",
+		"dynamo-vllm": "dynamo-vllm-multinode", "llmd-vllm": "llmd-vllm-multinode", "sglang-disagg": "sglang-disagg-multinode",
+		"tilert": "tilert-multinode",
+	}, frameworks)
+	require.Equal(t, 906, served+agentic)
+	t.Logf("%d served multinode points, %d agentic", served, agentic)
+}

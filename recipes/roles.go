@@ -1,0 +1,207 @@
+package recipes
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/infersweep/infersweep/specyaml"
+	"github.com/infersweep/infersweep/sweep"
+)
+
+// RoleRecipe is how each worker of one role of a multinode deployment
+// starts; its fields are templates as a single-node recipe's are.
+type RoleRecipe struct {
+	Image   string            `yaml:"image"`
+	Command string            `yaml:"command"`
+	Env     map[string]string `yaml:"env"`
+	Files   map[string]string `yaml:"files"`
+	Ready   *Ready            `yaml:"ready"`
+}
+
+// FrontendRecipe is the deployment's one router; it needs no GPU.
+type FrontendRecipe struct {
+	Image   string            `yaml:"image"`
+	Command string            `yaml:"command"`
+	Env     map[string]string `yaml:"env"`
+	Ready   *Ready            `yaml:"ready"`
+}
+
+// Placeholders of role launches, filled per worker when the deployment
+// starts (launch.RenderRole): where it runs is known only then.
+const (
+	NodeRankVar    = "${NODE_RANK}"
+	NNodesVar      = "${NNODES}"
+	MasterAddrVar  = "${MASTER_ADDR}"
+	WorkerVar      = "${WORKER}"
+	PrefillURLsVar = "${PREFILL_URLS}"
+	DecodeURLsVar  = "${DECODE_URLS}"
+	WorkerURLsVar  = "${WORKER_URLS}"
+)
+
+// workerRoles are the roles a deployment's workers take (sweep.Shape):
+// a recipe launches prefill and decode together, aggregated alone, or
+// all three.
+var workerRoles = []string{sweep.RolePrefill, sweep.RoleDecode, sweep.RoleAggregated}
+
+// checkRoles validates a multinode recipe: roles in place of a command,
+// prefill and decode both or neither, and a frontend.
+func checkRoles(r specyaml.Reporter, nodes specyaml.Nodes, path string, rc *Recipe) {
+	at := func(field string) *yaml.Node { return nodes.Of(specyaml.Join(path, field)) }
+	field := func(f string) string { return specyaml.Join(path, f) }
+	if strings.TrimSpace(rc.Command) != "" {
+		r.At(at("command"), field("command"), "a multinode recipe has no command: each of its roles has one")
+	}
+	_, prefill := rc.Roles[sweep.RolePrefill]
+	_, decode := rc.Roles[sweep.RoleDecode]
+	_, aggregated := rc.Roles[sweep.RoleAggregated]
+	switch {
+	case len(rc.Roles) == 0:
+		r.At(at("roles"), field("roles"), "required: a multinode recipe launches prefill and decode, or aggregated, workers")
+	case prefill != decode:
+		r.At(at("roles"), field("roles"), "a disaggregated deployment gets both prefill and decode workers: give both roles")
+	case !prefill && !aggregated:
+		r.At(at("roles"), field("roles"), "give prefill and decode, or aggregated")
+	}
+	rc.roles = map[string]parsed{}
+	for _, role := range slices.Sorted(maps.Keys(rc.Roles)) {
+		rr := rc.Roles[role]
+		rpath := field("roles." + role)
+		if !slices.Contains(workerRoles, role) {
+			r.At(nodes.Of(rpath), rpath, "%q is no role: want one of %s", role, strings.Join(workerRoles, ", "))
+			continue
+		}
+		if strings.TrimSpace(rr.Command) == "" {
+			r.At(nodes.Of(specyaml.Join(rpath, "command")), specyaml.Join(rpath, "command"), "required: the %s worker's command line", role)
+		}
+		checkReady(r, nodes, rpath, rr.Ready)
+		rc.roles[role] = parseTemplates(r, nodes, rpath, rc.Name+"."+role, rr.Image, rr.Command, rr.Env, rr.Files)
+	}
+	if rc.Frontend == nil || strings.TrimSpace(rc.Frontend.Command) == "" {
+		r.At(at("frontend"), field("frontend.command"), "required: the router in front of the workers")
+		return
+	}
+	checkReady(r, nodes, field("frontend"), rc.Frontend.Ready)
+	rc.frontend = parseTemplates(r, nodes, field("frontend"), rc.Name+".frontend", rc.Frontend.Image, rc.Frontend.Command, rc.Frontend.Env, nil)
+}
+
+func checkReady(r specyaml.Reporter, nodes specyaml.Nodes, path string, ready *Ready) {
+	if ready != nil && !strings.HasPrefix(ready.Path, "/") {
+		field := specyaml.Join(path, "ready.path")
+		r.At(nodes.Of(field), field, "%q: want a path starting with /", ready.Path)
+	}
+}
+
+// workerData is one side of a disaggregated deployment as templates see
+// it.
+type workerData struct {
+	NumWorker, TP, EP, PP int
+	DPAttn                bool
+}
+
+func workerOf(w *sweep.Workers) workerData {
+	if w == nil {
+		return workerData{}
+	}
+	return workerData{NumWorker: w.NumWorker, TP: w.TP, EP: w.EP, PP: w.PP, DPAttn: w.DPAttn}
+}
+
+// settings are a deployment's additional-settings as KEY→value, the
+// decode's after the prefill's: upstream exports both to one script.
+func settings(p sweep.Point) map[string]string {
+	out := map[string]string{}
+	for _, w := range []*sweep.Workers{p.Prefill, p.Decode} {
+		if w == nil {
+			continue
+		}
+		for _, s := range w.AdditionalSettings {
+			if k, v, ok := strings.Cut(s, "="); ok {
+				out[strings.TrimSpace(k)] = strings.TrimSpace(v)
+			}
+		}
+	}
+	return out
+}
+
+// roleData is what a role's templates see: the point, its deployment,
+// and the role's own workers as .TP, .EP, .PP and .DPAttn.
+func roleData(p sweep.Point, shape sweep.RoleShape) data {
+	d := pointData(p)
+	d.Prefill, d.Decode = workerOf(p.Prefill), workerOf(p.Decode)
+	d.Role, d.Workers, d.NodesPerWorker, d.GPUsPerWorker = shape.Role, shape.Workers, shape.NodesPerWorker, shape.GPUsPerWorker
+	d.Nodes, d.KVTransfer, d.Settings = p.Nodes, p.KVP2PTransfer, settings(p)
+	if p.Router != nil {
+		d.Router = p.Router.Name
+	}
+	for _, s := range p.Roles {
+		switch s.Role {
+		case sweep.RolePrefill, sweep.RoleAggregated:
+			d.PrefillNodes = s.Nodes
+		case sweep.RoleDecode:
+			d.DecodeNodes = s.Nodes
+		}
+	}
+	own := d.Prefill
+	if shape.Role == sweep.RoleDecode {
+		own = d.Decode
+	}
+	d.TP, d.EP, d.PP, d.DPAttn, d.GPUs = own.TP, own.EP, own.PP, own.DPAttn, shape.GPUsPerWorker
+	d.NodeRank, d.NNodes, d.MasterAddr, d.Worker = NodeRankVar, NNodesVar, MasterAddrVar, WorkerVar
+	d.PrefillURLs, d.DecodeURLs, d.WorkerURLs = PrefillURLsVar, DecodeURLsVar, WorkerURLsVar
+	return d
+}
+
+// renderRoles is a multinode recipe's launch of p: one launch per role
+// of the deployment and the frontend's.
+func (rc *Recipe) renderRoles(p sweep.Point) (*sweep.Launch, error) {
+	if len(p.Roles) == 0 {
+		return nil, fmt.Errorf("recipe %s (%s): point %s has no roles: plan it again so its deployment is shaped", rc.Name, rc.at, p.ID)
+	}
+	l := &sweep.Launch{Recipe: rc.Name, Family: rc.Family}
+	fam := families[rc.Family]
+	for _, shape := range p.Roles {
+		t, ok := rc.roles[shape.Role]
+		if !ok {
+			return nil, fmt.Errorf("recipe %s (%s) has no %s role, which this deployment has", rc.Name, rc.at, shape.Role)
+		}
+		role, err := rc.renderLaunch(t, roleData(p, shape), p.Image)
+		if err != nil {
+			return nil, err
+		}
+		role.ReadyPath = fam.ready
+		if rr := rc.Roles[shape.Role]; rr.Ready != nil {
+			role.ReadyPath = rr.Ready.Path
+		}
+		role.Mounts, role.StopGraceS = rc.Mounts, rc.StopGrace.Seconds()
+		role.ConfigFailures = append(append([]string(nil), fam.failures...), rc.ConfigFailures...)
+		role.Fingerprint = Fingerprint(role)
+		l.Roles = append(l.Roles, sweep.RoleLaunch{Role: shape.Role, Launch: *role})
+	}
+	front, err := rc.renderLaunch(rc.frontend, roleData(p, sweep.RoleShape{Role: sweep.RoleFrontend}), p.Image)
+	if err != nil {
+		return nil, err
+	}
+	front.ReadyPath = fam.ready
+	if rc.Frontend.Ready != nil {
+		front.ReadyPath = rc.Frontend.Ready.Path
+	}
+	front.Fingerprint = Fingerprint(front)
+	l.Roles = append(l.Roles, sweep.RoleLaunch{Role: sweep.RoleFrontend, Launch: *front})
+	l.Fingerprint = RolesFingerprint(l.Roles)
+	return l, nil
+}
+
+// RolesFingerprint digests a deployment's launches, role by role in
+// order: it changes when any of them does.
+func RolesFingerprint(roles []sweep.RoleLaunch) string {
+	h := sha256.New()
+	for _, r := range roles {
+		fmt.Fprintf(h, "%s=%s;", r.Role, r.Launch.Fingerprint)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
