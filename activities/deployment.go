@@ -15,11 +15,19 @@ import (
 // node and clears its leftovers, StartRole starts the ranks placed on it
 // (several when workers share a node, the frontend on the first node),
 // CheckRoles says whether they still run, and Teardown stops them all.
+// Backends that start a whole deployment at once (StartDeployment) do so
+// from the first node; the others only hold their lease.
 
 // RoleLauncher starts one rank of a deployment's role; backends that
 // cannot run deployments do not implement it.
 type RoleLauncher interface {
 	StartRole(ctx context.Context, spec launch.RoleSpec) (*launch.Engine, error)
+}
+
+// DeploymentLauncher starts a whole deployment at once, its roles placed
+// by the backend's scheduler: a Slurm allocation of all its nodes.
+type DeploymentLauncher interface {
+	StartDeployment(ctx context.Context, spec launch.Spec) (*launch.Engine, error)
 }
 
 // JoinGang claims this node for a deployment's lease and removes what
@@ -36,7 +44,8 @@ func (a *Activities) JoinGang(ctx context.Context, in GangInput) (GangNode, erro
 			return GangNode{}, err
 		}
 	}
-	return GangNode{Address: a.address()}, nil
+	_, whole := a.Launcher.(DeploymentLauncher)
+	return GangNode{Address: a.address(), Whole: whole}, nil
 }
 
 // address is where other nodes reach this node's engines.
@@ -47,27 +56,42 @@ func (a *Activities) address() string {
 	return a.Address
 }
 
+// StartDeployment starts the whole deployment from this, its first node,
+// and returns its frontend once it serves.
+func (a *Activities) StartDeployment(ctx context.Context, in RoleInput) (EngineInfo, error) {
+	starter, ok := a.Launcher.(DeploymentLauncher)
+	if !ok {
+		return EngineInfo{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("the %T backend of node %s starts deployments role by role", a.Launcher, a.Node), ErrConfig, nil)
+	}
+	return a.startRank(ctx, in, "deployment", func(spec launch.Spec) (*launch.Engine, error) { return starter.StartDeployment(ctx, spec) })
+}
+
 // StartRole starts one rank of a role under the gang's lease and waits
 // until it serves.
 func (a *Activities) StartRole(ctx context.Context, in RoleInput) (EngineInfo, error) {
-	if err := a.holds(in.Lease); err != nil {
-		return EngineInfo{}, err
-	}
 	starter, ok := a.Launcher.(RoleLauncher)
 	if !ok {
 		return EngineInfo{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("the %T backend of node %s cannot start deployments", a.Launcher, a.Node), ErrConfig, nil)
 	}
-	name := launch.EngineName(fmt.Sprintf("%s/%s/%s-%d-%d", a.Node, in.Lease.LeaseID, in.Role, in.Worker, in.Rank))
-	stopBeat := heartbeatEvery(ctx, 2*time.Second, "starting "+in.Role)
-	engine, err := starter.StartRole(ctx, launch.RoleSpec{
-		Spec: launch.Spec{Point: in.Point, Name: name, Node: a.Node, Lease: in.Lease.LeaseID, TimeScale: in.TimeScale, ExtraArgs: in.Engine.Args, Env: in.Engine.Env},
-		Role: in.Role, Worker: in.Worker, Rank: in.Rank, Nodes: in.Nodes, MasterAddr: in.MasterAddr,
-		PrefillURLs: in.PrefillURLs, DecodeURLs: in.DecodeURLs, WorkerURLs: in.WorkerURLs,
+	return a.startRank(ctx, in, fmt.Sprintf("%s/%d/%d", in.Role, in.Worker, in.Rank), func(spec launch.Spec) (*launch.Engine, error) {
+		return starter.StartRole(ctx, launch.RoleSpec{Spec: spec, Role: in.Role, Worker: in.Worker, Rank: in.Rank, Nodes: in.Nodes,
+			MasterAddr: in.MasterAddr, PrefillURLs: in.PrefillURLs, DecodeURLs: in.DecodeURLs, WorkerURLs: in.WorkerURLs})
 	})
+}
+
+// startRank starts what start starts under the gang's lease, keeps it
+// with the lease's engines as name, and says where it serves.
+func (a *Activities) startRank(ctx context.Context, in RoleInput, name string, start func(launch.Spec) (*launch.Engine, error)) (EngineInfo, error) {
+	if err := a.holds(in.Lease); err != nil {
+		return EngineInfo{}, err
+	}
+	stopBeat := heartbeatEvery(ctx, 2*time.Second, "starting "+name)
+	engine, err := start(launch.Spec{Point: in.Point, Name: launch.EngineName(a.Node + "/" + in.Lease.LeaseID + "/" + name), Node: a.Node,
+		Lease: in.Lease.LeaseID, TimeScale: in.TimeScale, ExtraArgs: in.Engine.Args, Env: in.Engine.Env})
 	stopBeat()
 	if err != nil {
-		var start *launch.StartError
-		if errors.As(err, &start) && start.Kind == launch.ConfigFailure {
+		var startErr *launch.StartError
+		if errors.As(err, &startErr) && startErr.Kind == launch.ConfigFailure {
 			return EngineInfo{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrConfig, nil)
 		}
 		return EngineInfo{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrNodeFault, nil)
@@ -75,14 +99,15 @@ func (a *Activities) StartRole(ctx context.Context, in RoleInput) (EngineInfo, e
 	a.mu.Lock()
 	held := a.lease == in.Lease.LeaseID
 	if held {
-		a.roles = append(a.roles, roleEngine{name: fmt.Sprintf("%s/%d/%d", in.Role, in.Worker, in.Rank), engine: engine})
+		a.roles = append(a.roles, roleEngine{name: name, engine: engine})
 	}
 	a.mu.Unlock()
 	if !held {
+		// Torn down while it started: nothing else will stop it.
 		_, _ = engine.Stop(context.WithoutCancel(ctx))
-		return EngineInfo{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("lease %s was released while its %s started; it is stopped", in.Lease.LeaseID, in.Role), ErrNodeFault, nil)
+		return EngineInfo{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("lease %s was released while its %s started; it is stopped", in.Lease.LeaseID, name), ErrNodeFault, nil)
 	}
-	a.logger().Info("role ready", "lease", in.Lease.LeaseID, "role", in.Role, "worker", in.Worker, "rank", in.Rank, "url", engine.BaseURL)
+	a.logger().Info("role ready", "lease", in.Lease.LeaseID, "role", name, "url", engine.BaseURL, "startup_s", engine.StartupSeconds)
 	return EngineInfo{BaseURL: engine.BaseURL, StartupSeconds: engine.StartupSeconds, ImageDigest: engine.ImageDigest, Placement: engine.Placement}, nil
 }
 
@@ -103,7 +128,7 @@ func (a *Activities) CheckRoles(ctx context.Context, lease Lease) (RoleHealth, e
 	return h, nil
 }
 
-// roleEngine is one rank a gang runs on this node.
+// roleEngine is one rank (or whole deployment) a gang runs on this node.
 type roleEngine struct {
 	name   string
 	engine *launch.Engine

@@ -207,6 +207,10 @@ type GangInput struct {
 // GangNode is a node of a gang as the others reach it.
 type GangNode struct {
 	Address string
+	// Whole: this node's backend starts a whole deployment itself (one
+	// Slurm allocation), so its first node starts it and the others only
+	// hold their lease.
+	Whole bool
 }
 
 // RoleInput starts one rank of one worker of a deployment's role, or its

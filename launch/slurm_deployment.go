@@ -74,10 +74,11 @@ func deploymentSteps(roles []sweep.RoleShape, port int) ([]deploymentStep, map[s
 	placement := sweep.Placement(roles)
 	for i, shape := range roles {
 		for w, nodes := range placement[i] {
-			st := deploymentStep{role: shape.Role, worker: w, first: nodes[0], span: len(nodes), port: port + 1}
+			// Every step its own port: emulated clusters run all their
+			// nodes on one host, and a real node does not mind.
+			st := deploymentStep{role: shape.Role, worker: w, first: nodes[0], span: len(nodes), port: port + 1 + len(steps)}
 			if shape.NodesPerWorker == 1 && shape.WorkersPerNode > 1 {
 				slot := w % shape.WorkersPerNode
-				st.port += slot
 				var devs []string
 				for g := range shape.GPUsPerWorker {
 					devs = append(devs, strconv.Itoa(slot*shape.GPUsPerWorker+g))

@@ -77,6 +77,7 @@ func NewNode(c client.Client, label string, acts *activities.Activities, v Versi
 	node.RegisterActivity(acts.Teardown)
 	node.RegisterActivity(acts.JoinGang)
 	node.RegisterActivity(acts.StartRole)
+	node.RegisterActivity(acts.StartDeployment)
 	node.RegisterActivity(acts.CheckRoles)
 	return []worker.Worker{pool, node}
 }

@@ -194,9 +194,38 @@ func (r *poolRun) nodeOptions(ctx workflow.Context, node string, timeout time.Du
 }
 
 // startDeployment brings every node into the gang, starts each worker's
-// ranks where Placement puts them, then the frontend on the first node;
-// it returns the frontend, or the node that failed.
+// ranks where Placement puts them, then the frontend on the first node
+// (or has the backend start it all from there); it returns the frontend,
+// or the node that failed.
 func (r *poolRun) startDeployment(ctx workflow.Context, g gang, p sweep.Point) (activities.EngineInfo, string, error) {
+	var a *activities.Activities
+	whole, node, err := r.joinGang(ctx, &g)
+	if err != nil {
+		return activities.EngineInfo{}, node, err
+	}
+	frontend := activities.RoleInput{Lease: g.lease0(r, 0), Point: p, Role: sweep.RoleFrontend, Nodes: 1, MasterAddr: g.address[0],
+		TimeScale: r.in.TimeScale, Engine: r.engineSettings(p)}
+	start := a.StartRole
+	if whole {
+		// The backend places the roles itself, in one allocation.
+		start, frontend.Nodes = a.StartDeployment, len(g.nodes)
+	} else {
+		urls, node, err := r.startWorkers(ctx, g, p)
+		if err != nil {
+			return activities.EngineInfo{}, node, err
+		}
+		frontend.PrefillURLs, frontend.DecodeURLs, frontend.WorkerURLs = urls[sweep.RolePrefill], urls[sweep.RoleDecode], urls[sweep.RoleAggregated]
+	}
+	var info activities.EngineInfo
+	if err := workflow.ExecuteActivity(r.nodeOptions(ctx, g.nodes[0], r.in.Settings.Retry.StartTimeout), start, frontend).Get(ctx, &info); err != nil {
+		return activities.EngineInfo{}, g.nodes[0], err
+	}
+	return info, "", nil
+}
+
+// joinGang brings every node into the gang's lease and learns their
+// addresses; whole says the first node's backend starts deployments whole.
+func (r *poolRun) joinGang(ctx workflow.Context, g *gang) (whole bool, failed string, err error) {
 	var a *activities.Activities
 	g.address = make([]string, len(g.nodes))
 	joins := make([]workflow.Future, len(g.nodes))
@@ -206,17 +235,22 @@ func (r *poolRun) startDeployment(ctx workflow.Context, g gang, p sweep.Point) (
 	for i, f := range joins {
 		var node activities.GangNode
 		if err := f.Get(ctx, &node); err != nil {
-			return activities.EngineInfo{}, g.nodes[i], err
+			return false, g.nodes[i], err
 		}
 		g.address[i] = node.Address
+		whole = whole || (i == 0 && node.Whole)
 	}
-	engine := r.engineSettings(p)
-	urls := map[string][]string{}
+	return whole, "", nil
+}
+
+// startWorkers starts every rank of every worker on its node, at once,
+// and returns each role's rank-0 URLs as the other nodes reach them.
+func (r *poolRun) startWorkers(ctx workflow.Context, g gang, p sweep.Point) (map[string][]string, string, error) {
+	var a *activities.Activities
 	type start struct {
-		future workflow.Future
-		node   int
-		role   string
-		rank   int
+		future     workflow.Future
+		node, rank int
+		role       string
 	}
 	var starts []start
 	for ri, workers := range sweep.Placement(p.Roles) {
@@ -224,13 +258,15 @@ func (r *poolRun) startDeployment(ctx workflow.Context, g gang, p sweep.Point) (
 		for w, nodes := range workers {
 			for rank, n := range nodes {
 				in := activities.RoleInput{Lease: g.lease0(r, n), Point: p, Role: role, Worker: w, Rank: rank, Nodes: len(nodes),
-					MasterAddr: g.address[nodes[0]], TimeScale: r.in.TimeScale, Engine: engine}
-				starts = append(starts, start{workflow.ExecuteActivity(r.nodeOptions(ctx, g.nodes[n], r.in.Settings.Retry.StartTimeout), a.StartRole, in), n, role, rank})
+					MasterAddr: g.address[nodes[0]], TimeScale: r.in.TimeScale, Engine: r.engineSettings(p)}
+				starts = append(starts, start{workflow.ExecuteActivity(r.nodeOptions(ctx, g.nodes[n], r.in.Settings.Retry.StartTimeout), a.StartRole, in), n, rank, role})
 			}
 		}
 	}
+	urls := map[string][]string{}
 	var failed error
 	failedNode := ""
+	// Every start is waited for, so none is left running unseen.
 	for _, s := range starts {
 		var info activities.EngineInfo
 		if err := s.future.Get(ctx, &info); err != nil {
@@ -243,18 +279,7 @@ func (r *poolRun) startDeployment(ctx workflow.Context, g gang, p sweep.Point) (
 			urls[s.role] = append(urls[s.role], reachable(info.BaseURL, g.address[s.node]))
 		}
 	}
-	if failed != nil {
-		return activities.EngineInfo{}, failedNode, failed
-	}
-	var frontend activities.EngineInfo
-	err := workflow.ExecuteActivity(r.nodeOptions(ctx, g.nodes[0], r.in.Settings.Retry.StartTimeout), a.StartRole, activities.RoleInput{
-		Lease: g.lease0(r, 0), Point: p, Role: sweep.RoleFrontend, Nodes: 1, MasterAddr: g.address[0], TimeScale: r.in.TimeScale, Engine: engine,
-		PrefillURLs: urls[sweep.RolePrefill], DecodeURLs: urls[sweep.RoleDecode], WorkerURLs: urls[sweep.RoleAggregated],
-	}).Get(ctx, &frontend)
-	if err != nil {
-		return activities.EngineInfo{}, g.nodes[0], err
-	}
-	return frontend, "", nil
+	return urls, failedNode, failed
 }
 
 // reachable is an engine's URL as other nodes reach it: an engine that

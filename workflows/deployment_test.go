@@ -41,6 +41,7 @@ type gangNodes struct {
 	open      map[string]time.Time
 	teardowns map[string]int // node → Teardown activities
 	loads     []activities.LoadInput
+	whole     bool // the backend starts deployments whole (Slurm)
 }
 
 type span struct {
@@ -63,8 +64,14 @@ func (g *gangNodes) answer(env *sweepEnv, loadTime time.Duration, fail func(acti
 		if _, ok := g.open[key]; !ok {
 			g.open[key] = env.Now()
 		}
-		return activities.GangNode{Address: "10.0.0." + in.Lease.Node[1:]}, nil
+		return activities.GangNode{Address: "10.0.0." + in.Lease.Node[1:], Whole: g.whole}, nil
 	})
+	env.OnActivity(a.StartDeployment, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.RoleInput) (activities.EngineInfo, error) {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		g.roles[in.Lease.LeaseID] = append(g.roles[in.Lease.LeaseID], fmt.Sprintf("deployment of %d nodes@%s", in.Nodes, in.Lease.Node))
+		return activities.EngineInfo{BaseURL: "http://slurm-node-1:8000"}, nil
+	}).Maybe()
 	env.OnActivity(a.StartRole, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.RoleInput) (activities.EngineInfo, error) {
 		g.mu.Lock()
 		defer g.mu.Unlock()
@@ -247,4 +254,21 @@ func TestALargeGangIsNotStarvedBySmallerAsks(t *testing.T) {
 		}
 	}
 	require.False(t, yStart.Before(gangEnd), "y started %s, before the deployment it queued behind ended at %s", yStart, gangEnd)
+}
+
+// A backend that starts deployments whole (one Slurm allocation) is asked
+// once, on the gang's first node; every node still holds the lease and is
+// torn down.
+func TestAWholeDeploymentStartsFromItsFirstNode(t *testing.T) {
+	env := newSweepEnvOn(t, deploymentPoints("a", "d1", 1, 2), 4, []string{"n0", "n1", "n2", "n3"})
+	g := newGangNodes()
+	g.whole = true
+	g.answer(env, time.Minute, func(activities.LoadInput) error { return nil })
+	env.alerts()
+
+	res := env.run(t)
+	require.Equal(t, map[string]int{"succeeded": 2}, res.Counts)
+	require.Equal(t, []string{"deployment of 3 nodes@n0"}, g.roles["s1/d1/1"])
+	require.Equal(t, map[string]int{"n0": 1, "n1": 1, "n2": 1}, g.teardowns)
+	require.Equal(t, "http://slurm-node-1:8000", g.loads[0].Engine.BaseURL)
 }
