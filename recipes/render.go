@@ -89,7 +89,16 @@ var funcs = template.FuncMap{
 	},
 	"simModel":    simModel,
 	"upper":       strings.ToUpper,
-	"simHardware": func(runner string) string { return strings.TrimPrefix(runner, "sim-") },
+	"simHardware": simHardware,
+}
+
+// simHardware is the GPU a simulated runner label names: sim-h100 and
+// sim-h100-multinode are h100.
+func simHardware(runner string) string {
+	if sku := sweep.SKU(runner, sweep.DefaultNodeHardware()); sku != "" {
+		return sku
+	}
+	return strings.TrimPrefix(runner, "sim-")
 }
 
 // simModel maps a Hugging Face id to the simulated engine's catalogue.
