@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"io"
 	"maps"
 	"slices"
@@ -181,11 +182,24 @@ type plannedPoint struct {
 	TaskQueue string `json:"task_queue"`
 }
 
+// layout is a parallelism column: the point's own, or a deployment's as
+// prefill/decode (one figure when aggregated).
+func layout(p sweep.Point, own int, of func(*sweep.Workers) int) string {
+	if p.Prefill == nil || p.Decode == nil {
+		return strconv.Itoa(own)
+	}
+	if p.Decode.NumWorker == 0 {
+		return strconv.Itoa(of(p.Prefill))
+	}
+	return fmt.Sprintf("%d/%d", of(p.Prefill), of(p.Decode))
+}
+
 func printPlanTable(out io.Writer, plan *sweep.Plan, points []plannedPoint) error {
 	tw := newTable(out)
-	fmt.Fprintln(tw, "ID\tENTRY\tEXP\tQUEUE\tCONC\tTP\tEP\tGPUS\tSPEC\tDEPLOYMENT")
+	fmt.Fprintln(tw, "ID\tENTRY\tEXP\tQUEUE\tCONC\tTP\tEP\tGPUS\tNODES\tSPEC\tDEPLOYMENT")
 	for _, p := range points {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\n", p.ID, p.Entry, p.ExpName, p.TaskQueue, p.Conc, p.TP, p.EP, p.GPUs, p.SpecDecoding, p.DeploymentID)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%d\t%d\t%s\t%s\n", p.ID, p.Entry, p.ExpName, p.TaskQueue, p.Conc, layout(p.Point, p.TP, func(w *sweep.Workers) int { return w.TP }),
+			layout(p.Point, p.EP, func(w *sweep.Workers) int { return w.EP }), p.GPUs, max(p.Nodes, 1), p.SpecDecoding, p.DeploymentID)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
