@@ -220,8 +220,8 @@ func (k *Kubernetes) Reap(ctx context.Context, node string) (int, error) {
 		return 0, err
 	}
 	kinds := deploymentKinds(lws)
-	selector := "-l=" + LabelNode + "=" + labelValue(node)
-	out, err := k.Exec.Run(ctx, k.kubectl(), "get", kinds, "-n", k.namespace(), selector, "-o", "name")
+	selector := LabelNode + "=" + labelValue(node)
+	out, err := k.Exec.Run(ctx, k.kubectl(), "get", kinds, "-n", k.namespace(), "-l", selector, "-o", "name")
 	if err != nil {
 		return 0, err
 	}
@@ -229,6 +229,6 @@ func (k *Kubernetes) Reap(ctx context.Context, node string) (int, error) {
 	if len(names) == 0 {
 		return 0, nil
 	}
-	_, err = k.Exec.Run(ctx, k.kubectl(), "delete", kinds, "-n", k.namespace(), selector, "--ignore-not-found")
+	_, err = k.Exec.Run(ctx, k.kubectl(), "delete", kinds, "-n", k.namespace(), "-l", selector, "--ignore-not-found")
 	return len(names), err
 }

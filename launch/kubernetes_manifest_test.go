@@ -81,10 +81,10 @@ func golden(t *testing.T, name, got string) {
 	require.Equal(t, string(want), got)
 }
 
-// TestKubernetesManifests: every manifest is valid YAML of the objects a
+// TestKubernetesBackendManifests: every manifest is valid YAML of the objects a
 // user would find with kubectl, each labelled with the hashed lease (its
 // full value annotated) and the node, and equal to its golden file.
-func TestKubernetesManifests(t *testing.T) {
+func TestKubernetesBackendManifests(t *testing.T) {
 	disagg, agg := examplePoints(t)
 	single := point("sim")
 	single.ID = "p1"
@@ -155,9 +155,9 @@ func withRanks(p sweep.Point) sweep.Point {
 	return p
 }
 
-// TestKubernetesDeploymentWiring: the frontend routes to the workers'
+// TestKubernetesBackendDeploymentWiring: the frontend routes to the workers'
 // Services and ranks find their master, in both modes.
-func TestKubernetesDeploymentWiring(t *testing.T) {
+func TestKubernetesBackendDeploymentWiring(t *testing.T) {
 	disagg, agg := examplePoints(t)
 	base := depBase(disagg)
 	tests := []struct {
@@ -191,7 +191,7 @@ func TestKubernetesDeploymentWiring(t *testing.T) {
 	}
 }
 
-func TestKubernetesNamesFitTheirLimits(t *testing.T) {
+func TestKubernetesBackendNamesFitTheirLimits(t *testing.T) {
 	tests := []struct{ in, label, name string }{
 		{"sweep1/p1/1", "sweep1-p1-1-a4eab41623", "sweep1-p1-1-a4eab41623"},
 		{"sweep1-p1-1", "sweep1-p1-1", "sweep1-p1-1"},
