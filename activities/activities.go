@@ -29,10 +29,10 @@ type Activities struct {
 	// Address is where other nodes of a deployment reach this node's
 	// engines; "" means this host's loopback (a fleet on one machine).
 	Address string
-	Version   string
-	Logger    *slog.Logger
-	Alerts    AlertConfig
-	Metrics   Recorder // nil: not recorded
+	Version string
+	Logger  *slog.Logger
+	Alerts  AlertConfig
+	Metrics Recorder // nil: not recorded
 
 	plans planCache // pools of stored plans, read a page at a time
 

@@ -50,7 +50,7 @@ The sweep stays in --state-dir: 'infersweep dev' shows it in the UI afterwards,
 and 'infersweep results show' reads it. --keep stays up after the sweep.`,
 		Example: "  infersweep demo\n  infersweep demo --keep --time-scale 20\n  infersweep demo --backend docker\n" +
 			"  infersweep demo --spec examples/disagg.yaml --export ./lake",
-		Args:    noArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runDemo(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), g, f)
 		},

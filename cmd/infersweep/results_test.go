@@ -82,7 +82,7 @@ func TestResultsCommands(t *testing.T) {
 
 	code, stdout, stderr = runCLI(t, "results", "pull", "--to", dir)
 	require.Equal(t, exitOK, code, stderr)
-	require.Equal(t, "pulled 1 sweeps, 2 files into "+dir+"\n", stdout)
+	require.Equal(t, "pulled 1 sweeps, 3 files into "+dir+"\n", stdout)
 	require.FileExists(t, filepath.Join(dir, "v1/points/dt=2026-11-27/hardware=sim-h200/sweep=s1/psim-h200.parquet"))
 	require.FileExists(t, filepath.Join(dir, "v1/manifests/dt=2026-11-27/sweep=s1.json"))
 
