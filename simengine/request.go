@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 )
 
@@ -67,6 +68,9 @@ func (s *Server) readGenerateRequest(w http.ResponseWriter, r *http.Request, cha
 		writeError(w, http.StatusBadRequest, "BadRequestError", "invalid JSON body: "+err.Error())
 		return req, 0, 0, false
 	}
+	// Reading to EOF lets net/http watch the connection, so a client (or
+	// router) that goes away cancels r's context and frees the sequence.
+	_, _ = io.Copy(io.Discard, r.Body)
 	if req.Model != s.cfg.ServedModelName {
 		writeError(w, http.StatusNotFound, "NotFoundError", fmt.Sprintf("The model `%s` does not exist.", req.Model))
 		return req, 0, 0, false
