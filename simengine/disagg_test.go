@@ -62,97 +62,123 @@ func TestTransfersQueueOnTheLinkAndHoldBlocks(t *testing.T) {
 	require.False(t, e.Idle())
 }
 
-// closedLoop drives a P/D deployment on virtual clocks: conc clients, each
+// pdLoop drives a P/D deployment on virtual clocks: conc clients, each
 // sending a new request when its last one finishes; a request is
 // prefilled on the least busy prefill engine, then decoded after a KV
 // transfer. Without prefill engines the decode engine serves aggregated.
-// It returns the decode engine's output tokens per second over the second
-// half of n requests (the first half warms the loop up).
-func closedLoop(t *testing.T, prefill []*Engine, decode *Engine, isl, osl, conc, n int) float64 {
-	t.Helper()
-	type event struct {
-		at  time.Duration
-		seq *Sequence
+type pdLoop struct {
+	prefill       []*Engine
+	decode        *Engine
+	isl, osl      int
+	arrivals      []event // in time order: only appended at the latest time
+	handoffs      []event
+	load          []int
+	owner         map[*Sequence]int
+	nextID        uint64
+	finished      int
+	halfAt, endAt time.Duration
+}
+
+type event struct {
+	at  time.Duration
+	seq *Sequence
+}
+
+func (l *pdLoop) arrive(at time.Duration) {
+	l.nextID++
+	s := &Sequence{ID: l.nextID, PromptLen: l.isl, MaxTokens: l.osl}
+	if len(l.prefill) > 0 {
+		s.MaxTokens = 1 // the router's prefill request
 	}
-	var arrivals, handoffs []event // in time order: only ever appended at the current time
-	load := make([]int, len(prefill))
-	owner := map[*Sequence]int{}
-	var id uint64
-	arrive := func(at time.Duration) {
-		id++
-		s := &Sequence{ID: id, PromptLen: isl, MaxTokens: osl}
-		if len(prefill) > 0 {
-			s.MaxTokens = 1 // the router's prefill request
+	l.arrivals = append(l.arrivals, event{at, s})
+}
+
+// next is the actor with the earliest time: -2 an arrival, -1 a
+// hand-off, else the index of an engine with work (prefill engines, then
+// decode), whose clock is when its next step starts.
+func (l *pdLoop) next() (actor int, at time.Duration) {
+	actor, at = -3, time.Duration(1<<62)
+	if len(l.arrivals) > 0 {
+		actor, at = -2, l.arrivals[0].at
+	}
+	if len(l.handoffs) > 0 && l.handoffs[0].at < at {
+		actor, at = -1, l.handoffs[0].at
+	}
+	for i, e := range append(l.prefill[:len(l.prefill):len(l.prefill)], l.decode) {
+		if !e.Idle() && e.Clock() < at {
+			actor, at = i, e.Clock()
 		}
-		arrivals = append(arrivals, event{at, s})
 	}
+	return actor, at
+}
+
+func (l *pdLoop) deliver(e *Engine, at time.Duration, s *Sequence) {
+	e.AdvanceTo(at)
+	e.Add(s)
+}
+
+func (l *pdLoop) stepDecode(n int) {
+	res := l.decode.Step()
+	if next, ok := l.decode.NextKVArrival(); ok && res.Batch == 0 {
+		if len(l.handoffs) > 0 {
+			next = min(next, l.handoffs[0].at) // a hand-off may start a transfer before
+		}
+		l.decode.AdvanceTo(next)
+	}
+	for range res.Finished {
+		l.finished++
+		if l.finished == n/2 {
+			l.halfAt = l.decode.Clock()
+		}
+		l.endAt = l.decode.Clock()
+		l.arrive(l.decode.Clock())
+	}
+}
+
+// run returns the decode engine's output tokens per second over the
+// second half of n requests (the first half warms the loop up).
+func (l *pdLoop) run(t *testing.T, conc, n int) float64 {
+	l.load, l.owner = make([]int, len(l.prefill)), map[*Sequence]int{}
 	for range conc {
-		arrive(0)
+		l.arrive(0)
 	}
-	var finished int
-	var halfAt, endAt time.Duration
-	for finished < n {
-		// The actor with the earliest time goes next: a delivery, or an
-		// engine with work (its clock is when its next step starts).
-		actor, at := -3, time.Duration(1<<62)
-		if len(arrivals) > 0 {
-			actor, at = -2, arrivals[0].at
-		}
-		if len(handoffs) > 0 && handoffs[0].at < at {
-			actor, at = -1, handoffs[0].at
-		}
-		for i, e := range prefill {
-			if !e.Idle() && e.Clock() < at {
-				actor, at = i, e.Clock()
-			}
-		}
-		if !decode.Idle() && decode.Clock() < at {
-			actor, at = len(prefill), decode.Clock()
-		}
+	for l.finished < n {
+		actor, at := l.next()
 		switch {
-		case actor == -2 && len(prefill) == 0:
-			decode.AdvanceTo(at)
-			decode.Add(arrivals[0].seq)
-			arrivals = arrivals[1:]
+		case actor == -2 && len(l.prefill) == 0:
+			l.deliver(l.decode, at, l.arrivals[0].seq)
+			l.arrivals = l.arrivals[1:]
 		case actor == -2:
 			best := 0
-			for i := range load {
-				if load[i] < load[best] {
+			for i := range l.load {
+				if l.load[i] < l.load[best] {
 					best = i
 				}
 			}
-			load[best]++
-			owner[arrivals[0].seq] = best
-			prefill[best].AdvanceTo(at)
-			prefill[best].Add(arrivals[0].seq)
-			arrivals = arrivals[1:]
+			l.load[best]++
+			l.owner[l.arrivals[0].seq] = best
+			l.deliver(l.prefill[best], at, l.arrivals[0].seq)
+			l.arrivals = l.arrivals[1:]
 		case actor == -1:
-			decode.AdvanceTo(at)
-			decode.Add(handoffs[0].seq)
-			handoffs = handoffs[1:]
-		case actor < len(prefill):
-			for _, s := range prefill[actor].Step().Finished {
-				load[owner[s]]--
-				handoffs = append(handoffs, event{s.LastToken, &Sequence{ID: s.ID, PromptLen: isl, MaxTokens: osl, RemotePrefill: true}})
+			l.deliver(l.decode, at, l.handoffs[0].seq)
+			l.handoffs = l.handoffs[1:]
+		case actor >= 0 && actor < len(l.prefill):
+			for _, s := range l.prefill[actor].Step().Finished {
+				l.load[l.owner[s]]--
+				l.handoffs = append(l.handoffs, event{s.LastToken, &Sequence{ID: s.ID, PromptLen: l.isl, MaxTokens: l.osl, RemotePrefill: true}})
 			}
-		case actor == len(prefill):
-			res := decode.Step()
-			if next, ok := decode.NextKVArrival(); ok && res.Batch == 0 {
-				decode.AdvanceTo(next)
-			}
-			for range res.Finished {
-				finished++
-				if finished == n/2 {
-					halfAt = decode.Clock()
-				}
-				endAt = decode.Clock()
-				arrive(decode.Clock())
-			}
+		case actor == len(l.prefill):
+			l.stepDecode(n)
 		default:
 			t.Fatal("deadlock: no actor has work")
 		}
 	}
-	return float64((n-n/2)*osl) / (endAt - halfAt).Seconds()
+	return float64((n-n/2)*l.osl) / (l.endAt - l.halfAt).Seconds()
+}
+
+func closedLoop(t *testing.T, prefill []*Engine, decode *Engine, isl, osl, conc, n int) float64 {
+	t.Helper()
+	return (&pdLoop{prefill: prefill, decode: decode, isl: isl, osl: osl}).run(t, conc, n)
 }
 
 // With enough prefill engines, a decode engine's throughput hardly depends

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/infersweep/infersweep/simengine"
 )
@@ -72,18 +73,8 @@ func (f *engineFlags) resolve() (simengine.EngineConfig, error) {
 	return cfg, nil
 }
 
-func newEngineSimCommand(g *globalFlags) *cobra.Command {
-	f := &engineFlags{}
-	var (
-		host, servedName, faultPlan string
-		role, kvLink                string
-		port                        int
-		cfg                         simengine.ServerConfig
-	)
-	cmd := &cobra.Command{
-		Use:   "sim",
-		Short: "Serve a simulated vLLM-shaped engine over HTTP",
-		Long: `sim starts a server with vLLM's API (/v1/completions, /v1/chat/completions,
+// simLong is sim's help text.
+const simLong = `sim starts a server with vLLM's API (/v1/completions, /v1/chat/completions,
 /v1/models, /health, /version, /metrics) whose tokens come from a model of vLLM's
 scheduler and a roofline of the chosen hardware: throughput and latency respond
 to concurrency, sequence lengths, TP and hardware the way real engines do. It is
@@ -105,7 +96,20 @@ kv_transfer_params {"do_remote_decode": true} (what 'engine router' sends) with
 the kv_transfer_params a decode engine needs; --role decode skips the prefill of
 a request carrying {"do_remote_prefill": true, ...} and waits instead for its
 KV to cross --kv-link (default: the link the hardware's clusters use), as vLLM
-with NixlConnector does.`,
+with NixlConnector does.`
+
+func newEngineSimCommand(g *globalFlags) *cobra.Command {
+	f := &engineFlags{}
+	var (
+		host, servedName, faultPlan string
+		role, kvLink                string
+		port                        int
+		cfg                         simengine.ServerConfig
+	)
+	cmd := &cobra.Command{
+		Use:   "sim",
+		Short: "Serve a simulated vLLM-shaped engine over HTTP",
+		Long:  simLong,
 		Example: `  infersweep engine sim --model llama-3.3-70b --hardware h100 --precision fp8 --tp 8 --port 8000
 
   # 20× faster than real time, ready after 2 s, 5% of requests fail
@@ -121,16 +125,8 @@ with NixlConnector does.`,
 			if err != nil {
 				return err
 			}
-			if cfg.Role, err = simengine.ParseRole(role); err != nil {
-				return usageError{fmt.Errorf("--role: %w", err)}
-			}
-			if kvLink == "" {
-				engineCfg.KVLink, err = simengine.KVLinkFor(f.hardware, "")
-			} else {
-				engineCfg.KVLink, err = simengine.LookupKVLink(kvLink)
-			}
-			if err != nil {
-				return usageError{fmt.Errorf("--kv-link: %w", err)}
+			if cfg.Role, engineCfg.KVLink, err = resolveDisagg(role, kvLink, f.hardware); err != nil {
+				return err
 			}
 			logger, err := g.logger(cmd.ErrOrStderr())
 			if err != nil {
@@ -159,16 +155,41 @@ with NixlConnector does.`,
 	fl.Float64Var(&cfg.TimeScale, "time-scale", 1, "run this many times faster than real time")
 	fl.DurationVar(&cfg.StartupDelay, "startup-delay", 0, "time before /health turns 200, as model loading takes")
 	fl.BoolVar(&cfg.RecordChunks, "record-chunks", false, "keep every chunk's send time for /debug/requests (8 bytes/token)")
-	fl.Float64Var(&cfg.Faults.FailStartupProb, "fail-startup-prob", 0, "probability the engine fails to start")
-	fl.IntVar(&cfg.Faults.CrashAfterRequests, "crash-after-requests", 0, "crash after this many completed requests (0: never)")
-	fl.Float64Var(&cfg.Faults.StallProb, "stall-prob", 0, "probability a stream stops mid-answer, connection held open")
-	fl.Float64Var(&cfg.Faults.ErrorRate, "error-rate", 0, "probability a request gets HTTP 500")
-	fl.DurationVar(&cfg.Faults.SlowStart, "slow-start", 0, "steps run 5× slower for this long after startup")
-	fl.Uint64Var(&cfg.Faults.Seed, "seed", 0, "seed for faults and early stops")
-	fl.StringVar(&faultPlan, "fault-plan", "", "draw at most one fault per engine: startup=P,crash=P,stall=P,error=P[,ensure] (chaos runs)")
-	fl.StringVar(&cfg.Faults.Plan.Record, "fault-record", "", "append the fault drawn from --fault-plan to this file")
+	registerFaultFlags(fl, &cfg.Faults, &faultPlan)
 	fl.Float64Var(&cfg.Accuracy, "accuracy", 0, "answer the generated arithmetic questions ('infersweep eval generate') correctly with this probability, seeded by --seed (0: filler tokens, as for any other prompt)")
 	return cmd
+}
+
+// registerFaultFlags adds the flags that make the sim fail like real
+// engines.
+func registerFaultFlags(fl *pflag.FlagSet, faults *simengine.Faults, faultPlan *string) {
+	fl.Float64Var(&faults.FailStartupProb, "fail-startup-prob", 0, "probability the engine fails to start")
+	fl.IntVar(&faults.CrashAfterRequests, "crash-after-requests", 0, "crash after this many completed requests (0: never)")
+	fl.Float64Var(&faults.StallProb, "stall-prob", 0, "probability a stream stops mid-answer, connection held open")
+	fl.Float64Var(&faults.ErrorRate, "error-rate", 0, "probability a request gets HTTP 500")
+	fl.DurationVar(&faults.SlowStart, "slow-start", 0, "steps run 5× slower for this long after startup")
+	fl.Uint64Var(&faults.Seed, "seed", 0, "seed for faults and early stops")
+	fl.StringVar(faultPlan, "fault-plan", "", "draw at most one fault per engine: startup=P,crash=P,stall=P,error=P[,ensure] (chaos runs)")
+	fl.StringVar(&faults.Plan.Record, "fault-record", "", "append the fault drawn from --fault-plan to this file")
+}
+
+// resolveDisagg checks --role and --kv-link; without --kv-link the link is
+// the one clusters of the hardware use between prefill and decode nodes.
+func resolveDisagg(role, kvLink, hardware string) (simengine.Role, simengine.KVLink, error) {
+	r, err := simengine.ParseRole(role)
+	if err != nil {
+		return r, simengine.KVLink{}, usageError{fmt.Errorf("--role: %w", err)}
+	}
+	var link simengine.KVLink
+	if kvLink == "" {
+		link, err = simengine.KVLinkFor(hardware, "")
+	} else {
+		link, err = simengine.LookupKVLink(kvLink)
+	}
+	if err != nil {
+		return r, link, usageError{fmt.Errorf("--kv-link: %w", err)}
+	}
+	return r, link, nil
 }
 
 func runSim(ctx context.Context, out io.Writer, cfg simengine.ServerConfig, addr string) error {
