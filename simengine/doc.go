@@ -58,6 +58,39 @@
 // InferenceMAX's public results (a test holds the ordering). MI355X's
 // position depends on software maturity the model does not capture.
 //
+// Disaggregated serving (ServerConfig.Role) follows vLLM's disaggregated
+// prefill with NixlConnector and its toy proxy (package router plays the
+// proxy): a prefill engine answers a request carrying kv_transfer_params
+// {"do_remote_decode": true} with the params a decode engine needs
+// (do_remote_prefill, remote_engine_id/host/port, remote_block_ids, and the
+// sim's prompt_tokens). A decode engine given do_remote_prefill takes the
+// prompt's KV blocks at admission, waits latency + bytes/bandwidth on its KV
+// link (transfers queue on the link; a DP-attention replica has one link per
+// rank), then recomputes only the last prompt token to sample the first, as
+// vLLM does; requests without params are prefilled locally. The client's TTFT
+// is thus prefill queue + prefill + transfer + one decode step. Bytes per GPU
+// link are the prompt's KV over TP for a TP-sharded cache, all of it for MLA
+// or DP attention. Links (kvlink.go) carry the vendors' line rates: NVLink 5
+// in a GB200/GB300 NVL72 domain 900 GB/s, NVLink 4 (H100/H200, one node)
+// 450 GB/s, InfiniBand NDR 400 Gb/s ≈ 50 GB/s and XDR 800 Gb/s ≈ 100 GB/s per
+// GPU, RoCE 400G (Pollara 400, MI300X-MI355X clusters) ≈ 50 GB/s. Upstream's
+// kv-p2p-transfer values (nixl, mooncake, mori, ucx) are transports, so
+// KVLinkFor maps the runner's hardware to the fabric under them.
+//
+// Expert parallelism and DP attention (EngineConfig.EP, DPAttention) follow
+// the DeepSeek-V3 technical report (§3.4: EP with all-to-all dispatch and
+// combine, DP attention so the MLA cache is not duplicated across TP ranks),
+// SGLang's large-scale EP blog (DP attention + DeepEP on 96 H100s) and vLLM's
+// data/expert parallel deployment docs. With EP the MLP's all-reduce becomes
+// an all-to-all per MoE layer that sends each token's top-k copies (FP8 out,
+// BF16 back) to the experts' GPUs over the scale-up link, each GPU reading its
+// own experts' share; with DP attention each TP rank runs attention for its
+// share of the batch with its requests' whole KV (no attention all-reduce, the
+// cache read per GPU falls by TP for MLA), while the dense weights are
+// replicated on every rank. Small batches get dearer, large decode batches
+// cheaper per token. With EP ≤ 1 and no DP attention the roofline is the one
+// above, unchanged.
+//
 // Time: with TimeScale s > 1 the engine runs s times faster than real
 // time; its own metrics (/metrics histograms) are in simulated seconds, and
 // the load generator reports in simulated units when told the same scale.

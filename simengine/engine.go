@@ -20,6 +20,21 @@ type EngineConfig struct {
 	MaxModelLen          int
 	GPUMemoryUtilization float64
 	Calibration          Calibration
+	// EP > 1 spreads a MoE's experts over EP of the TP GPUs (vLLM
+	// --enable-expert-parallel, SGLang --ep); 0 or 1 slices them by TP.
+	EP int
+	// DPAttention runs attention data-parallel over the TP ranks (SGLang
+	// --enable-dp-attention, vLLM DP attention with EP).
+	DPAttention bool
+	// KVLink is what a decode engine's KV arrives over from its prefill
+	// workers; unused by an engine that prefills everything itself.
+	KVLink KVLink
+}
+
+func (c EngineConfig) roofline() roofline {
+	r := newRoofline(c.Model, c.Hardware, c.Precision, c.TP, c.Calibration)
+	r.ep, r.dpAttn = c.EP, c.DPAttention
+	return r
 }
 
 // Validate reports settings a real engine would refuse at startup,
@@ -36,8 +51,12 @@ func (c EngineConfig) Validate() error {
 		return fmt.Errorf("max-model-len %d: want 1 to %d for %s", c.MaxModelLen, c.Model.MaxModelLen, c.Model.Name)
 	case c.GPUMemoryUtilization <= 0 || c.GPUMemoryUtilization > 1:
 		return fmt.Errorf("gpu-memory-utilization %g: want (0, 1]", c.GPUMemoryUtilization)
+	case c.EP > 1 && c.Model.Experts == 0:
+		return fmt.Errorf("ep %d: %s is dense, expert parallelism needs a MoE model", c.EP, c.Model.Name)
+	case c.EP > c.TP || (c.EP > 1 && c.TP%c.EP != 0):
+		return fmt.Errorf("ep %d: the replica has tp %d GPUs; want an ep that divides tp (e.g. --tp %d --ep %d --dp-attn)", c.EP, c.TP, c.EP, c.EP)
 	}
-	r := newRoofline(c.Model, c.Hardware, c.Precision, c.TP, c.Calibration)
+	r := c.roofline()
 	budget := c.Hardware.HBMGB * 1e9 * c.GPUMemoryUtilization
 	if w := r.weightBytesPerGPU(); w >= budget {
 		return &OOMError{Msg: fmt.Sprintf("CUDA out of memory: %s %s weights need %.1f GiB per GPU at TP %d; %s has %.1f GiB × %.2f usable",
@@ -78,6 +97,13 @@ type Sequence struct {
 	Finished    bool
 	Aborted     bool
 
+	// RemotePrefill marks a request a prefill worker has prefilled: its
+	// prompt's KV is read over the KV link instead of computed here.
+	RemotePrefill bool
+	// KVStart and KVReady are when its transfer began and landed.
+	KVStart, KVReady time.Duration
+	kvLanded         bool
+
 	Stream *Stream
 }
 
@@ -97,6 +123,10 @@ type Engine struct {
 	waiting []*Sequence // FCFS; preempted requests return to the front
 	running []*Sequence // in admission order
 	clock   time.Duration
+	// transferring hold their prompt's blocks while its KV arrives from a
+	// prefill worker; linkFree is when each link lane is next idle.
+	transferring []*Sequence
+	linkFree     []time.Duration
 
 	// Counters since start, in engine time.
 	PromptTokens     int64
@@ -111,9 +141,14 @@ func NewEngine(cfg EngineConfig) (*Engine, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	rl := newRoofline(cfg.Model, cfg.Hardware, cfg.Precision, cfg.TP, cfg.Calibration)
+	rl := cfg.roofline()
 	blocks := kvBlocks(cfg, rl)
-	return &Engine{cfg: cfg, rl: rl, total: blocks, free: blocks}, nil
+	// A DP-attention rank receives its requests' KV over its own link.
+	lanes := 1
+	if cfg.DPAttention {
+		lanes = cfg.TP
+	}
+	return &Engine{cfg: cfg, rl: rl, total: blocks, free: blocks, linkFree: make([]time.Duration, lanes)}, nil
 }
 
 // KVCapacityTokens is how many tokens the cache holds.
@@ -142,8 +177,10 @@ func (e *Engine) Waiting() int { return len(e.waiting) }
 // KVUsage is the fraction of KV blocks in use.
 func (e *Engine) KVUsage() float64 { return float64(e.total-e.free) / float64(e.total) }
 
-// Idle tells whether there is nothing to compute.
-func (e *Engine) Idle() bool { return len(e.running) == 0 && len(e.waiting) == 0 }
+// Idle tells whether there is nothing to compute and nothing in flight.
+func (e *Engine) Idle() bool {
+	return len(e.running) == 0 && len(e.waiting) == 0 && len(e.transferring) == 0
+}
 
 // StepResult says what one step did.
 type StepResult struct {
@@ -165,6 +202,7 @@ func blocksFor(tokens int) int { return (tokens + BlockSize - 1) / BlockSize }
 func (e *Engine) Step() StepResult {
 	var res StepResult
 	e.dropAborted()
+	e.landTransfers()
 	budget := e.cfg.MaxNumBatchedTokens
 	// The batch is built here, not in a helper, so that its backing
 	// array can stay on the stack: one a helper returns escapes to the heap.
@@ -186,6 +224,12 @@ func (e *Engine) Step() StepResult {
 	// preempted this step (vLLM does not admit while it is evicting).
 	for len(res.Preempted) == 0 && len(e.waiting) > 0 && len(e.running) < e.cfg.MaxNumSeqs && budget > 0 {
 		s := e.waiting[0]
+		if s.RemotePrefill && !s.kvLanded {
+			if !e.startTransfer(s) {
+				break
+			}
+			continue
+		}
 		n := min(s.pending(), budget)
 		if !e.reserve(s, n) {
 			break
@@ -329,6 +373,7 @@ func (e *Engine) dropAborted() {
 	}
 	e.running = keep(e.running)
 	e.waiting = keep(e.waiting)
+	e.transferring = keep(e.transferring)
 }
 
 // PowerWatts models per-GPU power from how busy the last step kept it:

@@ -3,7 +3,6 @@ package simengine
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -30,7 +29,9 @@ type ServerConfig struct {
 	// generated arithmetic set, right with probability p (answer.go); 0
 	// keeps filler tokens for every prompt.
 	Accuracy float64
-	Logger   *slog.Logger
+	// Role is the engine's part in a disaggregated deployment.
+	Role   Role
+	Logger *slog.Logger
 }
 
 // Stream is the handler's view of one sequence: the scheduler publishes
@@ -71,6 +72,8 @@ type Server struct {
 	start  time.Time
 	ready  atomic.Bool
 	nextID atomic.Uint64
+	// nextBlock numbers the KV blocks a prefill worker hands to decode.
+	nextBlock atomic.Int64
 	// stopped closes when Run returns, so handlers waiting for tokens
 	// give up instead of holding their connections forever.
 	stopped chan struct{}
@@ -98,6 +101,11 @@ type DebugRequest struct {
 	ArrivalNs        int64   `json:"arrival_ns"`  // wall clock since server start
 	ChunkNs          []int64 `json:"chunk_ns"`    // when each content chunk was flushed
 	Preemptions      int     `json:"preemptions"` // recomputes this request suffered
+	// TTFTSimNs is arrival to first token on the engine's own clock
+	// (simulated time), KV transfer included; KVTransferSimNs is the
+	// transfer's share, waiting for the link included.
+	TTFTSimNs       int64 `json:"ttft_sim_ns"`
+	KVTransferSimNs int64 `json:"kv_transfer_sim_ns,omitempty"`
 }
 
 // maxDebugRequests bounds /debug/requests memory.
@@ -165,8 +173,10 @@ func (s *Server) loop(ctx context.Context) error {
 		arrivals := s.incoming
 		s.incoming = nil
 		s.mu.Unlock()
-		if len(arrivals) > 0 && s.engine.Idle() {
-			// An idle engine's clock catches up with the wall clock.
+		if len(arrivals) > 0 && s.engine.Running() == 0 && s.engine.Waiting() == 0 {
+			// An idle engine's clock catches up with the wall clock, also
+			// while KV transfers are in flight: they land on their own
+			// schedule.
 			s.engine.AdvanceTo(simBase + time.Duration(float64(time.Since(wallBase))*s.cfg.TimeScale))
 		}
 		for _, seq := range arrivals {
@@ -183,6 +193,12 @@ func (s *Server) loop(ctx context.Context) error {
 
 		before := s.engine.Clock()
 		res := s.engine.Step()
+		if at, ok := s.engine.NextKVArrival(); ok && res.Batch == 0 {
+			if !s.awaitKV(ctx, at, wallBase, simBase) {
+				return nil
+			}
+			continue
+		}
 		if res.Batch == 0 {
 			select {
 			case <-ctx.Done():
@@ -302,56 +318,6 @@ func (s *Server) Handler() http.Handler {
 	return mux
 }
 
-type generateRequest struct {
-	Model    string          `json:"model"`
-	Prompt   json.RawMessage `json:"prompt"`
-	Messages []struct {
-		Role    string `json:"role"`
-		Content string `json:"content"`
-	} `json:"messages"`
-	MaxTokens           *int `json:"max_tokens"`
-	MaxCompletionTokens *int `json:"max_completion_tokens"`
-	IgnoreEOS           bool `json:"ignore_eos"`
-	Stream              bool `json:"stream"`
-	StreamOptions       struct {
-		IncludeUsage bool `json:"include_usage"`
-	} `json:"stream_options"`
-}
-
-// Token counts for text, where no tokenizer is at hand: about four
-// characters per token (OpenAI's rule of thumb for English), and for chat
-// four template tokens per message plus three for the reply header, as
-// Llama-3's template spends.
-func textTokens(text string) int { return max(1, (len(text)+3)/4) }
-
-func promptTokens(req *generateRequest, chat bool) (int, error) {
-	if chat {
-		if len(req.Messages) == 0 {
-			return 0, errors.New("messages must not be empty")
-		}
-		n := 3
-		for _, m := range req.Messages {
-			n += 4 + textTokens(m.Content)
-		}
-		return n, nil
-	}
-	if len(req.Prompt) == 0 {
-		return 0, errors.New("prompt is required")
-	}
-	var text string
-	if err := json.Unmarshal(req.Prompt, &text); err == nil {
-		return textTokens(text), nil
-	}
-	var ids []int
-	if err := json.Unmarshal(req.Prompt, &ids); err == nil {
-		if len(ids) == 0 {
-			return 0, errors.New("prompt must not be empty")
-		}
-		return len(ids), nil
-	}
-	return 0, errors.New("prompt must be a string or a list of token ids (batched prompts are not simulated)")
-}
-
 func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool) {
 	if !s.ready.Load() {
 		writeError(w, http.StatusServiceUnavailable, "ServiceUnavailable", "the engine is starting")
@@ -364,6 +330,11 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 	nth := int(s.requests.Add(1))
 	if s.dice.hit(s.cfg.Faults.ErrorRate) || (s.fault.kind == "error" && nth == s.fault.at) {
 		writeError(w, http.StatusInternalServerError, "InternalServerError", "simulated engine error (--error-rate)")
+		return
+	}
+	kv, err := s.kvTransfer(req.KVTransferParams)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "BadRequestError", err.Error())
 		return
 	}
 	output, finish, stallAt := s.planOutput(req.IgnoreEOS, maxTokens, nth)
@@ -380,12 +351,15 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 
 	id := s.nextID.Add(1)
 	stream := &Stream{notify: make(chan struct{}, 1)}
-	seq := &Sequence{ID: id, PromptLen: prompt, MaxTokens: output, Stream: stream}
+	seq := &Sequence{ID: id, PromptLen: prompt, MaxTokens: output, Stream: stream, RemotePrefill: kv.DoRemotePrefill}
 	arrival := time.Since(s.start)
 	s.submit(seq)
 
 	g := generation{srv: s, w: w, r: r, chat: chat, id: id, prompt: prompt, output: output, text: text, finish: finish, stallAt: stallAt,
 		includeUsage: req.StreamOptions.IncludeUsage, stream: stream}
+	if kv.DoRemoteDecode {
+		g.kvParams = s.handOff(r, prompt)
+	}
 	var chunkTimes []int64
 	if req.Stream {
 		chunkTimes = g.streamOut()
@@ -399,50 +373,10 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 	}
 	s.mu.Lock()
 	if len(s.debug) < maxDebugRequests {
-		s.debug = append(s.debug, DebugRequest{ID: id, RequestID: r.Header.Get("X-Request-Id"), PromptTokens: prompt, CompletionTokens: output, ArrivalNs: arrival.Nanoseconds(), ChunkNs: chunkTimes, Preemptions: seq.Preemptions})
+		s.debug = append(s.debug, DebugRequest{ID: id, RequestID: r.Header.Get("X-Request-Id"), PromptTokens: prompt, CompletionTokens: output, ArrivalNs: arrival.Nanoseconds(), ChunkNs: chunkTimes, Preemptions: seq.Preemptions,
+			TTFTSimNs: int64(seq.FirstToken - seq.Arrival), KVTransferSimNs: int64(seq.kvWait())})
 	}
 	s.mu.Unlock()
-}
-
-// readGenerateRequest decodes and checks a completion request the way
-// vLLM does, answering with vLLM's error when it refuses one, so that
-// clients see the same failures as against a real engine. It returns the
-// prompt's length and the completion's limit in tokens.
-func (s *Server) readGenerateRequest(w http.ResponseWriter, r *http.Request, chat bool) (req generateRequest, prompt, maxTokens int, ok bool) {
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		writeError(w, http.StatusBadRequest, "BadRequestError", "invalid JSON body: "+err.Error())
-		return req, 0, 0, false
-	}
-	if req.Model != s.cfg.ServedModelName {
-		writeError(w, http.StatusNotFound, "NotFoundError", fmt.Sprintf("The model `%s` does not exist.", req.Model))
-		return req, 0, 0, false
-	}
-	prompt, err := promptTokens(&req, chat)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "BadRequestError", err.Error())
-		return req, 0, 0, false
-	}
-	maxLen := s.cfg.Engine.MaxModelLen
-	maxTokens = 16 // vLLM's default for completions
-	if chat {
-		maxTokens = maxLen - prompt
-	}
-	for _, v := range []*int{req.MaxTokens, req.MaxCompletionTokens} {
-		if v != nil {
-			maxTokens = *v
-		}
-	}
-	if maxTokens < 1 {
-		writeError(w, http.StatusBadRequest, "BadRequestError", fmt.Sprintf("max_tokens must be at least 1, got %d.", maxTokens))
-		return req, 0, 0, false
-	}
-	if prompt+maxTokens > maxLen {
-		writeError(w, http.StatusBadRequest, "BadRequestError", fmt.Sprintf(
-			"This model's maximum context length is %d tokens. However, you requested %d tokens (%d in the messages, %d in the completion). Please reduce the length of the messages or completion.",
-			maxLen, prompt+maxTokens, prompt, maxTokens))
-		return req, 0, 0, false
-	}
-	return req, prompt, maxTokens, true
 }
 
 // planOutput decides up front, before the request is queued, how many

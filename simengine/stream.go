@@ -22,6 +22,9 @@ type generation struct {
 	stallAt      int
 	includeUsage bool
 	stream       *Stream
+	// kvParams, on a prefill worker's hand-off, tells the decode worker
+	// where the KV is.
+	kvParams *kvTransferParams
 }
 
 // tokenText is what every generated token reads as: the simulator has no
@@ -135,8 +138,12 @@ func (g *generation) respondWhole() {
 		choice = map[string]any{"index": 0, "message": map[string]string{"role": "assistant", "content": text}, "finish_reason": g.finish}
 		object = "chat.completion"
 	}
-	writeJSON(g.w, http.StatusOK, map[string]any{
+	body := map[string]any{
 		"id": "cmpl-" + strconv.FormatUint(g.id, 10), "object": object, "created": time.Now().Unix(),
 		"model": g.srv.cfg.ServedModelName, "choices": []any{choice}, "usage": g.usage(),
-	})
+	}
+	if g.kvParams != nil {
+		body["kv_transfer_params"] = g.kvParams
+	}
+	writeJSON(g.w, http.StatusOK, body)
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/infersweep/infersweep/simengine"
 )
@@ -19,9 +20,10 @@ func newEngineCommand(g *globalFlags) *cobra.Command {
 		Use:   "engine",
 		Short: "Inference engines infersweep can run; today the simulated one",
 		Example: `  infersweep engine sim --model llama-3.3-70b --hardware h100 --precision fp8 --tp 8 --port 8000
-  infersweep engine predict --model llama-3.3-70b --hardware mi355x --tp 8 -o json`,
+  infersweep engine predict --model llama-3.3-70b --hardware mi355x --tp 8 -o json
+  infersweep engine router --prefill http://10.0.0.1:8000,http://10.0.0.2:8000 --decode http://10.0.0.3:8000 --port 9000`,
 	}
-	cmd.AddCommand(newEngineSimCommand(g), newEnginePredictCommand(g))
+	cmd.AddCommand(newEngineSimCommand(g), newEnginePredictCommand(g), newEngineRouterCommand(g))
 	return cmd
 }
 
@@ -40,6 +42,8 @@ func (f *engineFlags) register(cmd *cobra.Command, oneHardware bool) {
 	}
 	fl.StringVar(&f.precision, "precision", "fp8", "weights: bf16, fp8 or fp4")
 	fl.IntVar(&f.cfg.TP, "tp", 8, "tensor-parallel GPUs")
+	fl.IntVar(&f.cfg.EP, "ep", 1, "expert-parallel GPUs among the TP ones (MoE models; 1: experts sliced by TP)")
+	fl.BoolVar(&f.cfg.DPAttention, "dp-attn", false, "data-parallel attention: each TP rank runs attention for its own share of the batch")
 	fl.IntVar(&f.cfg.MaxNumSeqs, "max-num-seqs", 512, "requests in a batch at most")
 	fl.IntVar(&f.cfg.MaxNumBatchedTokens, "max-num-batched-tokens", 8192, "tokens in a step at most (chunked prefill)")
 	fl.IntVar(&f.cfg.MaxModelLen, "max-model-len", 9472, "prompt + output tokens at most")
@@ -69,17 +73,8 @@ func (f *engineFlags) resolve() (simengine.EngineConfig, error) {
 	return cfg, nil
 }
 
-func newEngineSimCommand(g *globalFlags) *cobra.Command {
-	f := &engineFlags{}
-	var (
-		host, servedName, faultPlan string
-		port                        int
-		cfg                         simengine.ServerConfig
-	)
-	cmd := &cobra.Command{
-		Use:   "sim",
-		Short: "Serve a simulated vLLM-shaped engine over HTTP",
-		Long: `sim starts a server with vLLM's API (/v1/completions, /v1/chat/completions,
+// simLong is sim's help text.
+const simLong = `sim starts a server with vLLM's API (/v1/completions, /v1/chat/completions,
 /v1/models, /health, /version, /metrics) whose tokens come from a model of vLLM's
 scheduler and a roofline of the chosen hardware: throughput and latency respond
 to concurrency, sequence lengths, TP and hardware the way real engines do. It is
@@ -94,15 +89,43 @@ Fault flags (seeded by --seed) make it fail like real engines: at startup
 (exit 1 with an out-of-memory line), by crashing mid-run, stalling streams or
 answering HTTP 500. --fault-plan draws at most one fault per engine at startup
 instead (chaos runs: "10% of engines fail to start"). A config that cannot fit (weights larger than HBM at this
-TP) fails at startup the same way.`,
+TP) fails at startup the same way.
+
+Disaggregated serving: --role prefill answers a request carrying
+kv_transfer_params {"do_remote_decode": true} (what 'engine router' sends) with
+the kv_transfer_params a decode engine needs; --role decode skips the prefill of
+a request carrying {"do_remote_prefill": true, ...} and waits instead for its
+KV to cross --kv-link (default: the link the hardware's clusters use), as vLLM
+with NixlConnector does.`
+
+func newEngineSimCommand(g *globalFlags) *cobra.Command {
+	f := &engineFlags{}
+	var (
+		host, servedName, faultPlan string
+		role, kvLink                string
+		port                        int
+		cfg                         simengine.ServerConfig
+	)
+	cmd := &cobra.Command{
+		Use:   "sim",
+		Short: "Serve a simulated vLLM-shaped engine over HTTP",
+		Long:  simLong,
 		Example: `  infersweep engine sim --model llama-3.3-70b --hardware h100 --precision fp8 --tp 8 --port 8000
 
   # 20× faster than real time, ready after 2 s, 5% of requests fail
-  infersweep engine sim --time-scale 20 --startup-delay 2s --error-rate 0.05`,
+  infersweep engine sim --time-scale 20 --startup-delay 2s --error-rate 0.05
+
+  # one prefill and one decode engine of DeepSeek-R1 on GB200 behind a router
+  infersweep engine sim --role prefill --model deepseek-r1 --hardware gb200 --precision fp4 --tp 4 --ep 4 --dp-attn --port 8001 &
+  infersweep engine sim --role decode --model deepseek-r1 --hardware gb200 --precision fp4 --tp 8 --ep 8 --dp-attn --kv-link nvlink5 --port 8002 &
+  infersweep engine router --prefill http://127.0.0.1:8001 --decode http://127.0.0.1:8002 --port 8000`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			engineCfg, err := f.resolve()
 			if err != nil {
+				return err
+			}
+			if cfg.Role, engineCfg.KVLink, err = resolveDisagg(role, kvLink, f.hardware); err != nil {
 				return err
 			}
 			logger, err := g.logger(cmd.ErrOrStderr())
@@ -127,19 +150,46 @@ TP) fails at startup the same way.`,
 	fl.StringVar(&host, "host", "127.0.0.1", "address to listen on")
 	fl.IntVar(&port, "port", 8000, "port to listen on")
 	fl.StringVar(&servedName, "served-model-name", "", "model id clients send (default: --model)")
+	fl.StringVar(&role, "role", "aggregated", "part in a disaggregated deployment: prefill, decode or aggregated")
+	fl.StringVar(&kvLink, "kv-link", "", "link the KV crosses from prefill to decode: "+strings.Join(simengine.KVLinkNames(), ", ")+" (default: by --hardware)")
 	fl.Float64Var(&cfg.TimeScale, "time-scale", 1, "run this many times faster than real time")
 	fl.DurationVar(&cfg.StartupDelay, "startup-delay", 0, "time before /health turns 200, as model loading takes")
 	fl.BoolVar(&cfg.RecordChunks, "record-chunks", false, "keep every chunk's send time for /debug/requests (8 bytes/token)")
-	fl.Float64Var(&cfg.Faults.FailStartupProb, "fail-startup-prob", 0, "probability the engine fails to start")
-	fl.IntVar(&cfg.Faults.CrashAfterRequests, "crash-after-requests", 0, "crash after this many completed requests (0: never)")
-	fl.Float64Var(&cfg.Faults.StallProb, "stall-prob", 0, "probability a stream stops mid-answer, connection held open")
-	fl.Float64Var(&cfg.Faults.ErrorRate, "error-rate", 0, "probability a request gets HTTP 500")
-	fl.DurationVar(&cfg.Faults.SlowStart, "slow-start", 0, "steps run 5× slower for this long after startup")
-	fl.Uint64Var(&cfg.Faults.Seed, "seed", 0, "seed for faults and early stops")
-	fl.StringVar(&faultPlan, "fault-plan", "", "draw at most one fault per engine: startup=P,crash=P,stall=P,error=P[,ensure] (chaos runs)")
-	fl.StringVar(&cfg.Faults.Plan.Record, "fault-record", "", "append the fault drawn from --fault-plan to this file")
+	registerFaultFlags(fl, &cfg.Faults, &faultPlan)
 	fl.Float64Var(&cfg.Accuracy, "accuracy", 0, "answer the generated arithmetic questions ('infersweep eval generate') correctly with this probability, seeded by --seed (0: filler tokens, as for any other prompt)")
 	return cmd
+}
+
+// registerFaultFlags adds the flags that make the sim fail like real
+// engines.
+func registerFaultFlags(fl *pflag.FlagSet, faults *simengine.Faults, faultPlan *string) {
+	fl.Float64Var(&faults.FailStartupProb, "fail-startup-prob", 0, "probability the engine fails to start")
+	fl.IntVar(&faults.CrashAfterRequests, "crash-after-requests", 0, "crash after this many completed requests (0: never)")
+	fl.Float64Var(&faults.StallProb, "stall-prob", 0, "probability a stream stops mid-answer, connection held open")
+	fl.Float64Var(&faults.ErrorRate, "error-rate", 0, "probability a request gets HTTP 500")
+	fl.DurationVar(&faults.SlowStart, "slow-start", 0, "steps run 5× slower for this long after startup")
+	fl.Uint64Var(&faults.Seed, "seed", 0, "seed for faults and early stops")
+	fl.StringVar(faultPlan, "fault-plan", "", "draw at most one fault per engine: startup=P,crash=P,stall=P,error=P[,ensure] (chaos runs)")
+	fl.StringVar(&faults.Plan.Record, "fault-record", "", "append the fault drawn from --fault-plan to this file")
+}
+
+// resolveDisagg checks --role and --kv-link; without --kv-link the link is
+// the one clusters of the hardware use between prefill and decode nodes.
+func resolveDisagg(role, kvLink, hardware string) (simengine.Role, simengine.KVLink, error) {
+	r, err := simengine.ParseRole(role)
+	if err != nil {
+		return r, simengine.KVLink{}, usageError{fmt.Errorf("--role: %w", err)}
+	}
+	var link simengine.KVLink
+	if kvLink == "" {
+		link, err = simengine.KVLinkFor(hardware, "")
+	} else {
+		link, err = simengine.LookupKVLink(kvLink)
+	}
+	if err != nil {
+		return r, link, usageError{fmt.Errorf("--kv-link: %w", err)}
+	}
+	return r, link, nil
 }
 
 func runSim(ctx context.Context, out io.Writer, cfg simengine.ServerConfig, addr string) error {
@@ -156,8 +206,8 @@ func runSim(ctx context.Context, out io.Writer, cfg simengine.ServerConfig, addr
 	if err != nil {
 		return usageError{fmt.Errorf("listen on %s: %w (pass --port with a free port)", addr, err)}
 	}
-	fmt.Fprintf(out, "simulated %s (%s, %s, TP %d) on http://%s, time scale %g\n",
-		cfg.ServedModelName, cfg.Engine.Hardware.Name, cfg.Engine.Precision, cfg.Engine.TP, listener.Addr(), cfg.TimeScale)
+	fmt.Fprintf(out, "simulated %s (%s, %s, TP %d, %s) on http://%s, time scale %g\n",
+		cfg.ServedModelName, cfg.Engine.Hardware.Name, cfg.Engine.Precision, cfg.Engine.TP, cfg.Role, listener.Addr(), cfg.TimeScale)
 	return srv.Serve(ctx, listener)
 }
 
