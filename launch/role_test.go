@@ -62,7 +62,7 @@ func TestRenderRoleOfTheSimulatedEngine(t *testing.T) {
 	cmd, err := RenderRole(rs, "/bin/infersweep", "127.0.0.1")
 	require.NoError(t, err)
 	require.Equal(t, "/bin/infersweep engine sim --role decode --model llama-3.3-70b --hardware h100 --precision fp8 --tp 4 --ep 4 --dp-attn "+
-		"--kv-link h100 --kv-transfer nixl --host 127.0.0.1 --port 9001 --max-num-seqs 512 --max-model-len 2048 "+
+		"--host 127.0.0.1 --port 9001 --max-num-seqs 512 --max-model-len 2048 "+
 		"--served-model-name meta-llama/Llama-3.3-70B-Instruct --time-scale 10 --seed "+cmd.Args[len(cmd.Args)-1], strings.Join(cmd.Args, " "))
 	rs.Role, rs.PrefillURLs, rs.DecodeURLs = sweep.RoleFrontend, []string{"http://a:1", "http://b:1"}, []string{"http://c:1"}
 	cmd, err = RenderRole(rs, "/bin/infersweep", "127.0.0.1")
