@@ -70,7 +70,7 @@ func Start(ctx context.Context, o Options) (*Fleet, error) {
 	f := &Fleet{Examples: dir, cleanup: cleanup, Runners: examples.Or(o.Runners, dir, "runners.yaml"), Schedules: examples.Or(o.Schedules, dir, "schedules.yaml"),
 		Spec: examples.Or(o.Spec, dir, "sweep.yaml"), Settings: examples.Or(o.Settings, dir, "settings.yaml")}
 	if o.Demo && o.Spec != "" && o.Runners == "" {
-		if f.Runners, err = sizedRunners(o.Spec, f.Settings, dir); err != nil {
+		if f.Runners, err = sizedRunners(f.Spec, f.Settings, dir); err != nil {
 			cleanup()
 			return nil, InputError{err}
 		}
