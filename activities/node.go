@@ -165,6 +165,9 @@ func (a *Activities) RunLoad(ctx context.Context, in LoadInput) (PointResult, er
 	if err != nil {
 		return PointResult{}, err
 	}
+	if err := deploymentServes(ctx, in, m.res.Summary); err != nil {
+		return PointResult{}, err
+	}
 	row := a.measuredRow(in, m)
 	// Writes may wait out an S3 outage: keep the activity alive meanwhile.
 	stopBeat := heartbeatEvery(ctx, 2*time.Second, "writing results")
