@@ -35,9 +35,9 @@ var reportPage = template.Must(template.New("report").Funcs(template.FuncMap{
 		}
 		return strings.Join(parts, " → ")
 	},
-	"join":   strings.Join,
-	"add":    func(a, b float64) float64 { return a + b },
-	"half":   func(v float64) float64 { return v / 2 },
+	"join": strings.Join,
+	"add":  func(a, b float64) float64 { return a + b },
+	"half": func(v float64) float64 { return v / 2 },
 	// A legend swatch: the series' marker centred in a 14 px box.
 	"marker": func(kind string) string { return markerPath(kind, 7, 7, 4.5) },
 }).Parse(reportTemplate))
