@@ -53,9 +53,13 @@ func TestAGangLosingANodeMovesItsDeployment(t *testing.T) {
 
 	spec, err := filepath.Abs("../../examples/disagg.yaml")
 	require.NoError(t, err)
+	// The example settings' simulated engines answer evals as a good
+	// model would.
+	settings, err := filepath.Abs("../../examples/settings.yaml")
+	require.NoError(t, err)
 	const sweepID = "gangcrash"
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.SweepWorkflowID(sweepID), TaskQueue: workflows.ControlQueue},
-		workflows.SweepWorkflow, workflows.SweepInput{SweepID: sweepID, Date: "2026-11-27", Masters: []string{spec}, Runners: runners, TimeScale: 10,
+		workflows.SweepWorkflow, workflows.SweepInput{SweepID: sweepID, Date: "2026-11-27", Masters: []string{spec}, Runners: runners, Settings: settings, TimeScale: 10,
 			Filters: sweep.Filters{ConfigKeys: []string{"llama70b-fp8-h100-sim-disagg"}}})
 	require.NoError(t, err)
 
