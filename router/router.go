@@ -100,9 +100,10 @@ func (rt *Router) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/chat/completions", rt.serveGenerate)
 	mux.HandleFunc("GET /v1/models", rt.serveModels)
 	mux.HandleFunc("GET /health", rt.serveHealth)
-	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 		writeMetrics(w, rt.pools())
+		writePower(w, rt.backendPower(r.Context()))
 	})
 	return mux
 }

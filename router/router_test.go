@@ -124,12 +124,19 @@ func TestBackendErrorsKeepClientStatusAndBecome502ForTheRest(t *testing.T) {
 // prefill's kv_transfer_params.
 func TestDisaggregatedRequestGoesToPrefillThenDecode(t *testing.T) {
 	var prefillGot, decodeGot map[string]any
+	// /metrics asks the engines for their power: only requests are decoded.
 	prefill := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			return
+		}
 		require.NoError(t, json.NewDecoder(r.Body).Decode(&prefillGot))
 		_, _ = io.WriteString(w, `{"choices":[],"kv_transfer_params":{"do_remote_prefill":true,"remote_block_ids":[7,8],"prompt_tokens":20}}`)
 	}))
 	defer prefill.Close()
 	decode := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			return
+		}
 		require.NoError(t, json.NewDecoder(r.Body).Decode(&decodeGot))
 		_, _ = io.WriteString(w, `{"choices":[{"text":" tok tok"}]}`)
 	}))

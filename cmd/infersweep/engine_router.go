@@ -36,7 +36,9 @@ the least busy decode engine, whose answer streams back to the client. With
 --workers only it balances aggregated engines by least outstanding requests.
 
 /health is 200 only when every engine's is. Engine errors keep their status when
-the client is at fault (4xx) and become 502, naming the engine, otherwise.`,
+the client is at fault (4xx) and become 502, naming the engine, otherwise.
+/metrics counts requests per engine and, where the engines report power per GPU
+(vllm:gpu_power_watts, as the simulator does), their mean and each role's.`,
 		Example: `  infersweep engine router --prefill http://10.0.0.1:8000,http://10.0.0.2:8000 --decode http://10.0.0.3:8000 --port 9000
 
   # aggregated: two ordinary engines
