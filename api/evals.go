@@ -12,12 +12,7 @@ import (
 // JSON or (format=csv) CSV; task, status and point keep matching rows.
 func (s *Server) evals(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	format := q.Get("format")
-	if format != "" && format != "json" && format != "csv" {
-		writeError(w, http.StatusBadRequest, fmt.Errorf("format=%q: want json or csv", format))
-		return
-	}
-	m, ok := s.manifestOf(w, r)
+	format, m, ok := s.tableOf(w, r)
 	if !ok {
 		return
 	}

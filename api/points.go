@@ -47,14 +47,21 @@ var pointFilters = map[string]func(results.PointRow) string{
 	"entry":     func(p results.PointRow) string { return p.Entry },
 }
 
-func (s *Server) points(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	format := q.Get("format")
+// tableOf is the format a table's request asks for (json or csv) and the
+// manifest of its sweep; on failure the answer is written.
+func (s *Server) tableOf(w http.ResponseWriter, r *http.Request) (format string, m results.Manifest, ok bool) {
+	format = r.URL.Query().Get("format")
 	if format != "" && format != "json" && format != "csv" {
 		writeError(w, http.StatusBadRequest, fmt.Errorf("format=%q: want json or csv", format))
-		return
+		return "", m, false
 	}
-	m, ok := s.manifestOf(w, r)
+	m, ok = s.manifestOf(w, r)
+	return format, m, ok
+}
+
+func (s *Server) points(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	format, m, ok := s.tableOf(w, r)
 	if !ok {
 		return
 	}

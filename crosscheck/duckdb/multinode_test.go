@@ -61,17 +61,7 @@ func TestDuckDBChecksMultinodeDenominators(t *testing.T) {
 	defer db.Close()
 	glob := filepath.Join(dir, "v1/points/**/*.parquet")
 
-	rows, err := db.Query(fmt.Sprintf(denominatorsQuery, glob))
-	require.NoError(t, err)
-	var bad []string
-	for rows.Next() {
-		var id string
-		require.NoError(t, rows.Scan(&id))
-		bad = append(bad, id)
-	}
-	require.NoError(t, rows.Err())
-	require.NoError(t, rows.Close())
-	require.Equal(t, []string{"wrong"}, bad, "only the row divided the old way fails")
+	require.Equal(t, []string{"wrong"}, badDenominators(t, db, glob), "only the row divided the old way fails")
 
 	var multinode, decodeGPUs, nulls int
 	var outputPerDecodeGPU float64
@@ -88,6 +78,22 @@ func TestDuckDBChecksMultinodeDenominators(t *testing.T) {
 
 func f64(v float64) *float64 { return &v }
 
+// badDenominators are the points denominatorsQuery finds in the lake at glob.
+func badDenominators(t *testing.T, db *sql.DB, glob string) []string {
+	t.Helper()
+	rows, err := db.Query(fmt.Sprintf(denominatorsQuery, glob))
+	require.NoError(t, err)
+	defer rows.Close()
+	var bad []string
+	for rows.Next() {
+		var id string
+		require.NoError(t, rows.Scan(&id))
+		bad = append(bad, id)
+	}
+	require.NoError(t, rows.Err())
+	return bad
+}
+
 // TestDuckDBReadsTheDisaggregatedDemo checks the lake `infersweep demo
 // --spec examples/disagg.yaml --export DIR` wrote (CI runs it and sets
 // INFERSWEEP_DISAGG_LAKE): every row carries its deployment's topology,
@@ -101,17 +107,7 @@ func TestDuckDBReadsTheDisaggregatedDemo(t *testing.T) {
 	require.NoError(t, err)
 	defer db.Close()
 	glob := filepath.Join(dir, "v1/points/**/*.parquet")
-	rows, err := db.Query(fmt.Sprintf(denominatorsQuery, glob))
-	require.NoError(t, err)
-	var bad []string
-	for rows.Next() {
-		var id string
-		require.NoError(t, rows.Scan(&id))
-		bad = append(bad, id)
-	}
-	require.NoError(t, rows.Err())
-	require.NoError(t, rows.Close())
-	require.Empty(t, bad, "rows whose per-GPU figures do not divide as upstream's")
+	require.Empty(t, badDenominators(t, db, glob), "rows whose per-GPU figures do not divide as upstream's")
 
 	type topology struct {
 		points, prefillGPUs, decodeGPUs, nodes, deployments int
