@@ -83,3 +83,38 @@ func TestSlurmDeploymentRefusedByItsConfig(t *testing.T) {
 	require.Less(t, time.Since(started), time.Minute, "the allocation ended with its step, not at the deadline")
 	require.Eventually(t, func() bool { return len(jobs(t, run.id)) == 0 }, 30*time.Second, 200*time.Millisecond)
 }
+
+// TestSlurmDeploymentLosingANode: a node of a serving deployment goes
+// DOWN; Slurm ends the allocation, the deployment says it no longer runs
+// (what the gang's probe asks before re-leasing), and Stop leaves no job.
+func TestSlurmDeploymentLosingANode(t *testing.T) {
+	run := newClusterRun(t)
+	if len(run.nodes) < 3 {
+		t.Skipf("the deployment needs 3 nodes; the cluster has %d (local-cluster.sh up 3)", len(run.nodes))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	p := simDeployment(t)
+	p.Decode.EP, p.Decode.DPAttn = 1, false
+	l, err := recipes.Default().Launch(p)
+	require.NoError(t, err)
+	p.Launch = l
+	spec := Spec{Point: p, Name: EngineName(run.id + "/lost"), Node: run.id + "-l", TimeScale: 20}
+	engine, err := run.slurm(t).StartDeployment(ctx, spec)
+	require.NoError(t, err)
+	stopOnFailure(t, engine)
+	require.True(t, engine.Running(ctx))
+
+	out, err := exec.Command("scontrol", "show", "hostnames", engine.Placement.Host).Output()
+	require.NoError(t, err)
+	lost := strings.Fields(string(out))[1] // a prefill worker's node
+	out, err = exec.Command("scontrol", "update", "nodename="+lost, "state=down", "reason=infersweep test: node loss").CombinedOutput()
+	require.NoError(t, err, string(out))
+	t.Cleanup(func() { resumeNode(t, lost) })
+
+	require.Eventually(t, func() bool { return !engine.Running(ctx) }, time.Minute, 200*time.Millisecond,
+		"the deployment still runs without %s", lost)
+	_, err = engine.Stop(ctx)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return len(jobs(t, run.id)) == 0 }, 30*time.Second, 200*time.Millisecond)
+}
