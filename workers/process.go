@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/infersweep/infersweep/activities"
+	"github.com/infersweep/infersweep/launch"
 	"github.com/infersweep/infersweep/watchdog"
 	"github.com/infersweep/infersweep/workflows"
 )
@@ -83,6 +84,7 @@ func Run(ctx context.Context, tcfg TemporalConfig, s Setup, p Process, started f
 			err = startWatchdog(ctx, c, tcfg, s)
 		}
 	} else {
+		reapLeftovers(ctx, s, p.Node)
 		running, err = StartNode(c, s, p.Pool, p.Node)
 	}
 	if err != nil {
@@ -103,4 +105,24 @@ func Run(ctx context.Context, tcfg TemporalConfig, s Setup, p Process, started f
 	running.Stop()
 	s.Logger.Info("worker stopped", "what", p.What())
 	return nil
+}
+
+// reapLeftovers removes what an earlier worker of this node left running
+// (containers and Slurm jobs outlive a killed worker) as soon as the node
+// is back, not only when it next starts an engine: it may never get
+// another point tonight. A failure is left to the next start's reap.
+func reapLeftovers(ctx context.Context, s Setup, node string) {
+	reaper, ok := s.Launcher.(launch.Reaper)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	n, err := reaper.Reap(ctx, node)
+	switch {
+	case err != nil:
+		s.Logger.Warn("leftover engines of this node not removed; the next engine start tries again", "node", node, "error", err)
+	case n > 0:
+		s.Logger.Warn("removed engines an earlier worker of this node left", "node", node, "count", n)
+	}
 }
