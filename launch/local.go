@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -150,6 +151,31 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// freePortRange is the first of n consecutive ports free now, below the
+// usual ephemeral range (32768 and up), where the kernel does not hand
+// the ports out to outgoing connections meanwhile.
+func freePortRange(n int) (int, error) {
+	const low, high = 20000, 32000
+	for range 64 {
+		base := low + rand.IntN(high-low-n)
+		if portsFree(base, n) {
+			return base, nil
+		}
+	}
+	return 0, fmt.Errorf("no %d consecutive free ports between %d and %d", n, low, high)
+}
+
+func portsFree(base, n int) bool {
+	for port := base; port < base+n; port++ {
+		l, err := net.Listen("tcp", fmt.Sprintf(":%d", port))
+		if err != nil {
+			return false
+		}
+		l.Close()
+	}
+	return true
 }
 
 // tailBuffer keeps the last max lines written to it.

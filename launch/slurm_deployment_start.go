@@ -18,7 +18,10 @@ func (s *Slurm) StartDeployment(ctx context.Context, spec Spec) (*Engine, error)
 		return nil, fmt.Errorf("slurm backend: the deployment needs a name")
 	}
 	if spec.Port == 0 {
-		port, err := freePort()
+		// The frontend and one port per worker after it (an emulated
+		// cluster runs every node on one host).
+		steps, _ := deploymentSteps(spec.Point.Roles, 0)
+		port, err := freePortRange(len(steps))
 		if err != nil {
 			return nil, err
 		}
