@@ -19,6 +19,8 @@ import (
 // node and clears its leftovers, StartRole starts the ranks placed on it
 // (several when workers share a node, the frontend on the first node),
 // CheckRoles says whether they still run, and Teardown stops them all.
+// A deployment's control plane is a rank too, started first on the first
+// node.
 // Backends that start a whole deployment at once (StartDeployment) do so
 // from the first node; the others only hold their lease.
 
@@ -79,7 +81,7 @@ func (a *Activities) StartRole(ctx context.Context, in RoleInput) (EngineInfo, e
 	}
 	return a.startRank(ctx, in, fmt.Sprintf("%s/%d/%d", in.Role, in.Worker, in.Rank), func(spec launch.Spec) (*launch.Engine, error) {
 		return starter.StartRole(ctx, launch.RoleSpec{Spec: spec, Role: in.Role, Worker: in.Worker, Rank: in.Rank, Nodes: in.Nodes,
-			MasterAddr: in.MasterAddr, PrefillURLs: in.PrefillURLs, DecodeURLs: in.DecodeURLs, WorkerURLs: in.WorkerURLs})
+			MasterAddr: in.MasterAddr, PrefillURLs: in.PrefillURLs, DecodeURLs: in.DecodeURLs, WorkerURLs: in.WorkerURLs, ControlAddr: in.ControlAddr})
 	})
 }
 

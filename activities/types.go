@@ -226,7 +226,10 @@ type RoleInput struct {
 	MasterAddr          string
 	// The frontend's backends, as base URLs.
 	PrefillURLs, DecodeURLs, WorkerURLs []string
-	TimeScale                           float64
+	// ControlAddr is the deployment's control plane's address, where it
+	// has one.
+	ControlAddr string
+	TimeScale   float64
 	Engine                              sweep.EngineSettings
 }
 

@@ -65,8 +65,15 @@ func EngineName(leaseID string) string {
 var errEngineExited = errors.New("engine exited before it was ready")
 
 // waitHealthy polls readyURL (the recipe's readiness path) until 200, the
-// engine stops running, or ctx ends.
+// engine stops running, or ctx ends; an engine without one (readyURL "")
+// is ready once it runs.
 func waitHealthy(ctx context.Context, readyURL string, running func(context.Context) bool) error {
+	if readyURL == "" {
+		if !running(ctx) {
+			return errEngineExited
+		}
+		return nil
+	}
 	client := &http.Client{Timeout: 2 * time.Second}
 	tick := time.NewTicker(readyPoll)
 	defer tick.Stop()

@@ -18,7 +18,8 @@ import (
 // CRD, else a StatefulSet of NodesPerWorker pods per worker with a
 // headless Service naming its ranks; a Service per worker on its rank 0;
 // the frontend as a Deployment and Service, routing to the workers'
-// Service names. Values only a pod knows (its rank, its leader, its
+// Service names; a control plane, where the recipe has one, as a
+// Deployment and a headless Service whose name is ${CONTROL_ADDR}. Values only a pod knows (its rank, its leader, its
 // worker index) are $(VAR) references the kubelet expands in the
 // command, from variables LWS injects or the downward API fills.
 
@@ -92,6 +93,18 @@ func (k *Kubernetes) deploymentObjects(spec Spec, lws bool) (kubeDeployment, err
 	d := kubeDeployment{kinds: deploymentKinds(lws)}
 	base := dnsName(spec.Name, kubeNameLimit)
 	urls := map[string][]string{}
+	if hasControlPlane(p) {
+		name := base + "-" + sweep.RoleControlPlane
+		addr := fmt.Sprintf("%s.%s.svc", name, k.namespace())
+		objects, err := k.controlPlaneObjects(spec, name, addr)
+		if err != nil {
+			return kubeDeployment{}, fmt.Errorf("kubernetes deployment of point %s: %w", p.ID, err)
+		}
+		d.objects, d.pods = objects, 1
+		// Every role's launch reaches it at its Service's name.
+		spec.Point = substitute(p, "", recipes.ControlAddrVar, addr)
+		p = spec.Point
+	}
 	for _, shape := range p.Roles {
 		objects, markers, err := k.roleObjects(spec, base, shape, lws)
 		if err != nil {
@@ -225,33 +238,64 @@ func (k *Kubernetes) frontendObjects(spec Spec, name string, router Command) []k
 	return append(objects, kObject{APIVersion: "apps/v1", Kind: "Deployment", Metadata: meta, Spec: dep}, k.service(meta, selector, spec.Port))
 }
 
+// controlPlaneObjects are the control plane as a one-pod Deployment and
+// a headless Service naming its pod (addr), so every port it listens on
+// (etcd's, NATS's) is reached without listing them. It starts with the
+// rest, not before: the workers keep retrying their control plane until
+// it answers (Dynamo's do), and the deployment is ready only once every
+// pod is, its own by a probe of its ready path or once it runs.
+func (k *Kubernetes) controlPlaneObjects(spec Spec, name, addr string) ([]kObject, error) {
+	cmd, err := RenderRole(RoleSpec{Spec: spec, Role: sweep.RoleControlPlane, Nodes: 1, ControlAddr: addr}, kubeBinary, "0.0.0.0")
+	if err != nil {
+		return nil, err
+	}
+	meta := k.meta(spec, name, labelApp, name, labelRole, sweep.RoleControlPlane)
+	spec.Port = cmp.Or(cmd.ReadyPort, spec.Port)
+	objects, pod := k.workload(spec, cmd, meta, 0)
+	if cmd.ReadyOnStart {
+		pod.Containers[0].ReadinessProbe = nil
+	}
+	selector := map[string]string{labelApp: name}
+	dep := kDeploymentSpec{Replicas: 1, Selector: kSelector{MatchLabels: selector},
+		Template: kPodTemplate{Metadata: kTemplateMeta{Labels: meta.Labels, Annotations: meta.Annotations}, Spec: pod}}
+	svc := kObject{APIVersion: "v1", Kind: "Service", Metadata: meta,
+		Spec: kServiceSpec{ClusterIP: "None", PublishNotReadyAddresses: true, Selector: selector}}
+	return append(objects, kObject{APIVersion: "apps/v1", Kind: "Deployment", Metadata: meta, Spec: dep}, svc), nil
+}
+
 // runtimeWorker is p with role's ${WORKER} left to the pod as ref: one
 // LeaderWorkerSet template serves every worker of the role.
 func runtimeWorker(p sweep.Point, role, ref string) sweep.Point {
+	return substitute(p, role, recipes.WorkerVar, ref)
+}
+
+// substitute is p with placeholder replaced by value in role's launch
+// (every role's for role "").
+func substitute(p sweep.Point, role, placeholder, value string) sweep.Point {
 	l := *p.Launch
 	l.Roles = slices.Clone(l.Roles)
 	for i := range l.Roles {
-		if l.Roles[i].Role != role {
+		if role != "" && l.Roles[i].Role != role {
 			continue
 		}
 		rl := &l.Roles[i].Launch
 		rl.Args = slices.Clone(rl.Args)
 		for j, a := range rl.Args {
-			rl.Args[j] = strings.ReplaceAll(a, recipes.WorkerVar, ref)
+			rl.Args[j] = strings.ReplaceAll(a, placeholder, value)
 		}
-		rl.Env, rl.Files = replaceValues(rl.Env, ref), replaceValues(rl.Files, ref)
+		rl.Env, rl.Files = replaceValues(rl.Env, placeholder, value), replaceValues(rl.Files, placeholder, value)
 	}
 	p.Launch = &l
 	return p
 }
 
-func replaceValues(m map[string]string, ref string) map[string]string {
+func replaceValues(m map[string]string, placeholder, value string) map[string]string {
 	if m == nil {
 		return nil
 	}
 	out := maps.Clone(m)
 	for k, v := range out {
-		out[k] = strings.ReplaceAll(v, recipes.WorkerVar, ref)
+		out[k] = strings.ReplaceAll(v, placeholder, value)
 	}
 	return out
 }

@@ -123,7 +123,7 @@ type kServiceSpec struct {
 	ClusterIP                string            `yaml:"clusterIP,omitempty"`
 	PublishNotReadyAddresses bool              `yaml:"publishNotReadyAddresses,omitempty"`
 	Selector                 map[string]string `yaml:"selector"`
-	Ports                    []kPort           `yaml:"ports"`
+	Ports                    []kPort           `yaml:"ports,omitempty"`
 }
 
 type kSelector struct {

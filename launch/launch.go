@@ -8,6 +8,7 @@
 package launch
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -53,8 +54,12 @@ type Command struct {
 	// name them; Mounts are host:container paths the engine needs.
 	Files  map[string]string
 	Mounts []string
-	// ReadyPath answers 200 once the engine serves.
-	ReadyPath string
+	// ReadyPath answers 200 once the engine serves, on ReadyPort where
+	// it is not the engine's own; ReadyOnStart (a control plane without a
+	// ready path) says it serves once it runs.
+	ReadyPath    string
+	ReadyPort    int
+	ReadyOnStart bool
 	// ConfigFailures are log lines that blame the configuration.
 	ConfigFailures []string
 	StopGrace      time.Duration
@@ -106,7 +111,7 @@ func fill(spec Spec, l *sweep.Launch, planned bool, binary, host string, more ..
 		// Each engine its own dice, from its unique name: faults drawn from
 		// a --fault-plan in the settings differ between engines.
 		recipes.SeedVar, strconv.FormatUint(nameSeed(spec.Name), 10)}, more...)...)
-	cmd := Command{Image: l.Image, Files: map[string]string{}, Mounts: l.Mounts, ReadyPath: l.ReadyPath, ConfigFailures: l.ConfigFailures,
+	cmd := Command{Image: l.Image, Files: map[string]string{}, Mounts: l.Mounts, ReadyPath: l.ReadyPath, ReadyPort: l.ReadyPort, ConfigFailures: l.ConfigFailures,
 		StopGrace: time.Duration(l.StopGraceS * float64(time.Second))}
 	for _, a := range l.Args {
 		cmd.Args = append(cmd.Args, fill.Replace(a))
@@ -142,12 +147,18 @@ func nameSeed(name string) uint64 {
 	return h.Sum64()
 }
 
-// readyURL is where the engine at baseURL says it serves.
+// readyURL is where the engine at baseURL says it serves; "" for one
+// that serves once it runs.
 func (c *Command) readyURL(baseURL string) string {
-	if c.ReadyPath == "" {
-		return baseURL + "/health"
+	if c.ReadyOnStart {
+		return ""
 	}
-	return baseURL + c.ReadyPath
+	// Base URLs end in their port; a Slurm script's hold a variable's
+	// name that url.Parse would refuse.
+	if i := strings.LastIndexByte(baseURL, ':'); c.ReadyPort != 0 && i > strings.Index(baseURL, "//") {
+		baseURL = baseURL[:i+1] + strconv.Itoa(c.ReadyPort)
+	}
+	return baseURL + cmp.Or(c.ReadyPath, "/health")
 }
 
 // PlaceFiles points the arguments at copies of the command's files under

@@ -13,8 +13,8 @@ import (
 // start: the deployment's Spec, and where this one sits in it.
 type RoleSpec struct {
 	Spec
-	// Role is sweep.RolePrefill, RoleDecode, RoleAggregated or
-	// RoleFrontend; Worker its index among the role's workers.
+	// Role is sweep.RolePrefill, RoleDecode, RoleAggregated, RoleFrontend
+	// or RoleControlPlane; Worker its index among the role's workers.
 	Role   string
 	Worker int
 	// Rank is this process's node among the Nodes the worker spans, and
@@ -23,6 +23,9 @@ type RoleSpec struct {
 	MasterAddr  string
 	// The workers' base URLs (http://10.0.0.1:8000), for the frontend.
 	PrefillURLs, DecodeURLs, WorkerURLs []string
+	// ControlAddr is where the deployment's control plane runs (its first
+	// node's address): ${CONTROL_ADDR}, this host where it is "".
+	ControlAddr string
 }
 
 // RenderRole is one role's launch of a deployment for this start, as
@@ -64,11 +67,14 @@ func renderRole(rs RoleSpec, binary, host, rank string) (Command, error) {
 		recipes.NodeRankVar, rank, recipes.NNodesVar, strconv.Itoa(nodes),
 		recipes.MasterAddrVar, or(rs.MasterAddr, host), recipes.WorkerVar, strconv.Itoa(rs.Worker),
 		recipes.PrefillURLsVar, strings.Join(rs.PrefillURLs, ","), recipes.DecodeURLsVar, strings.Join(rs.DecodeURLs, ","),
-		recipes.WorkerURLsVar, strings.Join(rs.WorkerURLs, ","),
+		recipes.WorkerURLsVar, strings.Join(rs.WorkerURLs, ","), recipes.ControlAddrVar, or(rs.ControlAddr, host),
 	}
-	// The settings' engine arguments are a worker's, never the router's.
-	planned = planned || rs.Role == sweep.RoleFrontend
-	return fill(rs.Spec, role, planned, binary, host, more...), nil
+	// The settings' engine arguments are a worker's, never the router's
+	// or the control plane's.
+	planned = planned || rs.Role == sweep.RoleFrontend || rs.Role == sweep.RoleControlPlane
+	cmd := fill(rs.Spec, role, planned, binary, host, more...)
+	cmd.ReadyOnStart = rs.Role == sweep.RoleControlPlane && role.ReadyPath == ""
+	return cmd, nil
 }
 
 // roleLaunch is the launch of role in l, nil where l has none.

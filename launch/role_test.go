@@ -91,8 +91,9 @@ func simDeployment(t *testing.T) sweep.Point {
 }
 
 // TestDeploymentScriptHasAStepPerWorker: one allocation of the
-// deployment's nodes, one srun step per worker on its nodes and the
-// frontend, for every upstream deployment.
+// deployment's nodes, one srun step per worker on its nodes, the
+// frontend and, where the recipe has one, the control plane, for every
+// upstream deployment.
 func TestDeploymentScriptHasAStepPerWorker(t *testing.T) {
 	s := &Slurm{Self: "/opt/infersweep", LogDir: "/shared/logs", Partition: "gpu", Account: "bench"}
 	s.SetPyxis(true)
@@ -103,7 +104,17 @@ func TestDeploymentScriptHasAStepPerWorker(t *testing.T) {
 		for _, r := range p.Roles {
 			workers += r.Workers
 		}
-		require.Equal(t, workers+1, strings.Count(script, "\nsrun "), "%s (%s)", p.Entry, p.Framework)
+		steps := workers + 1
+		if hasControlPlane(p) {
+			// Dynamo's etcd and NATS on the first node, served before any
+			// worker starts; every step finds them at that node.
+			steps++
+			cp := strings.Index(script, "# control-plane 0\nsrun --nodes=1 --ntasks=1 --relative=0 ")
+			wait := strings.Index(script, "url='http://'\"$NODE_0\"':2379/health'\n")
+			require.True(t, cp >= 0 && wait > cp && wait < strings.Index(script, "\n# "+p.Roles[0].Role+" 0\n"), "%s: the control plane starts and serves first", p.Entry)
+			require.Contains(t, script, `ETCD_ENDPOINTS='\''http://'\''"$NODE_0"'\'':2379'\''`)
+		}
+		require.Equal(t, steps, strings.Count(script, "\nsrun "), "%s (%s)", p.Entry, p.Framework)
 		require.Contains(t, script, "#SBATCH --nodes="+itoa(p.Nodes)+"\n")
 		require.Contains(t, script, "--container-image="+p.Image)
 		require.True(t, strings.HasSuffix(script, "wait -n\nstatus=$?\necho \"infersweep: a step of the deployment ended (exit $status); stopping the others\" >&2\n"+

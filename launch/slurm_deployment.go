@@ -33,7 +33,8 @@ type deploymentStep struct {
 // deployment in one allocation: one srun step per worker of each role
 // (in pyxis containers where the cluster has pyxis, as single engines
 // run), started in the background, then the frontend on the first node,
-// then wait. Ranks and the master's address come from Slurm when the
+// then wait. A control plane, where the recipe has one, starts before
+// them on the first node, and the workers once it serves. Ranks and the master's address come from Slurm when the
 // steps run. The frontend listens on spec.Port; workers on the ports
 // after it, one per worker sharing a node.
 func (s *Slurm) DeploymentScript(ctx context.Context, spec Spec) (string, error) {
@@ -51,15 +52,18 @@ func (s *Slurm) DeploymentScript(ctx context.Context, spec Spec) (string, error)
 			return "", err
 		}
 	}
-	steps, urls := deploymentSteps(p.Roles, spec.Port)
+	steps, urls := deploymentSteps(p.Roles, spec.Port, hasControlPlane(p))
 	var b strings.Builder
 	s.deploymentHeader(&b, spec)
 	for _, st := range steps {
-		line, err := s.deploymentStep(spec, st, urls, pyxis)
+		line, cmd, err := s.deploymentStep(spec, st, urls, pyxis)
 		if err != nil {
 			return "", err
 		}
 		b.WriteString(line)
+		if st.role == sweep.RoleControlPlane {
+			b.WriteString(controlPlaneWait(cmd, st))
+		}
 	}
 	// The first step to end ends the deployment: a worker that died
 	// leaves a router serving errors, and an allocation that stays up
@@ -70,9 +74,10 @@ func (s *Slurm) DeploymentScript(ctx context.Context, spec Spec) (string, error)
 }
 
 // deploymentSteps places every worker as sweep.Placement does and the
-// frontend last, with the base URLs of each role's workers (node names
+// frontend last (the control plane, where there is one, first, on the
+// first node), with the base URLs of each role's workers (node names
 // resolved at run time).
-func deploymentSteps(roles []sweep.RoleShape, port int) ([]deploymentStep, map[string][]string) {
+func deploymentSteps(roles []sweep.RoleShape, port int, control bool) ([]deploymentStep, map[string][]string) {
 	var steps []deploymentStep
 	urls := map[string][]string{}
 	placement := sweep.Placement(roles)
@@ -93,8 +98,37 @@ func deploymentSteps(roles []sweep.RoleShape, port int) ([]deploymentStep, map[s
 			urls[shape.Role] = append(urls[shape.Role], fmt.Sprintf("http://%s:%d", runtime("NODE_"+strconv.Itoa(st.first)), st.port))
 		}
 	}
+	if control {
+		// After the workers' ports, so theirs stay as without one.
+		steps = append([]deploymentStep{{role: sweep.RoleControlPlane, span: 1, port: port + 1 + len(steps)}}, steps...)
+	}
 	steps = append(steps, deploymentStep{role: sweep.RoleFrontend, span: 1, port: port})
 	return steps, urls
+}
+
+// hasControlPlane says p's launch starts a control plane.
+func hasControlPlane(p sweep.Point) bool {
+	return p.Launch != nil && roleLaunch(p.Launch, sweep.RoleControlPlane) != nil
+}
+
+// controlPlaneWaitS bounds the wait for a control plane: etcd and NATS
+// serve in seconds, so minutes mean they never will.
+const controlPlaneWaitS = 180
+
+// controlPlaneWait holds the workers back until the control plane (the
+// step just started) serves: Dynamo's workers fail at start rather than
+// wait for etcd. A control plane that ends or never answers ends the
+// allocation; one without a ready path is ready once it runs.
+func controlPlaneWait(cmd Command, st deploymentStep) string {
+	url := cmd.readyURL(fmt.Sprintf("http://%s:%d", runtime("NODE_0"), st.port))
+	check, settle := "curl -sf -o /dev/null \"$url\"", ""
+	if url == "" {
+		check, settle = "true", "sleep 2\n"
+	}
+	return fmt.Sprintf("control_plane=$!\nurl=%s\n%sready=0\nfor _ in $(seq %d); do\n"+
+		"  kill -0 $control_plane 2>/dev/null || break\n  if %s; then ready=1; break; fi\n  sleep 1\ndone\n"+
+		"if [ $ready = 0 ]; then\n  echo \"infersweep: the control plane did not serve ${url:-(it exited)} within %ds; stopping\" >&2\n"+
+		"  kill $(jobs -p) 2>/dev/null\n  wait\n  exit 1\nfi\n", scriptQuote(url), settle, controlPlaneWaitS, check, controlPlaneWaitS)
 }
 
 // deploymentHeader writes the allocation's directives and the node
@@ -132,18 +166,18 @@ func (s *Slurm) deploymentHeader(b *strings.Builder, spec Spec) {
 
 // deploymentStep renders one step: the role's command for this worker,
 // its files written where the nodes read them, and its srun line.
-func (s *Slurm) deploymentStep(spec Spec, st deploymentStep, urls map[string][]string, pyxis bool) (string, error) {
+func (s *Slurm) deploymentStep(spec Spec, st deploymentStep, urls map[string][]string, pyxis bool) (string, Command, error) {
 	self, err := s.self()
 	if err != nil {
-		return "", err
+		return "", Command{}, err
 	}
 	rs := RoleSpec{Spec: spec, Role: st.role, Worker: st.worker, Nodes: st.span,
 		MasterAddr: runtime("NODE_" + strconv.Itoa(st.first)), PrefillURLs: urls[sweep.RolePrefill],
-		DecodeURLs: urls[sweep.RoleDecode], WorkerURLs: urls[sweep.RoleAggregated]}
+		DecodeURLs: urls[sweep.RoleDecode], WorkerURLs: urls[sweep.RoleAggregated], ControlAddr: runtime("NODE_0")}
 	rs.Port = st.port
 	cmd, err := renderRole(rs, self, "0.0.0.0", runtime("NODE_RANK"))
 	if err != nil {
-		return "", fmt.Errorf("slurm deployment of point %s: %w", spec.Point.ID, err)
+		return "", Command{}, fmt.Errorf("slurm deployment of point %s: %w", spec.Point.ID, err)
 	}
 	var b strings.Builder
 	dir := filepath.Join(s.filesDir(spec), fmt.Sprintf("%s-%d", st.role, st.worker))
@@ -167,7 +201,7 @@ func (s *Slurm) deploymentStep(spec Spec, st deploymentStep, urls map[string][]s
 		}
 	}
 	fmt.Fprintf(&b, "# %s %d\n%s bash -c %s &\n", st.role, st.worker, shellJoin(srun), shellJoin([]string{stepCommand(cmd, st)}))
-	return b.String(), nil
+	return b.String(), cmd, nil
 }
 
 // stepCommand is what bash runs inside the step: the environment, then

@@ -20,7 +20,7 @@ func (s *Slurm) StartDeployment(ctx context.Context, spec Spec) (*Engine, error)
 	if spec.Port == 0 {
 		// The frontend and one port per worker after it (an emulated
 		// cluster runs every node on one host).
-		steps, _ := deploymentSteps(spec.Point.Roles, 0)
+		steps, _ := deploymentSteps(spec.Point.Roles, 0, hasControlPlane(spec.Point))
 		port, err := freePortRange(len(steps))
 		if err != nil {
 			return nil, err

@@ -196,14 +196,14 @@ func (c *Catalogue) Launch(p sweep.Point) (*sweep.Launch, error) {
 
 // withSettings adds the settings' arguments and environment to a launch
 // and replaces its image where they say, and fingerprints the result; a
-// deployment's workers take them, not its frontend.
+// deployment's workers take them, not its frontend or control plane.
 func withSettings(l *sweep.Launch, e sweep.EngineSettings) *sweep.Launch {
 	if len(e.Args) == 0 && len(e.Env) == 0 && e.Image == "" {
 		return l
 	}
 	if len(l.Roles) > 0 {
 		for i := range l.Roles {
-			if l.Roles[i].Role != sweep.RoleFrontend {
+			if r := l.Roles[i].Role; r != sweep.RoleFrontend && r != sweep.RoleControlPlane {
 				withSettings(&l.Roles[i].Launch, e)
 			}
 		}

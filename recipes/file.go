@@ -51,11 +51,16 @@ type Recipe struct {
 	// then the frontend routing between them.
 	Roles    map[string]RoleRecipe `yaml:"roles"`
 	Frontend *FrontendRecipe       `yaml:"frontend"`
+	// ControlPlane, where given, starts before the workers on the first
+	// node: what they and the frontend register with (Dynamo's etcd and
+	// NATS), at .ControlAddr in their templates.
+	ControlPlane *ControlPlaneRecipe `yaml:"control-plane"`
 
-	at        string // file:line, for messages naming two recipes
-	templates parsed
-	roles     map[string]parsed
-	frontend  parsed
+	at           string // file:line, for messages naming two recipes
+	templates    parsed
+	roles        map[string]parsed
+	frontend     parsed
+	controlPlane parsed
 }
 
 // Match says which points a recipe launches; a list left out matches any
@@ -70,9 +75,11 @@ type Match struct {
 	Multinode bool `yaml:"multinode"`
 }
 
-// Ready is what says an engine serves: GET path answering 200.
+// Ready is what says an engine serves: GET path answering 200, on Port
+// where that is not the engine's own (a control plane's etcd: 2379).
 type Ready struct {
 	Path string `yaml:"path"`
+	Port int    `yaml:"port"`
 }
 
 type parsed struct {
@@ -173,6 +180,9 @@ func checkSingle(r specyaml.Reporter, nodes specyaml.Nodes, path string, rc *Rec
 	}
 	if rc.Frontend != nil {
 		r.At(at("frontend"), specyaml.Join(path, "frontend"), "only a multinode recipe (match.multinode: true) has a frontend")
+	}
+	if rc.ControlPlane != nil {
+		r.At(at("control-plane"), specyaml.Join(path, "control-plane"), "only a multinode recipe (match.multinode: true) has a control plane")
 	}
 }
 

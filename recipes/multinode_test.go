@@ -2,6 +2,7 @@ package recipes
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -22,7 +23,7 @@ func upstreamMultinode(t *testing.T) *sweep.Plan {
 
 // TestEveryUpstreamMultinodePointHasRoleLaunches: every served multinode
 // point of the snapshot gets one launch per role of its deployment, in
-// its order, then the frontend's; the count of points and frameworks is
+// its order, then the frontend's (after Dynamo's control plane); the count of points and frameworks is
 // the snapshot's, so a framework upstream adds shows here.
 func TestEveryUpstreamMultinodePointHasRoleLaunches(t *testing.T) {
 	plan := upstreamMultinode(t)
@@ -37,15 +38,28 @@ func TestEveryUpstreamMultinodePointHasRoleLaunches(t *testing.T) {
 		served++
 		l := p.Launch
 		require.NotNil(t, l, "point %s of %s", p.ID, p.Entry)
-		require.Len(t, l.Roles, len(p.Roles)+1, "point %s of %s", p.ID, p.Entry)
+		roles := l.Roles
+		if strings.HasPrefix(p.Framework, "dynamo-") {
+			// Dynamo's etcd and NATS start first; workers and frontend find
+			// them at the first node's address.
+			require.Equal(t, sweep.RoleControlPlane, roles[0].Role, "point %s of %s", p.ID, p.Entry)
+			require.Equal(t, "/health", roles[0].Launch.ReadyPath)
+			require.Equal(t, 2379, roles[0].Launch.ReadyPort)
+			roles = roles[1:]
+			for _, r := range roles {
+				require.Equal(t, "http://"+ControlAddrVar+":2379", r.Launch.Env["ETCD_ENDPOINTS"], "%s of %s", r.Role, p.Entry)
+				require.Equal(t, "nats://"+ControlAddrVar+":4222", r.Launch.Env["NATS_SERVER"], "%s of %s", r.Role, p.Entry)
+			}
+		}
+		require.Len(t, roles, len(p.Roles)+1, "point %s of %s", p.ID, p.Entry)
 		for i, shape := range p.Roles {
-			require.Equal(t, shape.Role, l.Roles[i].Role)
-			require.NotEmpty(t, l.Roles[i].Launch.Args)
+			require.Equal(t, shape.Role, roles[i].Role)
+			require.NotEmpty(t, roles[i].Launch.Args)
 			image := p.Image
 			if img := settings(p)["PREFILL_IMAGE"]; img != "" && shape.Role == sweep.RolePrefill {
 				image = img // TileRT's prefill is stock vLLM
 			}
-			require.Equal(t, image, l.Roles[i].Launch.Image)
+			require.Equal(t, image, roles[i].Launch.Image)
 		}
 		require.Equal(t, sweep.RoleFrontend, l.Roles[len(l.Roles)-1].Role)
 		require.Equal(t, RolesFingerprint(l.Roles), l.Fingerprint)

@@ -43,6 +43,7 @@ type data struct {
 	Settings                               map[string]string
 	NodeRank, NNodes, MasterAddr, Worker   string
 	PrefillURLs, DecodeURLs, WorkerURLs    string
+	ControlAddr                            string
 }
 
 func pointData(p sweep.Point) data {
@@ -123,7 +124,7 @@ func (rc *Recipe) Render(p sweep.Point) (*sweep.Launch, error) {
 	l.Recipe, l.Family, l.ReadyPath, l.StopGraceS, l.Mounts = rc.Name, rc.Family, fam.ready, rc.StopGrace.Seconds(), rc.Mounts
 	l.ConfigFailures = append(append([]string(nil), fam.failures...), rc.ConfigFailures...)
 	if rc.Ready != nil {
-		l.ReadyPath = rc.Ready.Path
+		l.ReadyPath, l.ReadyPort = rc.Ready.Path, rc.Ready.Port
 	}
 	l.Fingerprint = Fingerprint(l)
 	return l, nil

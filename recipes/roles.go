@@ -32,6 +32,15 @@ type FrontendRecipe struct {
 	Ready   *Ready            `yaml:"ready"`
 }
 
+// ControlPlaneRecipe is a deployment's control plane, started first on
+// its first node. Without a ready path it is ready once it runs.
+type ControlPlaneRecipe struct {
+	Image   string            `yaml:"image"`
+	Command string            `yaml:"command"`
+	Env     map[string]string `yaml:"env"`
+	Ready   *Ready            `yaml:"ready"`
+}
+
 // Placeholders of role launches, filled per worker when the deployment
 // starts (launch.RenderRole): where it runs is known only then.
 const (
@@ -42,6 +51,8 @@ const (
 	PrefillURLsVar = "${PREFILL_URLS}"
 	DecodeURLsVar  = "${DECODE_URLS}"
 	WorkerURLsVar  = "${WORKER_URLS}"
+	// ControlAddrVar is the control plane's address (its first node's).
+	ControlAddrVar = "${CONTROL_ADDR}"
 )
 
 // workerRoles are the roles a deployment's workers take (sweep.Shape):
@@ -82,6 +93,13 @@ func checkRoles(r specyaml.Reporter, nodes specyaml.Nodes, path string, rc *Reci
 		checkReady(r, nodes, rpath, rr.Ready)
 		rc.roles[role] = parseTemplates(r, nodes, rpath, rc.Name+"."+role, rr.Image, rr.Command, rr.Env, rr.Files)
 	}
+	if cp := rc.ControlPlane; cp != nil {
+		if strings.TrimSpace(cp.Command) == "" {
+			r.At(at("control-plane"), field("control-plane.command"), "required: what starts the control plane (etcd, nats-server)")
+		}
+		checkReady(r, nodes, field("control-plane"), cp.Ready)
+		rc.controlPlane = parseTemplates(r, nodes, field("control-plane"), rc.Name+".control-plane", cp.Image, cp.Command, cp.Env, nil)
+	}
 	if rc.Frontend == nil || strings.TrimSpace(rc.Frontend.Command) == "" {
 		r.At(at("frontend"), field("frontend.command"), "required: the router in front of the workers")
 		return
@@ -91,9 +109,16 @@ func checkRoles(r specyaml.Reporter, nodes specyaml.Nodes, path string, rc *Reci
 }
 
 func checkReady(r specyaml.Reporter, nodes specyaml.Nodes, path string, ready *Ready) {
-	if ready != nil && !strings.HasPrefix(ready.Path, "/") {
+	if ready == nil {
+		return
+	}
+	if !strings.HasPrefix(ready.Path, "/") {
 		field := specyaml.Join(path, "ready.path")
 		r.At(nodes.Of(field), field, "%q: want a path starting with /", ready.Path)
+	}
+	if ready.Port < 0 || ready.Port > 65535 {
+		field := specyaml.Join(path, "ready.port")
+		r.At(nodes.Of(field), field, "%d: want a TCP port (1-65535), or none for the engine's own", ready.Port)
 	}
 }
 
@@ -153,17 +178,31 @@ func roleData(p sweep.Point, shape sweep.RoleShape) data {
 	d.TP, d.EP, d.PP, d.DPAttn, d.GPUs = own.TP, own.EP, own.PP, own.DPAttn, shape.GPUsPerWorker
 	d.NodeRank, d.NNodes, d.MasterAddr, d.Worker = NodeRankVar, NNodesVar, MasterAddrVar, WorkerVar
 	d.PrefillURLs, d.DecodeURLs, d.WorkerURLs = PrefillURLsVar, DecodeURLsVar, WorkerURLsVar
+	d.ControlAddr = ControlAddrVar
 	return d
 }
 
-// renderRoles is a multinode recipe's launch of p: one launch per role
-// of the deployment and the frontend's.
+// renderRoles is a multinode recipe's launch of p: its control plane's
+// where it has one, one launch per role of the deployment, and the
+// frontend's.
 func (rc *Recipe) renderRoles(p sweep.Point) (*sweep.Launch, error) {
 	if len(p.Roles) == 0 {
 		return nil, fmt.Errorf("recipe %s (%s): point %s has no roles: plan it again so its deployment is shaped", rc.Name, rc.at, p.ID)
 	}
 	l := &sweep.Launch{Recipe: rc.Name, Family: rc.Family}
 	fam := families[rc.Family]
+	if rc.ControlPlane != nil {
+		cp, err := rc.renderLaunch(rc.controlPlane, roleData(p, sweep.RoleShape{Role: sweep.RoleControlPlane}), p.Image)
+		if err != nil {
+			return nil, err
+		}
+		// No ready path: ready once it runs (launch.RenderRole).
+		if ready := rc.ControlPlane.Ready; ready != nil {
+			cp.ReadyPath, cp.ReadyPort = ready.Path, ready.Port
+		}
+		cp.Fingerprint = Fingerprint(cp)
+		l.Roles = append(l.Roles, sweep.RoleLaunch{Role: sweep.RoleControlPlane, Launch: *cp})
+	}
 	for _, shape := range p.Roles {
 		t, ok := rc.roles[shape.Role]
 		if !ok {
@@ -175,7 +214,7 @@ func (rc *Recipe) renderRoles(p sweep.Point) (*sweep.Launch, error) {
 		}
 		role.ReadyPath = fam.ready
 		if rr := rc.Roles[shape.Role]; rr.Ready != nil {
-			role.ReadyPath = rr.Ready.Path
+			role.ReadyPath, role.ReadyPort = rr.Ready.Path, rr.Ready.Port
 		}
 		role.Mounts, role.StopGraceS = rc.Mounts, rc.StopGrace.Seconds()
 		role.ConfigFailures = append(append([]string(nil), fam.failures...), rc.ConfigFailures...)
@@ -188,7 +227,7 @@ func (rc *Recipe) renderRoles(p sweep.Point) (*sweep.Launch, error) {
 	}
 	front.ReadyPath = fam.ready
 	if rc.Frontend.Ready != nil {
-		front.ReadyPath = rc.Frontend.Ready.Path
+		front.ReadyPath, front.ReadyPort = rc.Frontend.Ready.Path, rc.Frontend.Ready.Port
 	}
 	front.Fingerprint = Fingerprint(front)
 	l.Roles = append(l.Roles, sweep.RoleLaunch{Role: sweep.RoleFrontend, Launch: *front})

@@ -11,6 +11,11 @@ const (
 	// SGLang's router, vLLM's proxy. It needs no GPU and runs on the
 	// deployment's first node.
 	RoleFrontend = "frontend"
+	// RoleControlPlane is what the workers and the frontend find each
+	// other through (Dynamo's etcd and NATS). A recipe may give one; it
+	// starts first, on the deployment's first node, and its address is
+	// ${CONTROL_ADDR} in the other roles' launches.
+	RoleControlPlane = "control-plane"
 )
 
 // RoleShape is how one role of a deployment sits on nodes: its workers,

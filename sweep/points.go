@@ -90,8 +90,10 @@ type Launch struct {
 	// Files are written before the engine starts, at their paths as the
 	// arguments name them.
 	Files map[string]string `json:"files,omitempty"`
-	// ReadyPath answers 200 once the engine serves.
+	// ReadyPath answers 200 once the engine serves; on ReadyPort where
+	// it is not the engine's ${PORT} (a control plane's etcd, 2379).
 	ReadyPath string `json:"ready_path"`
+	ReadyPort int    `json:"ready_port,omitempty"`
 	// ConfigFailures are log lines that mean this configuration cannot
 	// run (not a node fault).
 	ConfigFailures []string `json:"config_failures,omitempty"`
@@ -103,7 +105,9 @@ type Launch struct {
 	// placeholders above, ${NODE_RANK}, ${NNODES} and ${MASTER_ADDR} (the
 	// worker's rank, its node count and its rank 0's address), ${WORKER}
 	// (its index in the role), and for the frontend ${PREFILL_URLS},
-	// ${DECODE_URLS} and ${WORKER_URLS} (comma-separated base URLs).
+	// ${DECODE_URLS} and ${WORKER_URLS} (comma-separated base URLs), and
+	// ${CONTROL_ADDR}, the control plane's address, where the recipe gives
+	// one (its entry comes first).
 	Roles []RoleLaunch `json:"roles,omitempty"`
 }
 

@@ -18,8 +18,9 @@ import (
 // A multinode deployment serves its points (one per concurrency) in
 // order, as upstream runs a multinode row's concurrency list on one
 // deployment. It holds a gang of nodes, all taken at once: every node
-// joins the gang's lease, each worker's ranks start on the nodes placed
-// for them, then the frontend on the first node; the points' loads run
+// joins the gang's lease, its control plane (where it has one) starts on
+// the first node, each worker's ranks start on the nodes placed for them,
+// then the frontend on the first node; the points' loads run
 // against the frontend; every node is torn down on every outcome. A
 // failure is charged to the node whose worker or engine died (a probe of
 // each node finds it), and the rest of the points run on a new gang.
@@ -210,10 +211,15 @@ func (r *poolRun) startDeployment(ctx workflow.Context, g gang, p sweep.Point) (
 		// The backend places the roles itself, in one allocation.
 		start, frontend.Nodes = a.StartDeployment, len(g.nodes)
 	} else {
-		urls, node, err := r.startWorkers(ctx, g, p)
+		control, node, err := r.startControlPlane(ctx, g, p)
 		if err != nil {
 			return activities.EngineInfo{}, node, err
 		}
+		urls, node, err := r.startWorkers(ctx, g, p, control)
+		if err != nil {
+			return activities.EngineInfo{}, node, err
+		}
+		frontend.ControlAddr = control
 		frontend.PrefillURLs, frontend.DecodeURLs, frontend.WorkerURLs = urls[sweep.RolePrefill], urls[sweep.RoleDecode], urls[sweep.RoleAggregated]
 	}
 	var info activities.EngineInfo
@@ -243,9 +249,30 @@ func (r *poolRun) joinGang(ctx workflow.Context, g *gang) (whole bool, failed st
 	return whole, "", nil
 }
 
+// startControlPlane starts the deployment's control plane, where its
+// launch has one, on the first node before any worker (they register
+// with it as they start) and returns its address, "" for none.
+func (r *poolRun) startControlPlane(ctx workflow.Context, g gang, p sweep.Point) (addr, failed string, err error) {
+	if p.Launch == nil || !slices.ContainsFunc(p.Launch.Roles, func(l sweep.RoleLaunch) bool { return l.Role == sweep.RoleControlPlane }) {
+		return "", "", nil
+	}
+	// Histories from before control planes started none.
+	if workflow.GetVersion(ctx, "control-plane", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return "", "", nil
+	}
+	var a *activities.Activities
+	in := activities.RoleInput{Lease: g.lease0(r, 0), Point: p, Role: sweep.RoleControlPlane, Nodes: 1, MasterAddr: g.address[0],
+		ControlAddr: g.address[0], TimeScale: r.in.TimeScale, Engine: r.engineSettings(p)}
+	if err := workflow.ExecuteActivity(r.nodeOptions(ctx, g.nodes[0], r.in.Settings.Retry.StartTimeout), a.StartRole, in).Get(ctx, nil); err != nil {
+		return "", g.nodes[0], err
+	}
+	return g.address[0], "", nil
+}
+
 // startWorkers starts every rank of every worker on its node, at once,
-// and returns each role's rank-0 URLs as the other nodes reach them.
-func (r *poolRun) startWorkers(ctx workflow.Context, g gang, p sweep.Point) (map[string][]string, string, error) {
+// and returns each role's rank-0 URLs as the other nodes reach them;
+// control is the control plane's address.
+func (r *poolRun) startWorkers(ctx workflow.Context, g gang, p sweep.Point, control string) (map[string][]string, string, error) {
 	var a *activities.Activities
 	type start struct {
 		future     workflow.Future
@@ -258,7 +285,7 @@ func (r *poolRun) startWorkers(ctx workflow.Context, g gang, p sweep.Point) (map
 		for w, nodes := range workers {
 			for rank, n := range nodes {
 				in := activities.RoleInput{Lease: g.lease0(r, n), Point: p, Role: role, Worker: w, Rank: rank, Nodes: len(nodes),
-					MasterAddr: g.address[nodes[0]], TimeScale: r.in.TimeScale, Engine: r.engineSettings(p)}
+					MasterAddr: g.address[nodes[0]], ControlAddr: control, TimeScale: r.in.TimeScale, Engine: r.engineSettings(p)}
 				starts = append(starts, start{workflow.ExecuteActivity(r.nodeOptions(ctx, g.nodes[n], r.in.Settings.Retry.StartTimeout), a.StartRole, in), n, rank, role})
 			}
 		}
