@@ -230,7 +230,7 @@ type RoleInput struct {
 	// has one.
 	ControlAddr string
 	TimeScale   float64
-	Engine                              sweep.EngineSettings
+	Engine      sweep.EngineSettings
 }
 
 // RoleHealth is what a node of a gang says of the roles it runs.

@@ -155,8 +155,23 @@ func withRanks(p sweep.Point) sweep.Point {
 	return p
 }
 
+// withControlPlane is p with a control plane (etcd on 2379) that its
+// workers and frontend find at ${CONTROL_ADDR}, as Dynamo's recipes do.
+func withControlPlane(p sweep.Point) sweep.Point {
+	l := *p.Launch
+	l.Roles = []sweep.RoleLaunch{{Role: sweep.RoleControlPlane, Launch: sweep.Launch{Image: "etcd:3", ReadyPath: "/health", ReadyPort: 2379,
+		Args: []string{"etcd", "--advertise-client-urls", "http://${CONTROL_ADDR}:2379"}}}}
+	for _, r := range p.Launch.Roles {
+		r.Launch.Env = map[string]string{"ETCD_ENDPOINTS": "http://${CONTROL_ADDR}:2379"}
+		l.Roles = append(l.Roles, r)
+	}
+	p.Launch = &l
+	return p
+}
+
 // TestKubernetesBackendDeploymentWiring: the frontend routes to the workers'
-// Services and ranks find their master, in both modes.
+// Services, ranks find their master, and every role its control plane,
+// in both modes.
 func TestKubernetesBackendDeploymentWiring(t *testing.T) {
 	disagg, agg := examplePoints(t)
 	base := depBase(disagg)
@@ -177,6 +192,12 @@ func TestKubernetesBackendDeploymentWiring(t *testing.T) {
 			"- --dist-init-addr=" + depBase(agg) + "-aggregated-1-0." + depBase(agg) + "-aggregated-1-ranks.bench.svc:29500\n            - --node-rank=$(INFERSWEEP_NODE_RANK)\n            - --nnodes=2\n            - --worker=1\n",
 			"fieldPath: metadata.labels['apps.kubernetes.io/pod-index']", "podManagementPolicy: Parallel", "clusterIP: None",
 			"statefulset.kubernetes.io/pod-name: " + depBase(agg) + "-aggregated-1-0"}},
+		{"the control plane is a Deployment behind a headless Service", withControlPlane(agg), true, []string{
+			"kind: Deployment\nmetadata:\n  name: " + depBase(agg) + "-control-plane\n",
+			"clusterIP: None\n  publishNotReadyAddresses: true\n  selector:\n    infersweep.app: " + depBase(agg) + "-control-plane\n",
+			"- --advertise-client-urls\n            - http://" + depBase(agg) + "-control-plane.bench.svc:2379\n",
+			"value: http://" + depBase(agg) + "-control-plane.bench.svc:2379\n",
+			"path: /health\n              port: 2379\n"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

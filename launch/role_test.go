@@ -139,3 +139,33 @@ func TestDeploymentScriptOfTheSimulatedEngine(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, string(want), script)
 }
+
+// TestControlPlaneReadiness: Dynamo's control plane is ready when etcd
+// answers on its own port, at the address every role is given; one
+// without a ready path is ready once it runs.
+func TestControlPlaneReadiness(t *testing.T) {
+	var p sweep.Point
+	for _, q := range upstreamMultinode(t) {
+		if q.Framework == "dynamo-sglang" {
+			p = q
+			break
+		}
+	}
+	rs := RoleSpec{Spec: Spec{Point: p, Name: "e", Port: 8003}, Role: sweep.RoleControlPlane, Nodes: 1, ControlAddr: "10.0.0.7"}
+	cmd, err := RenderRole(rs, "/bin/infersweep", "0.0.0.0")
+	require.NoError(t, err)
+	require.Equal(t, "http://10.0.0.7:2379/health", cmd.readyURL("http://10.0.0.7:8003"))
+	require.Contains(t, cmd.Args[2], "--advertise-client-urls http://10.0.0.7:2379")
+	rs.Role = sweep.RoleFrontend
+	front, err := RenderRole(rs, "/bin/infersweep", "0.0.0.0")
+	require.NoError(t, err)
+	require.Contains(t, front.Env, "ETCD_ENDPOINTS=http://10.0.0.7:2379")
+	require.Contains(t, front.Env, "NATS_SERVER=nats://10.0.0.7:4222")
+
+	rs.Role, rs.Point.Launch = sweep.RoleControlPlane, &sweep.Launch{Roles: []sweep.RoleLaunch{{Role: sweep.RoleControlPlane, Launch: sweep.Launch{Args: []string{"etcd"}}}}}
+	cmd, err = RenderRole(rs, "/bin/infersweep", "0.0.0.0")
+	require.NoError(t, err)
+	require.Empty(t, cmd.readyURL("http://10.0.0.7:8003"), "no ready path: ready once it runs")
+	require.NoError(t, waitHealthy(context.Background(), "", func(context.Context) bool { return true }))
+	require.ErrorIs(t, waitHealthy(context.Background(), "", func(context.Context) bool { return false }), errEngineExited)
+}

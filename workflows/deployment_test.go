@@ -41,7 +41,8 @@ type gangNodes struct {
 	open      map[string]time.Time
 	teardowns map[string]int // node → Teardown activities
 	loads     []activities.LoadInput
-	whole     bool // the backend starts deployments whole (Slurm)
+	whole     bool              // the backend starts deployments whole (Slurm)
+	control   map[string]string // "role/worker/rank@node" → its ControlAddr
 }
 
 type span struct {
@@ -50,7 +51,7 @@ type span struct {
 }
 
 func newGangNodes() *gangNodes {
-	return &gangNodes{roles: map[string][]string{}, held: map[string][]span{}, open: map[string]time.Time{}, teardowns: map[string]int{}}
+	return &gangNodes{roles: map[string][]string{}, held: map[string][]span{}, open: map[string]time.Time{}, teardowns: map[string]int{}, control: map[string]string{}}
 }
 
 // answer registers the gang activities; load measures each point after
@@ -75,7 +76,8 @@ func (g *gangNodes) answer(env *sweepEnv, loadTime time.Duration, fail func(acti
 	env.OnActivity(a.StartRole, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.RoleInput) (activities.EngineInfo, error) {
 		g.mu.Lock()
 		defer g.mu.Unlock()
-		g.roles[in.Lease.LeaseID] = append(g.roles[in.Lease.LeaseID], fmt.Sprintf("%s/%d/%d@%s", in.Role, in.Worker, in.Rank, in.Lease.Node))
+		rank := fmt.Sprintf("%s/%d/%d@%s", in.Role, in.Worker, in.Rank, in.Lease.Node)
+		g.roles[in.Lease.LeaseID], g.control[rank] = append(g.roles[in.Lease.LeaseID], rank), in.ControlAddr
 		if in.Role == sweep.RoleFrontend {
 			return activities.EngineInfo{BaseURL: fmt.Sprintf("http://router(%v|%v)", in.PrefillURLs, in.DecodeURLs)}, nil
 		}
@@ -271,4 +273,27 @@ func TestAWholeDeploymentStartsFromItsFirstNode(t *testing.T) {
 	require.Equal(t, []string{"deployment of 3 nodes@n0"}, g.roles["s1/d1/1"])
 	require.Equal(t, map[string]int{"n0": 1, "n1": 1, "n2": 1}, g.teardowns)
 	require.Equal(t, "http://slurm-node-1:8000", g.loads[0].Engine.BaseURL)
+}
+
+// A deployment whose launch has a control plane (Dynamo's etcd and NATS)
+// starts it on its first node before any worker, and every worker and the
+// frontend are given its address.
+func TestAControlPlaneStartsOnTheFirstNodeBeforeAnyWorker(t *testing.T) {
+	points := deploymentPoints("a", "d1", 1)
+	points[0].Launch = &sweep.Launch{Recipe: "dynamo-sglang-multinode", Roles: []sweep.RoleLaunch{
+		{Role: sweep.RoleControlPlane}, {Role: sweep.RolePrefill}, {Role: sweep.RoleDecode}, {Role: sweep.RoleFrontend}}}
+	env := newSweepEnvOn(t, points, 4, []string{"n0", "n1", "n2", "n3"})
+	g := newGangNodes()
+	g.answer(env, time.Minute, func(activities.LoadInput) error { return nil })
+	env.alerts()
+
+	res := env.run(t)
+	require.Equal(t, map[string]int{"succeeded": 1}, res.Counts)
+	started := g.roles["s1/d1/1"]
+	require.Len(t, started, 5, "the control plane, two prefill workers, a decode worker and the frontend: %v", started)
+	require.Equal(t, "control-plane/0/0@n0", started[0], "before any worker")
+	require.Equal(t, "frontend/0/0@n0", started[4])
+	for _, rank := range started {
+		require.Equal(t, "10.0.0.0", g.control[rank], "%s reaches the control plane at the first node", rank)
+	}
 }

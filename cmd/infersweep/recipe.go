@@ -194,7 +194,7 @@ type renderedRole struct {
 func roleCommands(spec launch.Spec) ([]renderedRole, error) {
 	var out []renderedRole
 	for _, r := range spec.Point.Launch.Roles {
-		rs := launch.RoleSpec{Spec: spec, Role: r.Role, Nodes: 1, MasterAddr: "MASTER",
+		rs := launch.RoleSpec{Spec: spec, Role: r.Role, Nodes: 1, MasterAddr: "MASTER", ControlAddr: "CONTROL",
 			PrefillURLs: []string{"http://PREFILL0:8000"}, DecodeURLs: []string{"http://DECODE0:8000"}, WorkerURLs: []string{"http://WORKER0:8000"}}
 		cmd, err := launch.RenderRole(rs, "infersweep", "0.0.0.0")
 		if err != nil {
