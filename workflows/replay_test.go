@@ -70,6 +70,8 @@ func TestReplayRecordedHistories(t *testing.T) {
 		// A disaggregated and an aggregated deployment on gangs.
 		{"sweep-multinode.json", "sweep-replay-multinode"},
 		{"hardware-multinode.json", "sweep-replay-multinode/hw-sim-h100-multinode"},
+		// Recorded before deployments could start a control plane first.
+		{"legacy-hardware-multinode-before-control-plane.json", "sweep-replay-multinode/hw-sim-h100-multinode"},
 	}
 	replayer := worker.NewWorkflowReplayer()
 	replayer.RegisterWorkflow(SweepWorkflow)
