@@ -54,6 +54,10 @@ type CalibrationEntry struct {
 	// FP4Efficiency scales MFU and MBU for FP4 weights on this hardware:
 	// younger FP4 kernels reach less of the datasheet than FP8 ones.
 	FP4Efficiency float64 `yaml:"fp4_efficiency,omitempty"`
+	// Efficiency scales MFU and MBU for a framework: how much of the
+	// hardware's achievable bandwidth its kernels reach (a framework
+	// entry's; 0 means 1).
+	Efficiency float64 `yaml:"efficiency,omitempty"`
 }
 
 var fitted = mustParseCalibration(calibrationYAML)
@@ -105,8 +109,10 @@ func (f CalibrationFile) For(hardware, framework string, p Precision) Calibratio
 		e.FP4Efficiency = cmpOr(o.FP4Efficiency, e.FP4Efficiency)
 	}
 	over(f.Hardware[strings.ToLower(hardware)])
-	over(CalibrationEntry{StepOverheadUs: f.Frameworks[FrameworkFamily(framework)].StepOverheadUs})
-	c := Calibration{MFU: e.MFU, MBU: e.MBU,
+	fw := f.Frameworks[FrameworkFamily(framework)]
+	over(CalibrationEntry{StepOverheadUs: fw.StepOverheadUs})
+	eff := cmpOr(fw.Efficiency, 1)
+	c := Calibration{MFU: e.MFU * eff, MBU: min(1, e.MBU*eff),
 		StepOverhead:  time.Duration(e.StepOverheadUs * float64(time.Microsecond)),
 		LayerOverhead: time.Duration(e.LayerOverheadUs * float64(time.Microsecond))}
 	if p == FP4 {

@@ -23,7 +23,7 @@ func newEngineCommand(g *globalFlags) *cobra.Command {
   infersweep engine predict --model llama-3.3-70b --hardware mi355x --tp 8 -o json
   infersweep engine router --prefill http://10.0.0.1:8000,http://10.0.0.2:8000 --decode http://10.0.0.3:8000 --port 9000`,
 	}
-	cmd.AddCommand(newEngineSimCommand(g), newEnginePredictCommand(g), newEngineRouterCommand(g))
+	cmd.AddCommand(newEngineSimCommand(g), newEnginePredictCommand(g), newEngineRouterCommand(g), newEngineCalibrateCommand(g))
 	return cmd
 }
 
