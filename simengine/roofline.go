@@ -101,7 +101,7 @@ type stepCost struct {
 // the assumptions the calibration's fitted efficiencies sit on top of,
 // chosen from how the kernels behave rather than fitted point by point.
 const (
-	// gemmHalfRows: a GEMM with this many rows (tokens) per GPU reaches half
+	// gemmHalfRows: a GEMM with this many rows (tokens) reaches half
 	// its large-batch FLOP/s; tensor-core tiles are 64–128 rows tall, so a
 	// decode batch of a few tokens leaves most of each tile idle.
 	gemmHalfRows = 32
@@ -109,7 +109,7 @@ const (
 	// batch-1 decode's weight reads reach (GEMV-shaped kernels issue too
 	// few loads to saturate HBM); bandwidthRampTokens is the e-folding
 	// batch of the ramp to full efficiency.
-	smallBatchBandwidth = 0.7
+	smallBatchBandwidth = 0.9
 	bandwidthRampTokens = 16
 )
 
@@ -128,8 +128,9 @@ func (r roofline) step(batch []work) stepCost {
 
 	denseActive := m.ActiveParamsB - r.activeExpertParamsB()
 	flops := 2*(denseActive+r.activeExpertParamsB()*imbalance)*1e9*tokens + attnPairs*m.AttnFLOPsPerCtxTokenLayer*float64(m.kvLayers())
-	perGPU := tokens / float64(r.tp)
-	compute := flops / float64(r.tp) / (r.peakFLOPS * r.cal.MFU * perGPU / (perGPU + gemmHalfRows))
+	// Under TP every GPU multiplies all T tokens by its slice of the
+	// weights: the GEMMs have T rows whatever TP is.
+	compute := flops / float64(r.tp) / (r.peakFLOPS * r.cal.MFU * tokens / (tokens + gemmHalfRows))
 
 	dense, experts := r.weightParams(touched)
 	bwEff := r.cal.MBU * (1 - (1-smallBatchBandwidth)*math.Exp(-tokens/bandwidthRampTokens))
