@@ -62,7 +62,9 @@ func Space(plan *sweep.Plan, s Series) []Config {
 	return out
 }
 
-func (c Config) key() string { return fmt.Sprintf("%s %04d %04d %v %06d", c.Framework, c.TP, c.EP, c.DPAttn, c.Conc) }
+func (c Config) key() string {
+	return fmt.Sprintf("%s %04d %04d %v %06d", c.Framework, c.TP, c.EP, c.DPAttn, c.Conc)
+}
 
 // rowConfigs: a single-node row is one config; a disaggregated row runs
 // its concurrency list over num-worker decode workers.
