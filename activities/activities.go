@@ -34,7 +34,8 @@ type Activities struct {
 	Alerts  AlertConfig
 	Metrics Recorder // nil: not recorded
 
-	plans planCache // pools of stored plans, read a page at a time
+	plans      planCache // pools of stored plans, read a page at a time
+	evalsCache evalCache // eval settings and datasets
 
 	mu     sync.Mutex
 	lease  string         // the one lease this node holds, if any

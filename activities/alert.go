@@ -28,7 +28,7 @@ type AlertConfig struct {
 	ReportURL string `envconfig:"ALERT_REPORT_URL" desc:"link to a sweep's report, with {date} and {sweep} placeholders"`
 	// Kinds are the notifications sent; Routes send a pool's to a
 	// webhook of its own.
-	Kinds  []string `envconfig:"ALERT_KINDS" default:"summary,sweep-failed,failed-points,quarantined,stalled,missed-night,late-night" desc:"notifications to send: summary, sweep-failed, failed-points, quarantined, stalled, missed-night, late-night"`
+	Kinds  []string `envconfig:"ALERT_KINDS" default:"summary,sweep-failed,failed-points,accuracy-failed,quarantined,stalled,missed-night,late-night" desc:"notifications to send: summary, sweep-failed, failed-points, accuracy-failed, quarantined, stalled, missed-night, late-night"`
 	Routes Routes   `envconfig:"ALERT_ROUTES" desc:"pool=webhook-URL pairs (comma-separated): a pool's notifications go there instead"`
 	// FailedPointsPct is the share of a sweep's points that failed above
 	// which failed-points fires.
@@ -109,9 +109,11 @@ type AlertSummary struct {
 	Regressions  []results.RegressionRow `json:"regressions"`
 	Lost         []results.RegressionRow `json:"lost"`
 	Improvements []results.RegressionRow `json:"improvements"`
-	ReportKey    string                  `json:"report_key"`
-	ReportURL    string                  `json:"report_url,omitempty"`
-	Method       string                  `json:"method"`
+	// AccuracyFailed are the scores that made points accuracy-failed.
+	AccuracyFailed []AccuracyFailure `json:"accuracy_failed"`
+	ReportKey      string            `json:"report_key"`
+	ReportURL      string            `json:"report_url,omitempty"`
+	Method         string            `json:"method"`
 }
 
 // SendAlert posts one summary per sweep. Temporal retries it on network
@@ -130,7 +132,15 @@ func (a *Activities) SendAlert(ctx context.Context, in AlertInput) (string, erro
 	}
 	// What needs a human beside the summary: a sweep with many failed
 	// points, nodes quarantined. Each is sent once, whatever retries.
-	for _, n := range outcomeNotices(m, a.Alerts.FailedPointsPct) {
+	var failures []AccuracyFailure
+	if m.Counts[results.StatusAccuracyFailed] > 0 {
+		rows, err := a.Lake.Evals(ctx, m)
+		if err != nil {
+			return "", err
+		}
+		failures = accuracyFailures(rows)
+	}
+	for _, n := range append(outcomeNotices(m, a.Alerts.FailedPointsPct), accuracyNotices(m, failures)...) {
 		if _, err := a.Notify(ctx, n); err != nil {
 			return "", err
 		}
@@ -149,7 +159,7 @@ func (a *Activities) SendAlert(ctx context.Context, in AlertInput) (string, erro
 		return "", err
 	}
 	summary := AlertSummary{SweepID: in.SweepID, Date: in.Date, Status: m.Status, Counts: m.Counts, Regressions: []results.RegressionRow{},
-		Lost: []results.RegressionRow{}, Improvements: []results.RegressionRow{}, ReportKey: results.ReportKey(in.Date, in.SweepID), Method: analysis.RegressionMethod}
+		Lost: []results.RegressionRow{}, Improvements: []results.RegressionRow{}, AccuracyFailed: append([]AccuracyFailure{}, failures...), ReportKey: results.ReportKey(in.Date, in.SweepID), Method: analysis.RegressionMethod}
 	if a.Alerts.ReportURL != "" {
 		summary.ReportURL = strings.NewReplacer("{date}", in.Date, "{sweep}", in.SweepID).Replace(a.Alerts.ReportURL)
 	}
@@ -209,10 +219,13 @@ func (a *Activities) post(ctx context.Context, url string, body []byte, idempote
 func slackText(s AlertSummary) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "infersweep sweep %s (%s): %s", s.SweepID, s.Date, s.Status)
-	for _, status := range []string{"succeeded", "failed", "skipped"} {
+	for _, status := range []string{"succeeded", "failed", results.StatusAccuracyFailed, "skipped"} {
 		if n := s.Counts[status]; n > 0 {
 			fmt.Fprintf(&b, ", %d %s", n, status)
 		}
+	}
+	for _, f := range s.AccuracyFailed {
+		fmt.Fprintf(&b, "\n• accuracy-failed: %s", f)
 	}
 	fmt.Fprintf(&b, "\n%d regressions, %d targets lost, %d improvements", len(s.Regressions), len(s.Lost), len(s.Improvements))
 	line := func(r results.RegressionRow) {

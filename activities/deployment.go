@@ -4,11 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/infersweep/infersweep/launch"
+	"github.com/infersweep/infersweep/loadgen"
 )
 
 // A deployment's nodes each hold the gang's one lease: JoinGang claims the
@@ -132,4 +136,32 @@ func (a *Activities) CheckRoles(ctx context.Context, lease Lease) (RoleHealth, e
 type roleEngine struct {
 	name   string
 	engine *launch.Engine
+}
+
+// deploymentServes checks, before a deployment's point with failed
+// requests is committed, that its frontend still says every worker
+// serves: requests failed because a worker died are the node's fault
+// and the point is retried on a new gang, where a committed row could not
+// be replaced.
+func deploymentServes(ctx context.Context, in LoadInput, s loadgen.Summary) error {
+	if len(in.Gang) == 0 || s.Failed == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(in.Engine.BaseURL, "/")+"/health", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err == nil {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			return nil
+		}
+		err = fmt.Errorf("HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(body)))
+	}
+	return temporal.NewNonRetryableApplicationError(fmt.Sprintf("a worker of the deployment stopped serving during the load\n%d/%d requests failed; frontend health: %v",
+		s.Failed, s.Failed+s.Completed, err), ErrNodeFault, nil)
 }

@@ -154,6 +154,9 @@ func heartbeatEvery(ctx context.Context, every time.Duration, details any) (stop
 }
 
 // RunLoad measures the point and writes its rows to the lake, write-once.
+// An eval point then runs its evals on the same engine (an eval-only
+// point runs only them): the load's tables are staged first, the evals
+// and the points row, whose status the scores decide, committed after.
 func (a *Activities) RunLoad(ctx context.Context, in LoadInput) (PointResult, error) {
 	if err := a.holds(in.Lease); err != nil {
 		return PointResult{}, err
@@ -161,28 +164,73 @@ func (a *Activities) RunLoad(ctx context.Context, in LoadInput) (PointResult, er
 	if in.Attempt > 1 {
 		a.metrics().PointRetried(in.Point.Runner)
 	}
+	if in.Point.EvalOnly {
+		return a.runEvalOnly(ctx, in)
+	}
 	m, err := a.measure(ctx, loadConfig(ctx, in))
 	if err != nil {
+		return PointResult{}, err
+	}
+	if err := deploymentServes(ctx, in, m.res.Summary); err != nil {
 		return PointResult{}, err
 	}
 	row := a.measuredRow(in, m)
 	// Writes may wait out an S3 outage: keep the activity alive meanwhile.
 	stopBeat := heartbeatEvery(ctx, 2*time.Second, "writing results")
 	defer stopBeat()
-	mp, adopted, err := a.Lake.CommitPoint(ctx, results.MeasuredPoint{Date: in.Date, Row: row, Records: m.res.Records, Metrics: m.res.Metrics})
-	if err != nil {
-		return PointResult{}, err
+	mp := results.MeasuredPoint{Date: in.Date, Row: row, Records: m.res.Records, Metrics: m.res.Metrics}
+	if in.Point.Eval && row.Status == "succeeded" {
+		staged, adopted, err := a.Lake.StagePoint(ctx, mp)
+		if err != nil || adopted {
+			return a.committed(ctx, in, staged, adopted, err)
+		}
+		if mp.Evals, err = a.evaluate(ctx, in); err != nil {
+			return PointResult{}, err
+		}
+		mp.Staged, mp.Row.Status = true, accuracyStatus(row.Status, mp.Evals)
 	}
-	if adopted {
-		a.logger().Warn("point already committed by an attempt whose report was lost; this measurement is dropped", "sweep", in.SweepID, "point", in.Point.ID, "attempt", in.Attempt)
-		return a.releaseAfterLoad(ctx, in, PointResult{Manifest: mp}), nil
+	committed, adopted, err := a.Lake.CommitPoint(ctx, mp)
+	if err != nil || adopted {
+		return a.committed(ctx, in, committed, adopted, err)
 	}
-	a.recordMeasured(ctx, in, row, m)
-	out := PointResult{Manifest: mp, Completed: m.res.Summary.Completed, Failed: m.res.Summary.Failed, Error: row.Error}
+	a.recordMeasured(ctx, in, mp.Row, m)
+	out := PointResult{Manifest: committed, Completed: m.res.Summary.Completed, Failed: m.res.Summary.Failed, Error: row.Error}
 	if row.TputPerGPU != nil {
 		out.TputPerGPU = *row.TputPerGPU
 	}
 	return a.releaseAfterLoad(ctx, in, out), nil
+}
+
+// committed ends a RunLoad whose commit failed, or found the point
+// committed by an earlier attempt whose report was lost.
+func (a *Activities) committed(ctx context.Context, in LoadInput, mp results.ManifestPoint, adopted bool, err error) (PointResult, error) {
+	if err != nil {
+		return PointResult{}, err
+	}
+	a.logger().Warn("point already committed by an attempt whose report was lost; this measurement is dropped", "sweep", in.SweepID, "point", in.Point.ID, "attempt", in.Attempt)
+	return a.releaseAfterLoad(ctx, in, PointResult{Manifest: mp}), nil
+}
+
+// runEvalOnly evaluates an eval-only point: no throughput measurement,
+// as upstream's EVAL_ONLY skips benchmark_serving. Its points row has
+// the eval's window and no figures.
+func (a *Activities) runEvalOnly(ctx context.Context, in LoadInput) (PointResult, error) {
+	row := a.measuredRowBase(in)
+	row.Status, row.Start = "succeeded", time.Now().UTC()
+	rows, err := a.evaluate(ctx, in)
+	if err != nil {
+		return PointResult{}, err
+	}
+	row.End, row.Status = time.Now().UTC(), accuracyStatus(row.Status, rows)
+	stopBeat := heartbeatEvery(ctx, 2*time.Second, "writing results")
+	defer stopBeat()
+	mp, adopted, err := a.Lake.CommitPoint(ctx, results.MeasuredPoint{Date: in.Date, Row: row, Evals: rows, NoLoad: true})
+	if err != nil || adopted {
+		return a.committed(ctx, in, mp, adopted, err)
+	}
+	a.metrics().PointFinished(in.Point.Runner, row.Status)
+	a.logger().Info("eval-only point evaluated", "sweep", in.SweepID, "point", in.Point.ID, "status", row.Status)
+	return a.releaseAfterLoad(ctx, in, PointResult{Manifest: mp}), nil
 }
 
 // loadConfig translates the point and the sweep's settings into a load.
@@ -251,23 +299,30 @@ func (a *Activities) measure(ctx context.Context, cfg loadgen.Config) (measureme
 // node is not expected to help. The measurement is kept, counts
 // included, as a failed point.
 func (a *Activities) measuredRow(in LoadInput, m measurement) results.PointRow {
-	node := in.Lease.Node
-	if len(in.Gang) > 0 {
-		node = strings.Join(in.Gang, "+")
-	}
-	row := a.pointRow(in.SweepID, in.Point, node, in.Attempt, in.ConfigDigest)
+	row := a.measuredRowBase(in)
 	row.Status, row.Start, row.End = "succeeded", m.started.UTC(), m.ended.UTC()
 	if err := m.res.Summary.CheckFailureRate(in.Workload.FailureRateLimit()); err != nil {
 		row.Status, row.ErrorClass, row.Error = "failed", ErrFailureRate, err.Error()
 	}
-	row.EngineStartupS, row.ImageDigest = &in.Engine.StartupSeconds, in.Engine.ImageDigest
-	row.EngineHost, row.EngineJob, row.EnginePartition = in.Engine.Placement.Host, in.Engine.Placement.Job, in.Engine.Placement.Partition
 	row.SummaryFigures(m.res.Summary)
 	if m.powerRead {
 		setPower(&row, m.watts)
 	} else if m.res.Metrics != nil {
 		addPower(&row, m.res.Metrics)
 	}
+	return row
+}
+
+// measuredRowBase is the points row of a point run on an engine, before
+// any figure: where it ran and how its engine started.
+func (a *Activities) measuredRowBase(in LoadInput) results.PointRow {
+	node := in.Lease.Node
+	if len(in.Gang) > 0 {
+		node = strings.Join(in.Gang, "+")
+	}
+	row := a.pointRow(in.SweepID, in.Point, node, in.Attempt, in.ConfigDigest)
+	row.EngineStartupS, row.ImageDigest = &in.Engine.StartupSeconds, in.Engine.ImageDigest
+	row.EngineHost, row.EngineJob, row.EnginePartition = in.Engine.Placement.Host, in.Engine.Placement.Job, in.Engine.Placement.Partition
 	return row
 }
 

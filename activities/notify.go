@@ -23,10 +23,13 @@ const (
 	NoticeStalled      = "stalled"       // the watchdog saw no point finish for ALERT_STALL_AFTER
 	NoticeMissedNight  = "missed-night"  // a schedule did not start a night it was due to
 	NoticeLateNight    = "late-night"    // a scheduled night still runs ALERT_NIGHT_DEADLINE after it was due
+	// NoticeAccuracyFailed names a pool's points whose eval scored under
+	// its threshold.
+	NoticeAccuracyFailed = "accuracy-failed"
 )
 
 // NoticeKinds are every kind, in the order a team reads them.
-var NoticeKinds = []string{NoticeSummary, NoticeSweepFailed, NoticeFailedPoints, NoticeQuarantined, NoticeStalled, NoticeMissedNight, NoticeLateNight}
+var NoticeKinds = []string{NoticeSummary, NoticeSweepFailed, NoticeFailedPoints, NoticeAccuracyFailed, NoticeQuarantined, NoticeStalled, NoticeMissedNight, NoticeLateNight}
 
 // Notice is one notification: what happened to a sweep, whom it is for.
 type Notice struct {
@@ -150,4 +153,55 @@ func (a *Activities) NotifySweepFailed(ctx context.Context, in FailureNotice) (s
 	}
 	return a.Notify(ctx, Notice{Kind: NoticeSweepFailed, SweepID: in.SweepID, Date: in.Date,
 		Title: fmt.Sprintf("sweep %s (%s) %s before committing its results", in.SweepID, in.Date, what), Lines: []string{in.Reason}})
+}
+
+// AccuracyFailure is one score under its threshold, naming its point.
+type AccuracyFailure struct {
+	PointID   string  `json:"point_id"`
+	Hardware  string  `json:"hardware"`
+	Model     string  `json:"model"`
+	Framework string  `json:"framework"`
+	Precision string  `json:"precision"`
+	Conc      int32   `json:"conc"`
+	Task      string  `json:"task"`
+	Filter    string  `json:"filter"`
+	Value     float64 `json:"value"`
+	Threshold float64 `json:"threshold"`
+}
+
+func (f AccuracyFailure) String() string {
+	return fmt.Sprintf("%s %s %s %s conc %d (point %s): %s %s %.3f < %.2f", f.Hardware, f.Model, f.Framework, f.Precision, f.Conc, f.PointID, f.Task, f.Filter, f.Value, f.Threshold)
+}
+
+// accuracyFailures are the eval rows under their thresholds.
+func accuracyFailures(rows []results.EvalRow) []AccuracyFailure {
+	var out []AccuracyFailure
+	for _, r := range rows {
+		if r.Failed() {
+			out = append(out, AccuracyFailure{PointID: r.PointID, Hardware: r.Runner, Model: r.Model, Framework: r.Framework, Precision: r.Precision,
+				Conc: r.Conc, Task: r.Task, Filter: r.Filter, Value: *r.Value, Threshold: *r.Threshold})
+		}
+	}
+	return out
+}
+
+// accuracyNotices are one notice per pool naming its accuracy-failed
+// points, routed like the pool's other notices.
+func accuracyNotices(m results.Manifest, failures []AccuracyFailure) []Notice {
+	byPool := map[string][]AccuracyFailure{}
+	for _, f := range failures {
+		byPool[f.Hardware] = append(byPool[f.Hardware], f)
+	}
+	var out []Notice
+	for _, pool := range slices.Sorted(maps.Keys(byPool)) {
+		points := map[string]bool{}
+		n := Notice{Kind: NoticeAccuracyFailed, SweepID: m.SweepID, Date: m.Date, Pool: pool}
+		for _, f := range byPool[pool] {
+			points[f.PointID] = true
+			n.Lines = append(n.Lines, f.String())
+		}
+		n.Title = fmt.Sprintf("sweep %s: %d point(s) of pool %s scored under their eval thresholds (accuracy-failed)", m.SweepID, len(points), pool)
+		out = append(out, n)
+	}
+	return out
 }

@@ -121,7 +121,7 @@ func TestAlertConfigFromTheEnvironment(t *testing.T) {
 				require.Equal(t, []string{"stalled", "sweep-failed"}, c.Kinds)
 				require.Equal(t, "http://amd.example/hook", c.webhook("mi355x"))
 			}},
-		{map[string]string{"INFERSWEEP_ALERT_KINDS": "stalled,everything"}, `INFERSWEEP_ALERT_KINDS: "everything": want some of summary, sweep-failed, failed-points, quarantined, stalled, missed-night, late-night`, nil},
+		{map[string]string{"INFERSWEEP_ALERT_KINDS": "stalled,everything"}, `INFERSWEEP_ALERT_KINDS: "everything": want some of summary, sweep-failed, failed-points, accuracy-failed, quarantined, stalled, missed-night, late-night`, nil},
 		{map[string]string{"INFERSWEEP_ALERT_ROUTES": "mi355x"}, `envconfig.Process: assigning INFERSWEEP_ALERT_ROUTES to Routes: converting 'mi355x' to type activities.Routes. details: "mi355x": want pool=http(s)://webhook`, nil},
 		{map[string]string{"INFERSWEEP_ALERT_STALL_AFTER": "0s"}, "INFERSWEEP_ALERT_STALL_AFTER=0s: want a positive duration", nil},
 	}

@@ -65,6 +65,8 @@ type Report struct {
 	Options     Options
 	// History names the earlier sweeps compared with, newest first.
 	History []results.SweepRef
+	// Evals are tonight's accuracy scores with their recent trend.
+	Evals []EvalEntry
 }
 
 // Trend is a series' throughput per GPU at one target interactivity over
@@ -134,6 +136,9 @@ func Build(ctx context.Context, lake Lake, sweepID string, opt Options) (*Report
 		return nil, err
 	}
 	rep.Trends = trends(rep.Groups, nights, m, opt.Targets)
+	if rep.Evals, err = buildEvals(ctx, lake, m, earlier); err != nil {
+		return nil, err
+	}
 	return rep, nil
 }
 

@@ -28,9 +28,16 @@ var reportPage = template.Must(template.New("report").Funcs(template.FuncMap{
 		return fmt.Sprintf(format, *v)
 	},
 	"seqlen": sweep.SeqLenName,
-	"join":   strings.Join,
-	"add":    func(a, b float64) float64 { return a + b },
-	"half":   func(v float64) float64 { return v / 2 },
+	"trend": func(vs []EvalTrendValue) string {
+		parts := make([]string, len(vs))
+		for i, v := range vs {
+			parts[i] = fmt.Sprintf("%.3f", v.Value)
+		}
+		return strings.Join(parts, " → ")
+	},
+	"join": strings.Join,
+	"add":  func(a, b float64) float64 { return a + b },
+	"half": func(v float64) float64 { return v / 2 },
 	// A legend swatch: the series' marker centred in a 14 px box.
 	"marker": func(kind string) string { return markerPath(kind, 7, 7, 4.5) },
 }).Parse(reportTemplate))
@@ -89,7 +96,7 @@ func newReportView(rep *Report) reportView {
 		v.Versions = append(v.Versions, s)
 	}
 	sort.Strings(v.Versions)
-	for _, status := range []string{"succeeded", "failed", "skipped"} {
+	for _, status := range []string{"succeeded", "failed", results.StatusAccuracyFailed, "skipped"} {
 		if n := rep.Manifest.Counts[status]; n > 0 {
 			v.Counts = append(v.Counts, fmt.Sprintf("%d %s", n, status))
 		}

@@ -16,9 +16,10 @@ import (
 )
 
 // Lake is what the API reads: what an analysis reads plus the stored
-// regressions.
+// regressions and eval rows.
 type Lake interface {
 	analysis.Lake
+	analysis.EvalLake
 	Regressions(ctx context.Context, ref results.SweepRef) ([]results.RegressionRow, error)
 }
 
@@ -71,6 +72,7 @@ func New(lake Lake, cfg Config) *Server {
 	mux.HandleFunc("GET /api/v1/sweeps/{id}/points", s.points)
 	mux.HandleFunc("GET /api/v1/sweeps/{id}/frontiers", s.frontiers)
 	mux.HandleFunc("GET /api/v1/sweeps/{id}/regressions", s.regressions)
+	mux.HandleFunc("GET /api/v1/sweeps/{id}/evals", s.evals)
 	mux.HandleFunc("GET /api/v1/history", s.history)
 	var h http.Handler = mux
 	if cfg.Token != "" {

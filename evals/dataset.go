@@ -42,13 +42,23 @@ var finalAnswer = regexp.MustCompile(`(?:^|\n)#### (\-?[0-9\.\,]+)\s*$`)
 // ReadDataset reads a GSM8K-shaped JSONL file: one object per line with
 // string fields "question" and "answer", the answer ending "#### N".
 // Blank lines are skipped; other fields are allowed and ignored.
-func ReadDataset(path string) (Dataset, error) {
+func ReadDataset(path string) (Dataset, error) { return GSM8K().ReadDataset(path) }
+
+// ReadDataset reads a JSONL file in the task's published shape.
+func (t Task) ReadDataset(path string) (Dataset, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return Dataset{}, err
 	}
+	return t.ParseDataset(path, raw)
+}
+
+// ParseDataset reads the bytes of a JSONL file named name (a path, or a
+// key in the lake) in the task's shape, then processes the documents as
+// the task's process_docs does: what Run scores and Limit counts.
+func (t Task) ParseDataset(name string, raw []byte) (Dataset, error) {
 	sum := sha256.Sum256(raw)
-	ds := Dataset{Path: path, SHA256: hex.EncodeToString(sum[:])}
+	ds := Dataset{Path: name, SHA256: hex.EncodeToString(sum[:])}
 	sc := bufio.NewScanner(bytes.NewReader(raw))
 	sc.Buffer(make([]byte, 0, 64*1024), 16*1024*1024)
 	for line := 1; sc.Scan(); line++ {
@@ -56,42 +66,51 @@ func ReadDataset(path string) (Dataset, error) {
 		if len(text) == 0 {
 			continue
 		}
-		doc, derr := parseDoc(text)
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(text, &fields); err != nil {
+			return Dataset{}, &DataError{Path: name, Line: line, Msg: "not a JSON object: " + err.Error()}
+		}
+		doc, derr := t.parse(fields)
 		if derr != nil {
-			derr.Path, derr.Line = path, line
+			derr.Path, derr.Line = name, line
 			return Dataset{}, derr
 		}
 		ds.Docs = append(ds.Docs, doc)
 	}
 	if err := sc.Err(); err != nil {
-		return Dataset{}, fmt.Errorf("read %s: %w", path, err)
+		return Dataset{}, fmt.Errorf("read %s: %w", name, err)
 	}
 	if len(ds.Docs) == 0 {
-		return Dataset{}, &DataError{Path: path, Line: 1, Msg: "no documents: want one JSON object per line with question and answer"}
+		return Dataset{}, &DataError{Path: name, Line: 1, Msg: "no documents: want one JSON object per line with " + t.shape}
+	}
+	if t.process != nil {
+		ds.Docs = t.process(ds.Docs)
 	}
 	return ds, nil
 }
 
-func parseDoc(text []byte) (Doc, *DataError) {
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(text, &fields); err != nil {
-		return Doc{}, &DataError{Msg: "not a JSON object: " + err.Error()}
-	}
-	var doc Doc
-	for _, f := range []struct {
-		name string
-		into *string
-	}{{"question", &doc.Question}, {"answer", &doc.Answer}} {
-		v, ok := fields[f.name]
+// stringFields reads the named string fields of a line, each required
+// and non-empty.
+func stringFields(fields map[string]json.RawMessage, names []string, into []*string) *DataError {
+	for i, name := range names {
+		v, ok := fields[name]
 		if !ok {
-			return Doc{}, &DataError{Field: f.name, Msg: "missing"}
+			return &DataError{Field: name, Msg: "missing"}
 		}
-		if err := json.Unmarshal(v, f.into); err != nil {
-			return Doc{}, &DataError{Field: f.name, Msg: "want a string, got " + string(v)}
+		if err := json.Unmarshal(v, into[i]); err != nil {
+			return &DataError{Field: name, Msg: "want a string, got " + string(v)}
 		}
-		if strings.TrimSpace(*f.into) == "" {
-			return Doc{}, &DataError{Field: f.name, Msg: "empty"}
+		if strings.TrimSpace(*into[i]) == "" {
+			return &DataError{Field: name, Msg: "empty"}
 		}
+	}
+	return nil
+}
+
+func parseGSM8K(fields map[string]json.RawMessage) (Doc, *DataError) {
+	var doc Doc
+	if err := stringFields(fields, []string{"question", "answer"}, []*string{&doc.Question, &doc.Answer}); err != nil {
+		return Doc{}, err
 	}
 	if !finalAnswer.MatchString(doc.Answer) {
 		return Doc{}, &DataError{Field: "answer", Msg: `does not end with a line "#### N" (GSM8K's final answer)`}

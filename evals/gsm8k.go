@@ -1,15 +1,19 @@
 package evals
 
 import (
+	"encoding/json"
 	"regexp"
 	"strings"
 )
 
-// Doc is one GSM8K problem in its published shape: the answer is a worked
-// solution whose last line is "#### N".
+// Doc is one document of a task. For GSM8K it is a problem in its
+// published shape: the answer is a worked solution whose last line is
+// "#### N". For GPQA the answer is the letter of the right option among
+// Choices, as the task's process_docs shuffled them.
 type Doc struct {
-	Question string `json:"question"`
-	Answer   string `json:"answer"`
+	Question string   `json:"question"`
+	Answer   string   `json:"answer"`
+	Choices  []string `json:"choices,omitempty"`
 }
 
 // Filter turns a model's response into the answer that gets scored, as an
@@ -60,6 +64,15 @@ type Task struct {
 	MaxTokens int
 	Until     []string
 	Filters   []Filter
+	// LMEvalName is the task's name in the lm-eval YAML it follows, as
+	// thresholds files key it upstream.
+	LMEvalName string
+
+	text    func(Doc) string // doc_to_text
+	match   func(prediction, reference string) bool
+	parse   func(fields map[string]json.RawMessage) (Doc, *DataError)
+	process func([]Doc) []Doc // process_docs; nil keeps the file's documents
+	shape   string            // a line's fields, for errors
 }
 
 // GSM8K is lm-eval's gsm8k task (gsm8k.yaml, version 3.0): 5-shot,
@@ -71,6 +84,11 @@ func GSM8K() Task {
 		NumFewshot: 5,
 		MaxTokens:  256,
 		Until:      []string{"Question:", "</s>", "<|im_end|>"},
+		LMEvalName: "gsm8k",
+		text:       docText,
+		match:      ExactMatch,
+		parse:      parseGSM8K,
+		shape:      "question and answer",
 		Filters: []Filter{
 			{Name: "strict-match", regex: regexp.MustCompile(`#### (\-?[0-9\.\,]+)`), group: 0},
 			{Name: "flexible-extract", regex: regexp.MustCompile(`(-?[$0-9.,]{2,})|(-?[0-9]+)`), group: -1},
@@ -80,14 +98,17 @@ func GSM8K() Task {
 
 // Lookup returns the task called name.
 func Lookup(name string) (Task, bool) {
-	if name == "gsm8k" {
+	switch name {
+	case "gsm8k":
 		return GSM8K(), true
+	case "gpqa":
+		return GPQA(), true
 	}
 	return Task{}, false
 }
 
-// Task names, for help and errors.
-func TaskNames() []string { return []string{"gsm8k"} }
+// TaskNames are the tasks Lookup knows, for help and errors.
+func TaskNames() []string { return []string{"gsm8k", "gpqa"} }
 
 // docText is gsm8k.yaml's doc_to_text.
 func docText(d Doc) string { return "Question: " + d.Question + "\nAnswer:" }
@@ -99,12 +120,12 @@ func docText(d Doc) string { return "Question: " + d.Question + "\nAnswer:" }
 func (t Task) Prompt(fewshot []Doc, doc Doc) string {
 	var b strings.Builder
 	for _, ex := range fewshot {
-		b.WriteString(docText(ex))
+		b.WriteString(t.text(ex))
 		b.WriteString(" ")
 		b.WriteString(ex.Answer)
 		b.WriteString("\n\n")
 	}
-	b.WriteString(docText(doc))
+	b.WriteString(t.text(doc))
 	return b.String()
 }
 

@@ -150,7 +150,7 @@ func (t Task) score(id int, prompt, response string, doc Doc) Sample {
 	for _, f := range t.Filters {
 		got := f.Apply(response)
 		s.Extracted[f.Name] = got
-		s.Correct[f.Name] = ExactMatch(got, doc.Answer)
+		s.Correct[f.Name] = t.match(got, doc.Answer)
 	}
 	return s
 }

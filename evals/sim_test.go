@@ -69,3 +69,20 @@ func BenchmarkEvalAgainstSim(b *testing.B) {
 	}
 	b.ReportMetric(float64(samples)/b.Elapsed().Minutes(), "samples/min")
 }
+
+func TestGPQAAgainstSimScoresItsAccuracy(t *testing.T) {
+	url := simtest.Start(t, 50, 0.7)
+	cfg := evalConfig(t, url)
+	waitReady(t, url, cfg)
+	data, err := evals.GPQA().ReadDataset("testdata/gpqa-shaped-40.jsonl")
+	require.NoError(t, err)
+	cfg.Task, cfg.Data, cfg.Fewshot = evals.GPQA(), data, evals.Dataset{}
+	res, err := evals.Run(t.Context(), cfg)
+	require.NoError(t, err)
+	require.Equal(t, 80, res.N)
+	s := res.Scores[0]
+	require.Equal(t, "extract_abcd", s.Filter)
+	t.Logf("accuracy 0.70: %.3f ± %.3f", s.Value, *s.Stderr)
+	require.InDelta(t, 0.7, s.Value, 3**s.Stderr)
+	require.Contains(t, res.Samples[0].Response, "The answer is (")
+}

@@ -106,7 +106,8 @@ func TestDeploymentScriptHasAStepPerWorker(t *testing.T) {
 		require.Equal(t, workers+1, strings.Count(script, "\nsrun "), "%s (%s)", p.Entry, p.Framework)
 		require.Contains(t, script, "#SBATCH --nodes="+itoa(p.Nodes)+"\n")
 		require.Contains(t, script, "--container-image="+p.Image)
-		require.True(t, strings.HasSuffix(script, "wait\n"))
+		require.True(t, strings.HasSuffix(script, "wait -n\nstatus=$?\necho \"infersweep: a step of the deployment ended (exit $status); stopping the others\" >&2\n"+
+			"kill $(jobs -p) 2>/dev/null\nwait\nexit $((status == 0 ? 1 : status))\n"), "the first step to end ends the allocation")
 		require.NotContains(t, script, "\x00")
 	}
 }

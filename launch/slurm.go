@@ -73,6 +73,7 @@ func (s *Slurm) Start(ctx context.Context, spec Spec) (*Engine, error) {
 	}
 	id, _, _ := strings.Cut(strings.TrimSpace(out), ";")
 	j := newSlurmJob(s, id, logFile)
+	j.markers = command.ConfigFailures
 	info, err := j.waitRunning(ctx)
 	if err != nil {
 		return nil, j.failed(ctx, info, err)

@@ -61,7 +61,11 @@ func (s *Slurm) DeploymentScript(ctx context.Context, spec Spec) (string, error)
 		}
 		b.WriteString(line)
 	}
-	b.WriteString("wait\n")
+	// The first step to end ends the deployment: a worker that died
+	// leaves a router serving errors, and an allocation that stays up
+	// would hide it until the start timed out.
+	b.WriteString("wait -n\nstatus=$?\necho \"infersweep: a step of the deployment ended (exit $status); stopping the others\" >&2\n" +
+		"kill $(jobs -p) 2>/dev/null\nwait\nexit $((status == 0 ? 1 : status))\n")
 	return b.String(), nil
 }
 
@@ -93,8 +97,8 @@ func deploymentSteps(roles []sweep.RoleShape, port int) ([]deploymentStep, map[s
 	return steps, urls
 }
 
-// deploymentHeader writes the allocation's directives and the node names
-// the steps read: NODE_i is the allocation's i-th node.
+// deploymentHeader writes the allocation's directives and the node
+// addresses the steps read: NODE_i is the allocation's i-th node's.
 func (s *Slurm) deploymentHeader(b *strings.Builder, spec Spec) {
 	limit := s.TimeLimit
 	if limit == "" {
@@ -119,7 +123,11 @@ func (s *Slurm) deploymentHeader(b *strings.Builder, spec Spec) {
 		fmt.Fprintf(b, "#SBATCH --account=%s\n", s.Account)
 	}
 	b.WriteString("set -u\nNODES=($(scontrol show hostnames \"$SLURM_JOB_NODELIST\"))\n")
-	b.WriteString("for i in \"${!NODES[@]}\"; do export \"NODE_$i=${NODES[$i]}\"; done\n")
+	// A node's address, not its name: names need not resolve (an emulated
+	// cluster's do not), and NodeAddr is the name where none is set.
+	b.WriteString("for i in \"${!NODES[@]}\"; do\n" +
+		"  addr=$(scontrol show node \"${NODES[$i]}\" -o | sed -n 's/.* NodeAddr=\\([^ ]*\\).*/\\1/p')\n" +
+		"  export \"NODE_$i=${addr:-${NODES[$i]}}\"\ndone\n")
 }
 
 // deploymentStep renders one step: the role's command for this worker,

@@ -43,6 +43,11 @@ func (s *Slurm) StartDeployment(ctx context.Context, spec Spec) (*Engine, error)
 	}
 	id, _, _ := strings.Cut(strings.TrimSpace(out), ";")
 	j := newSlurmJob(s, id, logFile)
+	if l := spec.Point.Launch; l != nil {
+		for _, r := range l.Roles {
+			j.markers = append(j.markers, r.Launch.ConfigFailures...)
+		}
+	}
 	info, err := j.waitRunning(ctx)
 	if err != nil {
 		return nil, j.failed(ctx, info, err)

@@ -26,6 +26,8 @@ type slurmJob struct {
 	stopOnce sync.Once
 	tail     string
 	stopErr  error
+	// markers are the recipe's log lines that blame the configuration.
+	markers []string
 }
 
 func newSlurmJob(s *Slurm, id, logFile string) *slurmJob {
@@ -196,7 +198,7 @@ func (j *slurmJob) blame(ctx context.Context, info jobInfo, tail string) (Failur
 		return NodeFailure, node
 	case info.State == "CANCELLED":
 		return NodeFailure, "cancelled from outside"
-	case Classify(tail) == ConfigFailure:
+	case Classify(tail, j.markers...) == ConfigFailure:
 		return ConfigFailure, "its log names the configuration"
 	}
 	return NodeFailure, "its log names no configuration error"

@@ -87,7 +87,7 @@ var families = map[string]family{
 	"sglang": {ready: "/health", failures: []string{"torch.OutOfMemoryError", "CUDA out of memory", "Not enough memory", "error: unrecognized arguments"}},
 	"trt":    {ready: "/health", failures: []string{"CUDA out of memory", "OutOfMemory", "error: unrecognized arguments", "Error: No such option"}},
 	"atom":   {ready: "/health", failures: []string{"HIP out of memory", "OutOfMemoryError", "error: unrecognized arguments"}},
-	"sim":    {ready: "/health", failures: []string{"is not in the catalogue"}},
+	"sim":    {ready: "/health", failures: []string{"is not in the catalogue", "needs a MoE model", "want an ep that divides"}},
 }
 
 type family struct {

@@ -17,6 +17,11 @@ type MeasuredPoint struct {
 	Row     PointRow
 	Records []loadgen.Record
 	Metrics *loadgen.ScrapedMetrics // nil when the engine's were not scraped
+	// Evals are the point's eval rows; NoLoad marks an eval-only point,
+	// which has no requests. Staged: StagePoint wrote the load's tables.
+	Evals  []EvalRow
+	NoLoad bool
+	Staged bool
 }
 
 // CommitPoint writes a measured point write-once, its points row last:
@@ -30,7 +35,13 @@ func (l *Lake) CommitPoint(ctx context.Context, m MeasuredPoint) (mp ManifestPoi
 	if err != nil {
 		return ManifestPoint{}, false, err
 	}
-	return l.commit(ctx, m.Date, m.Row, files)
+	mp, adopted, err = l.commit(ctx, m.Date, m.Row, files)
+	if err == nil && !adopted && m.Staged {
+		for _, table := range m.loadTables() {
+			mp.Keys[table] = TableKey(table, m.Date, m.Row.Runner, m.Row.SweepID, m.Row.PointID)
+		}
+	}
+	return mp, adopted, err
 }
 
 // CommitUnmeasured writes the points row of a point that produced no
@@ -48,7 +59,7 @@ func (l *Lake) CommitUnmeasured(ctx context.Context, date string, row PointRow) 
 // commit writes files in order, the points row last, adopting what an
 // earlier attempt committed (CommitPoint).
 func (l *Lake) commit(ctx context.Context, date string, row PointRow, files []tableFile) (mp ManifestPoint, adopted bool, err error) {
-	mp = ManifestPoint{PointID: row.PointID, Hardware: row.Runner, Status: row.Status, Keys: map[string]string{}}
+	mp = ManifestPoint{PointID: row.PointID, Hardware: row.Runner, Status: row.Status, Keys: make(map[string]string, len(files))}
 	for _, f := range files {
 		key := TableKey(f.table, date, row.Runner, row.SweepID, row.PointID)
 		err := retryWrite(ctx, func() error { return l.PutOnce(ctx, key, f.data, parquetType) })
@@ -76,30 +87,65 @@ type tableFile struct {
 	data  []byte
 }
 
-// files are m's tables encoded, in the order they are written.
+// files are m's tables encoded, in the order they are written: the
+// load's (unless staged), the evals, the points row last.
 func (m MeasuredPoint) files() ([]tableFile, error) {
-	id := m.Row.PointID
-	requests, err := Encode(RequestRows(id, m.Records), func(a, b RequestRow) int { return cmp.Compare(a.Index, b.Index) })
-	if err != nil {
-		return nil, err
-	}
-	files := []tableFile{{TableRequests, requests}}
-	if m.Metrics != nil && len(m.Metrics.Samples) > 0 {
-		samples := make([]ServerMetricRow, len(m.Metrics.Samples))
-		for i, s := range m.Metrics.Samples {
-			samples[i] = ServerMetricRow{PointID: id, TimeMs: float64(s.T) / float64(time.Millisecond), Name: s.Name, Value: s.Value}
-		}
-		data, err := Encode(samples, nil)
+	var files []tableFile
+	if !m.Staged {
+		load, err := m.loadFiles()
 		if err != nil {
 			return nil, err
 		}
-		files = append(files, tableFile{TableServerMetrics, data})
+		files = load
+	}
+	if len(m.Evals) > 0 {
+		data, err := Encode(m.Evals, nil)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, tableFile{TableEvals, data})
 	}
 	points, err := Encode([]PointRow{m.Row}, nil)
 	if err != nil {
 		return nil, err
 	}
 	return append(files, tableFile{TablePoints, points}), nil
+}
+
+// loadTables are the tables m's load writes.
+func (m MeasuredPoint) loadTables() []string {
+	var tables []string
+	if !m.NoLoad {
+		tables = append(tables, TableRequests)
+	}
+	if m.Metrics != nil && len(m.Metrics.Samples) > 0 {
+		tables = append(tables, TableServerMetrics)
+	}
+	return tables
+}
+
+// loadFiles are the load's tables encoded: requests and server metrics.
+func (m MeasuredPoint) loadFiles() ([]tableFile, error) {
+	var files []tableFile
+	id := m.Row.PointID
+	for _, table := range m.loadTables() {
+		var data []byte
+		var err error
+		if table == TableRequests {
+			data, err = Encode(RequestRows(id, m.Records), func(a, b RequestRow) int { return cmp.Compare(a.Index, b.Index) })
+		} else {
+			samples := make([]ServerMetricRow, len(m.Metrics.Samples))
+			for i, s := range m.Metrics.Samples {
+				samples[i] = ServerMetricRow{PointID: id, TimeMs: float64(s.T) / float64(time.Millisecond), Name: s.Name, Value: s.Value}
+			}
+			data, err = Encode(samples, nil)
+		}
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, tableFile{table, data})
+	}
+	return files, nil
 }
 
 const parquetType = "application/vnd.apache.parquet"

@@ -35,20 +35,38 @@ func (l *Lake) Export(ctx context.Context, sweepID, format, dir string) (n int, 
 		return 0, "", err
 	}
 	path := filepath.Join(target, "points."+format)
-	f, err := os.Create(path)
+	if err := writeRows(path, format, points); err != nil {
+		return 0, "", err
+	}
+	// Eval scores go beside the points, evals.csv or evals.json, when the
+	// sweep has any.
+	evals, err := l.Evals(ctx, m)
 	if err != nil {
 		return 0, "", err
+	}
+	if len(evals) > 0 {
+		if err := writeRows(filepath.Join(target, "evals."+format), format, evals); err != nil {
+			return 0, "", err
+		}
+	}
+	return len(points), path, nil
+}
+
+func writeRows[T any](path, format string, rows []T) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
 	}
 	defer f.Close()
 	if format == "json" {
 		enc := json.NewEncoder(f)
 		enc.SetIndent("", "  ")
-		err = enc.Encode(points)
+		err = enc.Encode(rows)
 	} else {
-		err = WriteCSV(f, points)
+		err = WriteCSV(f, rows)
 	}
 	if err != nil {
-		return 0, "", fmt.Errorf("write %s: %w", path, err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
-	return len(points), path, f.Close()
+	return f.Close()
 }

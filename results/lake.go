@@ -318,7 +318,7 @@ func (l *Lake) Committed(ctx context.Context, date, hardware, sweepID, pointID s
 		return ManifestPoint{}, err
 	}
 	mp := ManifestPoint{PointID: pointID, Hardware: hardware, Status: row.Status, Keys: map[string]string{TablePoints: key}}
-	for _, table := range []string{TableRequests, TableServerMetrics} {
+	for _, table := range []string{TableRequests, TableServerMetrics, TableEvals} {
 		other := TableKey(table, date, hardware, sweepID, pointID)
 		if _, err := l.store.Size(ctx, other); err == nil {
 			mp.Keys[table] = other

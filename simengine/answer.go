@@ -15,7 +15,9 @@ import (
 // is one of that set's problems gets a worked answer ending "#### N",
 // right with probability p and off by a few otherwise. The draw hashes the
 // question with Faults.Seed, not the arrival order, so an eval scores the
-// same at any concurrency. Every other prompt gets the usual filler.
+// same at any concurrency. A GPQA-shaped prompt over the same problems
+// (evals.GenerateGPQA) is answered "The answer is (X)." with the same
+// odds. Every other prompt gets the usual filler.
 
 // answerText is the simulated model's reply to a recognised question;
 // ok is false where it keeps its filler tokens.
@@ -32,6 +34,13 @@ func (s *Server) answerText(req *generateRequest, chat bool) (string, bool) {
 	} else if json.Unmarshal(req.Prompt, &prompt) != nil {
 		return "", false
 	}
+	if letter, ok := evals.SolveGPQA(prompt); ok {
+		sum := s.draw(prompt)
+		if !s.right(sum) {
+			letter = string(rune('A' + (int(letter[0]-'A')+1+int(sum%3))%4))
+		}
+		return " The answer is (" + letter + ").", true
+	}
 	i := strings.LastIndex(prompt, "Question: ")
 	if i < 0 {
 		return "", false
@@ -41,13 +50,8 @@ func (s *Server) answerText(req *generateRequest, chat bool) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	h := fnv.New64a()
-	_ = binary.Write(h, binary.LittleEndian, s.cfg.Faults.Seed)
-	_, _ = h.Write([]byte(question))
-	sum := h.Sum64()
-	// The top 53 bits make a uniform draw in [0, 1); the low bits pick
-	// the mistake, so the two are independent.
-	if float64(sum>>11)/(1<<53) < s.cfg.Accuracy {
+	sum := s.draw(question)
+	if s.right(sum) {
 		return " " + sol.Written(sol.Answer), true
 	}
 	miss := 1 + int(sum%9)
@@ -56,6 +60,18 @@ func (s *Server) answerText(req *generateRequest, chat bool) (string, bool) {
 	}
 	return " " + sol.Written(sol.Answer+miss), true
 }
+
+// draw hashes what was asked with the seed.
+func (s *Server) draw(asked string) uint64 {
+	h := fnv.New64a()
+	_ = binary.Write(h, binary.LittleEndian, s.cfg.Faults.Seed)
+	_, _ = h.Write([]byte(asked))
+	return h.Sum64()
+}
+
+// right: the top 53 bits of a draw make a uniform number in [0, 1); the
+// low bits pick the mistake, so the two are independent.
+func (s *Server) right(sum uint64) bool { return float64(sum>>11)/(1<<53) < s.cfg.Accuracy }
 
 // piece is the text of the written-th token of a stream, JSON-escaped for
 // an SSE chunk: filler, or about four characters of the answer, the last

@@ -19,6 +19,7 @@ type Settings struct {
 	Pools    map[string]PoolSettings   `yaml:"pools" json:"pools"`
 	Engines  map[string]EngineSettings `yaml:"engines" json:"engines"`
 	Analysis AnalysisSettings          `yaml:"analysis" json:"analysis"`
+	Evals    EvalSettings              `yaml:"evals" json:"evals"`
 	// NodeHardware says what one node of a runner label (or of a GPU
 	// SKU) has where runners.yaml has no hardware entry for the label.
 	NodeHardware map[string]RunnerHardware `yaml:"node-hardware" json:"node_hardware"`
@@ -127,6 +128,7 @@ func DefaultSettings() Settings {
 		},
 		Retry:        RetrySettings{PointAttempts: 3, StartTimeout: 30 * time.Minute, LoadTimeout: 2 * time.Hour},
 		NodeHardware: DefaultNodeHardware(),
+		Evals:        DefaultEvalSettings(),
 	}
 }
 
@@ -145,6 +147,7 @@ func ParseSettings(file string, data []byte) (Settings, Errors) {
 	bad := func(path, format string, args ...any) { r.At(nodes.Of(path), path, format, args...) }
 	s.Workload.check(bad)
 	s.Analysis.check(bad)
+	s.Evals.check(bad)
 	if s.Retry.PointAttempts < 1 {
 		bad("retry.point-attempts", "%d: want at least 1", s.Retry.PointAttempts)
 	}

@@ -66,7 +66,7 @@ func TestSettingsErrorsNameFileLineAndField(t *testing.T) {
 			[]string{
 				"s.yaml:3:3: workload.seed: duplicate key (first at line 2)",
 				"s.yaml:5:24: pools.h200.size: unknown field (want one of capacity)",
-				"s.yaml:6:1: engine: unknown field (want one of workload, goodput, hardware, retry, pools, engines, analysis, node-hardware)",
+				"s.yaml:6:1: engine: unknown field (want one of workload, goodput, hardware, retry, pools, engines, analysis, evals, node-hardware)",
 			}},
 		{"a section of the wrong shape", "engines: [vllm]\nanalysis:\n  targets: 20\n",
 			[]string{"s.yaml:1:10: engines: got a list, want a mapping", `s.yaml:3:12: analysis.targets: got "20", want a list`}},

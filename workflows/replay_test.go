@@ -14,7 +14,8 @@ import (
 // TestReplayRecordedHistories replays histories recorded from real sweeps
 // on the embedded stack (in cmd/infersweep: go test -run TestRecordHistories
 // -record-histories): a successful pool, node faults with retries and
-// quarantine, a pool that continued as new, and a sweep cancelled mid-point. A change that would break running sweeps — a
+// quarantine, a pool that continued as new, a sweep cancelled mid-point,
+// and multinode deployments on gangs. A change that would break running sweeps — a
 // reordered activity, a new timer — fails here.
 func TestReplayRecordedHistories(t *testing.T) {
 	histories := []struct{ file, workflowID string }{
@@ -60,6 +61,15 @@ func TestReplayRecordedHistories(t *testing.T) {
 		{"legacy-hardware-cancel-unpaged.json", "sweep-replay-cancel/hw-sim-mi355x"},
 		// Recorded when paged pools kept their nodes' faults to themselves.
 		{"legacy-hardware-paged-before-node-faults.json", "sweep-replay-node-faults/hw-sim-mi355x"},
+		// Recorded before gang leases: every ask for a node took the first
+		// free one, and multinode points ran like any other.
+		{"legacy-hardware-before-gangs-success.json", "sweep-replay-success/hw-sim-mi355x"},
+		{"legacy-hardware-before-gangs-node-faults.json", "sweep-replay-node-faults/hw-sim-mi355x"},
+		{"legacy-hardware-before-gangs-continue-as-new.json", "sweep-replay-continue-as-new/hw-sim-mi355x"},
+		{"legacy-hardware-before-gangs-cancel.json", "sweep-replay-cancel/hw-sim-mi355x"},
+		// A disaggregated and an aggregated deployment on gangs.
+		{"sweep-multinode.json", "sweep-replay-multinode"},
+		{"hardware-multinode.json", "sweep-replay-multinode/hw-sim-h100-multinode"},
 	}
 	replayer := worker.NewWorkflowReplayer()
 	replayer.RegisterWorkflow(SweepWorkflow)

@@ -221,8 +221,13 @@ func runSim(ctx context.Context, out io.Writer, cfg simengine.ServerConfig, addr
 	if err != nil {
 		return usageError{fmt.Errorf("listen on %s: %w (pass --port with a free port)", addr, err)}
 	}
-	fmt.Fprintf(out, "simulated %s (%s, %s, TP %d, %s) on http://%s, time scale %g\n",
-		cfg.ServedModelName, cfg.Engine.Hardware.Name, cfg.Engine.Precision, cfg.Engine.TP, cfg.Role, listener.Addr(), cfg.TimeScale)
+	// An aggregated engine's line reads as it always has: scripts match it.
+	role := ""
+	if cfg.Role != simengine.Aggregated {
+		role = ", " + string(cfg.Role)
+	}
+	fmt.Fprintf(out, "simulated %s (%s, %s, TP %d%s) on http://%s, time scale %g\n",
+		cfg.ServedModelName, cfg.Engine.Hardware.Name, cfg.Engine.Precision, cfg.Engine.TP, role, listener.Addr(), cfg.TimeScale)
 	return srv.Serve(ctx, listener)
 }
 

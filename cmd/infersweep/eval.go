@@ -83,14 +83,14 @@ func (f *evalFlags) resolve() error {
 		return fmt.Errorf("--concurrency %d: want at least 1", f.cfg.Concurrency)
 	}
 	var err error
-	if f.cfg.Data, err = evals.ReadDataset(f.data); err != nil {
+	if f.cfg.Data, err = task.ReadDataset(f.data); err != nil {
 		return err
 	}
 	if task.NumFewshot > 0 {
 		if f.fewshotData == "" {
 			return fmt.Errorf("--fewshot-data is required: %s is %d-shot (or pass --num-fewshot 0)", task.Name, task.NumFewshot)
 		}
-		if f.cfg.Fewshot, err = evals.ReadDataset(f.fewshotData); err != nil {
+		if f.cfg.Fewshot, err = task.ReadDataset(f.fewshotData); err != nil {
 			return err
 		}
 		if n := len(f.cfg.Fewshot.Docs); n < task.NumFewshot {
@@ -185,20 +185,35 @@ func writeSamples(path string, samples []evals.Sample) (err error) {
 func newEvalGenerateCommand() *cobra.Command {
 	var n int
 	var seed uint64
+	var task string
 	cmd := &cobra.Command{
 		Use:   "generate",
-		Short: "Write a generated arithmetic word-problem set in GSM8K's shape (JSONL)",
+		Short: "Write a generated arithmetic word-problem set in GSM8K's (or GPQA's) shape (JSONL)",
 		Long: `generate writes multi-step arithmetic word problems with worked answers ending
-"#### N", the same set for the same seed. The simulated engine
+"#### N", the same set for the same seed; with --task gpqa the same problems as
+four-option questions in GPQA's published shape. The simulated engine
 (infersweep engine sim with an accuracy) answers them, so evals run without a GPU.`,
-		Example: "  infersweep eval generate --n 200 --seed 1 > set.jsonl",
+		Example: "  infersweep eval generate --n 200 --seed 1 > set.jsonl\n  infersweep eval generate --task gpqa --n 40 --seed 3 > gpqa.jsonl",
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if n < 1 {
 				return usageError{fmt.Errorf("--n %d: want at least 1", n)}
 			}
+			var docs []any
+			switch task {
+			case "gsm8k":
+				for _, d := range evals.GenerateArithmetic(seed, n) {
+					docs = append(docs, d)
+				}
+			case "gpqa":
+				for _, d := range evals.GenerateGPQA(seed, n) {
+					docs = append(docs, d)
+				}
+			default:
+				return usageError{fmt.Errorf("--task %q: want gsm8k or gpqa", task)}
+			}
 			enc := json.NewEncoder(cmd.OutOrStdout())
-			for _, d := range evals.GenerateArithmetic(seed, n) {
+			for _, d := range docs {
 				if err := enc.Encode(d); err != nil {
 					return err
 				}
@@ -207,6 +222,7 @@ func newEvalGenerateCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().IntVar(&n, "n", 200, "problems to write")
+	cmd.Flags().StringVar(&task, "task", "gsm8k", "the shape: gsm8k or gpqa")
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "seed: the same seed writes the same set")
 	return cmd
 }

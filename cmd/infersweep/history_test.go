@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"testing"
@@ -34,6 +35,9 @@ func TestRecordHistories(t *testing.T) {
 	stack := devstacktest.Start(ctx, t)
 	runners, err := sweep.ReadRunners("../../examples/runners.yaml")
 	require.NoError(t, err)
+	multinode, err := sweep.ReadRunners("../../examples/disagg-runners.yaml")
+	require.NoError(t, err)
+	maps.Copy(runners.Labels, multinode.Labels)
 	fleet, err := stack.StartWorkers(ctx, runners, workerSetup(nil, slog.New(slog.DiscardHandler)))
 	require.NoError(t, err)
 	defer fleet.Stop()
@@ -44,12 +48,20 @@ func TestRecordHistories(t *testing.T) {
 		name, settings  string
 		maxPointsPerRun int
 		cancel          bool
-	}{{"success", "../../examples/settings.yaml", 0, false}, {"node-faults", settings, 0, false}, {"continue-as-new", "../../examples/settings.yaml", 2, false}, {"cancel", "../../examples/settings.yaml", 0, true}} {
+		multinode       bool
+	}{{"success", "../../examples/settings.yaml", 0, false, false}, {"node-faults", settings, 0, false, false}, {"continue-as-new", "../../examples/settings.yaml", 2, false, false},
+		{"cancel", "../../examples/settings.yaml", 0, true, false}, {"multinode", "../../examples/settings.yaml", 0, false, true}} {
 		id := "replay-" + rec.name
+		in := workflows.SweepInput{SweepID: id, Date: "2026-11-27", Masters: []string{"../../examples/sweep.yaml"},
+			Runners: "../../examples/runners.yaml", Settings: rec.settings, TimeScale: 20, MaxPointsPerRun: rec.maxPointsPerRun,
+			Filters: sweep.Filters{Runners: []string{"sim-mi355x"}, MaxConc: 16}}
+		pool := "sim-mi355x"
+		if rec.multinode {
+			pool = "sim-h100-multinode"
+			in.Masters, in.Runners, in.Filters = []string{"../../examples/disagg.yaml"}, "../../examples/disagg-runners.yaml", sweep.Filters{MaxConc: 16}
+		}
 		run, err := fleet.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.SweepWorkflowID(id), TaskQueue: workflows.ControlQueue},
-			workflows.SweepWorkflow, workflows.SweepInput{SweepID: id, Date: "2026-11-27", Masters: []string{"../../examples/sweep.yaml"},
-				Runners: "../../examples/runners.yaml", Settings: rec.settings, TimeScale: 20, MaxPointsPerRun: rec.maxPointsPerRun,
-				Filters: sweep.Filters{Runners: []string{"sim-mi355x"}, MaxConc: 16}})
+			workflows.SweepWorkflow, in)
 		require.NoError(t, err)
 		if rec.cancel {
 			// Cancel while a point's load is running.
@@ -71,7 +83,7 @@ func TestRecordHistories(t *testing.T) {
 		}
 		// The hardware history is the pool's last run: after continue-as-new,
 		// one that starts from a carry.
-		for suffix, wfID := range map[string]string{"sweep": run.GetID(), "hardware": workflows.PoolWorkflowID(run.GetID(), "sim-mi355x")} {
+		for suffix, wfID := range map[string]string{"sweep": run.GetID(), "hardware": workflows.PoolWorkflowID(run.GetID(), pool)} {
 			history := &historypb.History{}
 			iter := fleet.Client.GetWorkflowHistory(ctx, wfID, "", false, 0)
 			for iter.HasNext() {

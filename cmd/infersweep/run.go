@@ -46,13 +46,13 @@ func printSweepTable(out io.Writer, points []results.PointRow) error {
 			cmp.Compare(b.TP, a.TP), cmp.Compare(a.Conc, b.Conc), strings.Compare(a.Entry, b.Entry), strings.Compare(a.PointID, b.PointID))
 	})
 	tw := newTable(out)
-	fmt.Fprintln(tw, "RUNNER\tISL/OSL\tTP\tCONC\ttok/s/GPU\ttok/s/user\tTTFT p50\tJ/token\tSTATUS")
+	fmt.Fprintln(tw, "RUNNER\tISL/OSL\tLAYOUT\tCONC\ttok/s/GPU\ttok/s/user\tTTFT p50\tJ/token\tSTATUS")
 	for _, p := range points {
 		status := p.Status
 		if p.Error != "" {
 			status += ": " + firstLineOf(p.Error)
 		}
-		fmt.Fprintf(tw, "%s\t%s/%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\n", p.Runner, sweep.SeqLenName(int(p.ISL)), sweep.SeqLenName(int(p.OSL)), p.TP, p.Conc,
+		fmt.Fprintf(tw, "%s\t%s/%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", p.Runner, sweep.SeqLenName(int(p.ISL)), sweep.SeqLenName(int(p.OSL)), rowLayout(p), p.Conc,
 			num(p.TputPerGPU, "%.0f"), num(p.Interactivity, "%.1f"), num(p.TTFT.Median, "%.0f ms"), num(p.JoulesPerToken, "%.2f"), status)
 	}
 	if err := tw.Flush(); err != nil {
@@ -62,6 +62,18 @@ func printSweepTable(out io.Writer, points []results.PointRow) error {
 		fmt.Fprintf(out, "times and rates: %s (time scale %g)\n", points[0].TimeBasis, points[0].TimeScale)
 	}
 	return nil
+}
+
+// rowLayout is a point's parallelism: TP8 (EP8), or a deployment's
+// topology as upstream names it.
+func rowLayout(p results.PointRow) string {
+	if p.Topology != "" {
+		return p.Topology
+	}
+	if p.EP > 1 {
+		return fmt.Sprintf("TP%d EP%d", p.TP, p.EP)
+	}
+	return fmt.Sprintf("TP%d", p.TP)
 }
 
 func firstLineOf(s string) string {

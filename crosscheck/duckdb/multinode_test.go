@@ -87,3 +87,53 @@ func TestDuckDBChecksMultinodeDenominators(t *testing.T) {
 }
 
 func f64(v float64) *float64 { return &v }
+
+// TestDuckDBReadsTheDisaggregatedDemo checks the lake `infersweep demo
+// --spec examples/disagg.yaml --export DIR` wrote (CI runs it and sets
+// INFERSWEEP_DISAGG_LAKE): every row carries its deployment's topology,
+// and its per-GPU figures divide as upstream's do.
+func TestDuckDBReadsTheDisaggregatedDemo(t *testing.T) {
+	dir := os.Getenv("INFERSWEEP_DISAGG_LAKE")
+	if dir == "" {
+		t.Skip("INFERSWEEP_DISAGG_LAKE names no exported demo lake (CI sets it)")
+	}
+	db, err := sql.Open("duckdb", "")
+	require.NoError(t, err)
+	defer db.Close()
+	glob := filepath.Join(dir, "v1/points/**/*.parquet")
+	rows, err := db.Query(fmt.Sprintf(denominatorsQuery, glob))
+	require.NoError(t, err)
+	var bad []string
+	for rows.Next() {
+		var id string
+		require.NoError(t, rows.Scan(&id))
+		bad = append(bad, id)
+	}
+	require.NoError(t, rows.Err())
+	require.NoError(t, rows.Close())
+	require.Empty(t, bad, "rows whose per-GPU figures do not divide as upstream's")
+
+	type topology struct {
+		points, prefillGPUs, decodeGPUs, nodes, deployments int
+	}
+	got := map[string]topology{}
+	q, err := db.Query(fmt.Sprintf(`
+		SELECT entry, count(*), max(num_prefill_gpu), max(num_decode_gpu), max(nodes), count(DISTINCT deployment_id)
+		FROM read_parquet('%s', hive_partitioning=true, union_by_name=true)
+		WHERE status = 'succeeded' AND is_multinode GROUP BY entry`, glob))
+	require.NoError(t, err)
+	for q.Next() {
+		var entry string
+		var tp topology
+		require.NoError(t, q.Scan(&entry, &tp.points, &tp.prefillGPUs, &tp.decodeGPUs, &tp.nodes, &tp.deployments))
+		got[entry] = tp
+	}
+	require.NoError(t, q.Err())
+	require.Equal(t, map[string]topology{
+		// 2 prefill + 1 decode workers of TP8, a node each; conc 4…128.
+		"llama70b-fp8-h100-sim-disagg": {points: 4, prefillGPUs: 16, decodeGPUs: 8, nodes: 3, deployments: 1},
+		// 2 aggregated workers of TP16, two nodes each: upstream counts
+		// them as prefill GPUs.
+		"llama70b-fp8-h100-sim-agg-multinode": {points: 3, prefillGPUs: 32, decodeGPUs: 0, nodes: 4, deployments: 1},
+	}, got)
+}
