@@ -79,10 +79,11 @@ func TestReadFrontierSteffen(t *testing.T) {
 }
 
 // TestCalibrationAgainstPublishedTable is the test of the fit: the
-// embedded calibration over the published table. The targets
-// are median |error| ≤ 25% and none beyond ±50%; the committed (partial)
-// fit meets neither (28.6%, 178%), so both are held at what it reaches
-// (regression bounds) until a full --fit run tightens them.
+// embedded calibration over the published table must meet the issue's
+// targets, median |error| ≤ 25% and none beyond ±50%. The committed fit
+// reaches 12.9% and 49.2% (the MI325X DeepSeek-R1 8k/1k point at 44
+// tok/s/user), so the max bound has little room: a model change that
+// breaks it needs a new --fit.
 func TestCalibrationAgainstPublishedTable(t *testing.T) {
 	if testing.Short() {
 		t.Skip("simulates ~130 configurations (a few seconds)")
@@ -94,8 +95,8 @@ func TestCalibrationAgainstPublishedTable(t *testing.T) {
 	require.NoError(t, err)
 	sum, err := ev.Evaluate(simengine.FittedCalibration())
 	require.NoError(t, err)
-	require.LessOrEqual(t, sum.MedianAbsErr, 0.30, "median |error| (target 0.25 not yet reached)")
-	require.LessOrEqual(t, sum.MaxAbsErr, 1.80, "max |error| (target 0.50 not yet reached)")
+	require.LessOrEqual(t, sum.MedianAbsErr, 0.25, "median |error|")
+	require.LessOrEqual(t, sum.MaxAbsErr, 0.50, "max |error|")
 	for _, r := range sum.Results {
 		for _, p := range r.Points {
 			require.True(t, p.Reached, "%s at %g tok/s/user: no simulated configuration reaches it", r.Series.Name(), p.Interactivity)
