@@ -49,7 +49,9 @@ func TestSlurmClusterRunsADeployment(t *testing.T) {
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode, string(answer))
 	var completion struct {
-		Usage struct{ CompletionTokens int `json:"completion_tokens"` }
+		Usage struct {
+			CompletionTokens int `json:"completion_tokens"`
+		}
 	}
 	require.NoError(t, json.Unmarshal(answer, &completion))
 	require.Equal(t, 8, completion.Usage.CompletionTokens, "prefilled on one worker, decoded on another")
