@@ -102,7 +102,10 @@ func TestTTFTGrowsWithPromptOverLinkBandwidth(t *testing.T) {
 		for i, n := range prompts {
 			require.Equal(t, n, reqs[i].PromptTokens)
 			require.InDelta(t, float64(model(gbs, n)), float64(reqs[i].KVTransferSimNs), 1e3, "the decode engine waited exactly the transfer")
-			require.Less(t, reqs[i].TTFTSimNs-reqs[i].KVTransferSimNs, int64(10*time.Millisecond), "then one decode step")
+			// One decode step of the 8B under the fitted vLLM calibration is
+			// ~18 ms (its 3 ms step overhead, ~37% of HBM bandwidth); two
+			// steps or a queue would exceed 25 ms.
+			require.Less(t, reqs[i].TTFTSimNs-reqs[i].KVTransferSimNs, int64(25*time.Millisecond), "then one decode step")
 		}
 	}
 	t.Logf("client TTFT (simulated): %v", measured)

@@ -201,6 +201,10 @@ func TestDecodeThroughputIsIndependentOfPrefillLoad(t *testing.T) {
 	dShort, dLong := disagg(short), disagg(long)
 	aShort, aLong := agg(short), agg(long)
 	t.Logf("decode tok/s: disaggregated %.0f → %.0f, aggregated %.0f → %.0f", dShort, dLong, aShort, aLong)
-	require.InDelta(t, 1, dLong/dShort, 0.12, "disaggregated decode barely notices 8× longer prompts")
+	// The fitted calibration reads KV at the hardware's MBU, so 8× longer
+	// contexts cost disaggregated decode ~13%; prefill costs aggregated
+	// decode ~40%.
+	require.InDelta(t, 1, dLong/dShort, 0.16, "disaggregated decode barely notices 8× longer prompts")
 	require.Less(t, aLong/aShort, 0.8, "an aggregated engine spends its steps on prefill")
+	require.Greater(t, dLong/dShort, aLong/aShort+0.15, "longer prompts cost disaggregated decode far less than aggregated")
 }

@@ -29,10 +29,17 @@ type EngineConfig struct {
 	// KVLink is what a decode engine's KV arrives over from its prefill
 	// workers; unused by an engine that prefills everything itself.
 	KVLink KVLink
+	// Framework is the serving framework whose step overhead the engine
+	// pays (upstream's names: vllm, sglang, dynamo-trt …); "" is vLLM.
+	Framework string
 }
 
 func (c EngineConfig) roofline() roofline {
-	r := newRoofline(c.Model, c.Hardware, c.Precision, c.TP, c.Calibration)
+	cal := c.Calibration
+	if cal == (Calibration{}) {
+		cal = CalibrationFor(c.Hardware.Name, c.Framework, c.Precision)
+	}
+	r := newRoofline(c.Model, c.Hardware, c.Precision, c.TP, cal)
 	r.ep, r.dpAttn = c.EP, c.DPAttention
 	return r
 }

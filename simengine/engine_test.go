@@ -122,7 +122,9 @@ func TestThroughputRisesAndTPOTGrowsWithConcurrency(t *testing.T) {
 		return point{float64(concurrency*(1024+256)) / e.Clock().Seconds(), tpot / float64(concurrency)}
 	}
 	var prev point
-	for _, c := range []int{1, 4, 16, 64, 256} {
+	// Not 4: a small batch's weight reads run faster per byte than batch 1's (b(T) in
+	// doc.go), so TPOT at 4 can match TPOT at 1, as on real engines.
+	for _, c := range []int{1, 16, 64, 256} {
 		p := run(c)
 		if c > 1 {
 			require.Greater(t, p.tputPerGPU, prev.tputPerGPU, "concurrency %d", c)

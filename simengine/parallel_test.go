@@ -40,7 +40,7 @@ func TestEPAndDPAttentionRooflineByHand(t *testing.T) {
 			r := cfg.roofline()
 			require.InDelta(t, tt.weightsGB, r.weightBytesPerGPU()/1e9, 1e-6)
 			require.InDelta(t, tt.kvPerTok, r.kvBytesPerTokenPerGPU(), 1e-9)
-			require.InDelta(t, tt.commMs, r.communication(256)*1e3, 1e-4, "hand figures rounded to the ns")
+			require.InDelta(t, tt.commMs, r.communication(256, 1)*1e3, 1e-4, "hand figures rounded to the ns")
 			require.InDelta(t, tt.transferMiB, r.kvTransferBytesPerGPU(1000)/(1<<20), 1e-9)
 		})
 	}

@@ -5,25 +5,6 @@ import (
 	"time"
 )
 
-// Calibration holds the efficiencies and fixed costs no datasheet gives.
-// The defaults put Llama-3.1-8B BF16 on one H100 at ≈ 6 ms per decode step
-// at batch 1 and ≈ 28 ms for a 1,024-token prefill, as measured on vLLM.
-type Calibration struct {
-	MFU float64 // achieved ÷ peak tensor FLOP/s
-	MBU float64 // achieved ÷ peak HBM bandwidth
-	// StepOverhead is the scheduler, sampling and launch cost per step.
-	StepOverhead time.Duration
-	// LayerOverhead is the per-layer cost a step pays whatever its size.
-	LayerOverhead time.Duration
-	// AllReduceLatency is the fixed cost of one all-reduce across TP ranks.
-	AllReduceLatency time.Duration
-}
-
-// DefaultCalibration is what the sim uses unless told otherwise.
-func DefaultCalibration() Calibration {
-	return Calibration{MFU: 0.6, MBU: 0.8, StepOverhead: 800 * time.Microsecond, LayerOverhead: 4 * time.Microsecond, AllReduceLatency: 8 * time.Microsecond}
-}
-
 // roofline prices one engine step on one replica of TP GPUs.
 type roofline struct {
 	model     Model
@@ -55,7 +36,7 @@ func newRoofline(m Model, hw Hardware, p Precision, tp int, cal Calibration) roo
 		model: m, hw: hw, precision: p, tp: tp, cal: cal,
 		peakFLOPS:     peak * 1e12,
 		bytesPerSec:   hw.HBMTBs * 1e12,
-		kvBytesPerTok: float64(m.KVElemsPerTokenLayer*m.Layers) * p.kvBytes(),
+		kvBytesPerTok: float64(m.KVElemsPerTokenLayer*m.kvLayers()) * p.kvBytes(),
 	}
 }
 
@@ -116,6 +97,22 @@ type stepCost struct {
 	utilization float64
 }
 
+// Shape constants of the step model. No datasheet gives them; they are
+// the assumptions the calibration's fitted efficiencies sit on top of,
+// chosen from how the kernels behave rather than fitted point by point.
+const (
+	// gemmHalfRows: a GEMM with this many rows (tokens) reaches half
+	// its large-batch FLOP/s; tensor-core tiles are 64–128 rows tall, so a
+	// decode batch of a few tokens leaves most of each tile idle.
+	gemmHalfRows = 32
+	// smallBatchBandwidth is the fraction of the large-batch bandwidth a
+	// batch-1 decode's weight reads reach (GEMV-shaped kernels issue too
+	// few loads to saturate HBM); bandwidthRampTokens is the e-folding
+	// batch of the ramp to full efficiency.
+	smallBatchBandwidth = 0.9
+	bandwidthRampTokens = 16
+)
+
 func (r roofline) step(batch []work) stepCost {
 	var tokens, kvRead, attnPairs float64
 	for _, w := range batch {
@@ -123,58 +120,116 @@ func (r roofline) step(batch []work) stepCost {
 		tokens += n
 		// Each new token reads the cache before it and the new ones up to
 		// itself (causal attention).
-		pairs := n*ctx + n*(n+1)/2
-		attnPairs += pairs
+		attnPairs += n*ctx + n*(n+1)/2
 		kvRead += ctx + n
 	}
 	m := r.model
-	flops := 2*m.ActiveParamsB*1e9*tokens + attnPairs*m.AttnFLOPsPerCtxTokenLayer*float64(m.Layers)
-	flopsPerGPU := flops / float64(r.tp)
+	touched, imbalance := r.routing(tokens)
 
-	touched := 1.0
-	if m.Experts > 0 {
-		// A MoE step reads only the experts its tokens were routed to:
-		// with T tokens each picking k of E, an expert is idle with
-		// probability (1 − k/E)^T.
-		touched = 1 - math.Pow(1-float64(m.TopK)/float64(m.Experts), tokens)
-	}
+	denseActive := m.ActiveParamsB - r.activeExpertParamsB()
+	flops := 2*(denseActive+r.activeExpertParamsB()*imbalance)*1e9*tokens + attnPairs*m.AttnFLOPsPerCtxTokenLayer*float64(m.kvLayers())
+	// Under TP every GPU multiplies all T tokens by its slice of the
+	// weights: the GEMMs have T rows whatever TP is.
+	compute := flops / float64(r.tp) / (r.peakFLOPS * r.cal.MFU * tokens / (tokens + gemmHalfRows))
+
 	dense, experts := r.weightParams(touched)
-	bytesPerGPU := (dense+experts)*r.precision.weightBytes() + kvRead*r.kvBytesPerTokenPerGPU()
-
-	compute := flopsPerGPU / (r.peakFLOPS * r.cal.MFU)
-	memory := bytesPerGPU / (r.bytesPerSec * r.cal.MBU)
+	bwEff := r.cal.MBU * (1 - (1-smallBatchBandwidth)*math.Exp(-tokens/bandwidthRampTokens))
+	memory := (dense+experts)*r.precision.weightBytes()/(r.bytesPerSec*bwEff) +
+		kvRead*r.kvBytesPerTokenPerGPU()/(r.bytesPerSec*r.cal.MBU)
 	bound := math.Max(compute, memory)
 
-	comm := r.communication(tokens)
+	comm := r.communication(tokens, imbalance)
 	fixed := r.cal.StepOverhead.Seconds() + float64(m.Layers)*r.cal.LayerOverhead.Seconds()
 	total := fixed + bound + comm
 	return stepCost{duration: time.Duration(total * float64(time.Second)), utilization: bound / total}
 }
 
-// communication is a step's time on the scale-up link, in seconds. TP
+// activeExpertParamsB is the routed experts' share of a token's active
+// parameters (top-k of them), in billions.
+func (r roofline) activeExpertParamsB() float64 {
+	m := r.model
+	if m.Experts == 0 {
+		return 0
+	}
+	return m.ExpertParamsB * float64(m.TopK) / float64(m.Experts)
+}
+
+// routing is, for a MoE step of T tokens, the fraction of experts the
+// batch touches and the expert-parallel imbalance: the busiest of ep GPUs
+// gets more than its share of the T·k routed copies. With uniform routing
+// the loads are close to Poisson with mean μ = T·k/ep, and the expected
+// maximum of ep of them is about μ + sqrt(2 μ ln ep) (the Gaussian
+// extreme-value bound), so the step waits for 1 + sqrt(2 ln ep / μ) times
+// the mean, never more than ep (everything on one GPU). Real routers skew
+// further (DeepSeek-V3 §3.4 balances experts with redundant copies for
+// that reason); the fitted efficiencies absorb the rest.
+func (r roofline) routing(tokens float64) (touched, imbalance float64) {
+	m := r.model
+	if m.Experts == 0 {
+		return 1, 1
+	}
+	// With T tokens each picking k of E, an expert is idle with
+	// probability (1 − k/E)^T.
+	touched = 1 - math.Pow(1-float64(m.TopK)/float64(m.Experts), tokens)
+	if r.ep <= 1 || tokens <= 0 {
+		return touched, 1
+	}
+	ep := float64(r.ep)
+	mean := tokens * float64(m.TopK) / ep
+	return touched, math.Min(ep, 1+math.Sqrt(2*math.Log(ep)/mean))
+}
+
+// communication is a step's time on the scale-up link, in seconds: per
+// layer, each collective's latency plus its bytes over the link. TP
 // attention ends each layer's attention in an all-reduce, DP attention
-// needs none (its rank owns its requests); the MLP ends in an all-reduce,
+// needs none (its rank owns its requests) but gathers tokens for a dense
+// or TP-sliced MLP and scatters them back; the MLP ends in an all-reduce,
 // or under EP in an all-to-all that sends each token to its top-k
 // experts' GPUs in FP8 (dispatch) and brings the results back in BF16
 // (combine), as DeepEP does.
-func (r roofline) communication(tokens float64) float64 {
-	if r.tp <= 1 || r.hw.LinkGBs <= 0 {
+func (r roofline) communication(tokens, imbalance float64) float64 {
+	if r.tp <= 1 {
 		return 0
 	}
 	m := r.model
-	link := r.hw.LinkGBs * 1e9
-	lat := r.cal.AllReduceLatency.Seconds()
+	link, lat := r.link()
 	// Ring all-reduce of the BF16 activations.
 	allReduce := lat + 2*float64(r.tp-1)/float64(r.tp)*tokens*float64(m.Hidden)*2/link
-	perLayer := allReduce // the MLP's
-	if r.ep > 1 && m.Experts > 0 {
+	var perLayer float64
+	switch {
+	case r.ep > 1 && m.Experts > 0:
 		// Each rank dispatches its tp-th of the tokens; (ep−1)/ep of the
-		// copies leave the GPU, 1 byte out and 2 bytes back per element.
-		sent := tokens / float64(r.tp) * float64(m.TopK) * float64(m.Hidden) * float64(r.ep-1) / float64(r.ep)
+		// copies leave the GPU, 1 byte out and 2 bytes back per element,
+		// and the busiest GPU receives imbalance times its share.
+		sent := tokens / float64(r.tp) * float64(m.TopK) * float64(m.Hidden) * float64(r.ep-1) / float64(r.ep) * imbalance
 		perLayer = 2*lat + sent*(1+2)/link
+	case r.dpAttn:
+		perLayer = lat + allReduce // all-gather, then reduce-scatter
+	default:
+		perLayer = allReduce
 	}
 	if !r.dpAttn {
 		perLayer += allReduce
 	}
 	return float64(m.Layers) * perLayer
+}
+
+// link is the bandwidth (bytes/s) and latency (s) of one collective over
+// the replica's tp ranks. The latency grows with the tree's depth: a
+// 2-rank all-reduce costs about two thirds of an 8-rank one. Ranks beyond
+// the scale-up domain cross InfiniBand, which then bounds the bandwidth
+// and adds its own latency.
+func (r roofline) link() (bytesPerSec, seconds float64) {
+	base := r.cal.AllReduceLatency
+	if base == 0 {
+		base = r.hw.CollectiveLatency
+	}
+	n := float64(r.tp)
+	seconds = base.Seconds() * (0.5 + 0.5*math.Log2(n)/3)
+	bytesPerSec = r.hw.LinkGBs * 1e9
+	if r.hw.ScaleUpGPUs > 0 && r.tp > r.hw.ScaleUpGPUs {
+		seconds += scaleOutLatency.Seconds()
+		bytesPerSec = math.Min(bytesPerSec, scaleOutGBs*1e9)
+	}
+	return bytesPerSec, seconds
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -23,7 +24,7 @@ func newEngineCommand(g *globalFlags) *cobra.Command {
   infersweep engine predict --model llama-3.3-70b --hardware mi355x --tp 8 -o json
   infersweep engine router --prefill http://10.0.0.1:8000,http://10.0.0.2:8000 --decode http://10.0.0.3:8000 --port 9000`,
 	}
-	cmd.AddCommand(newEngineSimCommand(g), newEnginePredictCommand(g), newEngineRouterCommand(g))
+	cmd.AddCommand(newEngineSimCommand(g), newEnginePredictCommand(g), newEngineRouterCommand(g), newEngineCalibrateCommand(g))
 	return cmd
 }
 
@@ -31,6 +32,8 @@ func newEngineCommand(g *globalFlags) *cobra.Command {
 type engineFlags struct {
 	model, hardware, precision string
 	cfg                        simengine.EngineConfig
+	mfu, mbu                   float64
+	stepOverhead               time.Duration
 }
 
 // register adds the flags; predict takes a list of hardware instead of one.
@@ -48,11 +51,12 @@ func (f *engineFlags) register(cmd *cobra.Command, oneHardware bool) {
 	fl.IntVar(&f.cfg.MaxNumBatchedTokens, "max-num-batched-tokens", 8192, "tokens in a step at most (chunked prefill)")
 	fl.IntVar(&f.cfg.MaxModelLen, "max-model-len", 9472, "prompt + output tokens at most")
 	fl.Float64Var(&f.cfg.GPUMemoryUtilization, "gpu-memory-utilization", 0.9, "fraction of HBM for weights and KV cache")
-	cal := simengine.DefaultCalibration()
-	fl.Float64Var(&f.cfg.Calibration.MFU, "mfu", cal.MFU, "achieved fraction of peak FLOP/s")
-	fl.Float64Var(&f.cfg.Calibration.MBU, "mbu", cal.MBU, "achieved fraction of peak HBM bandwidth")
-	fl.DurationVar(&f.cfg.Calibration.StepOverhead, "step-overhead", cal.StepOverhead, "fixed cost of each engine step")
-	f.cfg.Calibration.LayerOverhead, f.cfg.Calibration.AllReduceLatency = cal.LayerOverhead, cal.AllReduceLatency
+	fl.StringVar(&f.cfg.Framework, "framework", "vllm", "serving framework whose fitted step overhead and efficiency apply: "+strings.Join(simengine.Frameworks, ", ")+" (or upstream's names, e.g. dynamo-trt)")
+	// Zero means the calibration fitted for the hardware, framework and
+	// precision (simengine.CalibrationFor); a flag given overrides it.
+	fl.Float64Var(&f.mfu, "mfu", 0, "achieved fraction of peak FLOP/s (default: fitted for the hardware and framework)")
+	fl.Float64Var(&f.mbu, "mbu", 0, "achieved fraction of peak HBM bandwidth (default: fitted)")
+	fl.DurationVar(&f.stepOverhead, "step-overhead", 0, "fixed cost of each engine step (default: fitted for the framework)")
 }
 
 func (f *engineFlags) resolve() (simengine.EngineConfig, error) {
@@ -70,6 +74,17 @@ func (f *engineFlags) resolve() (simengine.EngineConfig, error) {
 	default:
 		return cfg, usageError{fmt.Errorf("--precision %q: want bf16, fp8 or fp4", f.precision)}
 	}
+	cal := simengine.CalibrationFor(cfg.Hardware.Name, cfg.Framework, cfg.Precision)
+	if f.mfu > 0 {
+		cal.MFU = f.mfu
+	}
+	if f.mbu > 0 {
+		cal.MBU = f.mbu
+	}
+	if f.stepOverhead > 0 {
+		cal.StepOverhead = f.stepOverhead
+	}
+	cfg.Calibration = cal
 	return cfg, nil
 }
 
