@@ -25,7 +25,7 @@ func (f *Fleet) StartDemoSweep(ctx context.Context, sweepID, date string, timeSc
 
 // DemoReport builds a finished demo sweep's report as the settings'
 // analysis section asks (the example settings put its targets where the
-// demo's curves are, 150 and 200 tok/s/user), and keeps the report page
+// demo's curves are, 60 and 100 tok/s/user), and keeps the report page
 // the sweep stored beside the stack's state (the temp dir for an
 // in-memory stack): it opens from file:// after the stack is gone. It
 // returns the report and the page's path.
