@@ -96,30 +96,29 @@ func (e *Evaluator) Params() []Param {
 }
 
 func hwParam(hw, field string, lo, hi float64, on func(int) bool, at func(*simengine.CalibrationEntry) *float64) Param {
-	return Param{Name: "hardware." + hw + "." + field, Lo: lo, Hi: hi, affects: on,
-		get: func(f simengine.CalibrationFile) float64 { c := f.Hardware[hw]; return *at(&c) },
-		set: func(f *simengine.CalibrationFile, v float64) {
-			f.Hardware = maps.Clone(f.Hardware)
-			if f.Hardware == nil {
-				f.Hardware = map[string]simengine.CalibrationEntry{}
-			}
-			c := f.Hardware[hw]
-			*at(&c) = v
-			f.Hardware[hw] = c
-		}}
+	return entryParam("hardware", hw, field, lo, hi, on, func(f *simengine.CalibrationFile) *map[string]simengine.CalibrationEntry { return &f.Hardware }, at)
 }
 
 func fwParam(fam, field string, lo, hi float64, on func(int) bool, at func(*simengine.CalibrationEntry) *float64) Param {
-	return Param{Name: "frameworks." + fam + "." + field, Lo: lo, Hi: hi, affects: on,
-		get: func(f simengine.CalibrationFile) float64 { c := f.Frameworks[fam]; return *at(&c) },
+	return entryParam("frameworks", fam, field, lo, hi, on, func(f *simengine.CalibrationFile) *map[string]simengine.CalibrationEntry { return &f.Frameworks }, at)
+}
+
+// entryParam is one field of one entry of a calibration table (table
+// picks hardware or frameworks); set copies the table, so candidate
+// files tried by the fit never share one.
+func entryParam(section, key, field string, lo, hi float64, on func(int) bool,
+	table func(*simengine.CalibrationFile) *map[string]simengine.CalibrationEntry, at func(*simengine.CalibrationEntry) *float64) Param {
+	return Param{Name: section + "." + key + "." + field, Lo: lo, Hi: hi, affects: on,
+		get: func(f simengine.CalibrationFile) float64 { c := (*table(&f))[key]; return *at(&c) },
 		set: func(f *simengine.CalibrationFile, v float64) {
-			f.Frameworks = maps.Clone(f.Frameworks)
-			if f.Frameworks == nil {
-				f.Frameworks = map[string]simengine.CalibrationEntry{}
+			entries := table(f)
+			*entries = maps.Clone(*entries)
+			if *entries == nil {
+				*entries = map[string]simengine.CalibrationEntry{}
 			}
-			c := f.Frameworks[fam]
+			c := (*entries)[key]
 			*at(&c) = v
-			f.Frameworks[fam] = c
+			(*entries)[key] = c
 		}}
 }
 
