@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -92,10 +93,7 @@ func TestOpensStateOfEarlierServer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
-	desc, err := c.DescribeWorkflowExecution(ctx, "sweep-"+doneSweepID, "")
-	require.NoError(t, err)
-	require.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, desc.GetWorkflowExecutionInfo().GetStatus())
-	require.Equal(t, []string{"sweep-" + doneSweepID}, findBySweepID(t, c, doneSweepID))
+	checkFinishedWorkflow(ctx, t, c, time.Now())
 
 	w := worker.New(c, testQueue, worker.Options{})
 	w.RegisterWorkflow(waitingWorkflow)
@@ -110,6 +108,29 @@ func TestOpensStateOfEarlierServer(t *testing.T) {
 	body, err := devStore(t, stack).Get(ctx, upgradeObject)
 	require.NoError(t, err)
 	require.JSONEq(t, upgradeContent, string(body))
+}
+
+// earlierStateClosed is about when the earlier server closed the finished
+// workflow (the state was committed at 16:54 UTC that day).
+var earlierStateClosed = time.Date(2026, 11, 30, 16, 50, 0, 0, time.UTC)
+
+// checkFinishedWorkflow: within the namespace's retention of its close the
+// finished workflow is there, with its search attributes; past it, the
+// upgraded server has deleted it, as retention says it must. Within an
+// hour of the boundary either is right.
+func checkFinishedWorkflow(ctx context.Context, t *testing.T, c client.Client, now time.Time) {
+	t.Helper()
+	deletedAt := earlierStateClosed.Add(namespaceRetention)
+	desc, err := c.DescribeWorkflowExecution(ctx, "sweep-"+doneSweepID, "")
+	switch {
+	case now.Before(deletedAt.Add(-time.Hour)):
+		require.NoError(t, err)
+		require.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, desc.GetWorkflowExecutionInfo().GetStatus())
+		require.Equal(t, []string{"sweep-" + doneSweepID}, findBySweepID(t, c, doneSweepID))
+	case now.After(deletedAt.Add(time.Hour)):
+		var notFound *serviceerror.NotFound
+		require.ErrorAs(t, err, &notFound, "closed %s ago, past the %s retention", now.Sub(earlierStateClosed).Round(time.Hour), namespaceRetention)
+	}
 }
 
 // copyDir copies the regular files of src into dst: the server writes to
