@@ -97,7 +97,7 @@ func TestUpstreamDeploymentsAreShaped(t *testing.T) {
 		assert.Positive(t, p.Nodes, p.Entry)
 		largest = max(largest, p.Nodes)
 	}
-	// Upstream's widest deployments span 18 GB300 trays (12p1d dep4/dep24
-	// and 10p1d dep4/dep32 among them).
-	assert.GreaterOrEqual(t, largest, 18)
+	// Upstream's widest deployment spans 18 GB200 trays of 4 GPUs
+	// (dsr1-fp8-gb200-dynamo-sglang).
+	assert.Equal(t, 18, largest)
 }
