@@ -30,5 +30,10 @@ func TestServerFatalBecomesAnError(t *testing.T) {
 		})
 	}
 	require.NoError(t, recoverFatal(func() error { return nil }))
+	bound := recoverFatal(func() error {
+		return errors.New("failed listening for HTTP API on 127.0.0.1:30188: listen tcp 127.0.0.1:30188: bind: address already in use")
+	})
+	require.ErrorIs(t, bound, errPortTaken, "a listener failing as an error is the same race")
+	require.NotErrorIs(t, recoverFatal(func() error { return errors.New("open database: disk full") }), errPortTaken)
 	require.PanicsWithValue(t, "unrelated", func() { _ = recoverFatal(func() error { panic("unrelated") }) }, "other panics are not ours to swallow")
 }

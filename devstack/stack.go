@@ -180,7 +180,8 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 
 // startTemporal starts the server on opts.TemporalPort, or on free ports:
 // a stack starting beside this one may take a port between probing and
-// binding, and then new ones are tried.
+// binding (the frontend's or another of the server's), and then new ones
+// are tried.
 func (s *Stack) startTemporal(ctx context.Context, opts Options, dbFile string) (string, error) {
 	for attempt := 1; ; attempt++ {
 		port, err := probePort(ServiceTemporal, opts.IP, opts.TemporalPort)
@@ -189,7 +190,9 @@ func (s *Stack) startTemporal(ctx context.Context, opts Options, dbFile string) 
 		}
 		hostPort := net.JoinHostPort(opts.IP, strconv.Itoa(port))
 		s.temporal, err = startTemporal(ctx, temporalOptions{hostPort: hostPort, dbFile: dbFile, namespace: opts.Namespace, logger: opts.Logger, tls: opts.TLS})
-		if err == nil || !errors.Is(err, errPortTaken) || opts.TemporalPort != 0 || attempt == 3 {
+		// A fixed frontend port is probed again each time; the others (HTTP
+		// API, the internal services) are new ones.
+		if err == nil || !errors.Is(err, errPortTaken) || attempt == 3 {
 			return hostPort, err
 		}
 		opts.Logger.Warn("temporal port taken while starting; trying others", "attempt", attempt, "error", err)

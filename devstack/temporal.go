@@ -124,7 +124,12 @@ func recoverFatal(f func() error) (err error) {
 			err = fmt.Errorf("%w: %w", errPortTaken, fatal)
 		}
 	}()
-	return f()
+	// Some listeners (the HTTP API's) fail as errors, not Fatal: the same
+	// race.
+	if err = f(); err != nil && strings.Contains(err.Error(), "address already in use") {
+		err = fmt.Errorf("%w: %w", errPortTaken, err)
+	}
+	return err
 }
 
 // splitTemporalAddress parses the frontend address the user gave: its
