@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/infersweep/infersweep/recipes"
+	"github.com/infersweep/infersweep/sweep"
 )
 
 // TestSlurmClusterRunsADeployment starts a disaggregated simulated
@@ -21,19 +22,10 @@ import (
 // one allocation of three nodes of the local cluster, sends a request
 // through its frontend, and stops the whole allocation.
 func TestSlurmClusterRunsADeployment(t *testing.T) {
-	run := newClusterRun(t)
-	if len(run.nodes) < 3 {
-		t.Skipf("the deployment needs 3 nodes; the cluster has %d (local-cluster.sh up 3)", len(run.nodes))
-	}
+	run := newDeploymentRun(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	p := simDeployment(t)
-	// Llama is dense: its decode worker has no experts to spread.
-	p.Decode.EP, p.Decode.DPAttn = 1, false
-	l, err := recipes.Default().Launch(p)
-	require.NoError(t, err)
-	p.Launch = l
-	spec := Spec{Point: p, Name: EngineName(run.id + "/deployment"), Node: run.id + "-d", TimeScale: 20}
+	spec := Spec{Point: denseDeployment(t), Name: EngineName(run.id + "/deployment"), Node: run.id + "-d", TimeScale: 20}
 	engine, err := run.slurm(t).StartDeployment(ctx, spec)
 	require.NoError(t, err)
 	stopOnFailure(t, engine)
@@ -66,10 +58,7 @@ func TestSlurmClusterRunsADeployment(t *testing.T) {
 // TestSlurmDeploymentRefusedByItsConfig: a worker that refuses its
 // flags ends the whole allocation at once, blamed on the configuration.
 func TestSlurmDeploymentRefusedByItsConfig(t *testing.T) {
-	run := newClusterRun(t)
-	if len(run.nodes) < 3 {
-		t.Skipf("the deployment needs 3 nodes; the cluster has %d (local-cluster.sh up 3)", len(run.nodes))
-	}
+	run := newDeploymentRun(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	// Expert parallelism on a dense model: the decode worker exits.
@@ -88,18 +77,10 @@ func TestSlurmDeploymentRefusedByItsConfig(t *testing.T) {
 // DOWN; Slurm ends the allocation, the deployment says it no longer runs
 // (what the gang's probe asks before re-leasing), and Stop leaves no job.
 func TestSlurmDeploymentLosingANode(t *testing.T) {
-	run := newClusterRun(t)
-	if len(run.nodes) < 3 {
-		t.Skipf("the deployment needs 3 nodes; the cluster has %d (local-cluster.sh up 3)", len(run.nodes))
-	}
+	run := newDeploymentRun(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	p := simDeployment(t)
-	p.Decode.EP, p.Decode.DPAttn = 1, false
-	l, err := recipes.Default().Launch(p)
-	require.NoError(t, err)
-	p.Launch = l
-	spec := Spec{Point: p, Name: EngineName(run.id + "/lost"), Node: run.id + "-l", TimeScale: 20}
+	spec := Spec{Point: denseDeployment(t), Name: EngineName(run.id + "/lost"), Node: run.id + "-l", TimeScale: 20}
 	engine, err := run.slurm(t).StartDeployment(ctx, spec)
 	require.NoError(t, err)
 	stopOnFailure(t, engine)
@@ -117,4 +98,25 @@ func TestSlurmDeploymentLosingANode(t *testing.T) {
 	_, err = engine.Stop(ctx)
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return len(jobs(t, run.id)) == 0 }, 30*time.Second, 200*time.Millisecond)
+}
+
+// newDeploymentRun is a cluster run with the three nodes the test
+// deployment needs.
+func newDeploymentRun(t *testing.T) *clusterRun {
+	run := newClusterRun(t)
+	if len(run.nodes) < 3 {
+		t.Skipf("the deployment needs 3 nodes; the cluster has %d (local-cluster.sh up 3)", len(run.nodes))
+	}
+	return run
+}
+
+// denseDeployment is the simulated 2P+1D deployment the simulator runs:
+// Llama is dense, so its decode worker has no experts to spread.
+func denseDeployment(t *testing.T) sweep.Point {
+	p := simDeployment(t)
+	p.Decode.EP, p.Decode.DPAttn = 1, false
+	l, err := recipes.Default().Launch(p)
+	require.NoError(t, err)
+	p.Launch = l
+	return p
 }
