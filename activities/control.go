@@ -30,8 +30,12 @@ func (a *Activities) PlanSweep(ctx context.Context, in PlanInput) (PlanOutput, e
 		return PlanOutput{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrConfig, nil)
 	}
 	read := a.specReader(ctx)
+	launches := recipes.Attach
+	if in.Simulate {
+		launches = recipes.AttachSimulated
+	}
 	plan, err := sweep.LoadPlan(sweep.Sources{Masters: in.Masters, Runners: in.Runners, Settings: in.Settings, ReadFile: read,
-		Recipes: in.Recipes, Launches: recipes.Attach}, in.Filters)
+		Recipes: in.Recipes, Launches: launches}, in.Filters)
 	if err != nil {
 		var errs sweep.Errors
 		if errors.As(err, &errs) {

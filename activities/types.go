@@ -50,6 +50,9 @@ type PlanInput struct {
 	// schedule's latest committed sweep before this one did not have (all
 	// of them for its first sweep).
 	ChangedSinceLastOf string
+	// Simulate launches every point on the simulated engine standing in
+	// for its framework (recipes.AttachSimulated).
+	Simulate bool `json:",omitempty"`
 }
 
 // RunnerPlan is one hardware pool's share of a sweep.

@@ -12,11 +12,11 @@ import (
 	"github.com/infersweep/infersweep/workflows"
 )
 
-// StartDemoSweep starts the demo's sweep of Spec, on a Fleet started with
+// StartDemoSweep starts the demo's sweep of Specs, on a Fleet started with
 // Demo set. The workers run in this process and read the files by path.
 func (f *Fleet) StartDemoSweep(ctx context.Context, sweepID, date string, timeScale float64) (client.WorkflowRun, error) {
 	run, err := f.Workers.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.SweepWorkflowID(sweepID), TaskQueue: workflows.ControlQueue}, workflows.SweepWorkflow,
-		workflows.SweepInput{SweepID: sweepID, Date: date, Masters: []string{f.Spec}, Runners: f.Runners, Settings: f.Settings, TimeScale: timeScale})
+		workflows.SweepInput{SweepID: sweepID, Date: date, Masters: f.Specs, Runners: f.Runners, Settings: f.Settings, Filters: f.filters, TimeScale: timeScale, Simulate: f.simulate})
 	if err != nil {
 		return nil, fmt.Errorf("start sweep: %w", err)
 	}

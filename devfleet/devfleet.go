@@ -13,7 +13,6 @@ import (
 
 	"github.com/infersweep/infersweep/devstack"
 	"github.com/infersweep/infersweep/examples"
-	"github.com/infersweep/infersweep/recipes"
 	"github.com/infersweep/infersweep/schedules"
 	"github.com/infersweep/infersweep/sweep"
 	"github.com/infersweep/infersweep/workers"
@@ -30,10 +29,16 @@ type Options struct {
 	NoWorkers bool
 	// ArmSchedules unpauses the schedules it applies.
 	ArmSchedules bool
-	// Demo plans the demo's sweep (Spec, with Settings) before anything
-	// starts, and skips the schedules.
-	Demo           bool
-	Spec, Settings string
+	// Demo plans the demo's sweep (Specs, with Settings and Filters)
+	// before anything starts, and skips the schedules.
+	Demo     bool
+	Specs    []string
+	Settings string
+	Filters  sweep.Filters
+	// Simulate takes Runners as a real fleet: each of its labels that
+	// the plan uses becomes a pool of simulated nodes of its hardware,
+	// sized to the plan's widest deployment.
+	Simulate bool
 }
 
 // InputError is a file the user gave (or the built-in one it replaced)
@@ -51,12 +56,18 @@ type Fleet struct {
 	// StackStartup is how long the stack took to come up.
 	StackStartup time.Duration
 	// Examples is where the built-in examples were written; Runners,
-	// Schedules, Spec and Settings are the files used.
-	Examples                           string
-	Runners, Schedules, Spec, Settings string
-	Changes                            []schedules.Change
-	plan                               *sweep.Plan
-	cleanup                            func()
+	// Schedules, Specs and Settings are the files used.
+	Examples                     string
+	Runners, Schedules, Settings string
+	Specs                        []string
+	// RealRunners are the runners per label of the fleet a --simulate
+	// demo stands in for.
+	RealRunners map[string]int
+	Changes   []schedules.Change
+	filters   sweep.Filters
+	simulate  bool
+	plan      *sweep.Plan
+	cleanup   func()
 }
 
 // Start checks the files first (a wrong one starts nothing), then starts
@@ -68,12 +79,24 @@ func Start(ctx context.Context, o Options) (*Fleet, error) {
 		return nil, err
 	}
 	f := &Fleet{Examples: dir, cleanup: cleanup, Runners: examples.Or(o.Runners, dir, "runners.yaml"), Schedules: examples.Or(o.Schedules, dir, "schedules.yaml"),
-		Spec: examples.Or(o.Spec, dir, "sweep.yaml"), Settings: examples.Or(o.Settings, dir, "settings.yaml")}
-	if o.Demo && o.Spec != "" && o.Runners == "" {
-		if f.Runners, err = sizedRunners(f.Spec, f.Settings, dir); err != nil {
+		Specs: []string{examples.Or("", dir, "sweep.yaml")}, Settings: examples.Or(o.Settings, dir, "settings.yaml"), filters: o.Filters, simulate: o.Simulate}
+	if len(o.Specs) > 0 {
+		f.Specs = nil
+		for _, spec := range o.Specs {
+			f.Specs = append(f.Specs, examples.Or(spec, dir, "sweep.yaml"))
+		}
+	}
+	if o.Demo && len(o.Specs) > 0 && (o.Runners == "" || o.Simulate) {
+		real := ""
+		if o.Runners != "" {
+			real = f.Runners
+		}
+		shape, err := sizedRunners(f.Specs, real, f.Settings, o.Filters, o.Simulate, dir)
+		if err != nil {
 			cleanup()
 			return nil, InputError{err}
 		}
+		f.Runners, f.RealRunners = shape.runners, shape.realRunners
 	}
 	scheds, err := f.check(o)
 	if err != nil {
@@ -98,7 +121,7 @@ func Start(ctx context.Context, o Options) (*Fleet, error) {
 // check reads what will run: the demo's plan, or dev's schedules.
 func (f *Fleet) check(o Options) ([]schedules.Schedule, error) {
 	if o.Demo {
-		plan, err := sweep.LoadPlan(sweep.Sources{Masters: []string{f.Spec}, Runners: f.Runners, Settings: f.Settings, Launches: recipes.Attach}, sweep.Filters{})
+		plan, err := sweep.LoadPlan(sweep.Sources{Masters: f.Specs, Runners: f.Runners, Settings: f.Settings, Launches: launches(f.simulate)}, f.filters)
 		if err != nil {
 			return nil, InputError{err}
 		}

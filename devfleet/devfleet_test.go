@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/infersweep/infersweep/devstack"
+	"github.com/infersweep/infersweep/sweep"
 )
 
 // TestWrongFilesStartNothing: a spec that does not plan or a schedules
@@ -27,8 +28,10 @@ func TestWrongFilesStartNothing(t *testing.T) {
 		o       Options
 		wantErr string
 	}{
-		{"demo spec that does not plan", Options{Stack: stack, Demo: true, Spec: badSpec}, "sweep.yaml"},
-		{"demo spec missing", Options{Stack: stack, Demo: true, Spec: filepath.Join(dir, "nope.yaml")}, "nope.yaml"},
+		{"demo spec that does not plan", Options{Stack: stack, Demo: true, Specs: []string{badSpec}}, "sweep.yaml"},
+		{"demo spec missing", Options{Stack: stack, Demo: true, Specs: []string{filepath.Join(dir, "nope.yaml")}}, "nope.yaml"},
+		{"simulated night with nothing selected", Options{Stack: stack, Demo: true, Simulate: true, Specs: []string{upstreamAMD},
+			Runners: upstreamRunners, Filters: sweep.Filters{ConfigKeys: []string{"no-such-entry"}}}, "select no points"},
 		{"dev schedules with a mistake", Options{Stack: stack, Schedules: badSchedules}, "schedules.yaml"},
 	}
 	for _, tt := range tests {

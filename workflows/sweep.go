@@ -32,6 +32,10 @@ type SweepInput struct {
 	Filters sweep.Filters
 	// TimeScale speeds up simulated engines (the demo); 1 for real ones.
 	TimeScale float64
+	// Simulate runs every point on the simulated engine standing in for
+	// its framework (`demo --simulate`). Absent from earlier histories,
+	// where it is false, so they replay unchanged.
+	Simulate bool `json:",omitempty"`
 	// MaxPointsPerRun bounds each pool run's history (0: the default).
 	MaxPointsPerRun int
 	// ChangedSince (a sweep id or spec digest) plans only what is new.
@@ -215,7 +219,7 @@ func planSweep(ctx workflow.Context, in SweepInput, nominal time.Time) (activiti
 	var plan activities.PlanOutput
 	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, planOptions), a.PlanSweep, activities.PlanInput{
 		SweepID: in.SweepID, Date: in.Date, Masters: in.Masters, Runners: in.Runners, Settings: in.Settings, Recipes: in.Recipes, Filters: in.Filters,
-		ChangedSince: in.ChangedSince, ChangedSinceLastOf: in.ChangedSinceLastOf,
+		ChangedSince: in.ChangedSince, ChangedSinceLastOf: in.ChangedSinceLastOf, Simulate: in.Simulate,
 	}).Get(ctx, &plan)
 	if err != nil {
 		return plan, fmt.Errorf("plan sweep %s: %w", in.SweepID, err)

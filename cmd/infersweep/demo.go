@@ -4,19 +4,24 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/infersweep/infersweep/analysis"
 	"github.com/infersweep/infersweep/devfleet"
 	"github.com/infersweep/infersweep/devstack"
+	"github.com/infersweep/infersweep/results"
 	"github.com/infersweep/infersweep/workflows"
 )
 
 type demoFlags struct {
-	stack     devstack.Options
-	spec      string
-	runners   string
+	stack    devstack.Options
+	specs    []string
+	runners  string
+	simulate bool
+	filterFlags
 	settings  string
 	timeScale float64
 	keep      bool
@@ -43,13 +48,24 @@ cluster on this machine).
 --spec runs any master config instead: without --runners, each runner label it
 names becomes a pool of simulated nodes sized to its widest deployment
 (examples/disagg.yaml is a disaggregated and an aggregated multinode sweep).
+--simulate previews a real night before it touches a GPU: --runners is then
+the real fleet (upstream's runners.yaml), the spec and filters (upstream's
+generator filters, as 'sweep plan' takes them) select the points exactly as
+they would there, each runner label becomes a pool of simulated nodes of its
+hardware sized to its widest deployment, and the demo ends with what the night
+would take on that fleet: GPU-hours and node-hours of load per pool, engine
+starts, and the shortest night the fleet's runners could run it in.
+
 --export DIR mirrors the sweep's lake files into DIR, laid out as
 'infersweep results pull' lays them out, for DuckDB or pandas.
 
 The sweep stays in --state-dir: 'infersweep dev' shows it in the UI afterwards,
 and 'infersweep results show' reads it. --keep stays up after the sweep.`,
 		Example: "  infersweep demo\n  infersweep demo --keep --time-scale 20\n  infersweep demo --backend docker\n" +
-			"  infersweep demo --spec examples/disagg.yaml --export ./lake",
+			"  infersweep demo --spec examples/disagg.yaml --export ./lake\n\n" +
+			"  # preview what InferenceX's gpt-oss MI355X rows would cost tonight\n" +
+			"  infersweep demo --simulate --spec configs/amd-master.yaml --runners configs/runners.yaml \\\n" +
+			"    --config-keys 'gptoss-fp4-mi355x-*' --seq-lens 1k1k --max-conc 16 --no-evals",
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runDemo(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), g, f)
@@ -61,17 +77,22 @@ and 'infersweep results show' reads it. --keep stays up after the sweep.`,
 	fl.IntVar(&f.stack.TemporalPort, "port", 7233, "Temporal frontend gRPC port")
 	fl.IntVar(&f.stack.UIPort, "ui-port", 8233, "Temporal Web UI port")
 	fl.IntVar(&f.stack.S3Port, "s3-port", 9000, "S3 store port")
-	fl.StringVar(&f.spec, "spec", "", "master config to sweep (default: the example built in, examples/sweep.yaml)")
+	fl.StringArrayVar(&f.specs, "spec", nil, "master config to sweep, repeatable (default: the example built in, examples/sweep.yaml)")
 	fl.StringVar(&f.runners, "runners", "", "runners file: one simulated node per entry (default: examples/runners.yaml, built in)")
 	fl.StringVar(&f.settings, "settings", "", "infersweep settings (default: examples/settings.yaml, built in)")
 	fl.Float64Var(&f.timeScale, "time-scale", 10, "simulated engines run this many times faster than real time (higher values outrun a small machine and distort latencies)")
 	fl.BoolVar(&f.keep, "keep", false, "stay up after the sweep (Ctrl-C to stop)")
 	fl.StringVar(&f.export, "export", "", "mirror the sweep's lake files into this directory")
+	fl.BoolVar(&f.simulate, "simulate", false, "take --runners as the real fleet: simulate its pools and print what the night would cost there")
+	f.filterFlags.addFlags(fl)
 	f.backend.register(fl)
 	return cmd
 }
 
 func runDemo(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *demoFlags) error {
+	if err := f.check(); err != nil {
+		return err
+	}
 	logger, err := g.logger(errOut)
 	if err != nil {
 		return err
@@ -81,7 +102,8 @@ func runDemo(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *demo
 		return err
 	}
 	fmt.Fprintln(errOut, "starting Temporal, the Web UI and the S3 store…")
-	fleet, err := startFleet(ctx, devfleet.Options{Stack: f.stack, Setup: setup, Runners: f.runners, Demo: true, Spec: f.spec, Settings: f.settings},
+	fleet, err := startFleet(ctx, devfleet.Options{Stack: f.stack, Setup: setup, Runners: f.runners, Demo: true, Specs: f.specs, Settings: f.settings,
+		Filters: f.filters, Simulate: f.simulate},
 		"is `infersweep dev` running?")
 	if err != nil {
 		return err
@@ -90,7 +112,7 @@ func runDemo(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *demo
 	date := time.Now().Format("2006-01-02")
 	sweepID := "demo-" + date + "-" + shortID()
 	fmt.Fprintf(errOut, "stack up in %.1fs, %d simulated nodes (--backend %s); sweeping %s (time scale %g)\n  UI: %s/%s\n",
-		fleet.StackStartup.Seconds(), fleet.Workers.Nodes, f.backend.backend, fleet.Spec, f.timeScale, fleet.Stack.UIURL, workflows.SweepWorkflowID(sweepID))
+		fleet.StackStartup.Seconds(), fleet.Workers.Nodes, f.backend.backend, strings.Join(fleet.Specs, ", "), f.timeScale, fleet.Stack.UIURL, workflows.SweepWorkflowID(sweepID))
 	run, err := fleet.StartDemoSweep(ctx, sweepID, date, f.timeScale)
 	if err != nil {
 		return err
@@ -101,8 +123,14 @@ func runDemo(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *demo
 		return fmt.Errorf("sweep %s: %w", sweepID, err)
 	}
 	fmt.Fprintf(out, "\nsweep %s: %v in %s (wall clock)\n\n", sweepID, result.Counts, time.Since(sweepStarted).Round(time.Second))
-	if err := printDemoResults(ctx, out, fleet, result); err != nil {
+	rows, err := printDemoResults(ctx, out, fleet, result)
+	if err != nil {
 		return err
+	}
+	if f.simulate {
+		if err := printNightCost(out, analysis.NightCost(rows, fleet.RealRunners)); err != nil {
+			return err
+		}
 	}
 	if f.export != "" {
 		n, err := fleet.Workers.Lake.PullSweep(ctx, f.export, sweepID)
@@ -119,23 +147,23 @@ func runDemo(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *demo
 }
 
 // printDemoResults shows the sweep's points and report, and where its
-// results, analysis and report page are kept.
-func printDemoResults(ctx context.Context, out io.Writer, fleet *devfleet.Fleet, result workflows.SweepResult) error {
+// results, analysis and report page are kept; it returns the sweep's rows.
+func printDemoResults(ctx context.Context, out io.Writer, fleet *devfleet.Fleet, result workflows.SweepResult) ([]results.PointRow, error) {
 	rep, page, err := fleet.DemoReport(ctx, result.SweepID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := printSweepTable(out, rep.Rows); err != nil {
-		return err
+		return nil, err
 	}
 	fmt.Fprintln(out)
 	if err := printReport(out, rep); err != nil {
-		return err
+		return nil, err
 	}
 	stack := fleet.Stack
 	_, err = fmt.Fprintf(out, "\nresults:   s3://%s/%s %s\nanalysis:  s3://%s/%s\nreport:    file://%s\nUI:        %s/%s\n", stack.S3.Bucket, result.ManifestKey,
 		whereKept(stack, result.SweepID), stack.S3.Bucket, result.AnalysisKey, page, stack.UIURL, workflows.SweepWorkflowID(result.SweepID))
-	return err
+	return rep.Rows, err
 }
 
 func whereKept(stack *devstack.Stack, sweepID string) string {

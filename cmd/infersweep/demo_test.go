@@ -64,3 +64,50 @@ func TestDemoRunsTheExampleSweepEndToEnd(t *testing.T) {
 	out, _ := exec.Command("pgrep", "-f", ownEngines).Output()
 	require.Empty(t, strings.TrimSpace(string(out)), "engine processes left behind")
 }
+
+// TestDemoSimulatesAnUpstreamNight previews InferenceX's own rows (the
+// snapshot of its configs and runners) on simulated pools: a single-node
+// entry and a disaggregated one, selected by upstream's filters, each
+// launched by the simulator standing in for its framework, and ends with
+// what the night takes on upstream's fleet.
+func TestDemoSimulatesAnUpstreamNight(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a whole sweep")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	upstream := "../../sweep/testdata/upstream/"
+	code, stdout, stderr := runCLIContext(ctx, t, "demo", "--ephemeral", "--port", "0", "--ui-port", "0", "--s3-port", "0", "--simulate",
+		"--spec", upstream+"amd-master.yaml", "--runners", upstream+"runners.yaml", "--time-scale", "20",
+		"--config-keys", "qwen3.5-fp8-mi355x-sglang,qwen3.5-fp8-mi355x-sglang-disagg", "--max-conc", "8", "--no-evals")
+	require.Equal(t, exitOK, code, stderr)
+	require.Contains(t, stdout, "map[succeeded:3]")
+	require.Regexp(t, `mi355x-disagg\s+8k/1k\s+1P \(TP4\) x 1D \(TP8\), 2 nodes\s+8\s+\d+`, stdout, "the disaggregated row ran on a simulated deployment")
+	// Upstream's runners.yaml has 9 mi355x runners and 9 mi355x-disagg ones.
+	require.Regexp(t, `\nmi355x\s+2\s+2\s+[0-9.e-]+\s+[0-9.e-]+\s+[0-9.e-]+\s+9\s`, stdout)
+	require.Regexp(t, `\nmi355x-disagg\s+1\s+1\s+[0-9.e-]+\s+[0-9.e-]+\s+[0-9.e-]+\s+9\s`, stdout)
+	require.Regexp(t, `\ntotal\s+3\s+3\s`, stdout)
+	require.Contains(t, stdout, "engine start, model load and warm-up are not modelled")
+}
+
+// --simulate refuses what it cannot preview before starting anything.
+func TestDemoSimulateRefuses(t *testing.T) {
+	upstream := "../../sweep/testdata/upstream/"
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no spec", []string{"--simulate"}, "--simulate needs --spec"},
+		{"pinned to real nodes", []string{"--simulate", "--spec", upstream + "amd-master.yaml", "--runners", upstream + "runners.yaml", "--runner-node-filter", "amds"}, "--runner-node-filter pins points to real nodes"},
+		{"nothing selected", []string{"--simulate", "--spec", upstream + "amd-master.yaml", "--runners", upstream + "runners.yaml", "--config-keys", "no-such-*"}, "select no points"},
+		{"a filter upstream refuses", []string{"--simulate", "--spec", upstream + "amd-master.yaml", "--step-size", "1"}, "step-size"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runCLI(t, append([]string{"demo", "--ephemeral", "--port", "0", "--ui-port", "0", "--s3-port", "0"}, tt.args...)...)
+			require.Equal(t, exitUsage, code, stderr)
+			require.Contains(t, stderr, tt.want)
+		})
+	}
+}

@@ -158,7 +158,7 @@ func printDevFleet(out io.Writer, fleet *devfleet.Fleet, armed bool) {
 		return
 	}
 	fmt.Fprintf(out, "Workers: control + %d simulated nodes from %s. Try:\n  infersweep sweep run -f %s --runners %s --settings %s --time-scale 10 --wait\n",
-		fleet.Workers.Nodes, fleet.Runners, fleet.Spec, fleet.Runners, fleet.Settings)
+		fleet.Workers.Nodes, fleet.Runners, fleet.Specs[0], fleet.Runners, fleet.Settings)
 	state := "paused (--schedule-enabled arms it)"
 	if armed {
 		state = "armed"

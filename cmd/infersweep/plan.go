@@ -22,9 +22,8 @@ import (
 // planFlags are the files and filters `sweep plan` and `sweep run`
 // share: upstream's generator flags (full-sweep), under the same names.
 type planFlags struct {
-	src      sweep.Sources
-	filters  sweep.Filters
-	seqLens  string
+	src sweep.Sources
+	filterFlags
 	validate bool
 }
 
@@ -33,6 +32,17 @@ func (f *planFlags) addFlags(fl *pflag.FlagSet) {
 	fl.StringVar(&f.src.Runners, "runners", "", "runners.yaml")
 	fl.StringVar(&f.src.Settings, "settings", "", "infersweep settings (workload, SLOs, prices, retries, pools, node hardware)")
 	fl.StringArrayVar(&f.src.Recipes, "recipes", nil, "engine recipe file beside the shipped catalogue (repeatable; a recipe named as a shipped one replaces it)")
+	f.filterFlags.addFlags(fl)
+}
+
+// filterFlags are upstream's generator filters, under its names; `demo
+// --simulate` takes them too.
+type filterFlags struct {
+	filters sweep.Filters
+	seqLens string
+}
+
+func (f *filterFlags) addFlags(fl *pflag.FlagSet) {
 	fl.StringSliceVar(&f.filters.ModelPrefixes, "model-prefix", nil, "keep entries whose name starts with one of these")
 	fl.StringSliceVar(&f.filters.Precisions, "precision", nil, "keep these precisions")
 	fl.StringSliceVar(&f.filters.Frameworks, "framework", nil, "keep these frameworks")
@@ -56,20 +66,29 @@ func (f *planFlags) addFlags(fl *pflag.FlagSet) {
 	fl.IntVar(&f.filters.Changelog.Last, "last", 0, "with --changelog: the last K entries")
 }
 
+// resolve checks the filters as upstream's generator does and reads
+// --seq-lens into them; a bad one is a usage error (exit 2).
+func (f *filterFlags) resolve() error {
+	if err := f.filters.Check(); err != nil {
+		return usageError{err}
+	}
+	seqLens, err := sweep.ParseSeqLens(f.seqLens)
+	if err != nil {
+		return usageError{err}
+	}
+	f.filters.SeqLens = seqLens
+	return nil
+}
+
 // load validates and expands; bad input is a usage error (exit 2) that
 // lists every problem, and nothing is planned.
 func (f *planFlags) load() (*sweep.Plan, error) {
 	if len(f.src.Masters) == 0 || f.src.Runners == "" {
 		return nil, usageError{errors.New("need at least one -f master config and --runners")}
 	}
-	if err := f.filters.Check(); err != nil {
-		return nil, usageError{err}
+	if err := f.resolve(); err != nil {
+		return nil, err
 	}
-	seqLens, err := sweep.ParseSeqLens(f.seqLens)
-	if err != nil {
-		return nil, usageError{err}
-	}
-	f.filters.SeqLens = seqLens
 	f.src.Launches = recipes.Attach
 	plan, err := sweep.LoadPlan(f.src, f.filters)
 	var errs sweep.Errors
