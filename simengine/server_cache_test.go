@@ -73,7 +73,7 @@ func TestMetricsCountPrefixCacheHits(t *testing.T) {
 				"vllm:prompt_tokens_total":        100 + 100 + 150 + 107 + 107,
 				"vllm:kv_cache_usage_perc":        0,
 				// no DRAM tier, no connector counters
-				"vllm:external_prefix_cache_hits_total":    -1,
+				"vllm:external_prefix_cache_hits_total":     -1,
 				"infersweep_kv_offload_stored_blocks_total": -1,
 			}},
 		{"prefix caching off", true, []request{ids(p), ids(p)},
