@@ -9,7 +9,9 @@ import "time"
 // link's speed. It returns the tokens s computes this step, or false,
 // taking nothing, when the blocks are not free.
 func (e *Engine) admit(s *Sequence, budget int) (int, bool) {
-	if e.cache == nil || s.computed > 0 || len(s.BlockHashes) == 0 {
+	// A request without hashes (a prompt shorter than a block) goes the
+	// cached way too, to be counted among the queries as vLLM counts it.
+	if e.cache == nil || s.computed > 0 {
 		n := min(s.pending(), budget)
 		return n, e.reserve(s, n)
 	}

@@ -2,6 +2,7 @@ package simengine
 
 import (
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -352,4 +353,58 @@ func TestCacheConfigErrorsNameTheFlag(t *testing.T) {
 			require.ErrorContains(t, cfg.Validate(), tt.want)
 		})
 	}
+}
+
+func TestBlockHashesChainThePrefix(t *testing.T) {
+	base := (&uniqueIDs{}).take(40)
+	changedFirst := append([]int{-1}, base[1:]...)
+	changedLast := append(append([]int(nil), base[:39]...), -1)
+	tests := []struct {
+		name       string
+		ids        []int
+		wantBlocks int
+		wantSame   int // leading blocks equal to base's
+	}{
+		{"two full blocks, the partial one left out", base, 2, 2},
+		{"a change in block 0 changes every later key", changedFirst, 2, 0},
+		{"a change in the partial block changes nothing", changedLast, 2, 2},
+		{"a longer prompt extends the chain", append(append([]int(nil), base...), base...), 5, 2},
+		{"shorter than a block", base[:15], 0, 0},
+	}
+	want := HashTokenBlocks(base)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := HashTokenBlocks(tt.ids)
+			require.Len(t, got, tt.wantBlocks)
+			same := 0
+			for same < len(got) && same < len(want) && got[same] == want[same] {
+				same++
+			}
+			require.Equal(t, tt.wantSame, same)
+		})
+	}
+	require.Len(t, hashTextBlocks([]byte(strings.Repeat("x", 200)), 10), 3, "64 bytes a block")
+	require.Len(t, hashTextBlocks([]byte(strings.Repeat("x", 200)), 2), 2, "never more blocks than counted tokens")
+}
+
+// Preemption by recompute still works with the cache, and the preempted
+// request gets its prompt back from it.
+func TestPreemptedRequestReusesItsCachedPrompt(t *testing.T) {
+	e := newTestEngine(t, nil)
+	e.total, e.free = 10, 10 // 160 tokens: two 104-token requests do not fit
+	ids := &uniqueIDs{}
+	a, b := ids.take(64), ids.take(64)
+	sa := &Sequence{ID: 1, PromptLen: 64, MaxTokens: 40, BlockHashes: HashTokenBlocks(a)}
+	sb := &Sequence{ID: 2, PromptLen: 64, MaxTokens: 40, BlockHashes: HashTokenBlocks(b)}
+	e.Add(sa)
+	e.Add(sb)
+	drain(t, e)
+	require.Positive(t, sb.Preemptions)
+	require.Zero(t, sa.Preemptions)
+	// Of its four cached prompt blocks, the one a's last decode block took
+	// was the tail: three come back.
+	require.Equal(t, 48, sb.CachedTokens)
+	require.True(t, sa.Finished && sb.Finished)
+	require.EqualValues(t, 80, e.GenerationTokens)
+	require.Equal(t, 10, e.free)
 }

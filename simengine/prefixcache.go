@@ -1,10 +1,5 @@
 package simengine
 
-import (
-	"encoding/binary"
-	"hash/fnv"
-)
-
 // rootHash stands in for vLLM's NONE_HASH, the parent of a prompt's first
 // block; any constant works as long as every request uses the same one.
 const rootHash uint64 = 0x9e3779b97f4a7c15
@@ -14,23 +9,36 @@ const rootHash uint64 = 0x9e3779b97f4a7c15
 // that a block matches only behind the same whole prefix. The partial
 // block at the end is left out, as vLLM caches full blocks only. vLLM
 // hashes with SHA-256 (or Python's hash); FNV-1a is enough here, where a
-// collision would only cost a wrong hit in a model.
+// collision would only cost a wrong hit in a model, and it runs inline:
+// every request with token ids is hashed on the handler's goroutine.
 func HashTokenBlocks(ids []int) []uint64 {
 	hashes := make([]uint64, 0, len(ids)/BlockSize)
 	parent := rootHash
-	var buf [8]byte
 	for start := 0; start+BlockSize <= len(ids); start += BlockSize {
-		h := fnv.New64a()
-		binary.LittleEndian.PutUint64(buf[:], parent)
-		_, _ = h.Write(buf[:])
+		h := fnvWord(fnvOffset, parent, 8)
 		for _, id := range ids[start : start+BlockSize] {
-			binary.LittleEndian.PutUint32(buf[:4], uint32(id))
-			_, _ = h.Write(buf[:4])
+			h = fnvWord(h, uint64(uint32(id)), 4)
 		}
-		parent = h.Sum64()
+		parent = h
 		hashes = append(hashes, parent)
 	}
 	return hashes
+}
+
+// FNV-1a, 64-bit (the constants of hash/fnv).
+const (
+	fnvOffset uint64 = 14695981039346656037
+	fnvPrime  uint64 = 1099511628211
+)
+
+// fnvWord adds the low n bytes of v to h, little-endian.
+func fnvWord(h, v uint64, n int) uint64 {
+	for range n {
+		h ^= v & 0xff
+		h *= fnvPrime
+		v >>= 8
+	}
+	return h
 }
 
 // hashTextBlocks keys a text prompt, for which the simulator has no
@@ -40,16 +48,15 @@ func HashTokenBlocks(ids []int) []uint64 {
 // chat whose next turn repeats the earlier messages shares their chunks.
 func hashTextBlocks(text []byte, maxBlocks int) []uint64 {
 	const chunk = 4 * BlockSize
-	n := min(len(text)/chunk, maxBlocks)
-	hashes := make([]uint64, 0, max(n, 0))
+	n := max(min(len(text)/chunk, maxBlocks), 0)
+	hashes := make([]uint64, 0, n)
 	parent := rootHash
-	var buf [8]byte
 	for i := range n {
-		h := fnv.New64a()
-		binary.LittleEndian.PutUint64(buf[:], parent)
-		_, _ = h.Write(buf[:])
-		_, _ = h.Write(text[i*chunk : (i+1)*chunk])
-		parent = h.Sum64()
+		h := fnvWord(fnvOffset, parent, 8)
+		for _, c := range text[i*chunk : (i+1)*chunk] {
+			h = (h ^ uint64(c)) * fnvPrime
+		}
+		parent = h
 		hashes = append(hashes, parent)
 	}
 	return hashes

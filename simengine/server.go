@@ -156,7 +156,8 @@ func (s *Server) Run(ctx context.Context) error {
 		return &StartupError{Msg: "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB (simulated by --fail-startup-prob)"}
 	}
 	s.cfg.Logger.Info("engine ready", "model", s.cfg.ServedModelName, "kv_cache_tokens", s.engine.KVCapacityTokens(),
-		"max_concurrency_at_max_model_len", float64(s.engine.KVCapacityTokens())/float64(s.cfg.Engine.MaxModelLen))
+		"max_concurrency_at_max_model_len", float64(s.engine.KVCapacityTokens())/float64(s.cfg.Engine.MaxModelLen),
+		"prefix_caching", !s.cfg.Engine.NoPrefixCaching, "dram_tier_tokens", DRAMBlocks(s.cfg.Engine)*BlockSize)
 	s.ready.Store(true)
 	return s.loop(ctx)
 }

@@ -66,11 +66,11 @@ func TestMetricsCountPrefixCacheHits(t *testing.T) {
 		want     map[string]float64
 	}{
 		{"token ids and chat text", false,
-			[]request{ids(p), ids(p), ids(append(append([]int(nil), p...), tokenIDs(1000, 50)...)), {"/v1/chat/completions", chat}, {"/v1/chat/completions", chat}},
+			[]request{ids(p), ids(p), ids(append(append([]int(nil), p...), tokenIDs(1000, 50)...)), {"/v1/chat/completions", chat}, {"/v1/chat/completions", chat}, ids(p[:10])},
 			map[string]float64{
-				"vllm:prefix_cache_queries_total": 100 + 100 + 150 + 107 + 107,
-				"vllm:prefix_cache_hits_total":    0 + 96 + 96 + 0 + 96,
-				"vllm:prompt_tokens_total":        100 + 100 + 150 + 107 + 107,
+				"vllm:prefix_cache_queries_total": 100 + 100 + 150 + 107 + 107 + 10,
+				"vllm:prefix_cache_hits_total":    0 + 96 + 96 + 0 + 96 + 0,
+				"vllm:prompt_tokens_total":        100 + 100 + 150 + 107 + 107 + 10,
 				"vllm:kv_cache_usage_perc":        0,
 				// no DRAM tier, no connector counters
 				"vllm:external_prefix_cache_hits_total":     -1,
