@@ -182,20 +182,21 @@ func NewEngine(cfg EngineConfig) (*Engine, error) {
 	}
 	rl := cfg.roofline()
 	blocks := kvBlocks(cfg, rl)
-	var err error
 	// A DP-attention rank receives its requests' KV over its own link.
 	lanes := 1
 	if cfg.DPAttention {
 		lanes = cfg.TP
 	}
 	e := &Engine{cfg: cfg, rl: rl, total: blocks, free: blocks, linkFree: make([]time.Duration, lanes)}
-	if !cfg.NoPrefixCaching {
-		e.cache = newPrefixCache(DRAMBlocks(cfg))
-		if e.hostLink = cfg.HostLink; e.hostLink.GBs == 0 {
-			e.hostLink, err = HostLinkFor(cfg.Hardware.Name)
-			if err != nil && cfg.CPUDRAMGB > 0 {
-				return nil, err
-			}
+	if cfg.NoPrefixCaching {
+		return e, nil
+	}
+	e.cache = newPrefixCache(DRAMBlocks(cfg))
+	e.hostLink = cfg.HostLink
+	if e.hostLink.GBs == 0 && cfg.CPUDRAMGB > 0 {
+		var err error
+		if e.hostLink, err = HostLinkFor(cfg.Hardware.Name); err != nil {
+			return nil, err
 		}
 	}
 	return e, nil
