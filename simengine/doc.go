@@ -122,6 +122,54 @@
 // cheaper per token. With EP ≤ 1 and no DP attention the roofline is the one
 // above, unchanged.
 //
+// Prefix cache (engine_cache.go, prefixcache.go) follows vLLM V1's
+// automatic prefix caching (docs: "Automatic Prefix Caching" design;
+// vllm/v1/core/kv_cache_manager.py), on by default as there: each full
+// 16-token block of a prompt is keyed by a hash of its parent block's key
+// and its token ids, so a block matches only behind the same whole
+// prefix. At admission the longest chain of cached blocks is reused, up
+// to all but the prompt's last token (the step that samples needs its
+// logits): those tokens count as computed and cost no prefill, the blocks
+// are shared by reference. Blocks are cached as soon as they are
+// computed; a finished or preempted request's blocks stay cached with no
+// reference, counted free (vllm:kv_cache_usage_perc counts only
+// referenced blocks), in a free queue ordered least recently used first,
+// a request's tail ahead of its head; an allocation takes uncached free
+// blocks first, then evicts from the front. A preempted request
+// recomputes only what was evicted meanwhile. Prompts sent as token ids
+// are hashed as they are; text prompts and chat messages (no tokenizer
+// here) by their bytes in 64-byte chunks, four characters a token, so a
+// chat that repeats its earlier turns still shares them. Generated tokens
+// are not cached: the sim's answers are filler, so a client's next turn
+// never carries the same ids, and a multi-turn session hits on its
+// earlier prompts only (a real engine also hits on the earlier answers
+// the client sends back verbatim). vllm:prefix_cache_queries counts every
+// admitted request's tokens, vllm:prefix_cache_hits the reused ones.
+//
+// The DRAM tier (EngineConfig.CPUDRAMGB, `engine sim --kv-offloading dram
+// --cpu-dram-gb N`) stands for vLLM's OffloadingConnector (vLLM 0.11's
+// CPU KV offloading, `--kv-offloading-backend native
+// --kv-offloading-size`), LMCache or SGLang's HiCache, as upstream
+// InferenceX's agentic recipes launch them. N is upstream's
+// total-cpu-dram-gb: already the replica's share of the node (node DRAM ×
+// dram-utilization × TP ÷ GPUs per node, benchmarks/single_node/agentic/
+// README.md), so it is not divided again; a block costs each GPU's slice
+// times TP there (every worker offloads its own; an MLA cache TP
+// replicates is stored TP times). The tier is exclusive: blocks HBM
+// evicts are stored there (infersweep_kv_offload_stored_*), it evicts its
+// own least recently used when full, and a hit continues the HBM chain
+// into it, moves the block back into a new HBM block and adds the load,
+// one GPU's bytes over its host link (hostlink.go: PCIe Gen5 x16 at
+// 63 GB/s on HGX, MI300-series and RTX PRO 6000; NVLink-C2C at 225 GB/s
+// per GPU on GB200/GB300), to the step that prefills the request. vLLM's
+// connector writes blocks through when computed and loads asynchronously;
+// the victim-cache model keeps what hits where and charges the same bytes.
+// Its hits are reported as vLLM reports a connector's:
+// vllm:external_prefix_cache_queries/hits. A token of Llama-3.1-8B BF16
+// KV (128 KiB) loads over PCIe Gen5 in about 2 µs, where the roofline
+// computes it in tens of µs or more at prefill rates: a DRAM hit costs a
+// small fraction of a miss, an HBM hit nothing.
+//
 // Time: with TimeScale s > 1 the engine runs s times faster than real
 // time; its own metrics (/metrics histograms) are in simulated seconds, and
 // the load generator reports in simulated units when told the same scale.

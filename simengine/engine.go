@@ -32,6 +32,18 @@ type EngineConfig struct {
 	// Framework is the serving framework whose step overhead the engine
 	// pays (upstream's names: vllm, sglang, dynamo-trt …); "" is vLLM.
 	Framework string
+	// NoPrefixCaching turns the prefix cache off (vLLM
+	// --no-enable-prefix-caching). vLLM V1 caches by default, and so
+	// does the zero value.
+	NoPrefixCaching bool
+	// CPUDRAMGB > 0 adds a DRAM tier of that many GB (1e9 bytes) to the
+	// prefix cache: the replica's share of host memory, which upstream's
+	// total-cpu-dram-gb already is (node DRAM × utilization × TP ÷ GPUs
+	// per node).
+	CPUDRAMGB float64
+	// HostLink is what DRAM-tier blocks cross back into HBM, per GPU;
+	// zero means the hardware's (HostLinkFor).
+	HostLink KVLink
 }
 
 func (c EngineConfig) roofline() roofline {
@@ -62,6 +74,10 @@ func (c EngineConfig) Validate() error {
 		return fmt.Errorf("ep %d: %s is dense, expert parallelism needs a MoE model", c.EP, c.Model.Name)
 	case c.EP > c.TP || (c.EP > 1 && c.TP%c.EP != 0):
 		return fmt.Errorf("ep %d: the replica has tp %d GPUs; want an ep that divides tp (e.g. --tp %d --ep %d --dp-attn)", c.EP, c.TP, c.EP, c.EP)
+	case c.CPUDRAMGB < 0:
+		return fmt.Errorf("cpu-dram-gb %g: want 0 (no DRAM tier) or more", c.CPUDRAMGB)
+	case c.CPUDRAMGB > 0 && c.NoPrefixCaching:
+		return fmt.Errorf("cpu-dram-gb %g: the DRAM tier holds prefix-cache blocks; drop --no-enable-prefix-caching or --kv-offloading dram", c.CPUDRAMGB)
 	}
 	r := c.roofline()
 	budget := c.Hardware.HBMGB * 1e9 * c.GPUMemoryUtilization
@@ -111,6 +127,19 @@ type Sequence struct {
 	KVStart, KVReady time.Duration
 	kvLanded         bool
 
+	// BlockHashes key the prompt's full blocks in the prefix cache
+	// (HashTokenBlocks); none, and the request neither reuses nor leaves
+	// cached blocks.
+	BlockHashes []uint64
+	// CachedTokens of the prompt came from the prefix cache at its last
+	// admission, DRAMTokens of them from the DRAM tier.
+	CachedTokens, DRAMTokens int
+	// cached are its first blocks' cache entries, in order (nil: a block
+	// it holds privately); loadTime is what its DRAM hits add to the step
+	// that schedules it.
+	cached   []*kvBlock
+	loadTime time.Duration
+
 	Stream *Stream
 }
 
@@ -134,6 +163,9 @@ type Engine struct {
 	// prefill worker; linkFree is when each link lane is next idle.
 	transferring []*Sequence
 	linkFree     []time.Duration
+	// cache is nil with prefix caching off; hostLink carries DRAM hits.
+	cache    *prefixCache
+	hostLink KVLink
 
 	// Counters since start, in engine time.
 	PromptTokens     int64
@@ -155,7 +187,19 @@ func NewEngine(cfg EngineConfig) (*Engine, error) {
 	if cfg.DPAttention {
 		lanes = cfg.TP
 	}
-	return &Engine{cfg: cfg, rl: rl, total: blocks, free: blocks, linkFree: make([]time.Duration, lanes)}, nil
+	e := &Engine{cfg: cfg, rl: rl, total: blocks, free: blocks, linkFree: make([]time.Duration, lanes)}
+	if cfg.NoPrefixCaching {
+		return e, nil
+	}
+	e.cache = newPrefixCache(DRAMBlocks(cfg))
+	e.hostLink = cfg.HostLink
+	if e.hostLink.GBs == 0 && cfg.CPUDRAMGB > 0 {
+		var err error
+		if e.hostLink, err = HostLinkFor(cfg.Hardware.Name); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
 }
 
 // KVCapacityTokens is how many tokens the cache holds.
@@ -237,8 +281,8 @@ func (e *Engine) Step() StepResult {
 			}
 			continue
 		}
-		n := min(s.pending(), budget)
-		if !e.reserve(s, n) {
+		n, ok := e.admit(s, budget)
+		if !ok {
 			break
 		}
 		e.waiting = e.waiting[1:]
@@ -271,6 +315,11 @@ func (e *Engine) reserve(s *Sequence, n int) bool {
 	if need > e.free {
 		return false
 	}
+	// Free blocks that are not cached go first, then the least recently
+	// used cached ones (vLLM's free queue).
+	for e.cache != nil && e.free-e.cache.lru.n < need {
+		e.cache.evict()
+	}
 	e.free -= need
 	s.blocks += need
 	return true
@@ -297,11 +346,19 @@ func (e *Engine) makeRoom(s *Sequence, n int, res *StepResult) bool {
 // duration.
 func (e *Engine) runBatch(batch []scheduled, res *StepResult) {
 	work := make([]work, len(batch))
+	var load time.Duration
 	for i, b := range batch {
 		work[i].n, work[i].ctx = b.n, b.seq.computed
 		res.Tokens += b.n
+		load += b.seq.loadTime
+		b.seq.loadTime = 0
 	}
 	cost := e.rl.step(work)
+	if load > 0 {
+		// DRAM hits are copied in before the forward pass that needs them.
+		cost.utilization *= float64(cost.duration) / float64(cost.duration+load)
+		cost.duration += load
+	}
 	e.clock += cost.duration
 	e.BusyTime += cost.duration
 	res.Duration, res.Utilization, res.Batch = cost.duration, cost.utilization, len(batch)
@@ -316,6 +373,9 @@ func (e *Engine) sampleBatch(batch []scheduled, res *StepResult) {
 			e.PromptTokens += int64(min(b.n, s.PromptLen-s.computed))
 		}
 		s.computed += b.n
+		if e.cache != nil {
+			e.commit(s)
+		}
 		if s.pending() > 0 {
 			continue // prefill continues next step
 		}
@@ -334,8 +394,8 @@ func (e *Engine) sampleBatch(batch []scheduled, res *StepResult) {
 }
 
 func (e *Engine) preempt(s *Sequence) {
-	e.free += s.blocks
-	s.blocks, s.computed = 0, 0
+	e.release(s)
+	s.computed = 0
 	s.Preemptions++
 	e.Preemptions++
 	for i, r := range e.running {
@@ -351,8 +411,7 @@ func (e *Engine) removeFinished() {
 	kept := e.running[:0]
 	for _, s := range e.running {
 		if s.Finished {
-			e.free += s.blocks
-			s.blocks = 0
+			e.release(s)
 			e.Finished++
 			continue
 		}
@@ -369,8 +428,7 @@ func (e *Engine) dropAborted() {
 		for _, s := range list {
 			if s.Stream != nil && s.Stream.aborted.Load() {
 				s.Aborted = true
-				e.free += s.blocks
-				s.blocks = 0
+				e.release(s)
 				continue
 			}
 			kept = append(kept, s)

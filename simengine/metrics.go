@@ -40,6 +40,8 @@ type metricsState struct {
 	generationTokens int64
 	preemptions      int64
 	success          int64
+	cache            CacheStats
+	dramBlocksUsed   int
 	ttft, itl, e2e   histogram
 }
 
@@ -86,9 +88,36 @@ func (s *Server) serveMetrics(w http.ResponseWriter, _ *http.Request) {
 	counter("vllm:generation_tokens_total", "Number of generation tokens processed.", m.generationTokens)
 	counter("vllm:num_preemptions_total", "Cumulative number of preemption from the engine.", m.preemptions)
 	counter("vllm:request_success_total", "Count of successfully processed requests.", m.success)
+	s.writeCacheMetrics(gauge, counter, m)
 	hist("vllm:time_to_first_token_seconds", "Histogram of time to first token in seconds (simulated time).", m.ttft)
 	hist("vllm:inter_token_latency_seconds", "Histogram of inter-token latency in seconds (simulated time).", m.itl)
 	hist("vllm:e2e_request_latency_seconds", "Histogram of end to end request latency in seconds (simulated time).", m.e2e)
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 	_, _ = w.Write([]byte(b.String()))
+}
+
+// writeCacheMetrics adds the prefix cache's counters under vLLM's names
+// (vllm/v1/metrics/loggers.py; prometheus_client appends _total) and the
+// DRAM tier's, for which vLLM has no names, under infersweep_ ones.
+func (s *Server) writeCacheMetrics(gauge func(string, string, float64), counter func(string, string, int64), m metricsState) {
+	cfg := s.cfg.Engine
+	if cfg.NoPrefixCaching {
+		return
+	}
+	c := m.cache
+	counter("vllm:prefix_cache_queries_total", "Prefix cache queries, in terms of number of queried tokens.", c.Queries)
+	counter("vllm:prefix_cache_hits_total", "Prefix cache hits, in terms of number of cached tokens.", c.Hits)
+	if cfg.CPUDRAMGB <= 0 {
+		return
+	}
+	// The DRAM tier plays vLLM's offloading connector, whose hits vLLM
+	// reports as external.
+	counter("vllm:external_prefix_cache_queries_total", "External prefix cache queries from KV connector cross-instance cache sharing, in terms of number of queried tokens.", c.ExternalQueries)
+	counter("vllm:external_prefix_cache_hits_total", "External prefix cache hits from KV connector cross-instance cache sharing, in terms of number of cached tokens.", c.ExternalHits)
+	perBlock := DRAMBytesPerBlock(cfg)
+	counter("infersweep_kv_offload_stored_blocks_total", "KV blocks evicted from HBM into the DRAM tier (infersweep simulator).", c.OffloadStoredBlocks)
+	counter("infersweep_kv_offload_stored_bytes_total", "Bytes of KV evicted from HBM into the DRAM tier, all GPUs of the replica (infersweep simulator).", int64(float64(c.OffloadStoredBlocks)*perBlock))
+	counter("infersweep_kv_offload_loaded_blocks_total", "KV blocks loaded from the DRAM tier back into HBM for a prefix hit (infersweep simulator).", c.OffloadLoadedBlocks)
+	counter("infersweep_kv_offload_loaded_bytes_total", "Bytes of KV loaded from the DRAM tier back into HBM, all GPUs of the replica (infersweep simulator).", int64(float64(c.OffloadLoadedBlocks)*perBlock))
+	gauge("infersweep_kv_offload_usage_perc", "DRAM tier usage. 1 means 100 percent usage (infersweep simulator).", float64(m.dramBlocksUsed)/float64(max(1, DRAMBlocks(cfg))))
 }

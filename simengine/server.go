@@ -106,6 +106,10 @@ type DebugRequest struct {
 	// transfer's share, waiting for the link included.
 	TTFTSimNs       int64 `json:"ttft_sim_ns"`
 	KVTransferSimNs int64 `json:"kv_transfer_sim_ns,omitempty"`
+	// CachedTokens of the prompt came from the prefix cache, DRAMTokens
+	// of those from the DRAM tier.
+	CachedTokens int `json:"cached_tokens,omitempty"`
+	DRAMTokens   int `json:"dram_tokens,omitempty"`
 }
 
 // maxDebugRequests bounds /debug/requests memory.
@@ -152,7 +156,8 @@ func (s *Server) Run(ctx context.Context) error {
 		return &StartupError{Msg: "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB (simulated by --fail-startup-prob)"}
 	}
 	s.cfg.Logger.Info("engine ready", "model", s.cfg.ServedModelName, "kv_cache_tokens", s.engine.KVCapacityTokens(),
-		"max_concurrency_at_max_model_len", float64(s.engine.KVCapacityTokens())/float64(s.cfg.Engine.MaxModelLen))
+		"max_concurrency_at_max_model_len", float64(s.engine.KVCapacityTokens())/float64(s.cfg.Engine.MaxModelLen),
+		"prefix_caching", !s.cfg.Engine.NoPrefixCaching, "dram_tier_tokens", DRAMBlocks(s.cfg.Engine)*BlockSize)
 	s.ready.Store(true)
 	return s.loop(ctx)
 }
@@ -239,6 +244,7 @@ func (s *Server) publish(res StepResult, lag time.Duration) {
 	m.powerWatts = s.engine.PowerWatts(res.Utilization)
 	m.promptTokens, m.generationTokens = s.engine.PromptTokens, s.engine.GenerationTokens
 	m.preemptions, m.success = s.engine.Preemptions, s.engine.Finished
+	m.cache, m.dramBlocksUsed = s.engine.CacheStats(), s.engine.DRAMBlocksUsed()
 	if len(s.lags) < 1_000_000 {
 		s.lags = append(s.lags, lag)
 	}
@@ -323,7 +329,7 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 		writeError(w, http.StatusServiceUnavailable, "ServiceUnavailable", "the engine is starting")
 		return
 	}
-	req, prompt, maxTokens, ok := s.readGenerateRequest(w, r, chat)
+	req, prompt, maxTokens, hashes, ok := s.readGenerateRequest(w, r, chat)
 	if !ok {
 		return
 	}
@@ -351,7 +357,7 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 
 	id := s.nextID.Add(1)
 	stream := &Stream{notify: make(chan struct{}, 1)}
-	seq := &Sequence{ID: id, PromptLen: prompt, MaxTokens: output, Stream: stream, RemotePrefill: kv.DoRemotePrefill}
+	seq := &Sequence{ID: id, PromptLen: prompt, MaxTokens: output, Stream: stream, RemotePrefill: kv.DoRemotePrefill, BlockHashes: hashes}
 	arrival := time.Since(s.start)
 	s.submit(seq)
 
@@ -374,7 +380,7 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 	s.mu.Lock()
 	if len(s.debug) < maxDebugRequests {
 		s.debug = append(s.debug, DebugRequest{ID: id, RequestID: r.Header.Get("X-Request-Id"), PromptTokens: prompt, CompletionTokens: output, ArrivalNs: arrival.Nanoseconds(), ChunkNs: chunkTimes, Preemptions: seq.Preemptions,
-			TTFTSimNs: int64(seq.FirstToken - seq.Arrival), KVTransferSimNs: int64(seq.kvWait())})
+			TTFTSimNs: int64(seq.FirstToken - seq.Arrival), KVTransferSimNs: int64(seq.kvWait()), CachedTokens: seq.CachedTokens, DRAMTokens: seq.DRAMTokens})
 	}
 	s.mu.Unlock()
 }

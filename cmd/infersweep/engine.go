@@ -111,7 +111,17 @@ kv_transfer_params {"do_remote_decode": true} (what 'engine router' sends) with
 the kv_transfer_params a decode engine needs; --role decode skips the prefill of
 a request carrying {"do_remote_prefill": true, ...} and waits instead for its
 KV to cross --kv-link (default: the link the hardware's clusters use), as vLLM
-with NixlConnector does.`
+with NixlConnector does.
+
+Prefix cache: as vLLM V1 by default, full 16-token blocks of a prompt's token
+ids (text prompts: their bytes) are cached by a chained hash and reused by
+later prompts with the same prefix, evicted least recently used first
+(--no-enable-prefix-caching turns it off). --kv-offloading dram --cpu-dram-gb N
+(or vLLM's --kv-offloading-backend native --kv-offloading-size GiB) keeps
+blocks evicted from HBM in N GB of host DRAM and loads hits back over the
+GPU's host link (PCIe Gen5 x16, NVLink-C2C on Grace). /metrics counts
+vllm:prefix_cache_queries/hits, vllm:external_prefix_cache_* and
+infersweep_kv_offload_*.`
 
 func newEngineSimCommand(g *globalFlags) *cobra.Command {
 	f := &engineFlags{}
@@ -120,6 +130,7 @@ func newEngineSimCommand(g *globalFlags) *cobra.Command {
 		role, kvLink                string
 		port                        int
 		cfg                         simengine.ServerConfig
+		cache                       cacheFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "sim",
@@ -129,6 +140,9 @@ func newEngineSimCommand(g *globalFlags) *cobra.Command {
 
   # 20× faster than real time, ready after 2 s, 5% of requests fail
   infersweep engine sim --time-scale 20 --startup-delay 2s --error-rate 0.05
+
+  # agentic sessions: prefix cache (on by default) plus 400 GB of host DRAM behind HBM
+  infersweep engine sim --kv-offloading dram --cpu-dram-gb 400
 
   # one prefill and one decode engine of DeepSeek-R1 on GB200 behind a router
   infersweep engine sim --role prefill --model deepseek-r1 --hardware gb200 --precision fp4 --tp 4 --ep 4 --dp-attn --port 8001 &
@@ -141,6 +155,9 @@ func newEngineSimCommand(g *globalFlags) *cobra.Command {
 				return err
 			}
 			if cfg.Role, engineCfg.KVLink, err = resolveDisagg(role, kvLink, f.hardware); err != nil {
+				return err
+			}
+			if err := cache.apply(&engineCfg); err != nil {
 				return err
 			}
 			logger, err := g.logger(cmd.ErrOrStderr())
@@ -171,6 +188,8 @@ func newEngineSimCommand(g *globalFlags) *cobra.Command {
 	fl.DurationVar(&cfg.StartupDelay, "startup-delay", 0, "time before /health turns 200, as model loading takes")
 	fl.BoolVar(&cfg.RecordChunks, "record-chunks", false, "keep every chunk's send time for /debug/requests (8 bytes/token)")
 	registerFaultFlags(fl, &cfg.Faults, &faultPlan)
+	cache.register(fl)
+	fl.SetNormalizeFunc(vllmFlagNames)
 	fl.Float64Var(&cfg.Accuracy, "accuracy", 0, "answer the generated arithmetic questions ('infersweep eval generate') correctly with this probability, seeded by --seed (0: filler tokens, as for any other prompt)")
 	return cmd
 }
