@@ -74,7 +74,8 @@ type SeriesDiff struct {
 	Interactivity float64  `json:"interactivity"` // tok/s/user
 	A             *float64 `json:"a_tput_per_gpu"`
 	B             *float64 `json:"b_tput_per_gpu"`
-	// ChangePct is B against A, in percent.
+	// ChangePct is A against B (the reference, such as the official
+	// nightly), in percent.
 	ChangePct *float64 `json:"change_pct"`
 }
 
@@ -108,7 +109,7 @@ func CompareNights(a, b Night, targets []float64) []SeriesDiff {
 				continue
 			}
 			if d.A != nil && d.B != nil {
-				change := (*d.B - *d.A) / *d.A * 100
+				change := (*d.A - *d.B) / *d.B * 100
 				d.ChangePct = &change
 			}
 			out = append(out, d)

@@ -28,9 +28,10 @@ type sweepColumns struct {
 	Floats  map[string][]figure `json:"floats"`
 	ID      []string            `json:"id"`
 	// Front and FrontE2E flag the points on their series' frontiers
-	// (against interactivity, against median E2E latency), 1 or 0.
-	Front    []uint8 `json:"front"`
-	FrontE2E []uint8 `json:"front_e2e"`
+	// (against interactivity, against median E2E latency), 1 or 0: numbers,
+	// where []uint8 would encode as base64.
+	Front    []int8 `json:"front"`
+	FrontE2E []int8 `json:"front_e2e"`
 }
 
 // figure is a plotted number: six significant digits are finer than a
@@ -74,7 +75,7 @@ func floatColumns() map[string]func(results.PointRow, analysis.Figures) *float64
 func columnsOf(m results.Manifest, rows []results.PointRow, figs []analysis.Figures) sweepColumns {
 	c := sweepColumns{SweepID: m.SweepID, Date: m.Date, Count: len(rows), Dicts: map[string][]string{}, Codes: map[string][]int{},
 		Ints: map[string][]int32{}, Floats: map[string][]figure{}, ID: make([]string, len(rows)),
-		Front: make([]uint8, len(rows)), FrontE2E: make([]uint8, len(rows))}
+		Front: make([]int8, len(rows)), FrontE2E: make([]int8, len(rows))}
 	floats := floatColumns()
 	for name, column := range textColumns {
 		codes := map[string]int{}

@@ -142,8 +142,8 @@ func TestColumnsHoldOnlyWhatIsPlotted(t *testing.T) {
 		Ints     map[string][]int32    `json:"ints"`
 		Floats   map[string][]*float64 `json:"floats"`
 		ID       []string              `json:"id"`
-		Front    []uint8               `json:"front"`
-		FrontE2E []uint8               `json:"front_e2e"`
+		Front    []int8                `json:"front"`
+		FrontE2E []int8                `json:"front_e2e"`
 	}
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &c))
 	require.Equal(t, 41, c.Count, "42 points, one failed")
@@ -190,11 +190,11 @@ func TestTrendMarksTheNightOfARegression(t *testing.T) {
 func TestCompareReadsTwoSweepsAtTheSameInteractivities(t *testing.T) {
 	lake := apiLake(t)
 	h := New(lake, Config{IndexMaxAge: time.Nanosecond})
-	rec := get(t, h, "/api/v1/compare?a=n1&b=n2&targets=20,50", "")
+	rec := get(t, h, "/api/v1/compare?a=n2&b=n1&targets=20,50", "")
 	require.Equal(t, 200, rec.Code, rec.Body.String())
 	var c comparison
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &c))
-	require.Equal(t, "n2", c.B.SweepID)
+	require.Equal(t, "n1", c.B.SweepID)
 	// dsr1's mi355x/vllm lost its conc-128 point: its frontier stops
 	// short of 20 tok/s/user.
 	require.Len(t, c.Series, 2*3*2-1, "two groups, three series, two targets")
@@ -218,9 +218,9 @@ func TestCompareReadsTwoSweepsAtTheSameInteractivities(t *testing.T) {
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &c))
 	require.Equal(t, "nightly-20261126-0100", c.B.SweepID)
 	for _, d := range c.Series {
-		want := 10.0 // 1.1 against 1
+		want := (1/1.1 - 1) * 100
 		if d.Series == "h100/vllm" {
-			want = (1.1/0.85 - 1) * 100
+			want = (0.85/1.1 - 1) * 100
 		}
 		require.InDelta(t, want, *d.ChangePct, 0.01, "%s %s", d.Model, d.Series)
 	}

@@ -2,6 +2,8 @@
 // Wiring: controls ↔ state ↔ charts. Timings land on <html data-*> so
 // the browser tests read what a user waited: first-paint-ms from
 // navigation, update-ms from a control's change to the next paint.
+// data-changes counts the user's changes and data-drawn the changes the
+// last painted drawing includes, so a test knows which drawing it sees.
 (function () {
   const Dash = window.Dash;
   const $ = id => document.getElementById(id);
@@ -161,6 +163,7 @@
   }
 
   async function redraw(t0) {
+    const seq = root.dataset.changes || '0';
     try {
       fillSweeps();
       if (!state.sweep) throw new Error('no committed sweep' + (state.from || state.to ? ' in this date range' : ' in the lake yet'));
@@ -178,10 +181,12 @@
         if (!root.dataset.firstPaintMs) root.dataset.firstPaintMs = now.toFixed(1);
         root.dataset.renderMs = renderMs.toFixed(1);
         root.dataset.updateMs = (now - t0).toFixed(1);
+        root.dataset.drawn = seq;
         root.dataset.renders = String(Number(root.dataset.renders || 0) + 1);
       });
     } catch (e) {
       status(e.message, true);
+      root.dataset.drawn = seq;
       root.dataset.renders = String(Number(root.dataset.renders || 0) + 1);
     }
   }
@@ -230,17 +235,16 @@
     }
   }
 
+  function changed(key, value) {
+    const t0 = performance.now();
+    root.dataset.changes = String(Number(root.dataset.changes || 0) + 1);
+    state[key] = value;
+    update(t0);
+  }
+
   function bind() {
-    for (const el of document.querySelectorAll('[data-key]')) {
-      el.addEventListener('change', () => {
-        const t0 = performance.now();
-        state[el.dataset.key] = el.value;
-        update(t0);
-      });
-    }
-    for (const b of document.querySelectorAll('#views button')) {
-      b.addEventListener('click', () => { const t0 = performance.now(); state.view = b.dataset.view; update(t0); });
-    }
+    for (const el of document.querySelectorAll('[data-key]')) el.addEventListener('change', () => changed(el.dataset.key, el.value));
+    for (const b of document.querySelectorAll('#views button')) b.addEventListener('click', () => changed('view', b.dataset.view));
     window.addEventListener('hashchange', () => {
       const next = Dash.readState();
       if (Dash.url('', next) !== Dash.url('', state)) { state = next; update(performance.now()); }

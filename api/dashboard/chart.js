@@ -20,6 +20,9 @@
     return {lo: Math.min(lo, out[0]), hi: Math.max(hi, out[out.length - 1]), values: out};
   }
 
+  // tick labels a round value as it is: 20, 0.05, 12000.
+  function tick(v) { return String(+v.toPrecision(6)); }
+
   function frame(svg) {
     const width = Math.max(320, svg.clientWidth || svg.parentNode.clientWidth || 800);
     const height = Math.round(Math.min(560, Math.max(300, width * 0.62)));
@@ -42,7 +45,7 @@
     for (const v of xt.values) {
       const x = sx(v).toFixed(1);
       parts.push('<line class="grid" x1="' + x + '" x2="' + x + '" y1="' + f.y1 + '" y2="' + f.y0 + '"/>',
-        '<text x="' + x + '" y="' + (f.y0 + 16) + '" text-anchor="middle">' + (labels ? Dash.esc(labels(v)) : Dash.fmt(v)) + '</text>');
+        '<text x="' + x + '" y="' + (f.y0 + 16) + '" text-anchor="middle">' + (labels ? Dash.esc(labels(v)) : tick(v)) + '</text>');
     }
     parts.push('<line class="axis" x1="' + f.x0 + '" x2="' + f.x1 + '" y1="' + f.y0 + '" y2="' + f.y0 + '"/>',
       '<line class="axis" x1="' + f.x0 + '" x2="' + f.x0 + '" y1="' + f.y1 + '" y2="' + f.y0 + '"/>');
