@@ -56,13 +56,17 @@ func (l *memLake) Frontiers(_ context.Context, ref results.SweepRef) ([]results.
 	return l.frontiers[ref.SweepID], nil
 }
 
-func (l *memLake) RequestTPOT(context.Context, string) ([]float64, error) { return nil, results.ErrNotFound }
+func (l *memLake) RequestTPOT(context.Context, string) ([]float64, error) {
+	return nil, results.ErrNotFound
+}
 
 func (l *memLake) PointOutcome(context.Context, string, string, string, string) (string, string, error) {
 	return "", "", results.ErrNotFound
 }
 
-func (l *memLake) Evals(context.Context, results.Manifest) ([]results.EvalRow, error) { return nil, nil }
+func (l *memLake) Evals(context.Context, results.Manifest) ([]results.EvalRow, error) {
+	return nil, nil
+}
 
 func (l *memLake) Regressions(context.Context, results.SweepRef) ([]results.RegressionRow, error) {
 	return nil, results.ErrNotFound
