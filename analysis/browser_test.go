@@ -24,7 +24,7 @@ func TestReportRendersInABrowser(t *testing.T) {
 	lake := newMemLake()
 	base := time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC)
 	for i := range 4 {
-		lake.add(analysistest.Night{ID: fmt.Sprint("n", i), Date: base.AddDate(0, 0, i).Format(time.DateOnly), At: base.AddDate(0, 0, i),
+		lake.AddNight(analysistest.Night{ID: fmt.Sprint("n", i), Date: base.AddDate(0, 0, i).Format(time.DateOnly), At: base.AddDate(0, 0, i),
 			Factor: map[string]float64{"": 1 + 0.03*float64(i)}, Entry: "e"})
 	}
 	rep, err := Build(context.Background(), lake, "n3", Options{})

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"fmt"
 	"net/http/httptest"
 	"slices"
@@ -12,64 +11,21 @@ import (
 
 	"github.com/infersweep/infersweep/analysis"
 	"github.com/infersweep/infersweep/analysis/analysistest"
-	"github.com/infersweep/infersweep/results"
 	"github.com/infersweep/infersweep/sweep"
 )
 
-// memLake is committed sweeps held in memory with their stored
-// frontiers, as a lake answers after each night's analysis: the
-// dashboard's timings measure the page and the server, not an S3 store.
-type memLake struct {
-	refs      []results.SweepRef
-	manifests map[string]results.Manifest
-	points    map[string][]results.PointRow
-	frontiers map[string][]results.FrontierRow
-}
-
-func newMemLake(sweeps []analysistest.Sweep) *memLake {
-	l := &memLake{manifests: map[string]results.Manifest{}, points: map[string][]results.PointRow{}, frontiers: map[string][]results.FrontierRow{}}
+// monthLake holds the sweeps in memory with their stored frontiers, as
+// a lake answers after each night's analysis: the dashboard's timings
+// measure the page and the server, not an S3 store.
+func monthLake(sweeps []analysistest.Sweep) *analysistest.MemLake {
+	l := analysistest.NewMemLake()
 	opt := analysis.Options{}.WithDefaults()
 	for _, s := range sweeps {
+		l.Add(s)
 		id := s.Manifest.SweepID
-		l.refs = append(l.refs, results.SweepRef{SweepID: id, Date: s.Manifest.Date, Committed: true})
-		l.manifests[id], l.points[id] = s.Manifest, s.Rows
-		l.frontiers[id] = analysis.FrontierRows(id, analysis.Analyze(s.Rows, opt.Costs, opt.Tier, nil))
+		l.FrontiersByID[id] = analysis.FrontierRows(id, analysis.Analyze(s.Rows, opt.Costs, opt.Tier, nil))
 	}
 	return l
-}
-
-func (l *memLake) Sweeps(_ context.Context, from, to string, _ bool) ([]results.SweepRef, error) {
-	return slices.DeleteFunc(slices.Clone(l.refs), func(r results.SweepRef) bool {
-		return (from != "" && r.Date < from) || (to != "" && r.Date > to)
-	}), nil
-}
-
-func (l *memLake) ManifestOf(_ context.Context, ref results.SweepRef) (results.Manifest, error) {
-	return l.manifests[ref.SweepID], nil
-}
-
-func (l *memLake) Points(_ context.Context, m results.Manifest) ([]results.PointRow, error) {
-	return l.points[m.SweepID], nil
-}
-
-func (l *memLake) Frontiers(_ context.Context, ref results.SweepRef) ([]results.FrontierRow, error) {
-	return l.frontiers[ref.SweepID], nil
-}
-
-func (l *memLake) RequestTPOT(context.Context, string) ([]float64, error) {
-	return nil, results.ErrNotFound
-}
-
-func (l *memLake) PointOutcome(context.Context, string, string, string, string) (string, string, error) {
-	return "", "", results.ErrNotFound
-}
-
-func (l *memLake) Evals(context.Context, results.Manifest) ([]results.EvalRow, error) {
-	return nil, nil
-}
-
-func (l *memLake) Regressions(context.Context, results.SweepRef) ([]results.RegressionRow, error) {
-	return nil, results.ErrNotFound
 }
 
 // Month of the dashboard's timing target: 30 nights of 3,000 points.
@@ -102,7 +58,7 @@ func TestDashboardTimingsOverAMonth(t *testing.T) {
 	for i := range 8 {
 		cfg.Analysis.Costs[fmt.Sprint("hw", i)] = sweep.DefaultSettings().Hardware["h100"]
 	}
-	srv := httptest.NewServer(New(newMemLake(sweeps), cfg))
+	srv := httptest.NewServer(New(monthLake(sweeps), cfg))
 	t.Cleanup(srv.Close)
 	p := dashPage{t, ctx}
 
@@ -110,7 +66,7 @@ func TestDashboardTimingsOverAMonth(t *testing.T) {
 	require.Equal(t, monthPoints, cold.Points)
 	warm := p.open(srv.URL + "/dashboard")
 	rec := httptest.NewRecorder()
-	New(newMemLake(sweeps[:1]), cfg).ServeHTTP(rec, httptest.NewRequest("GET", "/api/v1/sweeps/night-00/columns", nil))
+	New(monthLake(sweeps[:1]), cfg).ServeHTTP(rec, httptest.NewRequest("GET", "/api/v1/sweeps/night-00/columns", nil))
 	t.Logf("first paint, %d points of %d series: %.0f ms with a cold server cache, %.0f ms warm (columns answer: %d kB, %d B a point)",
 		cold.Points, cold.Series, cold.FirstPaintMs, warm.FirstPaintMs, rec.Body.Len()/1000, rec.Body.Len()/monthPoints)
 
