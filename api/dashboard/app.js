@@ -198,7 +198,7 @@
   function showTip(ev) {
     const el = ev.target;
     if (!el.classList || !el.classList.contains('pt')) return;
-    const l = drawn.layers[+el.dataset.l], i = +el.dataset.i;
+    const l = drawn.layers[+el.parentNode.dataset.l], i = +el.dataset.i;
     if (!l) return;
     const c = l.c, id = c.id[i];
     hovered = id;

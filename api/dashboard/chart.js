@@ -94,15 +94,17 @@
     for (const s of series.values()) {
       for (const [li, pts] of s.byLayer) {
         const cmp = layers[li].cmp ? ' cmp' : '';
-        parts.push('<g class="series' + cmp + '" data-name="' + Dash.esc(s.name) + '">');
+        // Colour and layer sit on the group: 3,000 circles parse faster
+        // with fewer attributes each.
+        parts.push('<g class="series' + cmp + '" data-name="' + Dash.esc(s.name) + '" data-l="' + li + '" fill="' + s.color + '" stroke="' + s.color + '">');
         const line = pts.filter(p => p.front).sort((a, b) => a.x - b.x);
         if (line.length > 1) {
-          parts.push('<polyline class="front' + cmp + '" stroke="' + s.color + '" points="' +
+          parts.push('<polyline class="front' + cmp + '" fill="none" points="' +
             line.map(p => sx(p.x).toFixed(1) + ',' + sy(p.y).toFixed(1)).join(' ') + '"/>');
         }
         for (const p of pts) {
-          parts.push('<circle class="pt' + (p.front ? '' : ' faded') + cmp + '" r="3.5" cx="' + sx(p.x).toFixed(1) + '" cy="' + sy(p.y).toFixed(1) +
-            '" fill="' + s.color + '" stroke="' + s.color + '" data-l="' + li + '" data-i="' + p.i + '"/>');
+          parts.push('<circle class="pt' + (p.front ? '' : ' faded') + cmp + '" cx="' + sx(p.x).toFixed(1) + '" cy="' + sy(p.y).toFixed(1) +
+            '" data-i="' + p.i + '"/>');
         }
         parts.push('</g>');
         points += pts.length;
