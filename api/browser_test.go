@@ -221,6 +221,12 @@ func TestDashboardInABrowser(t *testing.T) {
 	require.Equal(t, "Throughput per GPU at 50 tok/s/user (tok/s/GPU)", d.YLabel)
 	require.Equal(t, 1, d.Regressions)
 
+	d = p.set("from", "2026-11-25")
+	d = p.set("to", "2026-11-25")
+	require.Contains(t, d.Hash, "sweep=n1", "the date range picks its newest sweep")
+	require.Equal(t, []int{2, 2}, []int{d.Series, d.Points}, "the trend over one night")
+	require.Zero(t, d.Regressions, "n2's regression is out of the range")
+
 	narrow := dashPage{t, browser(t, 390, 844)}
 	d = narrow.open(srv.URL + "/dashboard#model=llama-70b")
 	require.Equal(t, 21, d.Points)

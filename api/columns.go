@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"net/http"
 	"strconv"
 
@@ -35,11 +36,12 @@ type sweepColumns struct {
 }
 
 // figure is a plotted number: six significant digits are finer than a
-// pixel, and null is a figure that is missing.
+// pixel, and null is a figure that is missing (or not a number, which
+// JSON cannot carry).
 type figure struct{ v *float64 }
 
 func (f figure) MarshalJSON() ([]byte, error) {
-	if f.v == nil {
+	if f.v == nil || math.IsNaN(*f.v) || math.IsInf(*f.v, 0) {
 		return []byte("null"), nil
 	}
 	return strconv.AppendFloat(nil, *f.v, 'g', 6, 64), nil
