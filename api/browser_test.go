@@ -182,19 +182,7 @@ func TestDashboardInABrowser(t *testing.T) {
 	require.Contains(t, d.Hash, "model=llama-70b")
 	require.Contains(t, d.Hash, "hardware=h100")
 
-	for _, tc := range []struct{ key, value, xlabel, ylabel string }{
-		{"y", "cost", "Interactivity (tok/s/user)", "Cost per million tokens ($, hyperscaler)"},
-		{"tier", "neocloud", "Interactivity (tok/s/user)", "Cost per million tokens ($, neocloud)"},
-		{"y", "mw", "Interactivity (tok/s/user)", "Tokens/s per MW (all-in power)"},
-		{"y", "jpt", "Interactivity (tok/s/user)", "Energy per token (J/token)"},
-		{"x", "e2e", "Median end-to-end latency (ms)", "Energy per token (J/token)"},
-		{"x", "inter", "Interactivity (tok/s/user)", "Energy per token (J/token)"},
-		{"y", "tput", "Interactivity (tok/s/user)", "Throughput per GPU (tok/s/GPU)"},
-	} {
-		d = p.set(tc.key, tc.value)
-		require.Equal(t, []string{tc.xlabel, tc.ylabel}, []string{d.XLabel, d.YLabel}, "%s=%s", tc.key, tc.value)
-		require.Equal(t, 14, d.Points, "%s=%s: every h100 point has every figure", tc.key, tc.value)
-	}
+	switchAxes(t, p, 14)
 	tip := p.hover("attempts")
 	require.Contains(t, tip, "h100_0", "the hovered point's node, from its full row")
 	require.Contains(t, tip, "engine_version")
@@ -242,5 +230,23 @@ func TestDashboardInABrowser(t *testing.T) {
 	require.Equal(t, []int{6, 42}, []int{d.Series, d.Points}, "the exported file compares from its own data")
 	require.Contains(t, p.hover("attempts"), "h100_0")
 	d = p.click(`#views button[data-view="trend"]`)
-	require.Equal(t, 1, d.Regressions+0*d.Points, "the trend at 20 tok/s/user is in the file")
+	require.Equal(t, []int{3, 9, 1}, []int{d.Series, d.Points, d.Regressions}, "the trend at 20 tok/s/user is in the file: three series, three nights, n2's regression")
+}
+
+// switchAxes goes through every axis and tier, checking the labels drawn
+// and that the points stay, and comes back to the default axes.
+func switchAxes(t *testing.T, p dashPage, points int) {
+	for _, tc := range []struct{ key, value, xlabel, ylabel string }{
+		{"y", "cost", "Interactivity (tok/s/user)", "Cost per million tokens ($, hyperscaler)"},
+		{"tier", "neocloud", "Interactivity (tok/s/user)", "Cost per million tokens ($, neocloud)"},
+		{"y", "mw", "Interactivity (tok/s/user)", "Tokens/s per MW (all-in power)"},
+		{"y", "jpt", "Interactivity (tok/s/user)", "Energy per token (J/token)"},
+		{"x", "e2e", "Median end-to-end latency (ms)", "Energy per token (J/token)"},
+		{"x", "inter", "Interactivity (tok/s/user)", "Energy per token (J/token)"},
+		{"y", "tput", "Interactivity (tok/s/user)", "Throughput per GPU (tok/s/GPU)"},
+	} {
+		d := p.set(tc.key, tc.value)
+		require.Equal(t, []string{tc.xlabel, tc.ylabel}, []string{d.XLabel, d.YLabel}, "%s=%s", tc.key, tc.value)
+		require.Equal(t, points, d.Points, "%s=%s: every point has every figure", tc.key, tc.value)
+	}
 }
