@@ -55,6 +55,7 @@ type drawn struct {
 	Title        string   `json:"title"`
 	Hash         string   `json:"hash"`
 	Error        string   `json:"error"`
+	Status       string   `json:"status"`
 	Renders      int      `json:"renders"`
 	Changes      int      `json:"changes"`
 	FirstPaintMs float64  `json:"firstPaintMs"`
@@ -69,7 +70,7 @@ const readDrawn = `(() => {
   const d = document.documentElement.dataset, all = s => document.querySelectorAll(s), text = s => (document.querySelector(s) || {}).textContent || '';
   return {series: +(d.series || 0), points: +(d.points || 0), circles: all('#chart circle.pt').length, faded: all('#chart circle.faded').length,
     compared: all('#chart circle.cmp').length, regressions: all('#chart path.reg').length,
-    xlabel: text('#chart .xlabel'), ylabel: text('#chart .ylabel'), title: text('#chart .title'), hash: location.hash, error: d.error || '',
+    xlabel: text('#chart .xlabel'), ylabel: text('#chart .ylabel'), title: text('#chart .title'), hash: location.hash, error: d.error || '', status: text('#status'),
     renders: +(d.renders || 0), changes: +(d.changes || 0), firstPaintMs: +(d.firstPaintMs || 0), updateMs: +(d.updateMs || 0), renderMs: +(d.renderMs || 0),
     diffs: [...all('#diffs tbody tr')].map(tr => [...tr.cells].map(c => c.textContent).join(' | ')),
     chartWidth: document.getElementById('chart').getBoundingClientRect().width, pageWidth: document.documentElement.scrollWidth};
@@ -187,6 +188,11 @@ func TestDashboardInABrowser(t *testing.T) {
 	require.Contains(t, tip, "h100_0", "the hovered point's node, from its full row")
 	require.Contains(t, tip, "engine_version")
 	p.screenshot(shots, "dashboard-1280", 1280)
+
+	d = p.set("cmp", "official")
+	require.Equal(t, []int{2, 14, 0}, []int{d.Series, d.Points, d.Compared}, "no official nightly on n2's date: n2 alone")
+	require.Contains(t, d.Status, "not compared: ")
+	require.Contains(t, d.Status, "no official nightly (id nightly-...) on 2026-11-26 besides n2")
 
 	d = p.set("cmp", "n1")
 	require.Equal(t, []int{4, 28, 14}, []int{d.Series, d.Points, d.Compared}, "series, points, hollow points of n1")

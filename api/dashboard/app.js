@@ -102,15 +102,23 @@
   async function drawScatter() {
     const a = await Dash.sweepColumns(state.sweep);
     const layers = [{c: a, rows: [], cmp: false}];
-    let diffs = null;
+    let diffs = null, note = '';
     if (state.cmp) {
-      diffs = await Dash.get(Dash.url('/api/v1/compare', {a: state.sweep, b: state.cmp}));
-      layers.push({c: await Dash.sweepColumns(diffs.b.sweep_id), rows: [], cmp: true});
+      // A comparison that fails (no official nightly that date) leaves
+      // the sweep drawn alone, saying why.
+      try {
+        diffs = await Dash.get(Dash.url('/api/v1/compare', {a: state.sweep, b: state.cmp}));
+        layers.push({c: await Dash.sweepColumns(diffs.b.sweep_id), rows: [], cmp: true});
+      } catch (e) {
+        diffs = null;
+        note = '; not compared: ' + e.message;
+      }
     }
     fillFilters(layers.map(l => l.c));
     for (const l of layers) l.rows = Dash.rowsOf(l.c, state);
     const title = state.sweep + ' (' + a.date + ')' + (diffs ? ' against ' + diffs.b.sweep_id + ' (' + diffs.b.date + '), hollow' : '');
     const out = Dash.drawScatter($('chart'), layers, Object.assign({title}, state));
+    out.note = note;
     drawn = {layers, out};
     legend(out.series);
     diffTable(diffs, out.series);
@@ -174,7 +182,7 @@
       Dash.writeState(state);
       root.dataset.series = out.drawn;
       root.dataset.points = out.points;
-      status(out.points + ' points, ' + out.drawn + ' series');
+      status(out.points + ' points, ' + out.drawn + ' series' + (out.note || ''));
       const renderMs = performance.now() - syncStart;
       afterPaint(() => {
         const now = performance.now();
