@@ -48,29 +48,29 @@ func TestBuildPicksTheNewestSweepThatMeasuredThePoint(t *testing.T) {
 			lake := newMemLake()
 			base := time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC)
 			for i, id := range []string{"n0", "n1", "tonight"} {
-				lake.add(analysistest.Night{ID: id, Date: base.AddDate(0, 0, i).Format(time.DateOnly), At: base.AddDate(0, 0, i), Entry: "e"})
+				lake.AddNight(analysistest.Night{ID: id, Date: base.AddDate(0, 0, i).Format(time.DateOnly), At: base.AddDate(0, 0, i), Entry: "e"})
 			}
 			if tc.before != nil {
-				lake.rows["n1"] = tc.before(lake.rows["n1"])
+				lake.RowsByID["n1"] = tc.before(lake.RowsByID["n1"])
 			}
 			series := map[string]bool{}
-			for _, r := range lake.rows["n1"] {
+			for _, r := range lake.RowsByID["n1"] {
 				series[r.PointID] = isSeries(r.Runner, r.Framework)
 			}
 			for _, id := range []string{"n0", "n1"} {
 				rep, err := Build(ctx, lake, id, Options{})
 				require.NoError(t, err)
 				// The overall frontiers name the series' points too.
-				lake.frontiers[id] = slices.DeleteFunc(FrontierRows(id, rep.Groups), func(r results.FrontierRow) bool {
+				lake.FrontiersByID[id] = slices.DeleteFunc(FrontierRows(id, rep.Groups), func(r results.FrontierRow) bool {
 					return id == "n1" && tc.offFrontier && series[r.PointID]
 				})
 			}
-			lake.manifestReads, lake.statusReads = 0, 0
+			lake.ManifestReads, lake.StatusReads = 0, 0
 
 			rep, err := Build(ctx, lake, "tonight", Options{})
 			require.NoError(t, err)
-			require.Equal(t, 1, lake.manifestReads, "tonight's manifest only")
-			require.Equal(t, tc.statusReads, lake.statusReads > 0, "points rows read: %d", lake.statusReads)
+			require.Equal(t, 1, lake.ManifestReads, "tonight's manifest only")
+			require.Equal(t, tc.statusReads, lake.StatusReads > 0, "points rows read: %d", lake.StatusReads)
 			rows := 0
 			for _, r := range rep.Regressions {
 				if r.Series != "h100/sglang" {

@@ -74,15 +74,15 @@ func syntheticNight(b *testing.B, lake *parquetLake, id, date string, at time.Ti
 		b.Fatal(err)
 	}
 	lake.points[m.SweepID] = data
-	lake.sweeps = append(lake.sweeps, results.SweepRef{SweepID: m.SweepID, Date: date, Committed: true})
-	lake.manifests[m.SweepID] = m
+	lake.Refs = append(lake.Refs, results.SweepRef{SweepID: m.SweepID, Date: date, Committed: true})
+	lake.ManifestByID[m.SweepID] = m
 	// Earlier nights are read from their stored frontiers, as in the lake.
 	if id != "tonight" {
 		rep, err := Build(context.Background(), lake, id, Options{TrendNights: 1})
 		if err != nil {
 			b.Fatal(err)
 		}
-		lake.frontiers[id] = FrontierRows(id, rep.Groups)
+		lake.FrontiersByID[id] = FrontierRows(id, rep.Groups)
 	}
 }
 

@@ -16,29 +16,15 @@ import (
 	"github.com/infersweep/infersweep/analysis/analysistest"
 )
 
-// chromium finds a headless-capable browser; CI installs Debian's chromium.
-func chromium(t *testing.T) string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if path, err := exec.LookPath(name); err == nil {
-			return path
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("no chromium on PATH: .ci/run installs Debian's chromium package")
-	}
-	t.Skip("no chromium on PATH (apt-get install chromium): the report is not rendered in a browser")
-	return ""
-}
-
 // TestReportRendersInABrowser opens the report from file:// in headless
 // Chromium at 1280 px and checks the screenshot has content and that each
 // series' colour shows up as plotted points.
 func TestReportRendersInABrowser(t *testing.T) {
-	browser := chromium(t)
+	browser := analysistest.Chromium(t)
 	lake := newMemLake()
 	base := time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC)
 	for i := range 4 {
-		lake.add(analysistest.Night{ID: fmt.Sprint("n", i), Date: base.AddDate(0, 0, i).Format(time.DateOnly), At: base.AddDate(0, 0, i),
+		lake.AddNight(analysistest.Night{ID: fmt.Sprint("n", i), Date: base.AddDate(0, 0, i).Format(time.DateOnly), At: base.AddDate(0, 0, i),
 			Factor: map[string]float64{"": 1 + 0.03*float64(i)}, Entry: "e"})
 	}
 	rep, err := Build(context.Background(), lake, "n3", Options{})

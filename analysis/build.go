@@ -378,3 +378,7 @@ func RegressionRows(sweepID string, regs []Regression) []results.RegressionRow {
 	}
 	return out
 }
+
+// WithDefaults is o with every zero field set to its default, as an
+// analysis reads it.
+func (o Options) WithDefaults() Options { return o.withDefaults() }

@@ -12,98 +12,28 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/infersweep/infersweep/analysis/analysistest"
-	"github.com/infersweep/infersweep/results"
 )
 
-// memLake is a lake in memory: committed sweeps with their rows, and
-// per-request TPOT samples by requests key.
-type memLake struct {
-	sweeps    []results.SweepRef
-	manifests map[string]results.Manifest
-	rows      map[string][]results.PointRow
-	frontiers map[string][]results.FrontierRow
-	tpot      map[string][]float64
-	// Reads of manifests, requests and points files: Build keeps them to
-	// tonight's manifest and the few points its regressions name.
-	manifestReads, tpotReads, statusReads int
-}
+// memLake is the analysis tests' name for the in-memory lake.
+type memLake = analysistest.MemLake
 
-func newMemLake() *memLake {
-	return &memLake{manifests: map[string]results.Manifest{}, rows: map[string][]results.PointRow{},
-		frontiers: map[string][]results.FrontierRow{}, tpot: map[string][]float64{}}
-}
-
-func (l *memLake) Sweeps(_ context.Context, from, to string, _ bool) ([]results.SweepRef, error) {
-	var out []results.SweepRef
-	for _, r := range l.sweeps {
-		if (from == "" || r.Date >= from) && (to == "" || r.Date <= to) {
-			out = append(out, r)
-		}
-	}
-	return out, nil
-}
-
-func (l *memLake) ManifestOf(_ context.Context, ref results.SweepRef) (results.Manifest, error) {
-	l.manifestReads++
-	return l.manifests[ref.SweepID], nil
-}
-
-func (l *memLake) Points(_ context.Context, m results.Manifest) ([]results.PointRow, error) {
-	return l.rows[m.SweepID], nil
-}
-
-func (l *memLake) Frontiers(_ context.Context, ref results.SweepRef) ([]results.FrontierRow, error) {
-	rows, ok := l.frontiers[ref.SweepID]
-	if !ok {
-		return nil, results.ErrNotFound
-	}
-	return rows, nil
-}
-
-func (l *memLake) RequestTPOT(_ context.Context, key string) ([]float64, error) {
-	l.tpotReads++
-	samples, ok := l.tpot[key]
-	if !ok {
-		return nil, results.ErrNotFound
-	}
-	return samples, nil
-}
-
-func (l *memLake) PointOutcome(_ context.Context, _, hardware, sweepID, pointID string) (string, string, error) {
-	l.statusReads++
-	for _, r := range l.rows[sweepID] {
-		if r.PointID == pointID && r.Runner == hardware {
-			return r.Status, r.LaunchFingerprint, nil
-		}
-	}
-	return "", "", results.ErrNotFound
-}
-
-// add stores a synthetic sweep.
-func (l *memLake) add(n analysistest.Night) {
-	sw := n.Sweep()
-	for key, samples := range sw.TPOT {
-		l.tpot[key] = samples
-	}
-	l.sweeps = append(l.sweeps, results.SweepRef{SweepID: n.ID, Date: n.Date, Committed: true})
-	l.manifests[n.ID], l.rows[n.ID] = sw.Manifest, sw.Rows
-}
+func newMemLake() *memLake { return analysistest.NewMemLake() }
 
 func TestBuildFindsAPlantedRegression(t *testing.T) {
 	lake := newMemLake()
 	base := time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC)
 	for i := range 7 {
-		lake.add(analysistest.Night{ID: fmt.Sprint("n", i), Date: base.AddDate(0, 0, i).Format(time.DateOnly), At: base.AddDate(0, 0, i),
+		lake.AddNight(analysistest.Night{ID: fmt.Sprint("n", i), Date: base.AddDate(0, 0, i).Format(time.DateOnly), At: base.AddDate(0, 0, i),
 			Factor: map[string]float64{"": 1 + 0.01*math.Sin(float64(i))}, Entry: "e"})
 	}
 	// Two sweeps on the last night: the later one carries the drop.
 	last := base.AddDate(0, 0, 7)
-	lake.add(analysistest.Night{ID: "tonight-a", Date: last.Format(time.DateOnly), At: last, Factor: map[string]float64{"": 1}, Entry: "e"})
-	lake.add(analysistest.Night{ID: "tonight-b", Date: last.Format(time.DateOnly), At: last.Add(time.Hour), Factor: map[string]float64{"h100/sglang": 0.88}, Entry: "e"})
+	lake.AddNight(analysistest.Night{ID: "tonight-a", Date: last.Format(time.DateOnly), At: last, Factor: map[string]float64{"": 1}, Entry: "e"})
+	lake.AddNight(analysistest.Night{ID: "tonight-b", Date: last.Format(time.DateOnly), At: last.Add(time.Hour), Factor: map[string]float64{"h100/sglang": 0.88}, Entry: "e"})
 	// One earlier sweep was analysed and stored its frontiers: Build reads those.
 	rep0, err := Build(context.Background(), lake, "n0", Options{})
 	require.NoError(t, err)
-	lake.frontiers["n0"] = FrontierRows("n0", rep0.Groups)
+	lake.FrontiersByID["n0"] = FrontierRows("n0", rep0.Groups)
 
 	rep, err := Build(context.Background(), lake, "tonight-b", Options{})
 	require.NoError(t, err)
@@ -124,7 +54,7 @@ func TestBuildFindsAPlantedRegression(t *testing.T) {
 	require.Zero(t, verdicts["h100/vllm "+VerdictRegression])
 	require.Zero(t, verdicts["mi355x/vllm "+VerdictRegression])
 	require.Positive(t, verdicts["h100/sglang "+VerdictRegression])
-	require.Positive(t, lake.tpotReads)
+	require.Positive(t, lake.TPOTReads)
 
 	require.Len(t, rep.Health, 2)
 	require.Equal(t, PoolHealth{Runner: "h100", Points: 28, Succeeded: 28, SuccessPct: 100, Nodes: []string{"h100_00", "h100_01"},
@@ -149,7 +79,7 @@ func ptr(v float64) *float64 { return &v }
 func TestReportEscapesHostileNames(t *testing.T) {
 	lake := newMemLake()
 	hostile := `<script>alert(1)</script>`
-	lake.add(analysistest.Night{ID: "s1", Date: "2026-11-27", At: time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC), Entry: hostile})
+	lake.AddNight(analysistest.Night{ID: "s1", Date: "2026-11-27", At: time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC), Entry: hostile})
 	rep, err := Build(context.Background(), lake, "s1", Options{})
 	require.NoError(t, err)
 	var page bytes.Buffer

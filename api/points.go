@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -39,6 +40,7 @@ func (s *Server) manifest(w http.ResponseWriter, r *http.Request) {
 
 // pointFilters are the query parameters /points filters on, by column.
 var pointFilters = map[string]func(results.PointRow) string{
+	"point_id":  func(p results.PointRow) string { return p.PointID },
 	"runner":    func(p results.PointRow) string { return p.Runner },
 	"framework": func(p results.PointRow) string { return p.Framework },
 	"model":     func(p results.PointRow) string { return p.Model },
@@ -176,21 +178,8 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err)
 		return
 	}
-	refs, err := s.lake.Sweeps(r.Context(), r.URL.Query().Get("from"), r.URL.Query().Get("to"), false)
+	refs, nights, err := s.nightsBetween(r.Context(), r.URL.Query().Get("from"), r.URL.Query().Get("to"))
 	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	nights := make([]analysis.Night, len(refs))
-	g, ctx := errgroup.WithContext(r.Context())
-	g.SetLimit(nightReaders)
-	for i, ref := range refs {
-		g.Go(func() (err error) {
-			nights[i], err = s.lake.night(ctx, ref, s.opt)
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -203,22 +192,48 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, values)
 }
 
+// nightsBetween is every committed sweep dated from..to ("" unbounded)
+// and its frontiers, oldest first, read nightReaders at a time.
+func (s *Server) nightsBetween(ctx context.Context, from, to string) ([]results.SweepRef, []analysis.Night, error) {
+	refs, err := s.lake.Sweeps(ctx, from, to, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	nights := make([]analysis.Night, len(refs))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(nightReaders)
+	for i, ref := range refs {
+		g.Go(func() (err error) {
+			nights[i], err = s.lake.night(gctx, ref, s.opt)
+			return err
+		})
+	}
+	return refs, nights, g.Wait()
+}
+
 func historyParams(r *http.Request) (analysis.SeriesKey, float64, error) {
 	q := r.URL.Query()
+	g, target, err := groupParams(q, "series")
+	return analysis.SeriesKey{Model: g.Model, Precision: g.Precision, ISL: g.ISL, OSL: g.OSL, Series: q.Get("series")}, target, err
+}
+
+// groupParams reads a group and a target interactivity from the query,
+// requiring the also parameters too.
+func groupParams(q url.Values, also ...string) (analysis.GroupKey, float64, error) {
 	var missing []string
-	for _, name := range []string{"model", "precision", "isl", "osl", "series", "target"} {
+	for _, name := range append([]string{"model", "precision", "isl", "osl"}, append(also, "target")...) {
 		if q.Get(name) == "" {
 			missing = append(missing, name)
 		}
 	}
 	if len(missing) > 0 {
-		return analysis.SeriesKey{}, 0, fmt.Errorf("missing query parameters: %s", strings.Join(missing, ", "))
+		return analysis.GroupKey{}, 0, fmt.Errorf("missing query parameters: %s", strings.Join(missing, ", "))
 	}
 	isl, errI := strconv.Atoi(q.Get("isl"))
 	osl, errO := strconv.Atoi(q.Get("osl"))
 	target, errT := strconv.ParseFloat(q.Get("target"), 64)
 	if err := errors.Join(errI, errO, errT); err != nil {
-		return analysis.SeriesKey{}, 0, fmt.Errorf("isl, osl and target are numbers: %w", err)
+		return analysis.GroupKey{}, 0, fmt.Errorf("isl, osl and target are numbers: %w", err)
 	}
-	return analysis.SeriesKey{Model: q.Get("model"), Precision: q.Get("precision"), ISL: isl, OSL: osl, Series: q.Get("series")}, target, nil
+	return analysis.GroupKey{Model: q.Get("model"), Precision: q.Get("precision"), ISL: isl, OSL: osl}, target, nil
 }

@@ -45,6 +45,8 @@ type Server struct {
 	lake    *cachedLake
 	opt     analysis.Options
 	logger  *slog.Logger
+	// columnCache holds each sweep's dashboard columns, encoded.
+	columnCache *lru[[]byte]
 }
 
 // New serves reports and the JSON API over lake.
@@ -53,7 +55,8 @@ func New(lake Lake, cfg Config) *Server {
 	if maxAge <= 0 {
 		maxAge = 10 * time.Second
 	}
-	s := &Server{lake: newCachedLake(lake, maxAge), opt: cfg.Analysis, logger: cfg.Logger}
+	s := &Server{lake: newCachedLake(lake, maxAge), opt: cfg.Analysis, logger: cfg.Logger,
+		columnCache: newLRU[[]byte](columnsCached)}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
@@ -74,6 +77,12 @@ func New(lake Lake, cfg Config) *Server {
 	mux.HandleFunc("GET /api/v1/sweeps/{id}/regressions", s.regressions)
 	mux.HandleFunc("GET /api/v1/sweeps/{id}/evals", s.evals)
 	mux.HandleFunc("GET /api/v1/history", s.history)
+	mux.HandleFunc("GET /api/v1/sweeps/{id}/columns", s.columns)
+	mux.HandleFunc("GET /api/v1/export", s.export)
+	mux.HandleFunc("GET /api/v1/trend", s.trend)
+	mux.HandleFunc("GET /api/v1/compare", s.compare)
+	mux.HandleFunc("GET /dashboard", s.dashboardPage)
+	mux.Handle("GET /dashboard/static/", dashboardAssets())
 	var h http.Handler = mux
 	if cfg.Token != "" {
 		h = requireToken(cfg.Token, mux)
@@ -87,7 +96,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Reports carry no script; forbid any that an escaping bug let in.
-		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
+		csp := "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+		if r.URL.Path == "/dashboard" {
+			// The dashboard runs the binary's own scripts and reads the
+			// API; still nothing from elsewhere, and no inline script.
+			csp = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'"
+		}
+		w.Header().Set("Content-Security-Policy", csp)
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		next.ServeHTTP(w, r)
 	})

@@ -11,12 +11,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/infersweep/infersweep/analysis"
+	"github.com/infersweep/infersweep/api"
 	"github.com/infersweep/infersweep/results"
 	"github.com/infersweep/infersweep/sweep"
 )
 
 func newReportCommand(g *globalFlags) *cobra.Command {
-	var tier, settingsFile, outFile string
+	var tier, settingsFile, outFile, dashboardFile string
 	var targets []float64
 	var nights int
 	var settings sweep.Settings
@@ -35,9 +36,17 @@ H100, B200, GB200, MI355X; other hardware has no price unless configured).
 Times are in the sweep's time basis (simulated for the demo).
 
 --out writes the self-contained HTML report (charts, trends, regressions,
-failures, run health) instead; it opens from file:// and prints.`,
+failures, run health) instead; it opens from file:// and prints.
+
+--dashboard writes the interactive dashboard (as infersweep serve answers
+it at /dashboard) as one self-contained file with its data inlined: the
+sweep and the earlier nights a trend covers, their plotted points, the
+sweep compared with each of them, its groups' trends at --targets and
+every field of its points on hover. Its download button exports CSV of
+the plotted fields; Parquet and other trend targets need serve.`,
 		Example: `  infersweep report demo-2026-11-27-784db2
   infersweep report SWEEP --out report.html
+  infersweep report SWEEP --dashboard dashboard.html --targets 20,50
   infersweep report SWEEP --tier neocloud --targets 20,50 -o json`,
 		Args: cobra.ExactArgs(1),
 		PreRunE: func(*cobra.Command, []string) error {
@@ -48,10 +57,17 @@ failures, run health) instead; it opens from file:// and prints.`,
 			if settings, err = sweep.ReadSettings(settingsFile); err != nil {
 				return usageError{err}
 			}
+			if outFile != "" && dashboardFile != "" {
+				return usageError{fmt.Errorf("--out and --dashboard: write one file at a time")}
+			}
 			return nil
 		},
 		RunE: withLake(g, func(cmd *cobra.Command, args []string, lake *results.Lake, asJSON bool) error {
-			rep, err := analysis.Build(cmd.Context(), lake, args[0], analysis.Options{Costs: settings.Hardware, Tier: analysis.Tier(tier), Targets: targets, BaselineNights: nights})
+			opt := analysis.Options{Costs: settings.Hardware, Tier: analysis.Tier(tier), Targets: targets, BaselineNights: nights}
+			if dashboardFile != "" {
+				return writeDashboardFile(cmd, dashboardFile, lake, args[0], opt)
+			}
+			rep, err := analysis.Build(cmd.Context(), lake, args[0], opt)
 			if err != nil {
 				return err
 			}
@@ -73,6 +89,7 @@ failures, run health) instead; it opens from file:// and prints.`,
 	cmd.Flags().Float64SliceVar(&targets, "targets", analysis.DefaultTargets, "interactivities (tok/s/user) to compare at")
 	cmd.Flags().StringVar(&settingsFile, "settings", "", "settings with prices and power per hardware")
 	cmd.Flags().StringVar(&outFile, "out", "", "write the HTML report to this file")
+	cmd.Flags().StringVar(&dashboardFile, "dashboard", "", "write the interactive dashboard, data inlined, to this file")
 	cmd.Flags().IntVar(&nights, "nights", 7, "earlier sweeps whose median is the regression baseline")
 	return cmd
 }
@@ -88,6 +105,20 @@ func writeReportPage(out io.Writer, path string, rep *analysis.Report) error {
 	}
 	abs, _ := filepath.Abs(path)
 	_, err := fmt.Fprintf(out, "report: file://%s\n", abs)
+	return err
+}
+
+// writeDashboardFile writes the self-contained dashboard of a sweep.
+func writeDashboardFile(cmd *cobra.Command, path string, lake *results.Lake, sweepID string, opt analysis.Options) error {
+	var page bytes.Buffer
+	if err := api.WriteDashboard(cmd.Context(), &page, lake, sweepID, api.Config{Analysis: opt}); err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, page.Bytes(), 0o644); err != nil {
+		return err
+	}
+	abs, _ := filepath.Abs(path)
+	_, err := fmt.Fprintf(cmd.OutOrStdout(), "dashboard: file://%s (%d kB)\n", abs, page.Len()/1000)
 	return err
 }
 
