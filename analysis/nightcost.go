@@ -94,4 +94,3 @@ func NightTotal(pools []PoolCost) PoolCost {
 	}
 	return total
 }
-

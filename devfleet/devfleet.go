@@ -63,11 +63,11 @@ type Fleet struct {
 	// RealRunners are the runners per label of the fleet a --simulate
 	// demo stands in for.
 	RealRunners map[string]int
-	Changes   []schedules.Change
-	filters   sweep.Filters
-	simulate  bool
-	plan      *sweep.Plan
-	cleanup   func()
+	Changes     []schedules.Change
+	filters     sweep.Filters
+	simulate    bool
+	plan        *sweep.Plan
+	cleanup     func()
 }
 
 // Start checks the files first (a wrong one starts nothing), then starts
