@@ -90,6 +90,23 @@ var funcs = template.FuncMap{
 		return a / b, nil
 	},
 	"max": func(a, b int) int { return max(a, b) },
+	"mod": func(a, b int) (int, error) {
+		if b == 0 {
+			return 0, errors.New("division by zero")
+		}
+		return a % b, nil
+	},
+	// pow2 lists the powers of two from lo to hi: the CUDA-graph buckets
+	// a script adds in a `for t in 64 128 … 8192` loop.
+	"pow2": func(lo, hi int) []int {
+		var out []int
+		for v := 1; v <= hi; v *= 2 {
+			if v >= lo {
+				out = append(out, v)
+			}
+		}
+		return out
+	},
 	// fail is a script's `exit 1` for a point it has no launch for: the
 	// point gets none, and the plan says why.
 	"fail": func(reason string) (string, error) { return "", errors.New(reason) },
