@@ -96,6 +96,15 @@ var funcs = template.FuncMap{
 		}
 		return a % b, nil
 	},
+	// hundreds lists 100, 200, … n*100: the CUDA-graph sizes a script adds
+	// as (100 200 300 400 500).
+	"hundreds": func(n int) []int {
+		out := make([]int, n)
+		for i := range out {
+			out[i] = (i + 1) * 100
+		}
+		return out
+	},
 	// pow2 lists the powers of two from lo to hi: the CUDA-graph buckets
 	// a script adds in a `for t in 64 128 … 8192` loop.
 	"pow2": func(lo, hi int) []int {
