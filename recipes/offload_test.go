@@ -23,7 +23,8 @@ func agenticPoint(framework, prefix, precision, runner, model, backend string, d
 // each recipe computes from TOTAL_CPU_DRAM_GB and TP and compares it with
 // the value the script's own $(( … )) gives (written out by hand, and
 // checked with bash where the machine has it), integer division and all;
-// where the script exits, the recipe refuses the point.
+// where the script exits, the recipe refuses the point. The expressions
+// write G for TOTAL_CPU_DRAM_GB and T for TP.
 func TestOffloadSizesAreTheScriptsShellArithmetic(t *testing.T) {
 	qwenB200 := func(gb, tp int) sweep.Point {
 		return agenticPoint("sglang", "qwen3.5", "fp8", "cluster:b200-dgxc", "Qwen/Qwen3.5-397B-A17B-FP8", "hicache", gb, tp)
@@ -49,7 +50,6 @@ func TestOffloadSizesAreTheScriptsShellArithmetic(t *testing.T) {
 	nativeMI355X := func(gb, tp int) sweep.Point {
 		return agenticPoint("vllm", "dsv4", "fp4", "cluster:mi355x-amds", "deepseek-ai/DeepSeek-V4-Pro", "vllm-native", gb, tp)
 	}
-	// The scripts' expressions, with G for TOTAL_CPU_DRAM_GB and T for TP.
 	const (
 		blackwellHiCache = "(G - T) * 15 / T / 31"
 		hopperHiCache    = "G / T / 2"
