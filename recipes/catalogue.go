@@ -107,7 +107,7 @@ func (c *Catalogue) overlaps() specyaml.Errors {
 	for i := range c.recipes {
 		for j := i + 1; j < len(c.recipes); j++ {
 			a, b := &c.recipes[i].Match, &c.recipes[j].Match
-			if a.Framework == b.Framework && a.Multinode == b.Multinode && a.specificity() == b.specificity() && intersect(a.ModelPrefix, b.ModelPrefix) &&
+			if a.Framework == b.Framework && a.Multinode == b.Multinode && a.specificity() == b.specificity() && intersect(a.scenarios(), b.scenarios()) && intersect(a.ModelPrefix, b.ModelPrefix) &&
 				intersect(a.Precision, b.Precision) && intersect(a.Hardware, b.Hardware) && intersect(a.SpecDecoding, b.SpecDecoding) {
 				errs = append(errs, &specyaml.Error{File: c.recipes[j].at, Msg: fmt.Sprintf("recipe %q matches the same points as %q (%s) as specifically: narrow one of them",
 					c.recipes[j].Name, c.recipes[i].Name, c.recipes[i].at)})
@@ -130,6 +130,16 @@ func intersect(a, b []string) bool {
 	return false
 }
 
+// scenarios are the scenarios m serves: fixed-seq-len where left out.
+// Scenario is no part of specificity: it partitions the points, so an
+// agentic recipe never outranks, or stands in for, a fixed-seq-len one.
+func (m *Match) scenarios() []string {
+	if len(m.Scenario) == 0 {
+		return []string{sweep.ScenarioFixedSeqLen}
+	}
+	return m.Scenario
+}
+
 func (m *Match) specificity() int {
 	n := 1
 	for _, l := range [][]string{m.ModelPrefix, m.Precision, m.Hardware, m.SpecDecoding} {
@@ -142,13 +152,19 @@ func (m *Match) specificity() int {
 
 func (m *Match) matches(p sweep.Point) bool {
 	in := func(list []string, v string) bool { return len(list) == 0 || slices.Contains(list, v) }
-	return m.Framework == p.Framework && m.Multinode == p.Multinode && in(m.ModelPrefix, p.ModelPrefix) && in(m.Precision, p.Precision) &&
+	return m.Framework == p.Framework && m.Multinode == p.Multinode && slices.Contains(m.scenarios(), scenario(p)) && in(m.ModelPrefix, p.ModelPrefix) && in(m.Precision, p.Precision) &&
 		in(m.Hardware, hardware(p)) && in(m.SpecDecoding, specDecoding(p))
 }
 
 // hardware is the GPU SKU of the point's runner label.
 func hardware(p sweep.Point) string {
 	return sweep.SKU(or(p.RunnerLabel, p.Runner), sweep.DefaultNodeHardware())
+}
+
+// scenario is the point's scenario; a point built without one (a test's,
+// an old plan's) is fixed-seq-len, as every point was before agentic.
+func scenario(p sweep.Point) string {
+	return or(p.Scenario, sweep.ScenarioFixedSeqLen)
 }
 
 func specDecoding(p sweep.Point) string {
@@ -172,8 +188,8 @@ func (c *Catalogue) Find(p sweep.Point) (*Recipe, error) {
 		if p.Multinode {
 			kind = "multinode"
 		}
-		return nil, fmt.Errorf("no %s recipe matches framework %s, model-prefix %s, precision %s, hardware %s, spec-decoding %s",
-			kind, p.Framework, p.ModelPrefix, p.Precision, or(hardware(p), "(none: runner "+p.RunnerLabel+")"), specDecoding(p))
+		return nil, fmt.Errorf("no %s %s recipe matches framework %s, model-prefix %s, precision %s, hardware %s, spec-decoding %s",
+			kind, scenario(p), p.Framework, p.ModelPrefix, p.Precision, or(hardware(p), "(none: runner "+p.RunnerLabel+")"), specDecoding(p))
 	}
 	return best, nil
 }
@@ -222,10 +238,14 @@ func withSettings(l *sweep.Launch, e sweep.EngineSettings) *sweep.Launch {
 	return l
 }
 
-// Served says whether recipes launch p: every point but agentic
-// sessions, which have none so far.
+// Served says whether recipes launch p: every point but multinode
+// agentic deployments. Upstream starts those from srt-slurm recipe files
+// (benchmarks/multi_node/srt-slurm-recipes/*/agentic/) whose workers
+// carry HiCache, Mooncake and LMCache settings that multinode.yaml's
+// roles do not render; launching them without would measure another
+// deployment.
 func Served(p sweep.Point) bool {
-	return p.Scenario != sweep.ScenarioAgentic
+	return p.Scenario != sweep.ScenarioAgentic || !p.Multinode
 }
 
 // Attach loads the shipped catalogue and files and renders every served

@@ -1,6 +1,7 @@
 // Package recipes holds engine launches as data: YAML recipes that match
 // points (framework, model prefix, precision, hardware, spec decoding)
-// and render, through text/template over the point, the image, command,
+// and scenario, fixed-seq-len unless a recipe says otherwise) and render,
+// through text/template over the point, the image, command,
 // environment and files that start its engine, with a fingerprint of
 // what runs. The shipped catalogue (catalogue/*.yaml) reproduces
 // InferenceX's single-node launch scripts; users add or override recipes
@@ -66,7 +67,11 @@ type Recipe struct {
 // Match says which points a recipe launches; a list left out matches any
 // value. The framework is always given.
 type Match struct {
-	Framework    string   `yaml:"framework"`
+	Framework string `yaml:"framework"`
+	// Scenario left out is fixed-seq-len: an agentic point's engine
+	// serves sessions for an hour from host DRAM, and a recipe written
+	// for fixed-length requests must say so before it launches one.
+	Scenario     []string `yaml:"scenario"`
 	ModelPrefix  []string `yaml:"model-prefix"`
 	Precision    []string `yaml:"precision"`
 	Hardware     []string `yaml:"hardware"`
@@ -139,6 +144,12 @@ func check(r specyaml.Reporter, nodes specyaml.Nodes, path string, rc *Recipe) {
 	}
 	if rc.Match.Framework == "" {
 		r.At(at("match"), specyaml.Join(path, "match.framework"), "required: the framework the recipe starts (sim, vllm, sglang, trt, atom, ...)")
+	}
+	for i, sc := range rc.Match.Scenario {
+		if sc != sweep.ScenarioFixedSeqLen && sc != sweep.ScenarioAgentic {
+			field := specyaml.Index(specyaml.Join(path, "match.scenario"), i)
+			r.At(nodes.Of(field), field, "%q is no scenario (want %s or %s)", sc, sweep.ScenarioFixedSeqLen, sweep.ScenarioAgentic)
+		}
 	}
 	for i, hw := range rc.Match.Hardware {
 		if _, ok := sweep.DefaultNodeHardware()[hw]; !ok {

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/infersweep/infersweep/specyaml"
+	"github.com/infersweep/infersweep/sweep"
 )
 
 const goodRecipe = `recipes:
@@ -68,6 +69,10 @@ func TestBadRecipeFiles(t *testing.T) {
 			[]string{"bad.yaml:6:12: recipes[0].roles: only a multinode recipe (match.multinode: true) has roles", "bad.yaml:7:15: recipes[0].frontend: only a multinode recipe (match.multinode: true) has a frontend"}},
 		{"twice in one file", goodRecipe + "  - name: r1\n    match: {framework: vllm, precision: [fp8]}\n    family: vllm\n    command: x\n",
 			[]string{`bad.yaml:6: recipe "r1" is defined twice (also at bad.yaml:2)`}},
+		{"unknown scenario", "recipes:\n  - name: r\n    match: {framework: vllm, scenario: [agentic]}\n    family: vllm\n    command: x\n",
+			[]string{`bad.yaml:3:41: recipes[0].match.scenario[0]: "agentic" is no scenario (want fixed-seq-len or agentic-coding)`}},
+		{"overlapping in a scenario both serve", goodRecipe + "  - name: r2\n    match: {framework: vllm, scenario: [agentic-coding, fixed-seq-len]}\n    family: vllm\n    command: x\n",
+			[]string{`bad.yaml:6: recipe "r2" matches the same points as "r1" (bad.yaml:2) as specifically: narrow one of them`}},
 		{"overlapping", goodRecipe + "  - name: r2\n    match: {framework: vllm}\n    family: vllm\n    command: x\n",
 			[]string{`bad.yaml:6: recipe "r2" matches the same points as "r1" (bad.yaml:2) as specifically: narrow one of them`}},
 	}
@@ -82,6 +87,30 @@ func TestBadRecipeFiles(t *testing.T) {
 			require.Equal(t, tt.want, got)
 		})
 	}
+}
+
+// A recipe left without scenario serves fixed-seq-len points only: an
+// agentic recipe of the same match is no overlap, and each launches only
+// its own scenario's points.
+func TestScenarioPartitionsThePoints(t *testing.T) {
+	c, err := loadOnly(map[string]string{"ours.yaml": goodRecipe + "  - name: r1-agentic\n    match: {framework: vllm, scenario: [agentic-coding]}\n    family: vllm\n    command: y\n"})
+	require.NoError(t, err)
+	tests := []struct {
+		scenario, want string
+	}{
+		{sweep.ScenarioFixedSeqLen, "r1"},
+		{"", "r1"},
+		{sweep.ScenarioAgentic, "r1-agentic"},
+	}
+	for _, tt := range tests {
+		rc, err := c.Find(sweep.Point{Framework: "vllm", Scenario: tt.scenario})
+		require.NoError(t, err)
+		require.Equal(t, tt.want, rc.Name, "scenario %q", tt.scenario)
+	}
+	only, err := loadOnly(map[string]string{"ours.yaml": goodRecipe})
+	require.NoError(t, err)
+	_, err = only.Find(sweep.Point{Framework: "vllm", Scenario: sweep.ScenarioAgentic, ModelPrefix: "m", Precision: "fp8"})
+	require.EqualError(t, err, "no single-node agentic-coding recipe matches framework vllm, model-prefix m, precision fp8, hardware (none: runner ), spec-decoding none")
 }
 
 // loadOnly loads files without the shipped catalogue, so a test's

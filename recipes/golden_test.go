@@ -32,12 +32,24 @@ type goldenPoint struct {
 	DCPSize      int    `yaml:"dcp-size"`
 	GPUs         int    `yaml:"gpus"`
 	MaxModelLen  int    `yaml:"max-model-len"`
+	// An agentic point's facts; a golden without scenario is fixed-seq-len.
+	Scenario         string `yaml:"scenario"`
+	KVOffloading     string `yaml:"kv-offloading"`
+	KVOffloadBackend string `yaml:"kv-offload-backend"`
+	TotalCPUDRAMGB   int    `yaml:"total-cpu-dram-gb"`
 }
 
 func (g goldenPoint) point() sweep.Point {
-	return sweep.Point{Model: g.Model, ModelPrefix: g.ModelPrefix, Precision: g.Precision, Runner: sweep.PoolName(g.Runner), RunnerLabel: g.Runner,
+	p := sweep.Point{Model: g.Model, ModelPrefix: g.ModelPrefix, Precision: g.Precision, Runner: sweep.PoolName(g.Runner), RunnerLabel: g.Runner,
 		Image: g.Image, Framework: g.Framework, SpecDecoding: g.SpecDecoding, ISL: g.ISL, OSL: g.OSL, Conc: g.Conc, TP: g.TP, EP: g.EP,
 		PP: g.PP, DPAttn: g.DPAttn, DCPSize: g.DCPSize, GPUs: g.GPUs, MaxModelLen: g.MaxModelLen, Scenario: sweep.ScenarioFixedSeqLen}
+	if g.Scenario != "" {
+		p.Scenario, p.KVOffloading, p.TotalCPUDRAMGB, p.DurationSeconds = g.Scenario, g.KVOffloading, g.TotalCPUDRAMGB, sweep.AgenticDurationSeconds
+	}
+	if g.KVOffloadBackend != "" {
+		p.KVOffloadBack = &sweep.Component{Name: g.KVOffloadBackend}
+	}
+	return p
 }
 
 // TestGoldenLaunches renders each golden point with the shipped catalogue:

@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"text/template"
 
+	"github.com/infersweep/infersweep/simengine"
 	"github.com/infersweep/infersweep/sweep"
 )
 
@@ -32,6 +34,13 @@ type data struct {
 	DPAttn                                                                          bool
 	Port, Host, Binary, TimeScale, Seed                                             string
 
+	// An agentic point's facts, as upstream's workflow exports them to its
+	// script: KV_OFFLOADING (none or dram; empty for fixed-seq-len),
+	// KV_OFFLOAD_BACKEND's name and version, TOTAL_CPU_DRAM_GB (the
+	// node's offload budget, 0 without offloading) and DURATION.
+	Scenario, KVOffloading, KVOffloadBackend, KVOffloadBackendVersion string
+	TotalCPUDRAMGB, Duration                                          int
+
 	// A multinode role's facts: its workers and the nodes one spans, both
 	// sides of the deployment, its KV transfer, router and the entry's
 	// additional-settings (index .Settings "CONFIG_FILE").
@@ -47,10 +56,15 @@ type data struct {
 }
 
 func pointData(p sweep.Point) data {
-	return data{Model: p.Model, ModelPrefix: p.ModelPrefix, Precision: p.Precision, Framework: p.Framework, Hardware: hardware(p),
+	d := data{Model: p.Model, ModelPrefix: p.ModelPrefix, Precision: p.Precision, Framework: p.Framework, Hardware: hardware(p),
 		Runner: or(p.RunnerLabel, p.Runner), Image: p.Image, SpecDecoding: specDecoding(p), TP: p.TP, EP: p.EP, PP: p.PP, DCPSize: p.DCPSize,
 		Conc: p.Conc, ISL: p.ISL, OSL: p.OSL, MaxModelLen: p.MaxModelLen, GPUs: p.GPUs, DPAttn: p.DPAttn,
-		Port: PortVar, Host: HostVar, Binary: BinaryVar, TimeScale: TimeScaleVar, Seed: SeedVar, Settings: map[string]string{}}
+		Port: PortVar, Host: HostVar, Binary: BinaryVar, TimeScale: TimeScaleVar, Seed: SeedVar, Settings: map[string]string{},
+		Scenario: scenario(p), KVOffloading: p.KVOffloading, TotalCPUDRAMGB: p.TotalCPUDRAMGB, Duration: p.DurationSeconds}
+	if p.KVOffloadBack != nil {
+		d.KVOffloadBackend, d.KVOffloadBackendVersion = p.KVOffloadBack.Name, p.KVOffloadBack.Version
+	}
+	return d
 }
 
 var funcs = template.FuncMap{
@@ -76,6 +90,32 @@ var funcs = template.FuncMap{
 		return a / b, nil
 	},
 	"max": func(a, b int) int { return max(a, b) },
+	"mod": func(a, b int) (int, error) {
+		if b == 0 {
+			return 0, errors.New("division by zero")
+		}
+		return a % b, nil
+	},
+	// hundreds lists 100, 200, … n*100: the CUDA-graph sizes a script adds
+	// as (100 200 300 400 500).
+	"hundreds": func(n int) []int {
+		out := make([]int, n)
+		for i := range out {
+			out[i] = (i + 1) * 100
+		}
+		return out
+	},
+	// pow2 lists the powers of two from lo to hi: the CUDA-graph buckets
+	// a script adds in a `for t in 64 128 … 8192` loop.
+	"pow2": func(lo, hi int) []int {
+		var out []int
+		for v := 1; v <= hi; v *= 2 {
+			if v >= lo {
+				out = append(out, v)
+			}
+		}
+		return out
+	},
 	// fail is a script's `exit 1` for a point it has no launch for: the
 	// point gets none, and the plan says why.
 	"fail": func(reason string) (string, error) { return "", errors.New(reason) },
@@ -88,9 +128,49 @@ var funcs = template.FuncMap{
 		}
 		return strconv.Atoi(s)
 	},
-	"simModel":    simModel,
-	"upper":       strings.ToUpper,
-	"simHardware": simHardware,
+	"simModel":       simModel,
+	"upper":          strings.ToUpper,
+	"simHardware":    simHardware,
+	"simMaxModelLen": simMaxModelLen,
+	"offload":        offload,
+}
+
+// offload is benchmark_lib.sh's require_agentic_kv_offload_backend (and,
+// given no backend, require_agentic_kv_offload_none): false for a point
+// without KV offloading, true for one offloading to DRAM through one of
+// the backends the script implements, and for any other the script's
+// exit 1, so the plan says why the point has no launch.
+func offload(d data, backends ...string) (bool, error) {
+	switch d.KVOffloading {
+	case "", "none":
+		if d.KVOffloadBackend != "" {
+			return false, fmt.Errorf("kv-offload-backend %s needs kv-offloading dram, not none", d.KVOffloadBackend)
+		}
+		return false, nil
+	case "dram":
+	default:
+		return false, fmt.Errorf("kv-offloading %q: the script knows none and dram", d.KVOffloading)
+	}
+	switch {
+	case len(backends) == 0:
+		return false, errors.New("the script runs without KV offloading only: kv-offloading must be none")
+	case !slices.Contains(backends, d.KVOffloadBackend):
+		return false, fmt.Errorf("kv-offloading dram through %q: the script implements %s", d.KVOffloadBackend, strings.Join(backends, ", "))
+	case d.TotalCPUDRAMGB < 1:
+		return false, fmt.Errorf("kv-offloading dram needs a positive total-cpu-dram-gb, got %d", d.TotalCPUDRAMGB)
+	}
+	return true, nil
+}
+
+// simMaxModelLen is the simulated model's own context: what an agentic
+// point, which replays traces at the model's native limit as upstream's
+// do, serves.
+func simMaxModelLen(model string) (int, error) {
+	m, err := simengine.LookupModel(simModel(model))
+	if err != nil {
+		return 0, err
+	}
+	return m.MaxModelLen, nil
 }
 
 // simHardware is the GPU a simulated runner label names: sim-h100 and

@@ -47,3 +47,37 @@ func argAfter(t *testing.T, args []string, flag string) string {
 	require.Less(t, i+1, len(args))
 	return args[i+1]
 }
+
+// The simulated engine stands in for every single-node agentic point of
+// the snapshot too: at the model's native context, and offloading KV to
+// the point's DRAM budget where it does; multinode agentic points stay
+// unserved (Served).
+func TestAttachSimulatedStandsInForEveryAgenticPoint(t *testing.T) {
+	dir := "../sweep/testdata/upstream"
+	plan, err := sweep.LoadPlan(sweep.Sources{Masters: []string{filepath.Join(dir, "nvidia-master.yaml"), filepath.Join(dir, "amd-master.yaml")},
+		Runners: filepath.Join(dir, "runners.yaml"), Launches: AttachSimulated}, sweep.Filters{ScenarioType: sweep.ScenarioAgentic})
+	require.NoError(t, err)
+	var served, offloading int
+	for _, p := range plan.Points {
+		if p.Multinode {
+			require.Nil(t, p.Launch, p.Entry)
+			continue
+		}
+		require.NotNil(t, p.Launch, "point %s of %s", p.ID, p.Entry)
+		require.Equal(t, "sim", p.Launch.Recipe, p.Entry)
+		args := p.Launch.Args
+		native, err := simMaxModelLen(p.Model)
+		require.NoError(t, err)
+		require.Equal(t, strconv.Itoa(native), argAfter(t, args, "--max-model-len"), p.Entry)
+		if p.KVOffloading == "dram" {
+			require.Equal(t, "dram", argAfter(t, args, "--kv-offloading"), p.Entry)
+			require.Equal(t, strconv.Itoa(p.TotalCPUDRAMGB), argAfter(t, args, "--cpu-dram-gb"), p.Entry)
+			offloading++
+		} else {
+			require.NotContains(t, args, "--kv-offloading", p.Entry)
+		}
+		served++
+	}
+	require.Equal(t, 482, served)
+	require.Equal(t, 178, offloading)
+}
