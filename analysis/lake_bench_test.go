@@ -189,4 +189,3 @@ func liveHeap() uint64 {
 	metrics.Read(sample)
 	return sample[0].Value.Uint64()
 }
-
