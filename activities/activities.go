@@ -88,5 +88,6 @@ func (a *Activities) pointRow(sweepID string, p sweep.Point, node string, attemp
 		row.LaunchRecipe, row.LaunchFingerprint = p.Launch.Recipe, p.Launch.Fingerprint
 	}
 	row.SetTopology(p)
+	row.SetScenario(p)
 	return row
 }

@@ -143,6 +143,36 @@ type PointRow struct {
 	EnginePartition   string `parquet:"engine_partition,dict" json:"engine_partition,omitempty"`
 	InfersweepVersion string `parquet:"infersweep_version,dict" json:"infersweep_version"`
 	ConfigDigest      string `parquet:"config_digest" json:"config_digest"`
+
+	// ScenarioType is upstream's scenario_type: fixed-seq-len, or
+	// agentic-coding for a trace replay (SetScenario); the columns after
+	// it are an agentic point's, under process_agentic_result.py's names
+	// where it has them, and null (or empty) on every other row.
+	ScenarioType     string `parquet:"scenario_type,dict" json:"scenario_type,omitempty"`
+	KVOffloading     string `parquet:"kv_offloading,dict" json:"kv_offloading,omitempty"`
+	KVOffloadBackend string `parquet:"kv_offload_backend,dict" json:"kv_offload_backend,omitempty"`
+	// KVOffloadBackendVersion is the backend's own release where it has
+	// one (LMCache, Mooncake), as upstream's metadata gives it.
+	KVOffloadBackendVersion string `parquet:"kv_offload_backend_version,dict" json:"kv_offload_backend_version,omitempty"`
+	AllocatedCPUDRAMGB      *int32 `parquet:"allocated_cpu_dram_gb,optional" json:"allocated_cpu_dram_gb,omitempty"`
+	// TraceDigest names the replayed trace by its bytes (synthesized ones
+	// by their parameters' bytes), TraceSource where it came from.
+	TraceDigest string `parquet:"trace_digest,dict" json:"trace_digest,omitempty"`
+	TraceSource string `parquet:"trace_source,dict" json:"trace_source,omitempty"`
+	// What the replay measured beyond a random load's figures (loadgen's
+	// Agentic; flat, as parquet-go reads an embedded struct's nulls back
+	// as zeros): sessions, the concurrency actually held, the prefix-cache
+	// hit rate the client estimates from the trace and the one the
+	// engine's /metrics gave (and from which series), and the engine's
+	// offload counters over the window as JSON.
+	SessionsStarted        *int32   `parquet:"sessions_started,optional" json:"sessions_started,omitempty"`
+	SessionsCompleted      *int32   `parquet:"sessions_completed,optional" json:"sessions_completed,omitempty"`
+	SessionThroughput      *float64 `parquet:"session_throughput,optional" json:"session_throughput,omitempty"`
+	MeanConcurrentRequests *float64 `parquet:"mean_concurrent_requests,optional" json:"mean_concurrent_requests,omitempty"`
+	EstPrefixHitRate       *float64 `parquet:"est_prefix_cache_hit_rate,optional" json:"est_prefix_cache_hit_rate,omitempty"`
+	ServerPrefixHitRate    *float64 `parquet:"server_prefix_cache_hit_rate,optional" json:"server_prefix_cache_hit_rate,omitempty"`
+	ServerPrefixHitSource  string   `parquet:"server_prefix_cache_hit_source,dict" json:"server_prefix_cache_hit_source,omitempty"`
+	OffloadCounters        string   `parquet:"kv_offload_counters" json:"kv_offload_counters,omitempty"`
 }
 
 // Dist is one latency metric's summary in milliseconds; null when no
