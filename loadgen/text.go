@@ -103,6 +103,9 @@ func (s Summary) WriteText(w io.Writer) {
 	for _, reason := range s.ErrorReasons() {
 		fmt.Fprintf(w, "failed %d× %s (e.g. %s)\n", s.Errors[reason], reason, s.ErrorExamples[reason])
 	}
+	if s.Agentic != nil {
+		s.Agentic.writeText(w, row, ms)
+	}
 	fmt.Fprintln(w, strings.Repeat("=", 50))
 }
 
