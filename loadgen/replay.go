@@ -166,6 +166,7 @@ func Replay(ctx context.Context, cfg ReplayConfig) (*Result, error) {
 	if cfg.WarmupPerLane == 0 {
 		rp.open(ctx)
 	}
+	rp.nextSession.Store(int64(cfg.Sessions))
 	var wg sync.WaitGroup
 	for lane := range cfg.Sessions {
 		wg.Go(func() { rp.lane(ctx, lane) })
@@ -248,8 +249,9 @@ func (rp *replayer) lane(ctx context.Context, n int) {
 	})}
 	sessions := rp.cfg.Trace.Sessions
 	rng := rand.New(rand.NewPCG(rp.cfg.Workload.Seed, uint64(n)+1<<32))
-	for first := true; ctx.Err() == nil; first = false {
-		i := int(rp.nextSession.Add(1) - 1)
+	// Lane n opens with the trace's session n, so which sessions start
+	// part-way does not depend on which goroutine runs first.
+	for i, first := n, true; ctx.Err() == nil; i, first = int(rp.nextSession.Add(1)-1), false {
 		s := &sessions[i%len(sessions)]
 		// Passes over the trace after the first get keys of their own,
 		// so a session replayed again does not hit the cache it left;
@@ -312,10 +314,15 @@ func (rp *replayer) runSession(ctx context.Context, l *lane, s *Session, key str
 			return aborted
 		}
 		conv.appendAnswer(answerKey(key, i), rec.OutputTokens)
-		if out := rp.subAgents(ctx, l, turn.SubAgents, key); out == stopLane {
-			return stopLane
+		// The gap runs from the answer's last token, as a trace records it,
+		// not from the end of the stream's trailing usage and [DONE].
+		ready = rp.r.started.Add(rec.SendTime + rec.E2EL)
+		if len(turn.SubAgents) > 0 {
+			if rp.subAgents(ctx, l, turn.SubAgents, key) == stopLane {
+				return stopLane
+			}
+			ready = time.Now()
 		}
-		ready = time.Now()
 	}
 	if counted {
 		rp.countSession(func(c *sessionCounts) { c.completed++ })
