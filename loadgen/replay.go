@@ -44,6 +44,7 @@ type ReplayConfig struct {
 	StartFraction  [2]float64
 	RequestTimeout time.Duration
 	StallTimeout   time.Duration
+	Goodput        SLO
 	// TimeScale: the engine runs this many times faster than real time;
 	// idle gaps are divided by it and results reported in simulated time.
 	TimeScale     float64
@@ -115,7 +116,7 @@ func (c ReplayConfig) runConfig() Config {
 	return Config{
 		BaseURL: c.BaseURL, APIKey: c.APIKey, Workload: w,
 		MaxConcurrency: c.Sessions * most, RequestRate: math.Inf(1), Burstiness: 1, Duration: c.Duration,
-		RequestTimeout: c.RequestTimeout, StallTimeout: c.StallTimeout, TimeScale: c.TimeScale,
+		RequestTimeout: c.RequestTimeout, StallTimeout: c.StallTimeout, TimeScale: c.TimeScale, Goodput: c.Goodput,
 		OnProgress: c.OnProgress, Metadata: c.Metadata,
 	}
 }

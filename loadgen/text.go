@@ -42,6 +42,11 @@ func ProgressBar(w io.Writer) func(Progress) {
 			phase = "warming up"
 		}
 		finished := p.Done + p.Failed
+		if p.Total == 0 {
+			// A trace replay runs for a duration, not a number of requests.
+			fmt.Fprintf(w, "\r%-10s %d requests, %d failed, %d in flight, %s", phase, finished, p.Failed, p.InFlight, p.Elapsed.Truncate(time.Second))
+			return
+		}
 		filled := 0
 		if p.Total > 0 {
 			filled = width * finished / p.Total
