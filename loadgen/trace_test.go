@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -188,4 +189,29 @@ func TestPrefixIndexCountsLeadingSegmentsSentBefore(t *testing.T) {
 	for _, tt := range tests {
 		require.Equal(t, tt.want, p.send(tt.segs), tt.name)
 	}
+}
+
+func TestChatConversationsGrowByWholeMessages(t *testing.T) {
+	w := DefaultWorkload()
+	w.Model, w.API = "m", APIChat
+	c := &conversation{w: &w}
+	var bodies []chatRequest
+	for turn := range 3 {
+		c.appendInput([]Segment{{"s/system", 8}}, inputKey("s", turn), 5)
+		b, err := c.body(7)
+		require.NoError(t, err)
+		var req chatRequest
+		require.NoError(t, json.Unmarshal(b, &req))
+		bodies = append(bodies, req)
+		c.appendAnswer(answerKey("s", turn), 4)
+	}
+	for k := 1; k < len(bodies); k++ {
+		prev, cur := bodies[k-1].Messages, bodies[k].Messages
+		require.Len(t, cur, len(prev)+2, "turn %d adds the answer and its new input", k)
+		require.Equal(t, prev, cur[:len(prev)], "turn %d resends turn %d's messages unchanged", k, k-1)
+		require.Equal(t, "assistant", cur[len(prev)].Role)
+		require.Len(t, strings.Fields(cur[len(prev)].Content), 4, "the answer's four tokens as four words")
+		require.Len(t, strings.Fields(cur[len(prev)+1].Content), 13, "8 shared and 5 unique tokens")
+	}
+	require.Equal(t, 7, bodies[2].MaxTokens)
 }
