@@ -99,7 +99,9 @@ func (s Summary) WriteText(w io.Writer) {
 	row("Client CPU per chunk (µs)", ms(s.ClientCPUMicrosChunk))
 	row("Connections opened", strconv.FormatInt(s.ConnectionsOpened, 10))
 	row("Usage chunks / mismatches", fmt.Sprintf("%d / %d", s.UsageReported, s.UsageChunkMismatches))
-	if s.MaxConcurrency > 0 && s.MaxConcurrentReqs < int64(min(s.MaxConcurrency, s.NumPrompts)) {
+	// A replay's sessions sit in idle gaps by design: fewer requests in
+	// flight than sessions is no cap there.
+	if s.Agentic == nil && s.MaxConcurrency > 0 && s.MaxConcurrentReqs < int64(min(s.MaxConcurrency, s.NumPrompts)) {
 		fmt.Fprintf(w, "WARNING: only %d requests were ever in flight, below --max-concurrency %d: the client or the server capped it\n", s.MaxConcurrentReqs, s.MaxConcurrency)
 	}
 	if len(s.Unmeasured) > 0 {
