@@ -302,3 +302,28 @@ func TestReplayConfigNamesTheSetting(t *testing.T) {
 		})
 	}
 }
+
+func TestServerHitRatePrefersVLLMCounters(t *testing.T) {
+	tests := []struct {
+		name       string
+		m          *ScrapedMetrics
+		want       float64
+		wantSource string
+	}{
+		{"vLLM V1 counters over the window", &ScrapedMetrics{CounterDeltas: map[string]float64{vllmPrefixQueries: 4000, vllmPrefixHits: 3000},
+			Samples: []Sample{{Name: sglangHitRate, Value: 0.1}}}, 0.75, "vllm:prefix_cache_hits_total / vllm:prefix_cache_queries_total"},
+		{"SGLang's gauge, averaged", &ScrapedMetrics{CounterDeltas: map[string]float64{vllmPrefixQueries: 0},
+			Samples: []Sample{{Name: sglangHitRate, Value: 0.2}, {Name: "sglang:token_usage", Value: 0.9}, {Name: sglangHitRate, Value: 0.6}}}, 0.4, "mean of sglang:cache_hit_rate"},
+		{"vLLM V0's gauge", &ScrapedMetrics{Samples: []Sample{{Name: vllmV0HitRate, Value: 0.3}}}, 0.3, "mean of vllm:gpu_prefix_cache_hit_rate"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, source := serverHitRate(tt.m)
+			require.InDelta(t, tt.want, float64(got), 1e-9)
+			require.Equal(t, tt.wantSource, source)
+		})
+	}
+	got, source := serverHitRate(&ScrapedMetrics{})
+	require.True(t, got.IsZero(), "an engine that reports nothing has no rate: null, not 0")
+	require.Empty(t, source)
+}
