@@ -36,6 +36,16 @@ func TestReadMooncakeTrace(t *testing.T) {
 	require.Equal(t, 10, b.Turns[1].InputTokens, "no hash_ids: unique input")
 	require.Equal(t, 700, single.Turns[0].InputTokens)
 	require.Equal(t, 3, a.Requests()+single.Requests())
+
+	st := tr.Stats()
+	require.EqualValues(t, 1024, st.SharedPrefixTokens, "blocks 1 and 2 are in two sessions")
+	// First inputs less shared content: b 0 (all shared), a 1200 − 1024, the single row 700.
+	require.Equal(t, 3, st.FirstInputTokens.Count)
+	require.InDelta(t, 176, st.FirstInputTokens.P50, 0)
+	require.InDelta(t, (0+176+700)/3.0, st.FirstInputTokens.Mean, 1e-9)
+	require.InDelta(t, 1024, st.SharedTokensPerSession.Max, 0)
+	require.InDelta(t, 300, st.TurnInputTokens.Max, 0, "block 4 is a's alone: input, not shared")
+	require.InDelta(t, 1200+50+300, st.PromptTokens.Max, 0, "a's second turn resends its first and the answer")
 }
 
 func TestReadInfersweepTraceWithSubAgents(t *testing.T) {

@@ -16,8 +16,9 @@ type TraceStats struct {
 	Requests         int    `json:"requests"`
 	// TurnsPerSession counts top-level sessions' own turns.
 	TurnsPerSession Fit `json:"turns_per_session"`
-	// FirstInputTokens is a session's first new input after its shared
-	// content (synth's first-input); TurnInputTokens the later turns'.
+	// FirstInputTokens is a session's first new input less the content it
+	// shares with other sessions (synth's first-input); TurnInputTokens the
+	// same for later turns.
 	FirstInputTokens Fit `json:"first_input_tokens"`
 	TurnInputTokens  Fit `json:"turn_input_tokens"`
 	OutputTokens     Fit `json:"output_tokens"`
@@ -26,9 +27,10 @@ type TraceStats struct {
 	// FinalContextTokens a session's prompt and answer at its last turn.
 	PromptTokens       Fit `json:"prompt_tokens"`
 	FinalContextTokens Fit `json:"final_context_tokens"`
-	// SharedPrefixTokens is the distinct tokens of shared content (named
+	// SharedPrefixTokens is the distinct tokens of content (named
 	// segments, mooncake blocks) used by more than one session, and
-	// SharedTokensPerSession what each session's first turn opens with.
+	// SharedTokensPerSession how many of those each session's first turn
+	// sends.
 	SharedPrefixTokens     int64 `json:"shared_prefix_tokens"`
 	SharedTokensPerSession Fit   `json:"shared_tokens_per_session"`
 	// SpawnShare is the share of turns that spawn sub-agents, FanOut how
@@ -102,6 +104,9 @@ type statsWalk struct {
 func (t *Trace) Stats() TraceStats {
 	w := &statsWalk{index: newPrefixIndex(), sessionsOf: map[string]map[string]bool{}, sharedLen: map[string]int{}}
 	for i := range t.Sessions {
+		w.users(&t.Sessions[i], t.Sessions[i].ID)
+	}
+	for i := range t.Sessions {
 		s := &t.Sessions[i]
 		w.turns = append(w.turns, float64(len(s.Turns)))
 		w.session(s, s.ID, true)
@@ -126,6 +131,27 @@ func (t *Trace) Stats() TraceStats {
 	return st
 }
 
+// users notes which sessions use each segment key: content counts as
+// shared only when another session sends it too (a mooncake block of one
+// session alone is its own input).
+func (w *statsWalk) users(s *Session, key string) {
+	for i := range s.Turns {
+		for _, seg := range s.Turns[i].Shared {
+			users := w.sessionsOf[seg.Key]
+			if users == nil {
+				users = map[string]bool{}
+				w.sessionsOf[seg.Key] = users
+			}
+			users[key] = true
+			w.sharedLen[seg.Key] = max(w.sharedLen[seg.Key], seg.Tokens)
+		}
+		for j := range s.Turns[i].SubAgents {
+			sub := &s.Turns[i].SubAgents[j]
+			w.users(sub, key+"/"+sub.ID)
+		}
+	}
+}
+
 func (w *statsWalk) session(s *Session, key string, top bool) {
 	var segs []Segment
 	context := 0
@@ -135,27 +161,23 @@ func (w *statsWalk) session(s *Session, key string, top bool) {
 		w.allTurns++
 		shared := 0
 		for _, seg := range turn.Shared {
-			users := w.sessionsOf[seg.Key]
-			if users == nil {
-				users = map[string]bool{}
-				w.sessionsOf[seg.Key] = users
+			if len(w.sessionsOf[seg.Key]) > 1 {
+				shared += seg.Tokens
 			}
-			users[key] = true
-			w.sharedLen[seg.Key] = max(w.sharedLen[seg.Key], seg.Tokens)
-			shared += seg.Tokens
 			segs = append(segs, seg)
 		}
+		input := turn.NewTokens() - shared
 		if turn.InputTokens > 0 {
 			segs = append(segs, Segment{Key: inputKey(key, i), Tokens: turn.InputTokens})
 		}
 		context += turn.NewTokens()
 		if i == 0 {
-			w.first = append(w.first, float64(turn.InputTokens))
+			w.first = append(w.first, float64(input))
 			if top {
 				w.shared = append(w.shared, float64(shared))
 			}
 		} else {
-			w.later = append(w.later, float64(turn.InputTokens))
+			w.later = append(w.later, float64(input))
 			w.gaps = append(w.gaps, float64(turn.Gap)/float64(time.Millisecond))
 		}
 		w.out = append(w.out, float64(turn.OutputTokens))
