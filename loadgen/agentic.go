@@ -15,8 +15,11 @@ import (
 // Agentic is what a trace replay measures beyond a random load's figures.
 // Rates and latencies are in the Summary's time basis.
 type Agentic struct {
-	TraceFormat        string     `json:"trace_format"`
-	TraceSessions      int        `json:"trace_sessions"`
+	TraceFormat   string `json:"trace_format"`
+	TraceSessions int    `json:"trace_sessions"`
+	// TracePasses is sessions handed to lanes over the trace's sessions:
+	// above 1, lanes started the trace over (see Replay).
+	TracePasses        float64    `json:"trace_passes"`
 	ConcurrentSessions int        `json:"concurrent_sessions"`
 	WarmupPerLane      int        `json:"warmup_requests_per_lane"`
 	WarmupRequests     int        `json:"warmup_requests"`
@@ -115,6 +118,7 @@ func (rp *replayer) agentic(records []Record, m *ScrapedMetrics, window time.Dur
 	c := rp.cfg
 	a := &Agentic{
 		TraceFormat: string(c.Trace.Format), TraceSessions: len(c.Trace.Sessions), ConcurrentSessions: c.Sessions,
+		TracePasses:   float64(rp.nextSession.Load()) / float64(len(c.Trace.Sessions)),
 		WarmupPerLane: c.WarmupPerLane, WarmupRequests: int(rp.warmups.Load()), MaxIdleGapS: c.MaxIdleGap.Seconds(),
 		IdleGapsCapped: int(rp.capped.Load()), StartFraction: c.StartFraction,
 		SessionsStarted: rp.sessions.started, SessionsCompleted: rp.sessions.completed, SessionsAborted: rp.sessions.aborted,
@@ -247,7 +251,7 @@ func (a *Agentic) writeText(w io.Writer, row func(name, value string), num func(
 		return strconv.FormatFloat(100*float64(m), 'f', 1, 64) + "%"
 	}
 	fmt.Fprintf(w, "%s\n", centered("Agentic trace replay"))
-	row("Trace (format, sessions)", fmt.Sprintf("%s, %d", a.TraceFormat, a.TraceSessions))
+	row("Trace (format, sessions, passes)", fmt.Sprintf("%s, %d, %.2f", a.TraceFormat, a.TraceSessions, a.TracePasses))
 	row("Concurrent sessions", strconv.Itoa(a.ConcurrentSessions))
 	row("Mean requests in flight", num(a.MeanConcurrentRequests))
 	row("Sessions started / completed / aborted", fmt.Sprintf("%d / %d / %d", a.SessionsStarted, a.SessionsCompleted, a.SessionsAborted))

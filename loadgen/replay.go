@@ -146,7 +146,11 @@ type sessionCounts struct{ started, completed, aborted int }
 
 // Replay drives a trace against cfg.BaseURL and returns what the measured
 // window saw: the usual Summary with its Agentic figures, and every
-// measured request with its session and turn. Like Run, the error is
+// measured request with its session and turn. Lane n opens with session
+// n; later sessions go to whichever lane is free, in Start order, and when
+// the trace runs out it starts over: unique inputs and answers get new
+// ids on each pass, shared content and mooncake blocks keep theirs, so a
+// second pass hits the cache only where the trace shares content. Like Run, the error is
 // non-nil only when the replay could not start, was cancelled, or every
 // measured request failed (ErrAllFailed); the Result comes with it.
 func Replay(ctx context.Context, cfg ReplayConfig) (*Result, error) {

@@ -192,6 +192,7 @@ func TestReplaySharesMooncakeBlocksAcrossSessions(t *testing.T) {
 	// A second pass over the trace hits the blocks again, not the
 	// sessions' own tokens.
 	require.Equal(t, 48, sessions["a#1"][0].EstCachedTokens, "every block of a was sent in the first pass")
+	require.Greater(t, res.Summary.Agentic.TracePasses, 1.0)
 }
 
 func TestReplayBoundsItsWindowAndLeavesWarmupsOut(t *testing.T) {
