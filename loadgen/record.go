@@ -38,6 +38,13 @@ type Record struct {
 	// it in words); HTTPStatus is 0 when the engine answered no status.
 	Failure    FailureKind
 	HTTPStatus int
+	// SessionID and Turn place a trace replay's request in its session
+	// (Turn is 0-based); SessionID is empty outside a replay.
+	SessionID string
+	Turn      int
+	// EstCachedTokens is the client's estimate of the prompt's tokens an
+	// engine's prefix cache could reuse (see prefixIndex); replay only.
+	EstCachedTokens int
 }
 
 // OK tells whether the request completed and produced output.

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -30,6 +31,7 @@ var scrapedGauges = map[string]bool{
 	"sglang:gen_throughput":     true,
 	"sglang:cache_hit_rate":     true,
 	"sglang:num_used_tokens":    true,
+	vllmV0HitRate:               true, // vLLM V0's prefix-cache hit rate
 }
 
 // scrapedCounters are reported as the change over the run.
@@ -40,6 +42,15 @@ var scrapedCounters = []string{
 	"vllm:request_success_total",
 	"sglang:prompt_tokens_total",
 	"sglang:generation_tokens_total",
+	vllmPrefixQueries, // vLLM V1: prompt tokens looked up in the prefix cache
+	vllmPrefixHits,    // and those found
+}
+
+// offloadCounter tells the counters of KV offloading (vLLM's
+// OffloadingConnector, LMCache, SGLang's HiCache) and of a prefix cache
+// outside the GPU, whose names vary by engine and version: all are kept.
+func offloadCounter(name string, mf *dto.MetricFamily) bool {
+	return mf.GetType() == dto.MetricType_COUNTER && (strings.Contains(name, "offload") || strings.Contains(name, "external_prefix_cache"))
 }
 
 // Sample is one gauge reading; T is wall-clock from the start of the
@@ -170,7 +181,7 @@ func parsePrometheus(r io.Reader) (gauges, counters map[string]float64) {
 			switch {
 			case scrapedGauges[name]:
 				gauges[name] += sum(mf)
-			case slices.Contains(scrapedCounters, name):
+			case slices.Contains(scrapedCounters, name), offloadCounter(name, mf):
 				counters[name] += sum(mf)
 			}
 		}

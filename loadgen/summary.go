@@ -162,8 +162,10 @@ type Summary struct {
 	// Unmeasured names the keys left out because nothing measured them
 	// (schedule delay in a closed loop, TPOT when no request had two
 	// output tokens), so a reader can tell absent from forgotten.
-	Unmeasured []string          `json:"unmeasured"`
-	Metadata   map[string]string `json:"-"`
+	Unmeasured []string `json:"unmeasured"`
+	// Agentic holds a trace replay's own figures; nil for a random load.
+	Agentic  *Agentic          `json:"agentic,omitempty"`
+	Metadata map[string]string `json:"-"`
 }
 
 // MarshalJSON writes Metadata's pairs as top-level keys after the others,

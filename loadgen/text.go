@@ -42,6 +42,11 @@ func ProgressBar(w io.Writer) func(Progress) {
 			phase = "warming up"
 		}
 		finished := p.Done + p.Failed
+		if p.Total == 0 {
+			// A trace replay runs for a duration, not a number of requests.
+			fmt.Fprintf(w, "\r%-10s %d requests, %d failed, %d in flight, %s", phase, finished, p.Failed, p.InFlight, p.Elapsed.Truncate(time.Second))
+			return
+		}
 		filled := 0
 		if p.Total > 0 {
 			filled = width * finished / p.Total
@@ -94,7 +99,9 @@ func (s Summary) WriteText(w io.Writer) {
 	row("Client CPU per chunk (µs)", ms(s.ClientCPUMicrosChunk))
 	row("Connections opened", strconv.FormatInt(s.ConnectionsOpened, 10))
 	row("Usage chunks / mismatches", fmt.Sprintf("%d / %d", s.UsageReported, s.UsageChunkMismatches))
-	if s.MaxConcurrency > 0 && s.MaxConcurrentReqs < int64(min(s.MaxConcurrency, s.NumPrompts)) {
+	// A replay's sessions sit in idle gaps by design: fewer requests in
+	// flight than sessions is no cap there.
+	if s.Agentic == nil && s.MaxConcurrency > 0 && s.MaxConcurrentReqs < int64(min(s.MaxConcurrency, s.NumPrompts)) {
 		fmt.Fprintf(w, "WARNING: only %d requests were ever in flight, below --max-concurrency %d: the client or the server capped it\n", s.MaxConcurrentReqs, s.MaxConcurrency)
 	}
 	if len(s.Unmeasured) > 0 {
@@ -102,6 +109,9 @@ func (s Summary) WriteText(w io.Writer) {
 	}
 	for _, reason := range s.ErrorReasons() {
 		fmt.Fprintf(w, "failed %d× %s (e.g. %s)\n", s.Errors[reason], reason, s.ErrorExamples[reason])
+	}
+	if s.Agentic != nil {
+		s.Agentic.writeText(w, row, ms)
 	}
 	fmt.Fprintln(w, strings.Repeat("=", 50))
 }

@@ -40,6 +40,31 @@ func TestRequestRowsRoundTrip(t *testing.T) {
 	require.Equal(t, []float32{20, 40}, got[1].ITLms)
 }
 
+func TestRequestRowsCarrySessionAndTurn(t *testing.T) {
+	tests := []struct {
+		name        string
+		record      loadgen.Record
+		wantSession *string
+		wantTurn    *int32
+	}{
+		{"replayed turn", loadgen.Record{Index: 3, SessionID: "s0007#1", Turn: 12, OutputTokens: 1}, ptr("s0007#1"), ptr[int32](12)},
+		{"first turn is 0, not null", loadgen.Record{Index: 4, SessionID: "s0008", Turn: 0, OutputTokens: 1}, ptr("s0008"), ptr[int32](0)},
+		{"random load", loadgen.Record{Index: 5, OutputTokens: 1}, nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data, err := Encode(RequestRows("p", []loadgen.Record{tt.record}), nil)
+			require.NoError(t, err)
+			got, err := Decode[RequestRow](bytes.NewReader(data), int64(len(data)))
+			require.NoError(t, err)
+			require.Equal(t, tt.wantSession, got[0].SessionID)
+			require.Equal(t, tt.wantTurn, got[0].Turn)
+		})
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
 func TestDecodeRefusesOtherSchemaVersions(t *testing.T) {
 	// A file without the version key: what a writer other than Encode makes.
 	var buf bytes.Buffer
@@ -99,6 +124,8 @@ func TestGoldenV1FilesStayReadable(t *testing.T) {
 			require.NoError(t, err)
 			require.Len(t, rows, 2)
 			require.Equal(t, []float32{20, 40}, rows[1].ITLms)
+			require.Nil(t, rows[1].SessionID, "written before session_id existed: null")
+			require.Nil(t, rows[1].Turn)
 		}
 	}
 }

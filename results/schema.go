@@ -202,6 +202,11 @@ type RequestRow struct {
 	UsageReported bool      `parquet:"usage_reported" json:"usage_reported"`
 	ITLms         []float32 `parquet:"itl_ms,list" json:"itl_ms"`
 	Error         string    `parquet:"error,optional" json:"error"`
+	// SessionID and Turn (0-based) place a trace replay's request in its
+	// session, for a per-turn requests table; null for random loads and
+	// in files written before replays existed, which read as null too.
+	SessionID *string `parquet:"session_id,optional,dict" json:"session_id,omitempty"`
+	Turn      *int32  `parquet:"turn,optional" json:"turn,omitempty"`
 }
 
 // ServerMetricRow is one scraped engine gauge reading.
@@ -240,6 +245,10 @@ func RequestRows(pointID string, records []loadgen.Record) []RequestRow {
 				v := ms(tpot)
 				row.TPOTms = &v
 			}
+		}
+		if r.SessionID != "" {
+			session, turn := r.SessionID, int32(r.Turn)
+			row.SessionID, row.Turn = &session, &turn
 		}
 		row.ITLms = make([]float32, len(r.ITLs))
 		for j, us := range r.ITLs {

@@ -25,6 +25,7 @@ type loadgenFlags struct {
 	metadata    []string
 	maxFailures float64
 	waitReady   time.Duration
+	replay      replayFlags
 }
 
 func newLoadgenCommand(g *globalFlags) *cobra.Command {
@@ -54,6 +55,13 @@ The result file carries every key InferenceX's utils/process_result.py reads:
 figures that were not measured are left out (the summary lists them), never
 null. --metadata KEY=VALUE adds top-level keys, as benchmark_serving.py's.
 
+With --trace FILE it replays agentic sessions instead (see 'Agentic traces' in
+README.md): --sessions sessions at once, each turn sending the whole
+conversation so far plus its new input after the recorded idle gap (capped by
+--max-idle-gap), for --duration after --warmup-per-lane requests per lane. The
+summary adds TTFT/TPOT/ITL/E2EL by turn bucket, session throughput, and the
+prefix-cache hit rate as the client estimates it and as the engine reports it.
+
 Exit status: 0 when at most --max-failure-rate of the requests failed; 1 when
 more did (InferenceX's 5% rule; the result file is written first, as
 benchmark_serving.py does), or the run could not start; 2 for bad flags.`,
@@ -62,9 +70,16 @@ benchmark_serving.py does), or the run could not start; 2 for bad flags.`,
     --random-output-len 1024 --random-range-ratio 0.8 --max-concurrency 64
 
   # open loop at 20 req/s, SLOs for goodput, summary as JSON
-  infersweep loadgen --request-rate 20 --max-concurrency 256 --goodput "ttft:500 tpot:50" -o json`,
+  infersweep loadgen --request-rate 20 --max-concurrency 256 --goodput "ttft:500 tpot:50" -o json
+
+  # replay 16 coding-agent sessions at a time for 5 minutes
+  infersweep trace synth --sessions 200 --out-file agent.jsonl
+  infersweep loadgen --trace agent.jsonl --sessions 16 --duration 5m --result-file agent.json`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if f.replay.trace != "" {
+				return runReplay(cmd, g, f)
+			}
 			return runLoadgen(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), g, f)
 		},
 	}
@@ -97,6 +112,7 @@ benchmark_serving.py does), or the run could not start; 2 for bad flags.`,
 	fl.Float64Var(&f.maxFailures, "max-failure-rate", sweep.DefaultMaxFailureRate, "exit 1 when a larger share of the requests failed (a fraction)")
 	fl.DurationVar(&f.waitReady, "wait-ready", 0, "first wait this long for /health to answer 200")
 	fl.StringVar(&c.APIKey, "api-key", os.Getenv("OPENAI_API_KEY"), "bearer token (default $OPENAI_API_KEY)")
+	f.replay.register(fl)
 	return cmd
 }
 

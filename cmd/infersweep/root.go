@@ -41,7 +41,7 @@ Configuration comes from INFERSWEEP_* environment variables; see 'infersweep con
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format: text, or json for log collectors")
 	root.PersistentFlags().StringVarP(&g.output, "output", "o", "text", "output format: text or json")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newDevCommand(g), newConfigCommand(g), newVersionCommand(g), newLoadgenCommand(g), newEngineCommand(g), newSweepCommand(g), newResultsCommand(g), newDemoCommand(g), newWorkerCommand(g), newReportCommand(g), newServeCommand(g), newScheduleCommand(g), newProbeCommand(), newChaosCommand(g), newPoolCommand(g), newImageCommand(g), newRecipeCommand(g), newEvalCommand(g))
+	root.AddCommand(newDevCommand(g), newConfigCommand(g), newVersionCommand(g), newLoadgenCommand(g), newEngineCommand(g), newSweepCommand(g), newResultsCommand(g), newDemoCommand(g), newWorkerCommand(g), newReportCommand(g), newServeCommand(g), newScheduleCommand(g), newProbeCommand(), newChaosCommand(g), newPoolCommand(g), newImageCommand(g), newRecipeCommand(g), newEvalCommand(g), newTraceCommand(g))
 	return root
 }
 
