@@ -22,13 +22,15 @@ import (
 // history and its retries are those of any other point. Their settings
 // come from the sweep's plan in the lake, which every worker can read.
 
-// evalCache keeps what evals read once per worker: the settings of
-// recent sweeps' plans and the datasets they name (a dataset is named by
-// its bytes' digest in every row, so a cached one is the same data).
+// evalCache keeps what points read once per worker: the settings of
+// recent sweeps' plans, the eval datasets and the agentic traces they
+// name (each named in every row by its bytes' digest, so a cached one is
+// the same data).
 type evalCache struct {
 	mu       sync.Mutex
-	settings map[string]sweep.EvalSettings // by plan key
-	data     map[string]evals.Dataset      // by task and name
+	settings map[string]sweep.Settings // by plan key
+	data     map[string]evals.Dataset  // by task and name
+	traces   map[string]replayTrace    // by settings (agenticTraceKey)
 }
 
 // cachedEvalEntries bounds each map: a worker serves few sweeps at once.
@@ -41,7 +43,9 @@ func cachePut[V any](m *map[string]V, key string, v V) {
 	(*m)[key] = v
 }
 
-func (a *Activities) evalSettings(ctx context.Context, date, sweepID string) (sweep.EvalSettings, error) {
+// planSettings are the settings the sweep was planned with, from its
+// stored plan.
+func (a *Activities) planSettings(ctx context.Context, date, sweepID string) (sweep.Settings, error) {
 	key := results.PlanKey(date, sweepID)
 	a.evalsCache.mu.Lock()
 	s, ok := a.evalsCache.settings[key]
@@ -51,12 +55,12 @@ func (a *Activities) evalSettings(ctx context.Context, date, sweepID string) (sw
 	}
 	plan, err := readPlan(ctx, a.Lake, key)
 	if err != nil {
-		return sweep.EvalSettings{}, err
+		return sweep.Settings{}, err
 	}
 	a.evalsCache.mu.Lock()
 	defer a.evalsCache.mu.Unlock()
-	cachePut(&a.evalsCache.settings, key, plan.Settings.Evals)
-	return plan.Settings.Evals, nil
+	cachePut(&a.evalsCache.settings, key, plan.Settings)
+	return plan.Settings, nil
 }
 
 // dataset reads a task's file as specs are read (a path, or lake:<key>),
@@ -113,10 +117,11 @@ func EvalMaxTokens(p sweep.Point) int {
 // returns its rows, sorted by task. A task without data, or whose run
 // failed, gets a row that says so and no score.
 func (a *Activities) evaluate(ctx context.Context, in LoadInput) ([]results.EvalRow, error) {
-	settings, err := a.evalSettings(ctx, in.Date, in.SweepID)
+	planned, err := a.planSettings(ctx, in.Date, in.SweepID)
 	if err != nil {
 		return nil, err
 	}
+	settings := planned.Evals
 	stopBeat := heartbeatEvery(ctx, 2*time.Second, "running evals")
 	defer stopBeat()
 	var rows []results.EvalRow

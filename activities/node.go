@@ -18,6 +18,7 @@ import (
 	"github.com/infersweep/infersweep/launch"
 	"github.com/infersweep/infersweep/loadgen"
 	"github.com/infersweep/infersweep/results"
+	"github.com/infersweep/infersweep/sweep"
 )
 
 // Provision claims this node for one point. A node holds one lease at a
@@ -167,7 +168,11 @@ func (a *Activities) RunLoad(ctx context.Context, in LoadInput) (PointResult, er
 	if in.Point.EvalOnly {
 		return a.runEvalOnly(ctx, in)
 	}
-	m, err := a.measure(ctx, loadConfig(ctx, in))
+	run, trace, err := a.loadOf(ctx, in)
+	if err != nil {
+		return PointResult{}, err
+	}
+	m, err := a.measure(ctx, run)
 	if err != nil {
 		return PointResult{}, err
 	}
@@ -175,6 +180,7 @@ func (a *Activities) RunLoad(ctx context.Context, in LoadInput) (PointResult, er
 		return PointResult{}, err
 	}
 	row := a.measuredRow(in, m)
+	row.TraceDigest, row.TraceSource = trace.digest, trace.source
 	// Writes may wait out an S3 outage: keep the activity alive meanwhile.
 	stopBeat := heartbeatEvery(ctx, 2*time.Second, "writing results")
 	defer stopBeat()
@@ -246,18 +252,40 @@ func loadConfig(ctx context.Context, in LoadInput) loadgen.Config {
 	return loadgen.Config{
 		BaseURL: in.Engine.BaseURL, Workload: w, MaxConcurrency: p.Conc, RequestRate: rate,
 		NumPrompts: in.Workload.PromptsPerConc * p.Conc, NumWarmups: in.Workload.WarmupsPerConc * p.Conc,
-		TimeScale: in.TimeScale, ScrapeMetrics: true,
-		// A minute of silence in the engine's time is a stall; a time-scaled
-		// simulated engine's minute is shorter.
-		StallTimeout: max(time.Duration(float64(time.Minute)/max(in.TimeScale, 1)), 2*time.Second),
-		Goodput:      loadgen.SLO{TTFTms: in.Goodput.TTFTms, TPOTms: in.Goodput.TPOTms, E2ELms: in.Goodput.E2ELms},
-		OnProgress: func(pr loadgen.Progress) {
-			// Like heartbeatEvery, the first beat waits: a load shorter than
-			// that costs the server no heartbeat.
-			if pr.Elapsed >= loadHeartbeatAfter {
-				activity.RecordHeartbeat(ctx, fmt.Sprintf("%d/%d requests (%d failed)", pr.Done+pr.Failed, pr.Total, pr.Failed))
-			}
-		},
+		TimeScale: in.TimeScale, ScrapeMetrics: true, StallTimeout: stallTimeout(in.TimeScale),
+		Goodput:    loadgen.SLO{TTFTms: in.Goodput.TTFTms, TPOTms: in.Goodput.TPOTms, E2ELms: in.Goodput.E2ELms},
+		OnProgress: loadProgress(ctx),
+	}
+}
+
+// loadOf is how the point is measured: a trace replay for an agentic
+// point (with the trace it replays), else a random load.
+func (a *Activities) loadOf(ctx context.Context, in LoadInput) (func(context.Context) (*loadgen.Result, error), replayTrace, error) {
+	if in.Point.Scenario != sweep.ScenarioAgentic {
+		cfg := loadConfig(ctx, in)
+		return func(ctx context.Context) (*loadgen.Result, error) { return loadgen.Run(ctx, cfg) }, replayTrace{}, nil
+	}
+	cfg, trace, err := a.replayConfig(ctx, in)
+	if err != nil {
+		return nil, replayTrace{}, err
+	}
+	return func(ctx context.Context) (*loadgen.Result, error) { return loadgen.Replay(ctx, cfg) }, trace, nil
+}
+
+// stallTimeout: a minute of silence in the engine's time is a stall; a
+// time-scaled simulated engine's minute is shorter.
+func stallTimeout(timeScale float64) time.Duration {
+	return max(time.Duration(float64(time.Minute)/max(timeScale, 1)), 2*time.Second)
+}
+
+// loadProgress heartbeats a load's progress. Like heartbeatEvery, the
+// first beat waits: a load shorter than that costs the server no
+// heartbeat.
+func loadProgress(ctx context.Context) func(loadgen.Progress) {
+	return func(pr loadgen.Progress) {
+		if pr.Elapsed >= loadHeartbeatAfter {
+			activity.RecordHeartbeat(ctx, fmt.Sprintf("%d/%d requests (%d failed)", pr.Done+pr.Failed, pr.Total, pr.Failed))
+		}
 	}
 }
 
@@ -271,13 +299,13 @@ type measurement struct {
 
 // measure runs the load while sampling the node's power. A load that
 // measured no point ends in an error the workflow can attribute.
-func (a *Activities) measure(ctx context.Context, cfg loadgen.Config) (measurement, error) {
+func (a *Activities) measure(ctx context.Context, run func(context.Context) (*loadgen.Result, error)) (measurement, error) {
 	var stopPower func() (float64, bool)
 	if a.Power != nil {
 		stopPower = samplePower(ctx, a.Power)
 	}
 	m := measurement{started: time.Now()}
-	res, err := loadgen.Run(ctx, cfg)
+	res, err := run(ctx)
 	m.res, m.ended = res, time.Now()
 	if stopPower != nil {
 		m.watts, m.powerRead = stopPower()

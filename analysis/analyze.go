@@ -49,13 +49,17 @@ type Series struct {
 // A multinode point's series also names its deployment's roles and
 // parallelism ("gb200/dynamo-sglang 1P (TP8/EP8/DPA) x 2D (TP16/EP16/DPA)"):
 // each topology of an entry is a curve of its own, beside the
-// single-node ones.
+// single-node ones, and an agentic point that offloads its KV cache is a
+// curve apart from one that keeps it in HBM ("… kv:dram/vllm-native").
 func SeriesName(r results.PointRow) string {
 	name := r.Runner + "/" + r.Framework
 	if spec := specDecoding(r); spec != "" {
 		name += "+" + spec
 	}
 	if tag := topologyTag(r); tag != "" {
+		name += " " + tag
+	}
+	if tag := r.OffloadTag(); tag != "" {
 		name += " " + tag
 	}
 	return name

@@ -27,7 +27,7 @@ var reportPage = template.Must(template.New("report").Funcs(template.FuncMap{
 		}
 		return fmt.Sprintf(format, *v)
 	},
-	"seqlen": sweep.SeqLenName,
+	"workload": sweep.WorkloadName,
 	"trend": func(vs []EvalTrendValue) string {
 		parts := make([]string, len(vs))
 		for i, v := range vs {
@@ -129,7 +129,7 @@ func newReportView(rep *Report) reportView {
 }
 
 func groupViewOf(rep *Report, g Group, index func(string) int) groupView {
-	title := fmt.Sprintf("%s %s, ISL/OSL %s/%s", g.Model, g.Precision, sweep.SeqLenName(g.ISL), sweep.SeqLenName(g.OSL))
+	title := fmt.Sprintf("%s %s, %s", g.Model, g.Precision, sweep.WorkloadName(g.ISL, g.OSL))
 	gv := groupView{Title: title, Cheapest: g.Cheapest}
 	var inter, e2e []seriesData
 	for _, s := range g.Series {

@@ -286,6 +286,7 @@ func (p *PointRow) SummaryFigures(s loadgen.Summary) {
 	p.InputTputPerGPU = per(s.TotalTokenThroughput-s.OutputThroughput, input)
 	p.Interactivity = opt(1000 / s.MedianTPOTms)
 	p.InteractivityP99 = opt(1000 / s.P99TPOTms)
+	p.agenticFigures(s.Agentic)
 }
 
 // Planes a frontier is drawn on: throughput per GPU against interactivity

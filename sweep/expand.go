@@ -115,6 +115,16 @@ func seqLenName(isl, osl int) string {
 }
 
 // SeqLenName is a length as --seq-lens names it: 1024 → 1k.
+// WorkloadName names a figure's workload in reports: its sequence
+// lengths ("8k/1k"), or agentic-coding for a trace replay, the only
+// points without them.
+func WorkloadName(isl, osl int) string {
+	if isl == 0 && osl == 0 {
+		return ScenarioAgentic
+	}
+	return SeqLenName(isl) + "/" + SeqLenName(osl)
+}
+
 func SeqLenName(n int) string {
 	if n%1024 == 0 {
 		return strconv.Itoa(n/1024) + "k"

@@ -20,6 +20,7 @@ type Settings struct {
 	Engines  map[string]EngineSettings `yaml:"engines" json:"engines"`
 	Analysis AnalysisSettings          `yaml:"analysis" json:"analysis"`
 	Evals    EvalSettings              `yaml:"evals" json:"evals"`
+	Agentic  AgenticSettings           `yaml:"agentic" json:"agentic"`
 	// NodeHardware says what one node of a runner label (or of a GPU
 	// SKU) has where runners.yaml has no hardware entry for the label.
 	NodeHardware map[string]RunnerHardware `yaml:"node-hardware" json:"node_hardware"`
@@ -129,6 +130,7 @@ func DefaultSettings() Settings {
 		Retry:        RetrySettings{PointAttempts: 3, StartTimeout: 30 * time.Minute, LoadTimeout: 2 * time.Hour},
 		NodeHardware: DefaultNodeHardware(),
 		Evals:        DefaultEvalSettings(),
+		Agentic:      DefaultAgenticSettings(),
 	}
 }
 
@@ -148,6 +150,7 @@ func ParseSettings(file string, data []byte) (Settings, Errors) {
 	s.Workload.check(bad)
 	s.Analysis.check(bad)
 	s.Evals.check(bad)
+	s.Agentic.check(bad)
 	if s.Retry.PointAttempts < 1 {
 		bad("retry.point-attempts", "%d: want at least 1", s.Retry.PointAttempts)
 	}

@@ -132,7 +132,7 @@ func printReport(w io.Writer, rep *analysis.Report) error {
 	}
 	fmt.Fprintf(out, "sweep %s (%s), %d points; times and rates: %s\n", m.SweepID, m.Date, len(rows), basis)
 	for _, grp := range rep.Groups {
-		fmt.Fprintf(out, "\n%s %s, %s/%s\n", grp.Model, grp.Precision, sweep.SeqLenName(grp.ISL), sweep.SeqLenName(grp.OSL))
+		fmt.Fprintf(out, "\n%s %s, %s\n", grp.Model, grp.Precision, sweep.WorkloadName(grp.ISL, grp.OSL))
 		for _, s := range grp.Series {
 			parts := make([]string, len(s.Frontier))
 			for i, p := range s.Frontier {
@@ -169,7 +169,7 @@ func printReport(w io.Writer, rep *analysis.Report) error {
 		if r.RecipeChanged {
 			change += "; the recipe changed since " + r.BaselineSweep
 		}
-		fmt.Fprintf(out, "  %s\t%s %s %s/%s %s at %g tok/s/user: %s\n", r.Verdict, r.Model, r.Precision, sweep.SeqLenName(r.ISL), sweep.SeqLenName(r.OSL), r.Series, r.Target, change)
+		fmt.Fprintf(out, "  %s\t%s %s %s %s at %g tok/s/user: %s\n", r.Verdict, r.Model, r.Precision, sweep.WorkloadName(r.ISL, r.OSL), r.Series, r.Target, change)
 	}
 	if moved == 0 {
 		fmt.Fprintf(out, "\nno regression or improvement against %d earlier sweep(s)\n", len(rep.History))

@@ -46,14 +46,23 @@ func printSweepTable(out io.Writer, points []results.PointRow) error {
 			cmp.Compare(b.TP, a.TP), cmp.Compare(a.Conc, b.Conc), strings.Compare(a.Entry, b.Entry), strings.Compare(a.PointID, b.PointID))
 	})
 	tw := newTable(out)
-	fmt.Fprintln(tw, "RUNNER\tISL/OSL\tLAYOUT\tCONC\ttok/s/GPU\ttok/s/user\tTTFT p50\tJ/token\tSTATUS")
+	// Agentic rows add their prefix-cache hit rate, the figure that
+	// decides them.
+	agentic := slices.ContainsFunc(points, func(p results.PointRow) bool { return p.ScenarioType == sweep.ScenarioAgentic })
+	hit := func(results.PointRow) string { return "" }
+	header := "RUNNER\tWORKLOAD\tLAYOUT\tCONC\ttok/s/GPU\ttok/s/user\tTTFT p50\tJ/token\t"
+	if agentic {
+		header += "PREFIX HIT\t"
+		hit = func(p results.PointRow) string { return prefixHit(p) + "\t" }
+	}
+	fmt.Fprintln(tw, header+"STATUS")
 	for _, p := range points {
 		status := p.Status
 		if p.Error != "" {
 			status += ": " + firstLineOf(p.Error)
 		}
-		fmt.Fprintf(tw, "%s\t%s/%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", p.Runner, sweep.SeqLenName(int(p.ISL)), sweep.SeqLenName(int(p.OSL)), rowLayout(p), p.Conc,
-			num(p.TputPerGPU, "%.0f"), num(p.Interactivity, "%.1f"), num(p.TTFT.Median, "%.0f ms"), num(p.JoulesPerToken, "%.2f"), status)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s%s\n", p.Runner, sweep.WorkloadName(int(p.ISL), int(p.OSL)), rowLayout(p), p.Conc,
+			num(p.TputPerGPU, "%.0f"), num(p.Interactivity, "%.1f"), num(p.TTFT.Median, "%.0f ms"), num(p.JoulesPerToken, "%.2f"), hit(p), status)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -65,15 +74,34 @@ func printSweepTable(out io.Writer, points []results.PointRow) error {
 }
 
 // rowLayout is a point's parallelism: TP8 (EP8), or a deployment's
-// topology as upstream names it.
+// topology as upstream names it, and where an agentic point keeps its KV
+// cache when not only in HBM.
 func rowLayout(p results.PointRow) string {
-	if p.Topology != "" {
-		return p.Topology
+	layout := p.Topology
+	switch {
+	case layout != "":
+	case p.EP > 1:
+		layout = fmt.Sprintf("TP%d EP%d", p.TP, p.EP)
+	default:
+		layout = fmt.Sprintf("TP%d", p.TP)
 	}
-	if p.EP > 1 {
-		return fmt.Sprintf("TP%d EP%d", p.TP, p.EP)
+	if tag := p.OffloadTag(); tag != "" {
+		layout += " " + tag
 	}
-	return fmt.Sprintf("TP%d", p.TP)
+	return layout
+}
+
+// prefixHit is an agentic row's prefix-cache hit rate: the engine's, or
+// the client's estimate from the trace marked ≈; n/a for other rows.
+func prefixHit(p results.PointRow) string {
+	rate, estimated, ok := p.PrefixHitRate()
+	switch {
+	case !ok:
+		return "n/a"
+	case estimated:
+		return fmt.Sprintf("≈%.0f%%", 100*rate)
+	}
+	return fmt.Sprintf("%.0f%%", 100*rate)
 }
 
 func firstLineOf(s string) string {
