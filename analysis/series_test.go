@@ -59,6 +59,10 @@ func TestMultinodeTopologiesAreSeriesOfTheirOwn(t *testing.T) {
 		{point("c", agg, 500, 30), "gb200/dynamo-sglang 2× (TP16/EP16) aggregated"},
 		{results.PointRow{Runner: "gb200", Framework: "sglang", SpecDecoding: "mtp", Topology: "prefill 1×TP8, decode 2×TP16"},
 			"gb200/sglang+mtp prefill 1×TP8, decode 2×TP16"}, // a row from before the deployment columns
+		// Agentic: offloading to DRAM is a curve apart; "none" is not tagged.
+		{results.PointRow{Runner: "cluster.b300", Framework: "sglang", SpecDecoding: "mtp", KVOffloading: "dram", KVOffloadBackend: "hicache"},
+			"cluster.b300/sglang+mtp kv:dram/hicache"},
+		{results.PointRow{Runner: "cluster.b300", Framework: "sglang", SpecDecoding: "mtp", KVOffloading: "none"}, "cluster.b300/sglang+mtp"},
 	}
 	var rows []results.PointRow
 	for _, tt := range tests {

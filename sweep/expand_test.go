@@ -34,6 +34,15 @@ func TestSeqLenName(t *testing.T) {
 	}
 }
 
+func TestWorkloadName(t *testing.T) {
+	for _, tt := range []struct {
+		isl, osl int
+		want     string
+	}{{8192, 1024, "8k/1k"}, {1024, 8192, "1k/8k"}, {1000, 1000, "1000/1000"}, {0, 0, "agentic-coding"}} {
+		require.Equal(t, tt.want, WorkloadName(tt.isl, tt.osl))
+	}
+}
+
 func expandPoints(t testing.TB, entries []Entry, f Filters) []Point {
 	t.Helper()
 	rows, err := ExpandRows(entries, Runners{}, DefaultNodeHardware(), f)

@@ -5,7 +5,9 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -110,4 +112,31 @@ func TestDemoSimulateRefuses(t *testing.T) {
 			require.Contains(t, stderr, tt.want)
 		})
 	}
+}
+
+// TestDemoRunsAnAgenticSweep replays synthesized coding-agent sessions
+// on the simulated engine, with the KV cache in HBM and offloaded to
+// DRAM: each point's row carries the engine's prefix-cache hit rate, and
+// the offloading points are a series of their own.
+func TestDemoRunsAnAgenticSweep(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a whole sweep")
+	}
+	settings := filepath.Join(t.TempDir(), "settings.yaml")
+	require.NoError(t, os.WriteFile(settings, []byte("agentic:\n  duration-s: 40\n  synth: { sessions: 40, seed: 7 }\n"), 0o644))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	code, stdout, stderr := runCLIContext(ctx, t, "demo", "--ephemeral", "--port", "0", "--ui-port", "0", "--s3-port", "0",
+		"--spec", "../../examples/agentic.yaml", "--settings", settings, "--time-scale", "20")
+	require.Equal(t, exitOK, code, stderr)
+	require.Contains(t, stdout, "map[succeeded:4]")
+	rows := regexp.MustCompile(`cluster\.sim-h100\s+agentic-coding\s+TP8( kv:dram/vllm-native)?\s+(4|16)\s+\d+\s+[\d.]+\s+\d+ ms\s+[\d.]+\s+(\d+)%\s+succeeded`).FindAllStringSubmatch(stdout, -1)
+	require.Len(t, rows, 4, stdout)
+	for _, r := range rows {
+		hit, err := strconv.Atoi(r[3])
+		require.NoError(t, err)
+		require.Greater(t, hit, 50, "later turns reuse the context of earlier ones: %s", r[0])
+	}
+	require.Contains(t, stdout, "Llama-3.3-70B-Instruct fp8, agentic-coding")
+	require.Contains(t, stdout, "cluster.sim-h100/sim kv:dram/vllm-native  2 points")
 }
