@@ -25,10 +25,20 @@ import (
 // and a client this far behind has no use for the tokens anyway.
 const directWriteTimeout = 10 * time.Second
 
-// livenessInterval is how often streams that got no bytes lately are
-// checked for a departed client. A client that leaves while its stream is
-// being written is noticed by the failing write within two steps.
-const livenessInterval = 100 * time.Millisecond
+// livenessInterval is how often streams that got no bytes for that long
+// are checked for a departed client: long enough that a stream written
+// every step (steps last tens of ms) is never checked, a syscall saved per
+// stream. A client that leaves while its stream is being written is
+// noticed by the failing write within two steps.
+const livenessInterval = 250 * time.Millisecond
+
+// writerYieldEvery is how many streams a writer serves between yields to
+// the scheduler. A writer's loop of write syscalls never blocks, and Go
+// runs expired timers only when a goroutine yields (or every 10 ms, by
+// preemption): without this the engine loop's step deadline would wait
+// for a writer to finish the whole step's writes (tens of ms at 10,000
+// streams).
+const writerYieldEvery = 32
 
 // chunkHeaderRoom is the space kept in front of a write for its HTTP
 // chunk header: up to six hex digits and CRLF.
@@ -182,11 +192,14 @@ func (s *Server) runWriter(sh *writerShard) {
 		sh.mu.Lock()
 		batch, sh.ready = sh.ready, batch[:0]
 		sh.mu.Unlock()
-		for _, d := range batch {
+		for i, d := range batch {
 			// Cleared before reading the token count, so a step that
 			// publishes after this read queues the stream again.
 			d.queued.Store(false)
 			buf = s.flushDirect(d, buf)
+			if i%writerYieldEvery == writerYieldEvery-1 {
+				runtime.Gosched()
+			}
 		}
 		clear(batch)
 	}

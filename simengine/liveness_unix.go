@@ -18,7 +18,9 @@ func connClosed(c net.Conn) bool {
 	}
 	rc, err := sc.SyscallConn()
 	if err != nil {
-		return true
+		// EINVAL: the connection is closed; anything else: no socket
+		// to look at.
+		return errors.Is(err, syscall.EINVAL)
 	}
 	closed := false
 	var b [1]byte
