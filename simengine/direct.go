@@ -25,6 +25,11 @@ import (
 // and a client this far behind has no use for the tokens anyway.
 const directWriteTimeout = 10 * time.Second
 
+// deadlineSlack is how stale a stream's write deadline may get before it
+// is pushed out again: setting it re-arms a runtime timer, a cost paid
+// once a second instead of on every write.
+const deadlineSlack = time.Second
+
 // livenessInterval is how often streams that got no bytes for that long
 // are checked for a departed client: long enough that a stream written
 // every step (steps last tens of ms) is never checked, a syscall saved per
@@ -59,6 +64,7 @@ type directStream struct {
 	ended  atomic.Bool
 
 	// Owned by the stream's writer goroutine.
+	deadline time.Time // of writes, between directWriteTimeout - deadlineSlack and directWriteTimeout away
 	written int
 	stalled bool
 	times   []int64
@@ -129,7 +135,8 @@ func (s *Server) startDirect(g *generation, seq *Sequence, arrival time.Duration
 	if d.closeAfter {
 		header += "Connection: close\r\n"
 	}
-	_ = conn.SetWriteDeadline(time.Now().Add(directWriteTimeout))
+	d.deadline = time.Now().Add(directWriteTimeout)
+	_ = conn.SetWriteDeadline(d.deadline)
 	if _, err := conn.Write([]byte(header + "\r\n")); err != nil {
 		_ = conn.Close()
 		return true
@@ -238,7 +245,10 @@ func (s *Server) flushDirect(d *directStream, buf []byte) []byte {
 	start := chunkHeaderRoom - len(header)
 	copy(buf[start:], header)
 	buf = append(buf, '\r', '\n')
-	_ = d.conn.SetWriteDeadline(time.Now().Add(directWriteTimeout))
+	if now := time.Now(); d.deadline.Sub(now) < directWriteTimeout-deadlineSlack {
+		d.deadline = now.Add(directWriteTimeout)
+		_ = d.conn.SetWriteDeadline(d.deadline)
+	}
 	if _, err := d.conn.Write(buf[start:]); err != nil {
 		s.endDirect(d, false)
 		return buf
