@@ -65,9 +65,9 @@ type directStream struct {
 
 	// Owned by the stream's writer goroutine.
 	deadline time.Time // of writes, between directWriteTimeout - deadlineSlack and directWriteTimeout away
-	written int
-	stalled bool
-	times   []int64
+	written  int
+	stalled  bool
+	times    []int64
 }
 
 // directStreams is the server's share of hijacked streams.
