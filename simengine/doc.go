@@ -174,4 +174,10 @@
 // time; its own metrics (/metrics histograms) are in simulated seconds, and
 // the load generator reports in simulated units when told the same scale.
 // Engine runs on a virtual clock and is deterministic, for unit tests.
+//
+// Streaming at scale: an admitted streaming request's connection is
+// hijacked and its handler returns; a few writer goroutines write each
+// step's chunks, one write per connection, and connections wait for their
+// next request outside net/http (direct.go, relisten.go), so a stream
+// costs a few KB and no goroutine.
 package simengine

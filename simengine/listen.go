@@ -15,8 +15,13 @@ import (
 // engine kept its step schedule.
 func (s *Server) Serve(ctx context.Context, listener net.Listener) error {
 	httpSrv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	// Hijacked streams hand their connections back through the listener
+	// (direct.go).
+	relisten := newReuseListener(listener)
+	httpSrv.ConnState = relisten.connState
+	s.direct.relisten = relisten
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- httpSrv.Serve(listener) }()
+	go func() { serveErr <- httpSrv.Serve(relisten) }()
 	runErr := s.Run(ctx)
 	s.logStepLag()
 	if runErr != nil {

@@ -43,6 +43,9 @@ type Stream struct {
 	notify   chan struct{}
 
 	lastTokenSim time.Duration // scheduler-owned, for ITL histograms
+	// direct is the hijacked response the stream's tokens go to, or nil
+	// when a handler goroutine writes them (direct.go).
+	direct *directStream
 }
 
 func (s *Stream) wake() {
@@ -89,6 +92,8 @@ type Server struct {
 	metrics  metricsState
 	debug    []DebugRequest
 	lags     []time.Duration
+
+	direct directStreams
 }
 
 // DebugRequest is the server-side truth about one finished request.
@@ -261,12 +266,22 @@ func (s *Server) publish(res StepResult, lag time.Duration) {
 		}
 	}
 	s.mu.Unlock()
+	direct := false
 	for _, seq := range res.Emitted {
-		seq.Stream.sampled.Store(int64(seq.generated))
+		st := seq.Stream
+		st.sampled.Store(int64(seq.generated))
 		if seq.Finished {
-			seq.Stream.finished.Store(true)
+			st.finished.Store(true)
 		}
-		seq.Stream.wake()
+		if st.direct != nil {
+			s.queueDirect(st.direct)
+			direct = true
+		} else {
+			st.wake()
+		}
+	}
+	if direct {
+		s.dispatchDirect()
 	}
 }
 
@@ -356,16 +371,19 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 	}
 
 	id := s.nextID.Add(1)
-	stream := &Stream{notify: make(chan struct{}, 1)}
+	stream := &Stream{}
 	seq := &Sequence{ID: id, PromptLen: prompt, MaxTokens: output, Stream: stream, RemotePrefill: kv.DoRemotePrefill, BlockHashes: hashes}
 	arrival := time.Since(s.start)
-	s.submit(seq)
-
 	g := generation{srv: s, w: w, r: r, chat: chat, id: id, prompt: prompt, output: output, text: text, finish: finish, stallAt: stallAt,
 		includeUsage: req.StreamOptions.IncludeUsage, stream: stream}
 	if kv.DoRemoteDecode {
 		g.kvParams = s.handOff(r, prompt)
 	}
+	if req.Stream && s.startDirect(&g, seq, arrival) {
+		return
+	}
+	stream.notify = make(chan struct{}, 1)
+	s.submit(seq)
 	var chunkTimes []int64
 	if req.Stream {
 		chunkTimes = g.streamOut()
@@ -377,12 +395,17 @@ func (s *Server) serveGenerate(w http.ResponseWriter, r *http.Request, chat bool
 		s.poke() // so the scheduler frees the blocks
 		return
 	}
+	s.recordRequest(id, r.Header.Get("X-Request-Id"), seq, arrival, prompt, output, chunkTimes)
+}
+
+// recordRequest keeps a finished request for /debug/requests.
+func (s *Server) recordRequest(id uint64, requestID string, seq *Sequence, arrival time.Duration, prompt, output int, chunkTimes []int64) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if len(s.debug) < maxDebugRequests {
-		s.debug = append(s.debug, DebugRequest{ID: id, RequestID: r.Header.Get("X-Request-Id"), PromptTokens: prompt, CompletionTokens: output, ArrivalNs: arrival.Nanoseconds(), ChunkNs: chunkTimes, Preemptions: seq.Preemptions,
+		s.debug = append(s.debug, DebugRequest{ID: id, RequestID: requestID, PromptTokens: prompt, CompletionTokens: output, ArrivalNs: arrival.Nanoseconds(), ChunkNs: chunkTimes, Preemptions: seq.Preemptions,
 			TTFTSimNs: int64(seq.FirstToken - seq.Arrival), KVTransferSimNs: int64(seq.kvWait()), CachedTokens: seq.CachedTokens, DRAMTokens: seq.DRAMTokens})
 	}
-	s.mu.Unlock()
 }
 
 // planOutput decides up front, before the request is queued, how many

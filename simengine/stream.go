@@ -41,12 +41,7 @@ func (g *generation) streamOut() []int64 {
 	if flusher != nil {
 		flusher.Flush()
 	}
-	model, _ := json.Marshal(g.srv.cfg.ServedModelName)
-	created := strconv.FormatInt(time.Now().Unix(), 10)
-	head := `data: {"id":"cmpl-` + strconv.FormatUint(g.id, 10) + `","object":"text_completion","created":` + created + `,"model":` + string(model) + `,"choices":[{"index":0,"text":"`
-	if g.chat {
-		head = `data: {"id":"chatcmpl-` + strconv.FormatUint(g.id, 10) + `","object":"chat.completion.chunk","created":` + created + `,"model":` + string(model) + `,"choices":[{"index":0,"delta":{"content":"`
-	}
+	head := g.streamHead()
 	var times []int64
 	if g.srv.cfg.RecordChunks {
 		times = make([]int64, 0, g.output)
@@ -72,22 +67,7 @@ func (g *generation) streamOut() []int64 {
 				}
 				return times
 			}
-			buf = append(buf[:0], head...)
-			if g.chat && written == 1 {
-				buf = append(buf[:len(buf)-len(`"content":"`)], `"role":"assistant","content":"`...)
-			}
-			buf = append(buf, g.piece(written)...)
-			finish := "null"
-			if written == g.output {
-				finish = `"` + g.finish + `"`
-			}
-			if g.chat {
-				buf = append(buf, `"},"logprobs":null,"finish_reason":`...)
-			} else {
-				buf = append(buf, `","logprobs":null,"finish_reason":`...)
-			}
-			buf = append(buf, finish...)
-			buf = append(buf, `,"stop_reason":null}],"usage":null}`+"\n\n"...)
+			buf = g.appendTokenEvent(buf[:0], head, written)
 			if _, err := g.w.Write(buf); err != nil {
 				return times
 			}
@@ -99,18 +79,55 @@ func (g *generation) streamOut() []int64 {
 			}
 		}
 	}
+	_, _ = g.w.Write(g.appendEnd(buf[:0]))
+	if flusher != nil {
+		flusher.Flush()
+	}
+	return times
+}
+
+// streamHead is how every SSE event of the request begins, up to its text.
+func (g *generation) streamHead() string {
+	model, _ := json.Marshal(g.srv.cfg.ServedModelName)
+	created := strconv.FormatInt(time.Now().Unix(), 10)
+	if g.chat {
+		return `data: {"id":"chatcmpl-` + strconv.FormatUint(g.id, 10) + `","object":"chat.completion.chunk","created":` + created + `,"model":` + string(model) + `,"choices":[{"index":0,"delta":{"content":"`
+	}
+	return `data: {"id":"cmpl-` + strconv.FormatUint(g.id, 10) + `","object":"text_completion","created":` + created + `,"model":` + string(model) + `,"choices":[{"index":0,"text":"`
+}
+
+// appendTokenEvent appends token n's SSE event (n counts from 1), shaped
+// like vLLM's.
+func (g *generation) appendTokenEvent(buf []byte, head string, n int) []byte {
+	buf = append(buf, head...)
+	if g.chat && n == 1 {
+		buf = append(buf[:len(buf)-len(`"content":"`)], `"role":"assistant","content":"`...)
+	}
+	buf = append(buf, g.piece(n)...)
+	if g.chat {
+		buf = append(buf, `"},"logprobs":null,"finish_reason":`...)
+	} else {
+		buf = append(buf, `","logprobs":null,"finish_reason":`...)
+	}
+	if n == g.output {
+		buf = append(append(append(buf, '"'), g.finish...), '"')
+	} else {
+		buf = append(buf, "null"...)
+	}
+	return append(buf, `,"stop_reason":null}],"usage":null}`+"\n\n"...)
+}
+
+// appendEnd appends what follows the last token: the usage event when the
+// client asked for it, and [DONE].
+func (g *generation) appendEnd(buf []byte) []byte {
 	if g.includeUsage {
 		usage, _ := json.Marshal(map[string]any{
 			"id": "cmpl-" + strconv.FormatUint(g.id, 10), "object": "text_completion", "model": g.srv.cfg.ServedModelName,
 			"choices": []any{}, "usage": g.usage(),
 		})
-		_, _ = g.w.Write([]byte("data: " + string(usage) + "\n\n"))
+		buf = append(append(append(buf, "data: "...), usage...), "\n\n"...)
 	}
-	_, _ = g.w.Write([]byte("data: [DONE]\n\n"))
-	if flusher != nil {
-		flusher.Flush()
-	}
-	return times
+	return append(buf, "data: [DONE]\n\n"...)
 }
 
 func (g *generation) usage() map[string]int {
