@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -81,5 +83,51 @@ func BenchmarkClientThroughput(b *testing.B) {
 		}
 		b.ReportMetric(float64(res.Summary.ClientChunksPerS), "chunks/s")
 		b.ReportMetric(float64(res.Summary.ClientCPUMicrosChunk), "cpu-µs/chunk")
+	}
+}
+
+// BenchmarkReplaySessions holds INFERSWEEP_BENCH_SESSIONS (default 5,000)
+// concurrent agent sessions against an in-process server that streams as
+// fast as it can, for 10 s: short synthesized sessions (a 200-token
+// system prompt, 100-token turns, 16-token answers, idle gaps of about
+// 0.2 s), so that the client's own cost per session is what is measured.
+// It fails unless every lane started a session and no request failed.
+//
+//	go test -run '^$' -bench ReplaySessions -benchtime 1x ./loadgen
+func BenchmarkReplaySessions(b *testing.B) {
+	sessions := 5000
+	if v := os.Getenv("INFERSWEEP_BENCH_SESSIONS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			b.Fatalf("INFERSWEEP_BENCH_SESSIONS=%q: want a positive number", v)
+		}
+		sessions = n
+	}
+	srv := httptest.NewServer(fastEngine{chunk: []byte("data: " + completionChunk + "\n\n")})
+	defer srv.Close()
+	c := DefaultSynth()
+	c.Sessions, c.SystemPromptTokens, c.MaxContextTokens = 1000, 200, 4096
+	c.FirstInputTokens, c.TurnInputTokens, c.OutputTokens = LogNormal{200, 0.3}, LogNormal{100, 0.3}, LogNormal{16, 0.2}
+	c.IdleGapMs, c.SubAgentProbability = LogNormal{200, 0.5}, 0
+	trace, err := Synthesize(c)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := DefaultWorkload()
+	w.Model = "m"
+	for b.Loop() {
+		res, err := Replay(context.Background(), ReplayConfig{BaseURL: srv.URL, Workload: w, Trace: trace, Sessions: sessions,
+			Duration: 10 * time.Second, MaxIdleGap: time.Second})
+		if err != nil {
+			b.Fatal(err)
+		}
+		s, a := res.Summary, res.Summary.Agentic
+		if a.SessionsStarted < sessions || s.Failed > 0 {
+			b.Fatalf("%d of %d lanes started a session, %d requests failed (%v)", a.SessionsStarted, sessions, s.Failed, s.ErrorExamples)
+		}
+		b.ReportMetric(float64(a.SessionsStarted), "sessions")
+		b.ReportMetric(float64(a.MeanConcurrentRequests), "in-flight")
+		b.ReportMetric(float64(s.RequestThroughput), "req/s")
+		b.ReportMetric(float64(s.ClientCPUMicrosChunk), "cpu-µs/chunk")
 	}
 }
