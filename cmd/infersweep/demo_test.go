@@ -140,3 +140,27 @@ func TestDemoRunsAnAgenticSweep(t *testing.T) {
 	require.Contains(t, stdout, "Llama-3.3-70B-Instruct fp8, agentic-coding")
 	require.Contains(t, stdout, "cluster.sim-h100/sim kv:dram/vllm-native  2 points")
 }
+
+// TestDemoSimulatesUpstreamAgenticPointsFromATraceFile previews two of
+// InferenceX's agentic-coding points (Qwen3.5 on H200, KV in HBM and in
+// DRAM through HiCache) on simulated pools, replaying a trace file.
+func TestDemoSimulatesUpstreamAgenticPointsFromATraceFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a whole sweep")
+	}
+	dir := t.TempDir()
+	trace, settings := filepath.Join(dir, "agent.jsonl"), filepath.Join(dir, "settings.yaml")
+	code, _, stderr := runCLI(t, "trace", "synth", "--sessions", "30", "--seed", "3", "--max-context", "32768", "--out-file", trace)
+	require.Equal(t, exitOK, code, stderr)
+	require.NoError(t, os.WriteFile(settings, []byte("agentic:\n  trace: "+trace+"\n  duration-s: 40\n"), 0o644))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	upstream := "../../sweep/testdata/upstream/"
+	code, stdout, stderr := runCLIContext(ctx, t, "demo", "--ephemeral", "--port", "0", "--ui-port", "0", "--s3-port", "0", "--simulate",
+		"--spec", upstream+"nvidia-master.yaml", "--runners", upstream+"runners.yaml", "--settings", settings, "--time-scale", "20",
+		"--config-keys", "qwen3.5-fp8-h200-sglang-agentic-mtp", "--max-conc", "4")
+	require.Equal(t, exitOK, code, stderr)
+	require.Contains(t, stdout, "map[succeeded:2]")
+	require.Regexp(t, `cluster\.h200-dgxc\s+agentic-coding\s+TP8 EP8\s+4\s+\d+.*\s\d+%\s+succeeded`, stdout)
+	require.Regexp(t, `cluster\.h200-dgxc\s+agentic-coding\s+TP8 EP8 kv:dram/hicache\s+4\s+\d+.*\s\d+%\s+succeeded`, stdout)
+}
