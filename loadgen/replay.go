@@ -57,15 +57,7 @@ type ReplayConfig struct {
 
 // WithDefaults fills unset fields.
 func (c ReplayConfig) WithDefaults() ReplayConfig {
-	if c.RequestTimeout == 0 {
-		c.RequestTimeout = 30 * time.Minute
-	}
-	if c.StallTimeout == 0 {
-		c.StallTimeout = time.Minute
-	}
-	if c.TimeScale == 0 {
-		c.TimeScale = 1
-	}
+	defaultTimes(&c.RequestTimeout, &c.StallTimeout, &c.TimeScale)
 	return c
 }
 

@@ -93,16 +93,22 @@ func (c Config) WithDefaults() Config {
 	if c.NumWarmups < 0 {
 		c.NumWarmups = 2 * c.MaxConcurrency
 	}
-	if c.RequestTimeout == 0 {
-		c.RequestTimeout = 30 * time.Minute
-	}
-	if c.StallTimeout == 0 {
-		c.StallTimeout = time.Minute
-	}
-	if c.TimeScale == 0 {
-		c.TimeScale = 1
-	}
+	defaultTimes(&c.RequestTimeout, &c.StallTimeout, &c.TimeScale)
 	return c
+}
+
+// defaultTimes fills the timeouts and time scale a random load and a
+// replay share: half an hour a request, a minute of silence, real time.
+func defaultTimes(request, stall *time.Duration, scale *float64) {
+	if *request == 0 {
+		*request = 30 * time.Minute
+	}
+	if *stall == 0 {
+		*stall = time.Minute
+	}
+	if *scale == 0 {
+		*scale = 1
+	}
 }
 
 // Validate names the first setting that cannot work.

@@ -172,26 +172,7 @@ func (w Workload) body(prefix []int, idx, inLen, outLen int, r *rand.Rand) ([]by
 			MaxTokens: outLen, IgnoreEOS: true, Stream: true, StreamOptions: map[string]any{"include_usage": true},
 		})
 	}
-	// Token-id prompts are written by hand: reflection-based encoding of
-	// 100k prompts × 1k ids would take a minute before the run starts.
-	model, err := json.Marshal(w.Model)
-	if err != nil {
-		return nil, err
-	}
-	b := make([]byte, 0, 160+len(model)+6*len(ids))
-	b = append(b, `{"model":`...)
-	b = append(b, model...)
-	b = append(b, `,"prompt":[`...)
-	for i, id := range ids {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = strconv.AppendInt(b, int64(id), 10)
-	}
-	b = append(b, `],"max_tokens":`...)
-	b = strconv.AppendInt(b, int64(outLen), 10)
-	b = append(b, `,"ignore_eos":true,"temperature":0,"stream":true,"stream_options":{"include_usage":true}}`...)
-	return b, nil
+	return completionBody(w.Model, ids, outLen)
 }
 
 // chatWords are common English words that Llama-3, DeepSeek and gpt-oss

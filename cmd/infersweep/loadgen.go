@@ -157,15 +157,28 @@ func runLoadgen(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *l
 	if err := cfg.Validate(); err != nil {
 		return usageError{err}
 	}
-	if file, ok := errOut.(*os.File); ok && term.IsTerminal(int(file.Fd())) {
-		cfg.OnProgress = loadgen.ProgressBar(errOut)
-	}
+	cfg.OnProgress = progressBar(errOut)
+	return f.report(out, errOut, asJSON, cfg.OnProgress != nil, func() (*loadgen.Result, error) { return loadgen.Run(ctx, cfg) })
+}
 
-	res, runErr := loadgen.Run(ctx, cfg)
+// progressBar draws on a terminal only; nil elsewhere.
+func progressBar(errOut io.Writer) func(loadgen.Progress) {
+	if file, ok := errOut.(*os.File); ok && term.IsTerminal(int(file.Fd())) {
+		return loadgen.ProgressBar(errOut)
+	}
+	return nil
+}
+
+// report runs a load (random or replayed) and says what it measured: the
+// summary on stderr, JSON on stdout with -o json, the result file, and
+// an exit code a script can trust (failed requests past
+// --max-failure-rate fail it).
+func (f *loadgenFlags) report(out, errOut io.Writer, asJSON, progress bool, run func() (*loadgen.Result, error)) error {
+	res, runErr := run()
 	if res == nil {
 		return runErr
 	}
-	if cfg.OnProgress != nil {
+	if progress {
 		fmt.Fprintln(errOut)
 	}
 	if f.resultFile != "" {

@@ -1,16 +1,13 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"golang.org/x/term"
 
 	"github.com/infersweep/infersweep/loadgen"
 )
@@ -107,35 +104,6 @@ func runReplay(cmd *cobra.Command, g *globalFlags, f *loadgenFlags) error {
 	if err := cfg.Validate(); err != nil {
 		return usageError{err}
 	}
-	if file, ok := errOut.(*os.File); ok && term.IsTerminal(int(file.Fd())) {
-		cfg.OnProgress = loadgen.ProgressBar(errOut)
-	}
-	res, runErr := loadgen.Replay(ctx, cfg)
-	if res == nil {
-		return runErr
-	}
-	if cfg.OnProgress != nil {
-		fmt.Fprintln(errOut)
-	}
-	if f.resultFile != "" {
-		if err := res.Summary.WriteFile(f.resultFile); err != nil {
-			return err
-		}
-	}
-	res.Summary.WriteText(errOut)
-	if asJSON {
-		if err := writeJSON(out, res.Summary); err != nil {
-			return err
-		}
-	}
-	if errors.Is(runErr, loadgen.ErrAllFailed) {
-		return fmt.Errorf("%w (%d requests): first reason: %s", runErr, res.Summary.Failed, res.Summary.FirstError())
-	}
-	if runErr != nil {
-		return runErr
-	}
-	if err := res.Summary.CheckFailureRate(f.maxFailures); err != nil {
-		return fmt.Errorf("%w (raise --max-failure-rate to accept it): first reason: %s", err, res.Summary.FirstError())
-	}
-	return nil
+	cfg.OnProgress = progressBar(errOut)
+	return f.report(out, errOut, asJSON, cfg.OnProgress != nil, func() (*loadgen.Result, error) { return loadgen.Replay(ctx, cfg) })
 }
