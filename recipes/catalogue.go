@@ -238,14 +238,15 @@ func withSettings(l *sweep.Launch, e sweep.EngineSettings) *sweep.Launch {
 	return l
 }
 
-// Served says whether recipes launch p: every point but multinode
-// agentic deployments. Upstream starts those from srt-slurm recipe files
-// (benchmarks/multi_node/srt-slurm-recipes/*/agentic/) whose workers
-// carry HiCache, Mooncake and LMCache settings that multinode.yaml's
-// roles do not render; launching them without would measure another
-// deployment.
-func Served(p sweep.Point) bool {
-	return p.Scenario != sweep.ScenarioAgentic || !p.Multinode
+// Served says whether recipes launch p: every point now, single-node
+// and multinode, fixed-seq-len and agentic (multinode agentic ones
+// through their srt-slurm recipes and the DSv4 MI355X disagg script,
+// multinode.yaml and multinode-agentic.yaml). A served point that no
+// recipe matches, or whose recipe refuses it, is a planning error, never
+// a point quietly left without a launch; launch and AttachSimulated ask
+// here so a class left out again is left out of both alike.
+func Served(sweep.Point) bool {
+	return true
 }
 
 // Attach loads the shipped catalogue and files and renders every served

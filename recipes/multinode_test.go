@@ -11,31 +11,33 @@ import (
 )
 
 // upstreamMultinode plans the multinode points of the InferenceX
-// snapshot with the shipped catalogue.
+// snapshot, both scenarios, with the shipped catalogue.
 func upstreamMultinode(t *testing.T) *sweep.Plan {
+	t.Helper()
+	return planUpstream(t, Attach, sweep.Filters{MultiNode: true})
+}
+
+// planUpstream plans the snapshot's points that filters keep, launched by
+// launches (Attach or AttachSimulated).
+func planUpstream(t *testing.T, launches func([]sweep.Point, sweep.Settings, []string, func(string) ([]byte, error)) error, filters sweep.Filters) *sweep.Plan {
 	t.Helper()
 	dir := "../sweep/testdata/upstream"
 	plan, err := sweep.LoadPlan(sweep.Sources{Masters: []string{filepath.Join(dir, "nvidia-master.yaml"), filepath.Join(dir, "amd-master.yaml")},
-		Runners: filepath.Join(dir, "runners.yaml"), Launches: Attach}, sweep.Filters{MultiNode: true})
+		Runners: filepath.Join(dir, "runners.yaml"), Launches: launches}, filters)
 	require.NoError(t, err)
 	return plan
 }
 
-// TestEveryUpstreamMultinodePointHasRoleLaunches: every served multinode
-// point of the snapshot gets one launch per role of its deployment, in
-// its order, then the frontend's (after Dynamo's control plane); the count of points and frameworks is
-// the snapshot's, so a framework upstream adds shows here.
+// TestEveryUpstreamMultinodePointHasRoleLaunches: every multinode point
+// of the snapshot, fixed-seq-len and agentic, gets one launch per role of
+// its deployment, in its order, then the frontend's (after Dynamo's
+// control plane); the recipes per framework and scenario and the count
+// of points are the snapshot's, so a framework upstream adds shows here.
 func TestEveryUpstreamMultinodePointHasRoleLaunches(t *testing.T) {
 	plan := upstreamMultinode(t)
-	served, agentic := 0, 0
-	frameworks := map[string]string{}
+	recipes := map[string]map[string]string{}
+	points := map[string]int{}
 	for _, p := range plan.Points {
-		if !Served(p) {
-			require.Nil(t, p.Launch)
-			agentic++
-			continue
-		}
-		served++
 		l := p.Launch
 		require.NotNil(t, l, "point %s of %s", p.ID, p.Entry)
 		roles := l.Roles
@@ -64,13 +66,22 @@ func TestEveryUpstreamMultinodePointHasRoleLaunches(t *testing.T) {
 		require.Equal(t, sweep.RoleFrontend, l.Roles[len(l.Roles)-1].Role)
 		require.Equal(t, RolesFingerprint(l.Roles), l.Fingerprint)
 		require.Empty(t, l.Args, "a deployment's launch is its roles'")
-		frameworks[p.Framework] = l.Recipe
+		if recipes[p.Scenario] == nil {
+			recipes[p.Scenario] = map[string]string{}
+		}
+		recipes[p.Scenario][p.Framework] = l.Recipe
+		points[p.Scenario]++
 	}
-	require.Equal(t, map[string]string{
-		"atom-disagg": "atom-disagg-multinode", "dynamo-sglang": "dynamo-sglang-multinode", "dynamo-trt": "dynamo-trt-multinode",
-		"dynamo-vllm": "dynamo-vllm-multinode", "llmd-vllm": "llmd-vllm-multinode", "sglang-disagg": "sglang-disagg-multinode",
-		"tilert": "tilert-multinode",
-	}, frameworks)
-	require.Equal(t, 906, served+agentic)
-	t.Logf("%d served multinode points, %d agentic", served, agentic)
+	require.Equal(t, map[string]map[string]string{
+		sweep.ScenarioFixedSeqLen: {
+			"atom-disagg": "atom-disagg-multinode", "dynamo-sglang": "dynamo-sglang-multinode", "dynamo-trt": "dynamo-trt-multinode",
+			"dynamo-vllm": "dynamo-vllm-multinode", "llmd-vllm": "llmd-vllm-multinode", "sglang-disagg": "sglang-disagg-multinode",
+			"tilert": "tilert-multinode",
+		},
+		sweep.ScenarioAgentic: {
+			"dynamo-sglang": "dynamo-sglang-multinode", "dynamo-trt": "dynamo-trt-multinode", "dynamo-vllm": "dynamo-vllm-multinode",
+			"sglang-disagg": "dsv4-fp4-mi355x-sglang-disagg-agentic", "vllm": "vllm-multinode",
+		},
+	}, recipes)
+	require.Equal(t, map[string]int{sweep.ScenarioFixedSeqLen: 642, sweep.ScenarioAgentic: 264}, points)
 }

@@ -116,6 +116,15 @@ var funcs = template.FuncMap{
 		}
 		return out
 	},
+	// seq lists lo … hi: a script's $(seq lo hi), as server_sglang.sh
+	// writes --cuda-graph-bs from a models.yaml range.
+	"seq": func(lo, hi int) []int {
+		var out []int
+		for v := lo; v <= hi; v++ {
+			out = append(out, v)
+		}
+		return out
+	},
 	// fail is a script's `exit 1` for a point it has no launch for: the
 	// point gets none, and the plan says why.
 	"fail": func(reason string) (string, error) { return "", errors.New(reason) },

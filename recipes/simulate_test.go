@@ -48,36 +48,34 @@ func argAfter(t *testing.T, args []string, flag string) string {
 	return args[i+1]
 }
 
-// The simulated engine stands in for every single-node agentic point of
-// the snapshot too: at the model's native context, and offloading KV to
-// the point's DRAM budget where it does; multinode agentic points stay
-// unserved (Served).
+// The simulated engine stands in for every agentic point of the snapshot
+// too, single-node (sim) and multinode (sim-multinode's workers): at the
+// model's native context, and offloading KV to the point's DRAM budget
+// where it does.
 func TestAttachSimulatedStandsInForEveryAgenticPoint(t *testing.T) {
-	dir := "../sweep/testdata/upstream"
-	plan, err := sweep.LoadPlan(sweep.Sources{Masters: []string{filepath.Join(dir, "nvidia-master.yaml"), filepath.Join(dir, "amd-master.yaml")},
-		Runners: filepath.Join(dir, "runners.yaml"), Launches: AttachSimulated}, sweep.Filters{ScenarioType: sweep.ScenarioAgentic})
-	require.NoError(t, err)
-	var served, offloading int
+	plan := planUpstream(t, AttachSimulated, sweep.Filters{ScenarioType: sweep.ScenarioAgentic})
+	served, offloading := map[string]int{}, map[string]int{}
 	for _, p := range plan.Points {
-		if p.Multinode {
-			require.Nil(t, p.Launch, p.Entry)
-			continue
-		}
 		require.NotNil(t, p.Launch, "point %s of %s", p.ID, p.Entry)
-		require.Equal(t, "sim", p.Launch.Recipe, p.Entry)
 		args := p.Launch.Args
+		if p.Multinode {
+			require.Equal(t, "sim-multinode", p.Launch.Recipe, p.Entry)
+			args = p.Launch.Roles[0].Launch.Args
+		} else {
+			require.Equal(t, "sim", p.Launch.Recipe, p.Entry)
+		}
 		native, err := simMaxModelLen(p.Model)
 		require.NoError(t, err)
 		require.Equal(t, strconv.Itoa(native), argAfter(t, args, "--max-model-len"), p.Entry)
 		if p.KVOffloading == "dram" {
 			require.Equal(t, "dram", argAfter(t, args, "--kv-offloading"), p.Entry)
 			require.Equal(t, strconv.Itoa(p.TotalCPUDRAMGB), argAfter(t, args, "--cpu-dram-gb"), p.Entry)
-			offloading++
+			offloading[p.Launch.Recipe]++
 		} else {
 			require.NotContains(t, args, "--kv-offloading", p.Entry)
 		}
-		served++
+		served[p.Launch.Recipe]++
 	}
-	require.Equal(t, 482, served)
-	require.Equal(t, 178, offloading)
+	require.Equal(t, map[string]int{"sim": 482, "sim-multinode": 264}, served)
+	require.Equal(t, map[string]int{"sim": 178, "sim-multinode": 135}, offloading)
 }

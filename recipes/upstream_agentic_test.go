@@ -55,7 +55,9 @@ func agenticScript(p sweep.Point, scripts map[string]bool) string {
 // TestEveryUpstreamAgenticPointHasItsScriptsRecipe: every single-node
 // agentic point of the snapshot renders the recipe of the script
 // upstream's runner would run, and only a point with no script the
-// generic fallback; multinode agentic points stay unserved.
+// generic fallback; every multinode agentic point renders its framework's
+// multinode recipe (counted per recipe; multinode_agentic_test.go checks
+// what they render).
 func TestEveryUpstreamAgenticPointHasItsScriptsRecipe(t *testing.T) {
 	dir := "../sweep/testdata/upstream"
 	plan, err := sweep.LoadPlan(sweep.Sources{Masters: []string{filepath.Join(dir, "nvidia-master.yaml"), filepath.Join(dir, "amd-master.yaml")},
@@ -66,12 +68,13 @@ func TestEveryUpstreamAgenticPointHasItsScriptsRecipe(t *testing.T) {
 	for _, rc := range Default().Recipes() {
 		sources[rc.Name] = rc.Source
 	}
-	var scripted, fallback, multinode int
+	var scripted, fallback int
+	multinode := map[string]int{}
 	used := map[string]bool{}
 	for _, p := range plan.Points {
 		if p.Multinode {
-			require.Nil(t, p.Launch, "multinode agentic point %s of %s", p.ID, p.Entry)
-			multinode++
+			require.NotNil(t, p.Launch, "multinode agentic point %s of %s", p.ID, p.Entry)
+			multinode[p.Launch.Recipe]++
 			continue
 		}
 		require.NotNil(t, p.Launch, "point %s of %s", p.ID, p.Entry)
@@ -88,27 +91,30 @@ func TestEveryUpstreamAgenticPointHasItsScriptsRecipe(t *testing.T) {
 	// The counts the README gives.
 	require.Equal(t, 467, scripted)
 	require.Equal(t, 15, fallback)
-	require.Equal(t, 264, multinode)
+	require.Equal(t, map[string]int{"dynamo-vllm-multinode": 130, "dynamo-sglang-multinode": 68, "vllm-multinode": 35, "dynamo-trt-multinode": 19,
+		"dsv4-fp4-mi355x-sglang-disagg-agentic": 12}, multinode)
 	require.Len(t, used, len(scripts), "every upstream agentic script serves a point of the snapshot")
 }
 
 // TestTheWholeSnapshotPlansWithLaunches: both scenarios, single-node and
-// multinode, plan with recipes attached, and no fixed-seq-len point gets
-// an agentic recipe nor the other way round.
+// multinode, plan with a launch for every point, each by a recipe that
+// serves its scenario: no fixed-seq-len point gets an agentic-only recipe
+// nor the other way round.
 func TestTheWholeSnapshotPlansWithLaunches(t *testing.T) {
 	dir := "../sweep/testdata/upstream"
 	plan, err := sweep.LoadPlan(sweep.Sources{Masters: []string{filepath.Join(dir, "nvidia-master.yaml"), filepath.Join(dir, "amd-master.yaml")},
 		Runners: filepath.Join(dir, "runners.yaml"), Launches: Attach}, sweep.Filters{})
 	require.NoError(t, err)
-	agentic := map[string]bool{}
+	serves := map[string][]string{}
 	for _, rc := range Default().Recipes() {
-		agentic[rc.Name] = len(rc.Match.Scenario) == 1 && rc.Match.Scenario[0] == sweep.ScenarioAgentic
+		serves[rc.Name] = rc.Match.scenarios()
 	}
+	launched := 0
 	for _, p := range plan.Points {
-		if p.Launch == nil {
-			require.True(t, p.Multinode && p.Scenario == sweep.ScenarioAgentic, "point %s of %s has no launch", p.ID, p.Entry)
-			continue
-		}
-		require.Equal(t, p.Scenario == sweep.ScenarioAgentic, agentic[p.Launch.Recipe], "point %s of %s renders %s", p.ID, p.Entry, p.Launch.Recipe)
+		require.NotNil(t, p.Launch, "point %s of %s has no launch", p.ID, p.Entry)
+		require.Contains(t, serves[p.Launch.Recipe], p.Scenario, "point %s of %s renders %s", p.ID, p.Entry, p.Launch.Recipe)
+		launched++
 	}
+	// 690 + 642 fixed-seq-len, 482 + 264 agentic.
+	require.Equal(t, 2078, launched)
 }

@@ -214,7 +214,7 @@ func printRendered(ctx context.Context, out io.Writer, g *globalFlags, points []
 	var rows []renderedPoint
 	for _, p := range points {
 		if p.Launch == nil {
-			continue // agentic points have no recipe yet
+			continue // a plan made without recipes attached
 		}
 		name := launch.EngineName("NODE/SWEEP/" + p.ID + "/1")
 		spec := launch.Spec{Point: p, Name: name, Node: "NODE", Lease: "SWEEP/" + p.ID + "/1", Port: 8000, TimeScale: 1}
@@ -235,7 +235,7 @@ func printRendered(ctx context.Context, out io.Writer, g *globalFlags, points []
 		return writeJSON(out, rows)
 	}
 	if len(rows) == 0 {
-		return usageError{fmt.Errorf("no point matches these filters (recipes serve every point but agentic ones so far)")}
+		return usageError{fmt.Errorf("no point matches these filters")}
 	}
 	for _, r := range rows {
 		if _, err := fmt.Fprintf(out, "# %s  %d/%d conc %d tp %d  point %s\n# recipe %s  fingerprint %s\n", r.Entry, r.ISL, r.OSL, r.Conc, r.TP, r.Point, r.Recipe, r.Fingerprint[:16]); err != nil {
