@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,52 +17,93 @@ import (
 // does; vLLM itself does not, and then nothing is reported here either).
 const powerMetric = "vllm:gpu_power_watts"
 
-// backendPower reads each backend's power per GPU, at once, in role
-// order; a backend that does not answer in time, or reports none, is
-// left out.
-func (rt *Router) backendPower(ctx context.Context) map[string][]float64 {
+// summedCounters are the engines' counters a deployment's totals are the
+// sum of: prefix-cache queries and hits (a disaggregated deployment's
+// prefill workers hold the cache) and the simulator's DRAM offload
+// traffic, so a load generator scraping the router reads the
+// deployment's hit rate as it reads one engine's.
+var summedCounters = []string{
+	"vllm:prefix_cache_queries_total", "vllm:prefix_cache_hits_total",
+	"vllm:external_prefix_cache_queries_total", "vllm:external_prefix_cache_hits_total",
+	"infersweep_kv_offload_stored_blocks_total", "infersweep_kv_offload_stored_bytes_total",
+	"infersweep_kv_offload_loaded_blocks_total", "infersweep_kv_offload_loaded_bytes_total",
+}
+
+// backendReadings are what the router federates from its workers' /metrics.
+type backendReadings struct {
+	power    map[string][]float64 // per GPU, by role
+	counters map[string]float64   // summedCounters over every worker
+}
+
+// readBackends reads every backend's /metrics at once; a backend that
+// does not answer in time, or reports nothing, is left out.
+func (rt *Router) readBackends(ctx context.Context) backendReadings {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	byRole := map[string][]float64{}
+	out := backendReadings{power: map[string][]float64{}, counters: map[string]float64{}}
 	for _, p := range rt.pools() {
 		for _, b := range p.backends {
 			wg.Go(func() {
-				if w, ok := rt.readPower(ctx, b.url); ok {
-					mu.Lock()
-					byRole[b.role] = append(byRole[b.role], w)
-					mu.Unlock()
+				w, hasPower, counters := rt.readMetrics(ctx, b.url)
+				mu.Lock()
+				defer mu.Unlock()
+				if hasPower {
+					out.power[b.role] = append(out.power[b.role], w)
+				}
+				for name, v := range counters {
+					out.counters[name] += v
 				}
 			})
 		}
 	}
 	wg.Wait()
-	return byRole
+	return out
 }
 
-func (rt *Router) readPower(ctx context.Context, base string) (float64, bool) {
+// readMetrics reads one backend's power per GPU and the counters summed
+// over the deployment (each over all its label sets).
+func (rt *Router) readMetrics(ctx context.Context, base string) (watts float64, hasPower bool, counters map[string]float64) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
 	if err != nil {
-		return 0, false
+		return 0, false, nil
 	}
 	resp, err := rt.client.Do(req)
 	if err != nil {
-		return 0, false
+		return 0, false, nil
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return 0, false
+		return 0, false, nil
 	}
+	counters = map[string]float64{}
 	lines := bufio.NewScanner(io.LimitReader(resp.Body, 1<<20))
 	for lines.Scan() {
-		name, value, ok := strings.Cut(lines.Text(), " ")
-		if ok && (name == powerMetric || strings.HasPrefix(name, powerMetric+"{")) {
-			w, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
-			return w, err == nil
+		series, value, ok := strings.Cut(lines.Text(), " ")
+		if !ok || strings.HasPrefix(series, "#") {
+			continue
+		}
+		name, _, _ := strings.Cut(series, "{")
+		v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+		switch {
+		case err != nil:
+		case name == powerMetric && !hasPower:
+			watts, hasPower = v, true
+		case slices.Contains(summedCounters, name):
+			counters[name] += v
 		}
 	}
-	return 0, false
+	return watts, hasPower, counters
+}
+
+// writeCounters reports the summed counters under the engines' names.
+func writeCounters(w io.Writer, counters map[string]float64) {
+	for _, name := range summedCounters {
+		if v, ok := counters[name]; ok {
+			fmt.Fprintf(w, "# HELP %s Sum over the workers behind the router.\n# TYPE %s counter\n%s %s\n", name, name, name, strconv.FormatFloat(v, 'f', -1, 64))
+		}
+	}
 }
 
 // writePower reports the deployment's power per GPU: the mean over the

@@ -61,3 +61,22 @@ func TestMetricsReportTheWorkersPower(t *testing.T) {
 		})
 	}
 }
+
+// A deployment's prefix-cache and offload counters are its workers' sums,
+// over every label set, under the engines' names; counters the workers do
+// not report are not made up.
+func TestMetricsSumTheWorkersCacheCounters(t *testing.T) {
+	prefill := metricsEngine(t, "# TYPE vllm:prefix_cache_queries_total counter\n"+
+		`vllm:prefix_cache_queries_total{model_name="m"} 1000`+"\n"+`vllm:prefix_cache_hits_total{model_name="m"} 900`+"\n"+
+		"infersweep_kv_offload_loaded_bytes_total 2500000000\n")
+	prefill2 := metricsEngine(t, `vllm:prefix_cache_queries_total{model_name="m"} 3000`+"\n"+`vllm:prefix_cache_hits_total{model_name="m"} 2100`+"\n")
+	decode := metricsEngine(t, "vllm:num_requests_running 2\n")
+	resp, err := http.Get(serve(t, Config{Prefill: []string{prefill, prefill2}, Decode: []string{decode}}) + "/metrics")
+	require.NoError(t, err)
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Contains(t, string(page), "\nvllm:prefix_cache_queries_total 4000\n")
+	require.Contains(t, string(page), "\nvllm:prefix_cache_hits_total 3000\n")
+	require.Contains(t, string(page), "\ninfersweep_kv_offload_loaded_bytes_total 2500000000\n")
+	require.NotContains(t, string(page), "external_prefix_cache")
+}

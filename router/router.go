@@ -103,7 +103,9 @@ func (rt *Router) Handler() http.Handler {
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 		writeMetrics(w, rt.pools())
-		writePower(w, rt.backendPower(r.Context()))
+		readings := rt.readBackends(r.Context())
+		writePower(w, readings.power)
+		writeCounters(w, readings.counters)
 	})
 	return mux
 }
