@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"github.com/infersweep/infersweep/loadgen"
@@ -83,7 +84,11 @@ benchmark_serving.py does), or the run could not start; 2 for bad flags.`,
 			return runLoadgen(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), g, f)
 		},
 	}
-	fl := cmd.Flags()
+	f.register(cmd.Flags())
+	return cmd
+}
+
+func (f *loadgenFlags) register(fl *pflag.FlagSet) {
 	c, w := &f.cfg, &f.cfg.Workload
 	fl.StringVar(&c.BaseURL, "base-url", "http://127.0.0.1:8000", "server address")
 	fl.StringVar(&w.Model, "model", "", "model name to request (default: the first one the server lists)")
@@ -113,7 +118,6 @@ benchmark_serving.py does), or the run could not start; 2 for bad flags.`,
 	fl.DurationVar(&f.waitReady, "wait-ready", 0, "first wait this long for /health to answer 200")
 	fl.StringVar(&c.APIKey, "api-key", os.Getenv("OPENAI_API_KEY"), "bearer token (default $OPENAI_API_KEY)")
 	f.replay.register(fl)
-	return cmd
 }
 
 func (f *loadgenFlags) resolve() error {
