@@ -60,6 +60,11 @@ type Agentic struct {
 	OffloadCounters map[string]float64 `json:"offload_counters"`
 
 	ByTurn []TurnBucket `json:"by_turn"`
+	// SessionLatency is how long a session took, in ms: from its first
+	// request to its last answer, idle gaps and sub-agents included, over
+	// the sessions replayed whole (from turn 0) and completed in the run:
+	// what an agent's user waits for a task.
+	SessionLatency Percentiles `json:"session_latency_ms"`
 }
 
 // TurnBucket holds the figures of requests whose 0-based turn index falls
@@ -157,6 +162,7 @@ func (rp *replayer) agentic(records []Record, m *ScrapedMetrics, window time.Dur
 		}
 	}
 	a.ByTurn = byTurn(records, c.TimeScale)
+	a.SessionLatency = percentilesOf(summarize(rp.sessions.latencies, c.TimeScale/float64(time.Millisecond)))
 	return a
 }
 
@@ -256,6 +262,7 @@ func (a *Agentic) writeText(w io.Writer, row func(name, value string), num func(
 	row("Mean requests in flight", num(a.MeanConcurrentRequests))
 	row("Sessions started / completed / aborted", fmt.Sprintf("%d / %d / %d", a.SessionsStarted, a.SessionsCompleted, a.SessionsAborted))
 	row("Session throughput (sessions/s)", num(a.SessionThroughput))
+	row("Session latency p50 / p90 (s, whole sessions)", num(a.SessionLatency.Median/1000)+" / "+num(a.SessionLatency.P90/1000))
 	row("Input / output throughput (tok/s)", num(a.InputThroughput)+" / "+num(a.OutputThroughput))
 	if a.GPUs > 0 {
 		row("  per GPU (tok/s/GPU)", num(a.InputThroughputPerGPU)+" / "+num(a.OutputThroughputPerGPU))

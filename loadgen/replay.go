@@ -134,7 +134,13 @@ type replayer struct {
 	sessions sessionCounts
 }
 
-type sessionCounts struct{ started, completed, aborted int }
+type sessionCounts struct {
+	started, completed, aborted int
+	// latencies of the completed sessions replayed from their first turn
+	// inside the window: first request sent to last answer, idle gaps
+	// (as replayed) and sub-agents included.
+	latencies []int64
+}
 
 // Replay drives a trace against cfg.BaseURL and returns what the measured
 // window saw: the usual Summary with its Agentic figures, and every
@@ -284,6 +290,7 @@ func (rp *replayer) runSession(ctx context.Context, l *lane, s *Session, key str
 		conv.appendAnswer(answerKey(key, i), s.Turns[i].OutputTokens)
 	}
 	counted := false
+	var firstSent time.Time
 	ready := time.Now()
 	for i := start; i < len(s.Turns); i++ {
 		turn := &s.Turns[i]
@@ -302,6 +309,9 @@ func (rp *replayer) runSession(ctx context.Context, l *lane, s *Session, key str
 		if top && !counted && rp.measured() {
 			counted = true
 			rp.countSession(func(c *sessionCounts) { c.started++ })
+			if i == 0 {
+				firstSent = time.Now()
+			}
 		}
 		rec, ok := rp.send(ctx, l, conv, body, key, i, turn.OutputTokens)
 		if !ok {
@@ -322,7 +332,12 @@ func (rp *replayer) runSession(ctx context.Context, l *lane, s *Session, key str
 		}
 	}
 	if counted {
-		rp.countSession(func(c *sessionCounts) { c.completed++ })
+		rp.countSession(func(c *sessionCounts) {
+			c.completed++
+			if !firstSent.IsZero() {
+				c.latencies = append(c.latencies, int64(ready.Sub(firstSent)))
+			}
+		})
 	}
 	return completed
 }

@@ -167,6 +167,20 @@ func TestReplaySendsTheConversationSoFarAfterItsIdleGap(t *testing.T) {
 	require.Equal(t, "1-3", a.ByTurn[1].Turns)
 	require.Less(t, float64(a.ByTurn[0].EstPrefixHitRate), float64(a.ByTurn[1].EstPrefixHitRate), "later turns resend more of what was sent")
 	require.Positive(t, a.SessionsCompleted)
+
+	// A whole session's latency runs from its first request to its last
+	// answer, idle gaps included: at least s1's 50 ms or s2's 60 ms.
+	var whole []float64
+	for session, recs := range bySession(res.Records) {
+		base, _, _ := strings.Cut(session, "#")
+		if last := recs[len(recs)-1]; recs[0].Turn == 0 && last.Turn == len(gaps[base])-1 {
+			whole = append(whole, float64(last.SendTime+last.E2EL-recs[0].SendTime)/float64(time.Millisecond))
+		}
+	}
+	require.NotEmpty(t, whole)
+	slices.Sort(whole)
+	require.GreaterOrEqual(t, float64(a.SessionLatency.Median), 50.0)
+	require.InDelta(t, percentile(whole, 50), float64(a.SessionLatency.Median), 3, "sessions %v ms", whole)
 }
 
 func TestReplaySharesMooncakeBlocksAcrossSessions(t *testing.T) {

@@ -57,6 +57,8 @@ func (p *PointRow) agenticFigures(a *loadgen.Agentic) {
 	}
 	p.SessionsStarted, p.SessionsCompleted = i32(a.SessionsStarted), i32(a.SessionsCompleted)
 	p.SessionThroughput, p.MeanConcurrentRequests = opt(a.SessionThroughput), opt(a.MeanConcurrentRequests)
+	l := a.SessionLatency
+	p.SessionLatency = Dist{Mean: opt(l.Mean), Median: opt(l.Median), P90: opt(l.P90), P99: opt(l.P99)}
 	p.EstPrefixHitRate, p.ServerPrefixHitRate = opt(a.EstPrefixHitRate), opt(a.ServerPrefixHitRate)
 	p.ServerPrefixHitSource = a.ServerPrefixHitSource
 	if len(a.OffloadCounters) > 0 {

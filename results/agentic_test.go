@@ -12,6 +12,7 @@ import (
 
 func TestAgenticColumns(t *testing.T) {
 	f := func(v float64) *float64 { return &v }
+	nan := loadgen.Metric(math.NaN())
 	tests := []struct {
 		name       string
 		point      sweep.Point
@@ -26,13 +27,16 @@ func TestAgenticColumns(t *testing.T) {
 			PointRow{ScenarioType: sweep.ScenarioFixedSeqLen}, "", 0, false, false},
 		{"agentic in HBM, the engine's hit rate", sweep.Point{Scenario: sweep.ScenarioAgentic, KVOffloading: "none"},
 			&loadgen.Agentic{SessionsStarted: 12, SessionsCompleted: 9, SessionThroughput: 0.5, MeanConcurrentRequests: 3.5,
-				EstPrefixHitRate: 0.9, ServerPrefixHitRate: 0.8, ServerPrefixHitSource: "vllm:prefix_cache_hits_total"},
+				EstPrefixHitRate: 0.9, ServerPrefixHitRate: 0.8, ServerPrefixHitSource: "vllm:prefix_cache_hits_total",
+				SessionLatency: loadgen.Percentiles{Mean: 60000, Median: 55000, P90: 90000, P99: 99000}},
 			PointRow{ScenarioType: sweep.ScenarioAgentic, KVOffloading: "none", SessionsStarted: i32(12), SessionsCompleted: i32(9),
 				SessionThroughput: f(0.5), MeanConcurrentRequests: f(3.5), EstPrefixHitRate: f(0.9), ServerPrefixHitRate: f(0.8),
-				ServerPrefixHitSource: "vllm:prefix_cache_hits_total"}, "", 0.8, false, true},
+				ServerPrefixHitSource: "vllm:prefix_cache_hits_total", SessionLatency: Dist{Mean: f(60000), Median: f(55000), P90: f(90000), P99: f(99000)}},
+			"", 0.8, false, true},
 		{"agentic offloading to LMCache, no engine hit rate: the client's estimate",
 			sweep.Point{Scenario: sweep.ScenarioAgentic, KVOffloading: "dram", KVOffloadBack: &sweep.Component{Name: "lmcache", Version: "0.3.9"}, TotalCPUDRAMGB: 1199},
-			&loadgen.Agentic{SessionsStarted: 4, EstPrefixHitRate: 0.7, ServerPrefixHitRate: loadgen.Metric(math.NaN()),
+			&loadgen.Agentic{SessionsStarted: 4, EstPrefixHitRate: 0.7, ServerPrefixHitRate: nan,
+				SessionLatency: loadgen.Percentiles{Mean: nan, Median: nan, P90: nan, P99: nan},
 				OffloadCounters: map[string]float64{"vllm:b": 2, "vllm:a": 1}},
 			PointRow{ScenarioType: sweep.ScenarioAgentic, KVOffloading: "dram", KVOffloadBackend: "lmcache", KVOffloadBackendVersion: "0.3.9",
 				AllocatedCPUDRAMGB: i32(1199), SessionsStarted: i32(4), SessionsCompleted: i32(0), SessionThroughput: f(0), MeanConcurrentRequests: f(0), EstPrefixHitRate: f(0.7),

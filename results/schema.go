@@ -165,9 +165,12 @@ type PointRow struct {
 	// hit rate the client estimates from the trace and the one the
 	// engine's /metrics gave (and from which series), and the engine's
 	// offload counters over the window as JSON.
-	SessionsStarted        *int32   `parquet:"sessions_started,optional" json:"sessions_started,omitempty"`
-	SessionsCompleted      *int32   `parquet:"sessions_completed,optional" json:"sessions_completed,omitempty"`
-	SessionThroughput      *float64 `parquet:"session_throughput,optional" json:"session_throughput,omitempty"`
+	SessionsStarted   *int32   `parquet:"sessions_started,optional" json:"sessions_started,omitempty"`
+	SessionsCompleted *int32   `parquet:"sessions_completed,optional" json:"sessions_completed,omitempty"`
+	SessionThroughput *float64 `parquet:"session_throughput,optional" json:"session_throughput,omitempty"`
+	// SessionLatency: first request to last answer of the sessions
+	// replayed whole, in ms (mean, median, p90, p99).
+	SessionLatency         Dist     `parquet:"session_latency_ms" json:"session_latency_ms"`
 	MeanConcurrentRequests *float64 `parquet:"mean_concurrent_requests,optional" json:"mean_concurrent_requests,omitempty"`
 	EstPrefixHitRate       *float64 `parquet:"est_prefix_cache_hit_rate,optional" json:"est_prefix_cache_hit_rate,omitempty"`
 	ServerPrefixHitRate    *float64 `parquet:"server_prefix_cache_hit_rate,optional" json:"server_prefix_cache_hit_rate,omitempty"`
