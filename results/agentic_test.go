@@ -36,7 +36,7 @@ func TestAgenticColumns(t *testing.T) {
 		{"agentic offloading to LMCache, no engine hit rate: the client's estimate",
 			sweep.Point{Scenario: sweep.ScenarioAgentic, KVOffloading: "dram", KVOffloadBack: &sweep.Component{Name: "lmcache", Version: "0.3.9"}, TotalCPUDRAMGB: 1199},
 			&loadgen.Agentic{SessionsStarted: 4, EstPrefixHitRate: 0.7, ServerPrefixHitRate: nan,
-				SessionLatency: loadgen.Percentiles{Mean: nan, Median: nan, P90: nan, P99: nan},
+				SessionLatency:  loadgen.Percentiles{Mean: nan, Median: nan, P90: nan, P99: nan},
 				OffloadCounters: map[string]float64{"vllm:b": 2, "vllm:a": 1}},
 			PointRow{ScenarioType: sweep.ScenarioAgentic, KVOffloading: "dram", KVOffloadBackend: "lmcache", KVOffloadBackendVersion: "0.3.9",
 				AllocatedCPUDRAMGB: i32(1199), SessionsStarted: i32(4), SessionsCompleted: i32(0), SessionThroughput: f(0), MeanConcurrentRequests: f(0), EstPrefixHitRate: f(0.7),
