@@ -108,9 +108,12 @@
     return {column: 'tput_per_gpu', label: 'Throughput per GPU (tok/s/GPU)'};
   };
 
-  // groupName names a point's comparable group.
+  // groupName names a point's comparable group: its sequence lengths, or
+  // agentic-coding for a trace replay (the only points without them).
   Dash.groupName = function (c, i) {
-    return c.dicts.model[c.codes.model[i]] + ' ' + c.dicts.precision[c.codes.precision[i]] + ' ' + c.ints.isl[i] + '/' + c.ints.osl[i];
+    const isl = c.ints.isl[i], osl = c.ints.osl[i];
+    const workload = isl === 0 && osl === 0 ? 'agentic-coding' : isl + '/' + osl;
+    return c.dicts.model[c.codes.model[i]] + ' ' + c.dicts.precision[c.codes.precision[i]] + ' ' + workload;
   };
 
   Dash.esc = function (v) {
