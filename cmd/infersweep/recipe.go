@@ -57,6 +57,7 @@ func newRecipeLsCommand(g *globalFlags) *cobra.Command {
 type recipeRow struct {
 	Name         string   `json:"name"`
 	Framework    string   `json:"framework"`
+	Scenario     []string `json:"scenario"`
 	ModelPrefix  []string `json:"model_prefix,omitempty"`
 	Precision    []string `json:"precision,omitempty"`
 	Hardware     []string `json:"hardware,omitempty"`
@@ -69,7 +70,12 @@ func printRecipes(out io.Writer, list []recipes.Recipe, asJSON bool) error {
 	rows := make([]recipeRow, 0, len(list))
 	for _, rc := range list {
 		m := rc.Match
-		rows = append(rows, recipeRow{rc.Name, m.Framework, m.ModelPrefix, m.Precision, m.Hardware, m.SpecDecoding, rc.Family, rc.Source})
+		// A recipe that names no scenario serves fixed-seq-len points only.
+		scenario := m.Scenario
+		if len(scenario) == 0 {
+			scenario = []string{sweep.ScenarioFixedSeqLen}
+		}
+		rows = append(rows, recipeRow{rc.Name, m.Framework, scenario, m.ModelPrefix, m.Precision, m.Hardware, m.SpecDecoding, rc.Family, rc.Source})
 	}
 	if asJSON {
 		return writeJSON(out, rows)
@@ -81,9 +87,9 @@ func printRecipes(out io.Writer, list []recipes.Recipe, asJSON bool) error {
 		return strings.Join(l, ",")
 	}
 	tw := newTable(out)
-	fmt.Fprintln(tw, "NAME\tFRAMEWORK\tMODEL\tPRECISION\tHARDWARE\tSPEC\tFAMILY\tSOURCE")
+	fmt.Fprintln(tw, "NAME\tFRAMEWORK\tSCENARIO\tMODEL\tPRECISION\tHARDWARE\tSPEC\tFAMILY\tSOURCE")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.Framework, any(r.ModelPrefix), any(r.Precision), any(r.Hardware), any(r.SpecDecoding), r.Family, r.Source)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.Framework, strings.Join(r.Scenario, ","), any(r.ModelPrefix), any(r.Precision), any(r.Hardware), any(r.SpecDecoding), r.Family, r.Source)
 	}
 	return tw.Flush()
 }

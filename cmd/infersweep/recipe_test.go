@@ -17,7 +17,9 @@ func TestRecipeLsListsTheCatalogue(t *testing.T) {
 	for _, r := range rows {
 		byName[r.Name] = r
 	}
-	require.Equal(t, recipeRow{Name: "sim", Framework: "sim", Family: "sim"}, byName["sim"])
+	require.Equal(t, recipeRow{Name: "sim", Framework: "sim", Scenario: []string{"fixed-seq-len", "agentic-coding"}, Family: "sim"}, byName["sim"])
+	require.Equal(t, []string{"fixed-seq-len"}, byName["dsr1-fp8-h200-sglang"].Scenario, "a recipe naming no scenario serves fixed-seq-len points")
+	require.Equal(t, []string{"agentic-coding"}, byName["qwen3.5-fp8-h200-sglang-agentic-mtp"].Scenario)
 	require.Equal(t, "benchmarks/single_node/fixed_seq_len/dsr1_fp8_h200.sh", byName["dsr1-fp8-h200-sglang"].Source)
 }
 
