@@ -40,6 +40,9 @@ type Figures struct {
 	// frontier against interactivity, or against median E2E latency.
 	OnFrontier    bool `parquet:"on_frontier" json:"on_frontier"`
 	OnE2EFrontier bool `parquet:"on_e2e_frontier" json:"on_e2e_frontier"`
+	// OnSessionFrontier: an agentic point is on its series' frontier of
+	// throughput per GPU against median session latency (lower is better).
+	OnSessionFrontier bool `parquet:"on_session_frontier" json:"on_session_frontier"`
 }
 
 // USDPerMTok is the cost per million tokens in tier t.
@@ -71,7 +74,33 @@ func Plotted(rows []results.PointRow, costs map[string]sweep.HardwareCost) ([]re
 		kept = append(kept, r)
 		figures = append(figures, f)
 	}
+	onSession := sessionFrontiers(kept, figures)
+	for i := range kept {
+		figures[i].OnSessionFrontier = onSession[kept[i].PointID]
+	}
 	return kept, figures
+}
+
+// sessionFrontiers are the agentic points on their series' frontier of
+// throughput per GPU against median session latency: what an agent's user
+// waits for a whole task, beside what the engine earns.
+func sessionFrontiers(rows []results.PointRow, figs []Figures) map[string]bool {
+	type seriesKey struct{ model, precision, series string }
+	bySeries := map[seriesKey][]Point{}
+	for i, r := range rows {
+		if r.SessionLatency.Median == nil {
+			continue
+		}
+		k := seriesKey{r.Model, r.Precision, figs[i].Series}
+		bySeries[k] = append(bySeries[k], Point{ID: r.PointID, X: *r.SessionLatency.Median, Y: *r.TputPerGPU})
+	}
+	on := map[string]bool{}
+	for _, pts := range bySeries {
+		for _, p := range LatencyFrontier(pts) {
+			on[p.ID] = true
+		}
+	}
+	return on
 }
 
 func figuresOf(r results.PointRow, costs map[string]sweep.HardwareCost) Figures {

@@ -64,3 +64,35 @@ func TestPlottedFiguresFollowTheCostTable(t *testing.T) {
 		require.True(t, got.OnFrontier, "each series has one point: it is its frontier")
 	}
 }
+
+// Agentic points are on their series' session frontier when no point of
+// the series is both faster per session and earns more per GPU; the
+// offloading series is a frontier of its own, and rows without a session
+// latency (fixed-seq-len) are on none.
+func TestSessionFrontier(t *testing.T) {
+	f := func(v float64) *float64 { return &v }
+	row := func(id, offload string, tput, sessionMs float64) results.PointRow {
+		r := results.PointRow{PointID: id, Runner: "cluster.h200", Framework: "sglang", Model: "m", Precision: "fp8",
+			ScenarioType: sweep.ScenarioAgentic, KVOffloading: offload, Status: "succeeded", TputPerGPU: f(tput), Interactivity: f(40)}
+		if offload == "dram" {
+			r.KVOffloadBackend = "hicache"
+		}
+		if sessionMs > 0 {
+			r.SessionLatency.Median = f(sessionMs)
+		}
+		return r
+	}
+	rows := []results.PointRow{
+		row("c4", "none", 800, 60_000),    // fastest sessions
+		row("c16", "none", 2000, 90_000),  // more per GPU, slower sessions: on
+		row("c8", "none", 700, 95_000),    // slower and earns less than c4: off
+		row("d16", "dram", 1500, 120_000), // alone in its series: on
+		row("fixed", "", 3000, 0),         // no session latency: on no session frontier
+	}
+	kept, figs := Plotted(rows, nil)
+	on := map[string]bool{}
+	for i, r := range kept {
+		on[r.PointID] = figs[i].OnSessionFrontier
+	}
+	require.Equal(t, map[string]bool{"c4": true, "c16": true, "c8": false, "d16": true, "fixed": false}, on)
+}

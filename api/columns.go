@@ -33,6 +33,9 @@ type sweepColumns struct {
 	// where []uint8 would encode as base64.
 	Front    []int8 `json:"front"`
 	FrontE2E []int8 `json:"front_e2e"`
+	// FrontSession flags agentic points on their series' frontier against
+	// median session latency.
+	FrontSession []int8 `json:"front_session"`
 }
 
 // figure is a plotted number: six significant digits are finer than a
@@ -61,11 +64,12 @@ var textColumns = map[string]func(results.PointRow, analysis.Figures) string{
 // floatColumns are the plotted figures; usd_per_mtok_<tier> per tier.
 func floatColumns() map[string]func(results.PointRow, analysis.Figures) *float64 {
 	cols := map[string]func(results.PointRow, analysis.Figures) *float64{
-		"interactivity": func(r results.PointRow, _ analysis.Figures) *float64 { return r.Interactivity },
-		"e2el_ms":       func(r results.PointRow, _ analysis.Figures) *float64 { return r.E2EL.Median },
-		"tput_per_gpu":  func(r results.PointRow, _ analysis.Figures) *float64 { return r.TputPerGPU },
-		"tok_s_per_mw":  func(_ results.PointRow, f analysis.Figures) *float64 { return f.TokPerSecPerMW },
-		"j_per_token":   func(_ results.PointRow, f analysis.Figures) *float64 { return f.JPerToken },
+		"interactivity":      func(r results.PointRow, _ analysis.Figures) *float64 { return r.Interactivity },
+		"e2el_ms":            func(r results.PointRow, _ analysis.Figures) *float64 { return r.E2EL.Median },
+		"session_latency_ms": func(r results.PointRow, _ analysis.Figures) *float64 { return r.SessionLatency.Median },
+		"tput_per_gpu":       func(r results.PointRow, _ analysis.Figures) *float64 { return r.TputPerGPU },
+		"tok_s_per_mw":       func(_ results.PointRow, f analysis.Figures) *float64 { return f.TokPerSecPerMW },
+		"j_per_token":        func(_ results.PointRow, f analysis.Figures) *float64 { return f.JPerToken },
 	}
 	for _, t := range analysis.Tiers {
 		cols["usd_per_mtok_"+string(t)] = func(_ results.PointRow, f analysis.Figures) *float64 { return f.USDPerMTok(t) }
@@ -77,7 +81,7 @@ func floatColumns() map[string]func(results.PointRow, analysis.Figures) *float64
 func columnsOf(m results.Manifest, rows []results.PointRow, figs []analysis.Figures) sweepColumns {
 	c := sweepColumns{SweepID: m.SweepID, Date: m.Date, Count: len(rows), Dicts: map[string][]string{}, Codes: map[string][]int{},
 		Ints: map[string][]int32{}, Floats: map[string][]figure{}, ID: make([]string, len(rows)),
-		Front: make([]int8, len(rows)), FrontE2E: make([]int8, len(rows))}
+		Front: make([]int8, len(rows)), FrontE2E: make([]int8, len(rows)), FrontSession: make([]int8, len(rows))}
 	floats := floatColumns()
 	for name, column := range textColumns {
 		codes := map[string]int{}
@@ -107,6 +111,9 @@ func columnsOf(m results.Manifest, rows []results.PointRow, figs []analysis.Figu
 		}
 		if figs[i].OnE2EFrontier {
 			c.FrontE2E[i] = 1
+		}
+		if figs[i].OnSessionFrontier {
+			c.FrontSession[i] = 1
 		}
 	}
 	return c

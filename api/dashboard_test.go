@@ -144,9 +144,14 @@ func TestColumnsHoldOnlyWhatIsPlotted(t *testing.T) {
 		ID       []string              `json:"id"`
 		Front    []int8                `json:"front"`
 		FrontE2E []int8                `json:"front_e2e"`
+		// Agentic points only: this sweep's fixed-seq-len points have no
+		// session latency and are on no session frontier.
+		FrontSession []int8 `json:"front_session"`
 	}
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &c))
 	require.Equal(t, 41, c.Count, "42 points, one failed")
+	require.Equal(t, make([]*float64, 41), c.Floats["session_latency_ms"])
+	require.Equal(t, make([]int8, 41), c.FrontSession)
 	require.NotContains(t, c.ID, "dsr1-2-5", "the failed point")
 	require.ElementsMatch(t, []string{"h100", "mi355x"}, c.Dicts["hardware"])
 	require.Equal(t, []string{"single-node"}, c.Dicts["topology"])

@@ -91,10 +91,10 @@
     if (!l) return '';
     const c = l.c, texts = Object.keys(c.dicts).sort(), ints = Object.keys(c.ints).sort(), floats = Object.keys(c.floats).sort();
     const q = v => /[",\n]/.test(v) ? '"' + v.replace(/"/g, '""') + '"' : v;
-    const lines = [['point_id'].concat(texts, ints, floats, ['on_frontier', 'on_e2e_frontier']).join(',')];
+    const lines = [['point_id'].concat(texts, ints, floats, ['on_frontier', 'on_e2e_frontier', 'on_session_frontier']).join(',')];
     for (const i of l.rows) {
       lines.push([q(c.id[i])].concat(texts.map(k => q(c.dicts[k][c.codes[k][i]])), ints.map(k => c.ints[k][i]),
-        floats.map(k => c.floats[k][i] === null ? '' : c.floats[k][i]), [c.front[i] === 1, c.front_e2e[i] === 1]).join(','));
+        floats.map(k => c.floats[k][i] === null ? '' : c.floats[k][i]), [c.front[i] === 1, c.front_e2e[i] === 1, c.front_session[i] === 1]).join(','));
     }
     return lines.join('\n') + '\n';
   }

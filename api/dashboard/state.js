@@ -98,6 +98,8 @@
   Dash.xAxis = {
     inter: {column: 'interactivity', front: 'front', label: 'Interactivity (tok/s/user)'},
     e2e: {column: 'e2el_ms', front: 'front_e2e', label: 'Median end-to-end latency (ms)'},
+    // Agentic points only: what an agent's user waits for a whole task.
+    session: {column: 'session_latency_ms', front: 'front_session', label: 'Median session latency (ms, agentic)'},
   };
   Dash.yAxis = function (s) {
     switch (s.y) {
