@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/infersweep/infersweep/specyaml"
 )
 
 // TraceFormat names a trace file's layout.
@@ -113,22 +115,6 @@ func (s *Session) fanOut() int {
 	return most
 }
 
-// TraceError is a trace line that cannot be replayed, named by file,
-// line and field.
-type TraceError struct {
-	File  string
-	Line  int
-	Field string
-	Msg   string
-}
-
-func (e *TraceError) Error() string {
-	if e.Field == "" {
-		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
-	}
-	return fmt.Sprintf("%s:%d: %s: %s", e.File, e.Line, e.Field, e.Msg)
-}
-
 // ReadTraceFile reads a trace; blockSize is the tokens per mooncake
 // hash_id (0 means DefaultBlockSize).
 func ReadTraceFile(path string, format TraceFormat, blockSize int) (*Trace, error) {
@@ -220,9 +206,9 @@ func decodeLine(l jsonLine, name string, v any) error {
 	}
 	var typeErr *json.UnmarshalTypeError
 	if errors.As(err, &typeErr) {
-		return &TraceError{File: name, Line: l.n, Field: typeErr.Field, Msg: fmt.Sprintf("want %s, got %s", typeErr.Type, typeErr.Value)}
+		return &specyaml.Error{File: name, Line: l.n, Path: typeErr.Field, Msg: fmt.Sprintf("want %s, got %s", typeErr.Type, typeErr.Value)}
 	}
-	return &TraceError{File: name, Line: l.n, Msg: err.Error()}
+	return &specyaml.Error{File: name, Line: l.n, Msg: err.Error()}
 }
 
 // mooncakeLine is AIPerf's MooncakeTrace record, the synthetic-prompt
@@ -282,7 +268,7 @@ func parseMooncake(lines []jsonLine, name string, blockSize int) (*Trace, error)
 
 func mooncakeTurn(m mooncakeLine, line int, name string, blockSize int) (Turn, error) {
 	bad := func(field, format string, args ...any) (Turn, error) {
-		return Turn{}, &TraceError{File: name, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)}
+		return Turn{}, &specyaml.Error{File: name, Line: line, Path: field, Msg: fmt.Sprintf(format, args...)}
 	}
 	switch {
 	case m.InputLength == nil:

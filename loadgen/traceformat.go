@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/infersweep/infersweep/specyaml"
 )
 
 // traceLine is one turn of the infersweep trace format. Lines of a
@@ -66,13 +68,13 @@ func parseInfersweep(lines []jsonLine, name string) (*Trace, error) {
 				n.parentTurn = *tl.ParentTurn
 			}
 			if n.parent != "" && n.parentTurn < 0 {
-				return nil, &TraceError{File: name, Line: l.n, Field: "parent_turn", Msg: "missing: a sub-agent starts after one turn of its parent (0-based)"}
+				return nil, &specyaml.Error{File: name, Line: l.n, Path: "parent_turn", Msg: "missing: a sub-agent starts after one turn of its parent (0-based)"}
 			}
 			turn.Gap = 0
 			nodes[tl.SessionID] = n
 			order = append(order, n)
 		} else if tl.Parent != "" && tl.Parent != n.parent {
-			return nil, &TraceError{File: name, Line: l.n, Field: "parent", Msg: fmt.Sprintf("%q: session %q began at line %d with parent %q", tl.Parent, tl.SessionID, n.line, n.parent)}
+			return nil, &specyaml.Error{File: name, Line: l.n, Path: "parent", Msg: fmt.Sprintf("%q: session %q began at line %d with parent %q", tl.Parent, tl.SessionID, n.line, n.parent)}
 		}
 		n.session.Turns = append(n.session.Turns, turn)
 	}
@@ -83,14 +85,14 @@ func parseInfersweep(lines []jsonLine, name string) (*Trace, error) {
 		}
 		p, ok := nodes[n.parent]
 		if !ok {
-			return nil, &TraceError{File: name, Line: n.line, Field: "parent", Msg: fmt.Sprintf("%q is no session of this file", n.parent)}
+			return nil, &specyaml.Error{File: name, Line: n.line, Path: "parent", Msg: fmt.Sprintf("%q is no session of this file", n.parent)}
 		}
 		if n.parentTurn >= len(p.session.Turns) {
-			return nil, &TraceError{File: name, Line: n.line, Field: "parent_turn", Msg: fmt.Sprintf("%d: session %q has %d turns (0-based)", n.parentTurn, n.parent, len(p.session.Turns))}
+			return nil, &specyaml.Error{File: name, Line: n.line, Path: "parent_turn", Msg: fmt.Sprintf("%d: session %q has %d turns (0-based)", n.parentTurn, n.parent, len(p.session.Turns))}
 		}
 		for a := p; a != nil; a = nodes[a.parent] {
 			if a == n {
-				return nil, &TraceError{File: name, Line: n.line, Field: "parent", Msg: fmt.Sprintf("%q makes a cycle of sub-agents", n.parent)}
+				return nil, &specyaml.Error{File: name, Line: n.line, Path: "parent", Msg: fmt.Sprintf("%q makes a cycle of sub-agents", n.parent)}
 			}
 		}
 		p.children = append(p.children, n)
@@ -115,7 +117,7 @@ func build(n *sessionNode) Session {
 
 func infersweepTurn(tl traceLine, line int, name string) (Turn, error) {
 	bad := func(field, format string, args ...any) (Turn, error) {
-		return Turn{}, &TraceError{File: name, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)}
+		return Turn{}, &specyaml.Error{File: name, Line: line, Path: field, Msg: fmt.Sprintf(format, args...)}
 	}
 	switch {
 	case tl.SessionID == "":
