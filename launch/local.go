@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -78,7 +77,7 @@ func (l *Local) run(ctx context.Context, spec Spec, command Command) (*Engine, e
 	cmd.Env = append(os.Environ(), command.Env...)
 	logs := &tailBuffer{max: logTailLines}
 	cmd.Stdout, cmd.Stderr = logs, logs
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = engineProcAttr()
 	started := time.Now()
 	if err := cmd.Start(); err != nil {
 		kind := NodeFailure
@@ -117,31 +116,6 @@ func (l *Local) run(ctx context.Context, spec Spec, command Command) (*Engine, e
 	}
 	engine.StartupSeconds = time.Since(started).Seconds()
 	return engine, nil
-}
-
-// stopGroup sends SIGTERM to the engine's process group, then SIGKILL
-// after the grace period or when ctx ends.
-func stopGroup(ctx context.Context, pid int, exited chan error, grace time.Duration) error {
-	select {
-	case err := <-exited:
-		exited <- err
-		return nil // already gone
-	default:
-	}
-	_ = syscall.Kill(-pid, syscall.SIGTERM)
-	timer := time.NewTimer(grace)
-	defer timer.Stop()
-	select {
-	case <-exited:
-		return nil
-	case <-timer.C:
-	case <-ctx.Done():
-	}
-	if err := syscall.Kill(-pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return fmt.Errorf("kill engine process group %d: %w", pid, err)
-	}
-	<-exited
-	return nil
 }
 
 func freePort() (int, error) {

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -130,10 +129,11 @@ func (p FaultPlan) drawAndRecord(d *dice) (drawn, error) {
 		return p.draw(d), err
 	}
 	defer f.Close()
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+	unlock, err := lockFile(f)
+	if err != nil {
 		return p.draw(d), err
 	}
-	defer syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	defer unlock()
 	got := p.draw(d)
 	if p.Ensure {
 		earlier, err := io.ReadAll(io.NewSectionReader(f, 0, 1<<30))
