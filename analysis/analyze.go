@@ -40,6 +40,10 @@ type Series struct {
 	Frontier []Point `json:"frontier"`
 	// E2EFrontier plots throughput per GPU against median E2E latency (ms).
 	E2EFrontier []Point `json:"e2e_frontier"`
+	// SessionFrontier plots an agentic series' throughput per GPU against
+	// median session latency (ms, a whole task as its user waits for it);
+	// empty for series that replay no sessions.
+	SessionFrontier []Point `json:"session_frontier,omitempty"`
 }
 
 // SeriesName names a row's series: runner/framework, and +mtp (or
@@ -103,6 +107,7 @@ func Analyze(rows []results.PointRow, costs map[string]sweep.HardwareCost, tier 
 	}
 	byGroup := map[groupKey]map[string][]Point{}
 	byGroupE2E := map[groupKey]map[string][]Point{}
+	byGroupSession := map[groupKey]map[string][]Point{}
 	meta := map[groupKey]map[string]Series{}
 	for _, r := range rows {
 		if r.Status != "succeeded" || r.TputPerGPU == nil || r.Interactivity == nil {
@@ -111,13 +116,17 @@ func Analyze(rows []results.PointRow, costs map[string]sweep.HardwareCost, tier 
 		g := groupKey{r.Model, r.Precision, r.ISL, r.OSL}
 		key := SeriesName(r)
 		if byGroup[g] == nil {
-			byGroup[g], byGroupE2E[g], meta[g] = map[string][]Point{}, map[string][]Point{}, map[string]Series{}
+			byGroup[g], byGroupE2E[g], byGroupSession[g], meta[g] = map[string][]Point{}, map[string][]Point{}, map[string][]Point{}, map[string]Series{}
 		}
 		pt := Point{ID: r.PointID, X: *r.Interactivity, Y: *r.TputPerGPU, Launch: r.LaunchFingerprint, Deployment: r.DeploymentID, Topology: r.Topology}
 		byGroup[g][key] = append(byGroup[g][key], pt)
 		if r.E2EL.Median != nil {
 			pt.X = *r.E2EL.Median
 			byGroupE2E[g][key] = append(byGroupE2E[g][key], pt)
+		}
+		if r.SessionLatency.Median != nil {
+			pt.X = *r.SessionLatency.Median
+			byGroupSession[g][key] = append(byGroupSession[g][key], pt)
 		}
 		hw, _ := HardwareOf(r.Runner, costs)
 		meta[g][key] = Series{Key: key, Runner: r.Runner, Framework: r.Framework, SpecDecoding: specDecoding(r), Hardware: hw, Topology: topologyTag(r)}
@@ -146,6 +155,7 @@ func Analyze(rows []results.PointRow, costs map[string]sweep.HardwareCost, tier 
 			s.Points = len(byGroup[g][k])
 			s.Frontier = Frontier(byGroup[g][k])
 			s.E2EFrontier = LatencyFrontier(byGroupE2E[g][k])
+			s.SessionFrontier = LatencyFrontier(byGroupSession[g][k])
 			allE2E = append(allE2E, byGroupE2E[g][k]...)
 			group.Series = append(group.Series, s)
 			frontiers[k], hardware[k] = s.Frontier, s.Hardware

@@ -339,7 +339,7 @@ func Health(m results.Manifest, rows []results.PointRow) []PoolHealth {
 	return out
 }
 
-// FrontierRows flattens a sweep's frontiers, both planes, for the lake.
+// FrontierRows flattens a sweep's frontiers, every plane, for the lake.
 func FrontierRows(sweepID string, groups []Group) []results.FrontierRow {
 	var out []results.FrontierRow
 	for _, g := range groups {
@@ -349,9 +349,12 @@ func FrontierRows(sweepID string, groups []Group) []results.FrontierRow {
 					Series: series, Plane: plane, PointID: p.ID, TputPerGPU: p.Y, LaunchFingerprint: p.Launch,
 					DeploymentID: p.Deployment, Topology: p.Topology}
 				x := p.X
-				if plane == results.PlaneE2EL {
+				switch plane {
+				case results.PlaneE2EL:
 					row.MedianE2ELms = &x
-				} else {
+				case results.PlaneSession:
+					row.MedianSessionLatencyMs = &x
+				default:
 					row.Interactivity = &x
 				}
 				out = append(out, row)
@@ -360,6 +363,7 @@ func FrontierRows(sweepID string, groups []Group) []results.FrontierRow {
 		for _, s := range g.Series {
 			add(s.Key, results.PlaneInteractivity, s.Frontier)
 			add(s.Key, results.PlaneE2EL, s.E2EFrontier)
+			add(s.Key, results.PlaneSession, s.SessionFrontier)
 		}
 		add("*", results.PlaneInteractivity, g.Overall)
 		add("*", results.PlaneE2EL, g.OverallE2E)

@@ -52,7 +52,7 @@ func (f Figures) USDPerMTok(t Tier) *float64 { return *f.usdSlot(t) }
 // with both figures, as Analyze keeps them) and their figures, in row
 // order. Frontier membership is Analyze's.
 func Plotted(rows []results.PointRow, costs map[string]sweep.HardwareCost) ([]results.PointRow, []Figures) {
-	onFront, onE2E := map[string]bool{}, map[string]bool{}
+	onFront, onE2E, onSession := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, g := range Analyze(rows, costs, TierHyperscaler, nil) {
 		for _, s := range g.Series {
 			for _, p := range s.Frontier {
@@ -60,6 +60,9 @@ func Plotted(rows []results.PointRow, costs map[string]sweep.HardwareCost) ([]re
 			}
 			for _, p := range s.E2EFrontier {
 				onE2E[p.ID] = true
+			}
+			for _, p := range s.SessionFrontier {
+				onSession[p.ID] = true
 			}
 		}
 	}
@@ -70,37 +73,11 @@ func Plotted(rows []results.PointRow, costs map[string]sweep.HardwareCost) ([]re
 			continue
 		}
 		f := figuresOf(r, costs)
-		f.OnFrontier, f.OnE2EFrontier = onFront[r.PointID], onE2E[r.PointID]
+		f.OnFrontier, f.OnE2EFrontier, f.OnSessionFrontier = onFront[r.PointID], onE2E[r.PointID], onSession[r.PointID]
 		kept = append(kept, r)
 		figures = append(figures, f)
 	}
-	onSession := sessionFrontiers(kept, figures)
-	for i := range kept {
-		figures[i].OnSessionFrontier = onSession[kept[i].PointID]
-	}
 	return kept, figures
-}
-
-// sessionFrontiers are the agentic points on their series' frontier of
-// throughput per GPU against median session latency: what an agent's user
-// waits for a whole task, beside what the engine earns.
-func sessionFrontiers(rows []results.PointRow, figs []Figures) map[string]bool {
-	type seriesKey struct{ model, precision, series string }
-	bySeries := map[seriesKey][]Point{}
-	for i, r := range rows {
-		if r.SessionLatency.Median == nil {
-			continue
-		}
-		k := seriesKey{r.Model, r.Precision, figs[i].Series}
-		bySeries[k] = append(bySeries[k], Point{ID: r.PointID, X: *r.SessionLatency.Median, Y: *r.TputPerGPU})
-	}
-	on := map[string]bool{}
-	for _, pts := range bySeries {
-		for _, p := range LatencyFrontier(pts) {
-			on[p.ID] = true
-		}
-	}
-	return on
 }
 
 func figuresOf(r results.PointRow, costs map[string]sweep.HardwareCost) Figures {

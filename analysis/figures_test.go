@@ -1,6 +1,8 @@
 package analysis
 
 import (
+	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -70,6 +72,17 @@ func TestPlottedFiguresFollowTheCostTable(t *testing.T) {
 // offloading series is a frontier of its own, and rows without a session
 // latency (fixed-seq-len) are on none.
 func TestSessionFrontier(t *testing.T) {
+	kept, figs := Plotted(agenticRows(), nil)
+	on := map[string]bool{}
+	for i, r := range kept {
+		on[r.PointID] = figs[i].OnSessionFrontier
+	}
+	require.Equal(t, map[string]bool{"c4": true, "c16": true, "c8": false, "d16": true, "fixed": false}, on)
+}
+
+// agenticRows are one model's agentic points in two series (HBM only and
+// DRAM offload) and one fixed-seq-len point.
+func agenticRows() []results.PointRow {
 	f := func(v float64) *float64 { return &v }
 	row := func(id, offload string, tput, sessionMs float64) results.PointRow {
 		r := results.PointRow{PointID: id, Runner: "cluster.h200", Framework: "sglang", Model: "m", Precision: "fp8",
@@ -82,17 +95,41 @@ func TestSessionFrontier(t *testing.T) {
 		}
 		return r
 	}
-	rows := []results.PointRow{
+	return []results.PointRow{
 		row("c4", "none", 800, 60_000),    // fastest sessions
 		row("c16", "none", 2000, 90_000),  // more per GPU, slower sessions: on
 		row("c8", "none", 700, 95_000),    // slower and earns less than c4: off
 		row("d16", "dram", 1500, 120_000), // alone in its series: on
 		row("fixed", "", 3000, 0),         // no session latency: on no session frontier
 	}
-	kept, figs := Plotted(rows, nil)
-	on := map[string]bool{}
-	for i, r := range kept {
-		on[r.PointID] = figs[i].OnSessionFrontier
+}
+
+// The session frontier reaches the lake as a plane of its own, in ms,
+// and the report draws it, in seconds, for the agentic group only.
+func TestSessionPlaneInLakeAndReport(t *testing.T) {
+	rows := agenticRows()
+	fixed := rows[4]
+	fixed.ISL, fixed.OSL, fixed.E2EL.Median = 1024, 1024, ptr(2000)
+	rows[4] = fixed
+	groups := Analyze(rows, nil, TierHyperscaler, nil)
+	session := map[string]float64{}
+	for _, fr := range FrontierRows("s1", groups) {
+		if fr.Plane == results.PlaneSession {
+			require.Nil(t, fr.Interactivity, fr.PointID)
+			session[fr.Series+" "+fr.PointID] = *fr.MedianSessionLatencyMs
+		}
 	}
-	require.Equal(t, map[string]bool{"c4": true, "c16": true, "c8": false, "d16": true, "fixed": false}, on)
+	require.Equal(t, map[string]float64{
+		"cluster.h200/sglang c4":                  60_000,
+		"cluster.h200/sglang c16":                 90_000,
+		"cluster.h200/sglang kv:dram/hicache d16": 120_000,
+	}, session)
+
+	var page bytes.Buffer
+	require.NoError(t, RenderHTML(&page, &Report{Manifest: results.Manifest{SweepID: "s1"}, Rows: rows, Groups: groups}))
+	html := page.String()
+	require.Equal(t, 1, strings.Count(html, "<figcaption>Throughput per GPU vs session latency</figcaption>"), "one agentic group")
+	require.Equal(t, 2, strings.Count(html, "<figcaption>Throughput per GPU vs interactivity</figcaption>"), "agentic and 1k/1k")
+	require.Contains(t, html, `text-anchor="middle">150</text>`, "session latency ticks in seconds")
+	require.Contains(t, html, `<path d="M253.5 206.8a4.5`, "c4 at 60 s (x 258 of 70..540 for 0..150 s), 800 tok/s/GPU")
 }

@@ -71,9 +71,11 @@ type groupView struct {
 	Title         string
 	Interactivity Chart
 	E2E           Chart
-	Legend        []ChartSeries
-	Cheapest      []TargetOffers
-	Trends        []Chart
+	// Session is drawn for groups of agentic points only.
+	Session  *Chart
+	Legend   []ChartSeries
+	Cheapest []TargetOffers
+	Trends   []Chart
 }
 
 func newReportView(rep *Report) reportView {
@@ -131,41 +133,20 @@ func newReportView(rep *Report) reportView {
 func groupViewOf(rep *Report, g Group, index func(string) int) groupView {
 	title := fmt.Sprintf("%s %s, %s", g.Model, g.Precision, sweep.WorkloadName(g.ISL, g.OSL))
 	gv := groupView{Title: title, Cheapest: g.Cheapest}
-	var inter, e2e []seriesData
+	var inter, e2e, session []seriesData
 	for _, s := range g.Series {
-		onFront := map[string]bool{}
-		for _, p := range s.Frontier {
-			onFront[p.ID] = true
-		}
-		onE2E := map[string]bool{}
-		for _, p := range s.E2EFrontier {
-			onE2E[p.ID] = true
-		}
-		si := seriesData{name: s.Key, index: index(s.Key)}
-		se := seriesData{name: s.Key, index: index(s.Key)}
-		for _, r := range rep.Rows {
-			if r.Status != "succeeded" || SeriesName(r) != s.Key || r.Model != g.Model || r.Precision != g.Precision ||
-				int(r.ISL) != g.ISL || int(r.OSL) != g.OSL || r.TputPerGPU == nil {
-				continue
-			}
-			title := pointTitle(r)
-			if r.Interactivity != nil {
-				si.data = append(si.data, datum{x: *r.Interactivity, y: *r.TputPerGPU, title: title, faded: !onFront[r.PointID]})
-			}
-			if r.E2EL.Median != nil {
-				se.data = append(se.data, datum{x: *r.E2EL.Median / 1000, y: *r.TputPerGPU, title: title, faded: !onE2E[r.PointID]})
-			}
-		}
-		for _, p := range s.Frontier {
-			si.line = append(si.line, [2]float64{p.X, p.Y})
-		}
-		for _, p := range s.E2EFrontier {
-			se.line = append(se.line, [2]float64{p.X / 1000, p.Y})
-		}
+		si, se, ss := seriesPlots(rep.Rows, g, s, index(s.Key))
 		inter, e2e = append(inter, si), append(e2e, se)
+		if len(ss.data) > 0 {
+			session = append(session, ss)
+		}
 	}
 	gv.Interactivity = layoutChart("Throughput per GPU vs interactivity", "interactivity (tok/s/user, 1000 / median TPOT)", "tok/s/GPU", inter, nil)
 	gv.E2E = layoutChart("Throughput per GPU vs end-to-end latency", "median end-to-end latency (s)", "tok/s/GPU", e2e, nil)
+	if len(session) > 0 {
+		chart := layoutChart("Throughput per GPU vs session latency", "median session latency (s, whole sessions)", "tok/s/GPU", session, nil)
+		gv.Session = &chart
+	}
 	gv.Legend = gv.Interactivity.Series
 
 	// Trends: one chart per target, a line per series across sweeps.
@@ -245,4 +226,44 @@ func scaled(v *float64, by float64) *float64 {
 	}
 	s := *v * by
 	return &s
+}
+
+// seriesPlots are one series' points and frontier lines on each plane
+// (latencies in seconds): interactivity, end-to-end latency and, for
+// agentic points, session latency. Points off a plane's frontier fade.
+func seriesPlots(rows []results.PointRow, g Group, s Series, index int) (inter, e2e, session seriesData) {
+	inter, e2e, session = seriesData{name: s.Key, index: index}, seriesData{name: s.Key, index: index}, seriesData{name: s.Key, index: index}
+	on := func(front []Point) map[string]bool {
+		ids := map[string]bool{}
+		for _, p := range front {
+			ids[p.ID] = true
+		}
+		return ids
+	}
+	onFront, onE2E, onSession := on(s.Frontier), on(s.E2EFrontier), on(s.SessionFrontier)
+	for _, r := range rows {
+		if r.Status != "succeeded" || SeriesName(r) != s.Key || r.Model != g.Model || r.Precision != g.Precision ||
+			int(r.ISL) != g.ISL || int(r.OSL) != g.OSL || r.TputPerGPU == nil {
+			continue
+		}
+		title := pointTitle(r)
+		if r.Interactivity != nil {
+			inter.data = append(inter.data, datum{x: *r.Interactivity, y: *r.TputPerGPU, title: title, faded: !onFront[r.PointID]})
+		}
+		if r.E2EL.Median != nil {
+			e2e.data = append(e2e.data, datum{x: *r.E2EL.Median / 1000, y: *r.TputPerGPU, title: title, faded: !onE2E[r.PointID]})
+		}
+		if r.SessionLatency.Median != nil {
+			session.data = append(session.data, datum{x: *r.SessionLatency.Median / 1000, y: *r.TputPerGPU, title: title, faded: !onSession[r.PointID]})
+		}
+	}
+	line := func(front []Point, scale float64) [][2]float64 {
+		var xy [][2]float64
+		for _, p := range front {
+			xy = append(xy, [2]float64{p.X * scale, p.Y})
+		}
+		return xy
+	}
+	inter.line, e2e.line, session.line = line(s.Frontier, 1), line(s.E2EFrontier, 1.0/1000), line(s.SessionFrontier, 1.0/1000)
+	return inter, e2e, session
 }

@@ -293,10 +293,12 @@ func (p *PointRow) SummaryFigures(s loadgen.Summary) {
 }
 
 // Planes a frontier is drawn on: throughput per GPU against interactivity
-// (higher is better) or against median end-to-end latency (lower is better).
+// (higher is better), against median end-to-end latency or, for agentic
+// points, against median session latency (lower is better).
 const (
 	PlaneInteractivity = "interactivity"
 	PlaneE2EL          = "e2el"
+	PlaneSession       = "session"
 )
 
 // FrontierRow is one point on a Pareto frontier of throughput per GPU: a
@@ -313,7 +315,9 @@ type FrontierRow struct {
 	PointID       string   `parquet:"point_id" json:"point_id"`
 	Interactivity *float64 `parquet:"interactivity,optional" json:"interactivity"`   // tok/s/user, 1000 / median TPOT
 	MedianE2ELms  *float64 `parquet:"median_e2el_ms,optional" json:"median_e2el_ms"` // ms
-	TputPerGPU    float64  `parquet:"tput_per_gpu" json:"tput_per_gpu"`              // tok/s/GPU
+	// MedianSessionLatencyMs is the session plane's x (ms, whole sessions).
+	MedianSessionLatencyMs *float64 `parquet:"median_session_latency_ms,optional" json:"median_session_latency_ms,omitempty"`
+	TputPerGPU             float64  `parquet:"tput_per_gpu" json:"tput_per_gpu"` // tok/s/GPU
 	// LaunchFingerprint is the engine launch that measured the point.
 	LaunchFingerprint string `parquet:"launch_fingerprint,dict" json:"launch_fingerprint,omitempty"`
 	// DeploymentID and Topology name a multinode point's deployment, as
