@@ -9,7 +9,10 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
+
+	"github.com/infersweep/infersweep/specyaml"
 )
 
 // Dataset is a task's documents as read from one file, named by the
@@ -18,22 +21,6 @@ type Dataset struct {
 	Path   string `json:"path"`
 	SHA256 string `json:"sha256"`
 	Docs   []Doc  `json:"-"`
-}
-
-// DataError is a dataset line that is not in the task's shape; the user
-// fixes the file, so it names file, line and field.
-type DataError struct {
-	Path  string
-	Line  int
-	Field string
-	Msg   string
-}
-
-func (e *DataError) Error() string {
-	if e.Field == "" {
-		return fmt.Sprintf("%s:%d: %s", e.Path, e.Line, e.Msg)
-	}
-	return fmt.Sprintf("%s:%d: field %q: %s", e.Path, e.Line, e.Field, e.Msg)
 }
 
 // finalAnswer is GSM8K's last answer line, the one strict-match reads.
@@ -68,11 +55,11 @@ func (t Task) ParseDataset(name string, raw []byte) (Dataset, error) {
 		}
 		var fields map[string]json.RawMessage
 		if err := json.Unmarshal(text, &fields); err != nil {
-			return Dataset{}, &DataError{Path: name, Line: line, Msg: "not a JSON object: " + err.Error()}
+			return Dataset{}, &specyaml.Error{File: name, Line: line, Msg: "not a JSON object: " + err.Error()}
 		}
 		doc, derr := t.parse(fields)
 		if derr != nil {
-			derr.Path, derr.Line = name, line
+			derr.File, derr.Line = name, line
 			return Dataset{}, derr
 		}
 		ds.Docs = append(ds.Docs, doc)
@@ -81,7 +68,7 @@ func (t Task) ParseDataset(name string, raw []byte) (Dataset, error) {
 		return Dataset{}, fmt.Errorf("read %s: %w", name, err)
 	}
 	if len(ds.Docs) == 0 {
-		return Dataset{}, &DataError{Path: name, Line: 1, Msg: "no documents: want one JSON object per line with " + t.shape}
+		return Dataset{}, &specyaml.Error{File: name, Line: 1, Msg: "no documents: want one JSON object per line with " + t.shape}
 	}
 	if t.process != nil {
 		ds.Docs = t.process(ds.Docs)
@@ -91,29 +78,31 @@ func (t Task) ParseDataset(name string, raw []byte) (Dataset, error) {
 
 // stringFields reads the named string fields of a line, each required
 // and non-empty.
-func stringFields(fields map[string]json.RawMessage, names []string, into []*string) *DataError {
+func stringFields(fields map[string]json.RawMessage, names []string, into []*string) *specyaml.Error {
 	for i, name := range names {
+		// JSON keys, quoted: GPQA's have spaces.
+		key := strconv.Quote(name)
 		v, ok := fields[name]
 		if !ok {
-			return &DataError{Field: name, Msg: "missing"}
+			return &specyaml.Error{Path: key, Msg: "missing"}
 		}
 		if err := json.Unmarshal(v, into[i]); err != nil {
-			return &DataError{Field: name, Msg: "want a string, got " + string(v)}
+			return &specyaml.Error{Path: key, Msg: "want a string, got " + string(v)}
 		}
 		if strings.TrimSpace(*into[i]) == "" {
-			return &DataError{Field: name, Msg: "empty"}
+			return &specyaml.Error{Path: key, Msg: "empty"}
 		}
 	}
 	return nil
 }
 
-func parseGSM8K(fields map[string]json.RawMessage) (Doc, *DataError) {
+func parseGSM8K(fields map[string]json.RawMessage) (Doc, *specyaml.Error) {
 	var doc Doc
 	if err := stringFields(fields, []string{"question", "answer"}, []*string{&doc.Question, &doc.Answer}); err != nil {
 		return Doc{}, err
 	}
 	if !finalAnswer.MatchString(doc.Answer) {
-		return Doc{}, &DataError{Field: "answer", Msg: `does not end with a line "#### N" (GSM8K's final answer)`}
+		return Doc{}, &specyaml.Error{Path: `"answer"`, Msg: `does not end with a line "#### N" (GSM8K's final answer)`}
 	}
 	return doc, nil
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/infersweep/infersweep/specyaml"
 )
 
 func TestReadDatasetRejectsLinesNotInGSM8KShape(t *testing.T) {
@@ -14,10 +16,10 @@ func TestReadDatasetRejectsLinesNotInGSM8KShape(t *testing.T) {
 		name, body, want string
 	}{
 		{"not JSON", good + "\n{oops\n", `:2: not a JSON object: invalid character 'o' looking for beginning of object key string`},
-		{"missing answer", `{"question":"Q?"}`, `:1: field "answer": missing`},
-		{"answer is a number", `{"question":"Q?","answer":3}`, `:1: field "answer": want a string, got 3`},
-		{"empty question", `{"question":" ","answer":"#### 3"}`, `:1: field "question": empty`},
-		{"no final line", good + "\n\n" + `{"question":"Q?","answer":"it is 3"}`, `:3: field "answer": does not end with a line "#### N" (GSM8K's final answer)`},
+		{"missing answer", `{"question":"Q?"}`, `:1: "answer": missing`},
+		{"answer is a number", `{"question":"Q?","answer":3}`, `:1: "answer": want a string, got 3`},
+		{"empty question", `{"question":" ","answer":"#### 3"}`, `:1: "question": empty`},
+		{"no final line", good + "\n\n" + `{"question":"Q?","answer":"it is 3"}`, `:3: "answer": does not end with a line "#### N" (GSM8K's final answer)`},
 		{"empty file", "\n", `:1: no documents: want one JSON object per line with question and answer`},
 	}
 	for _, tt := range tests {
@@ -25,7 +27,7 @@ func TestReadDatasetRejectsLinesNotInGSM8KShape(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "set.jsonl")
 			require.NoError(t, os.WriteFile(path, []byte(tt.body), 0o600))
 			_, err := ReadDataset(path)
-			var derr *DataError
+			var derr *specyaml.Error
 			require.ErrorAs(t, err, &derr)
 			require.Equal(t, path+tt.want, err.Error())
 		})

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/infersweep/infersweep/specyaml"
 )
 
 // GPQA is InferenceX's gpqa_diamond_cot_n_shot (utils/evals/gpqa_diamond.yaml
@@ -57,7 +59,7 @@ func gpqaText(d Doc) string {
 // answer first: the order process_docs permutes.
 var gpqaFields = []string{"Question", "Correct Answer", "Incorrect Answer 1", "Incorrect Answer 2", "Incorrect Answer 3"}
 
-func parseGPQA(fields map[string]json.RawMessage) (Doc, *DataError) {
+func parseGPQA(fields map[string]json.RawMessage) (Doc, *specyaml.Error) {
 	vals := make([]string, len(gpqaFields))
 	into := make([]*string, len(vals))
 	for i := range vals {

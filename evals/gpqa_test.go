@@ -79,5 +79,5 @@ func TestGPQAPrompt(t *testing.T) {
 
 func TestGPQADatasetErrorsNameTheField(t *testing.T) {
 	_, err := GPQA().ParseDataset("g.jsonl", []byte(`{"Question":"q","Correct Answer":"a","Incorrect Answer 1":"b","Incorrect Answer 2":"c"}`+"\n"))
-	require.EqualError(t, err, `g.jsonl:1: field "Incorrect Answer 3": missing`)
+	require.EqualError(t, err, `g.jsonl:1: "Incorrect Answer 3": missing`)
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"regexp"
 	"strings"
+
+	"github.com/infersweep/infersweep/specyaml"
 )
 
 // Doc is one document of a task. For GSM8K it is a problem in its
@@ -70,7 +72,7 @@ type Task struct {
 
 	text    func(Doc) string // doc_to_text
 	match   func(prediction, reference string) bool
-	parse   func(fields map[string]json.RawMessage) (Doc, *DataError)
+	parse   func(fields map[string]json.RawMessage) (Doc, *specyaml.Error)
 	process func([]Doc) []Doc // process_docs; nil keeps the file's documents
 	shape   string            // a line's fields, for errors
 }

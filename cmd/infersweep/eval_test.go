@@ -32,7 +32,7 @@ func TestEvalRejectsBadInputWithExit2(t *testing.T) {
 		{"no data", []string{"eval", "--model", "m"}, "infersweep: --data is required: a JSONL file of the task's documents\n"},
 		{"unknown task", []string{"eval", "--model", "m", "--task", "mmlu", "--data", evalData}, "infersweep: --task \"mmlu\": want one of gsm8k, gpqa\n"},
 		{"no few-shot set", []string{"eval", "--model", "m", "--data", evalData}, "infersweep: --fewshot-data is required: gsm8k is 5-shot (or pass --num-fewshot 0)\n"},
-		{"malformed line", []string{"eval", "--model", "m", "--data", bad, "--num-fewshot", "0"}, "infersweep: " + bad + ":2: field \"answer\": missing\n"},
+		{"malformed line", []string{"eval", "--model", "m", "--data", bad, "--num-fewshot", "0"}, "infersweep: " + bad + ":2: \"answer\": missing\n"},
 		{"too few shots", []string{"eval", "--model", "m", "--data", evalData, "--fewshot-data", evalShots, "--num-fewshot", "8"}, "infersweep: --fewshot-data " + evalShots + " has 5 documents, gsm8k needs 8\n"},
 	}
 	for _, tt := range tests {
