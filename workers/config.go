@@ -10,6 +10,8 @@ import (
 
 	"github.com/infersweep/infersweep/activities"
 	"github.com/infersweep/infersweep/results"
+
+	"github.com/aws/smithy-go/logging"
 )
 
 // credentialLookupTimeout bounds the AWS chain walk: off EC2 the instance
@@ -91,7 +93,9 @@ func LoadEffectiveConfig(ctx context.Context, apiToken string) (EffectiveConfig,
 func lookupCredentials(ctx context.Context, region string) (accessKeyID, secret, source string) {
 	ctx, cancel := context.WithTimeout(ctx, credentialLookupTimeout)
 	defer cancel()
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(region))
+	// The SDK's own warnings (off EC2: "falling back to IMDSv1") would
+	// precede the report that already says what was and was not found.
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(region), awsconfig.WithLogger(logging.Nop{}))
 	if err != nil {
 		return "(none)", "(none)", "error: " + err.Error()
 	}

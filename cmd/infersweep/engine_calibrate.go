@@ -55,6 +55,11 @@ rebuild to use it). A fit takes minutes.`,
 			}
 			if table == "" {
 				table = root + "/simengine/testdata/published.yaml"
+				if _, err := os.Stat(table); err != nil {
+					// The table and upstream's snapshot are the repository's
+					// data, not the binary's: an installed binary needs --root.
+					return usageError{fmt.Errorf("no published table at %s: calibrate reads a checkout of the infersweep repository; run it there or pass --root DIR", table)}
+				}
 			}
 			ev, err := loadEvaluator(root, table)
 			if err != nil {
