@@ -102,7 +102,8 @@ func TestDerivedFigures(t *testing.T) {
 
 func TestHardwareOf(t *testing.T) {
 	costs := sweep.DefaultSettings().Hardware
-	for runner, want := range map[string]string{"sim-h100": "h100", "H100": "h100", "gb200-nvl72": "gb200", "b200-dgx_1": "b200", "mi355x": "mi355x"} {
+	for runner, want := range map[string]string{"sim-h100": "h100", "H100": "h100", "gb200-nvl72": "gb200", "b200-dgx_1": "b200", "mi355x": "mi355x",
+		"cluster.gb200-nv": "gb200", "cluster:b200-dgxc": "b200", "cluster.sim-h100": "h100", "cluster.mi355x-amds": "mi355x"} {
 		got, ok := HardwareOf(runner, costs)
 		require.True(t, ok, runner)
 		require.Equal(t, want, got, runner)

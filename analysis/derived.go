@@ -54,9 +54,13 @@ func JoulesPerToken(kwPerGPU, tputPerGPU float64) (float64, bool) {
 }
 
 // HardwareOf maps a runner label to a hardware name of the cost table:
-// sim-h100, h100-cw or H100 all mean h100.
+// sim-h100, h100-cw, H100 or cluster:h100-dgxc (cluster.h100-dgxc as a
+// pool) all mean h100.
 func HardwareOf(runner string, costs map[string]sweep.HardwareCost) (string, bool) {
-	label := strings.TrimPrefix(strings.ToLower(runner), "sim-")
+	// Upstream's cluster:<name> labels (cluster.<name> as pools) name the
+	// same hardware as <name>.
+	label := strings.TrimPrefix(strings.ToLower(sweep.RunnerLabel(runner)), sweep.ClusterLabelPrefix)
+	label = strings.TrimPrefix(label, "sim-")
 	names := make([]string, 0, len(costs))
 	for name := range costs {
 		names = append(names, name)
