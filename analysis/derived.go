@@ -4,7 +4,6 @@ import (
 	"math"
 	"slices"
 	"sort"
-	"strings"
 
 	"github.com/infersweep/infersweep/sweep"
 )
@@ -57,22 +56,8 @@ func JoulesPerToken(kwPerGPU, tputPerGPU float64) (float64, bool) {
 // sim-h100, h100-cw, H100 or cluster:h100-dgxc (cluster.h100-dgxc as a
 // pool) all mean h100.
 func HardwareOf(runner string, costs map[string]sweep.HardwareCost) (string, bool) {
-	// Upstream's cluster:<name> labels (cluster.<name> as pools) name the
-	// same hardware as <name>.
-	label := strings.TrimPrefix(strings.ToLower(sweep.RunnerLabel(runner)), sweep.ClusterLabelPrefix)
-	label = strings.TrimPrefix(label, "sim-")
-	names := make([]string, 0, len(costs))
-	for name := range costs {
-		names = append(names, name)
-	}
-	// Longest first, so gb200 wins over b200 for "gb200-nvl72".
-	sort.Slice(names, func(i, j int) bool { return len(names[i]) > len(names[j]) })
-	for _, name := range names {
-		if label == name || strings.HasPrefix(label, name+"-") || strings.HasPrefix(label, name+"_") {
-			return name, true
-		}
-	}
-	return "", false
+	sku := sweep.SKU(runner, costs)
+	return sku, sku != ""
 }
 
 // Offer is one series' best throughput at a target interactivity and what

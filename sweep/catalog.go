@@ -24,11 +24,13 @@ func DefaultNodeHardware() map[string]RunnerHardware {
 	}
 }
 
-// SKU is the GPU a runner label names: the first of its '-'-separated
-// words (after cluster:) that the catalogue knows, as in h200,
-// b200-multinode, cluster:mi355x-amds or sim-h100; "" when none is.
-func SKU(label string, catalogue map[string]RunnerHardware) string {
-	for _, word := range strings.Split(strings.TrimPrefix(label, ClusterLabelPrefix), "-") {
+// SKU is the GPU a runner label (or its pool name) names: the first of
+// its '-'-separated words (after cluster:) that the catalogue knows, as in
+// h200, b200-multinode, cluster:mi355x-amds, cluster.mi355x-amds or
+// sim-h100; "" when none is. Any table keyed by GPU serves as catalogue:
+// node hardware, prices.
+func SKU[V any](label string, catalogue map[string]V) string {
+	for _, word := range strings.Split(strings.TrimPrefix(RunnerLabel(label), ClusterLabelPrefix), "-") {
 		if _, ok := catalogue[strings.ToLower(word)]; ok {
 			return strings.ToLower(word)
 		}
