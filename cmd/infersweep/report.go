@@ -139,6 +139,13 @@ func printReport(w io.Writer, rep *analysis.Report) error {
 				parts[i] = fmt.Sprintf("%.0f@%.1f", p.Y, p.X)
 			}
 			fmt.Fprintf(out, "  %s\t%d points, frontier (tok/s/GPU@tok/s/user): %s\n", s.Key, s.Points, strings.Join(parts, "  "))
+			if len(s.SessionFrontier) > 0 {
+				sessions := make([]string, len(s.SessionFrontier))
+				for i, p := range s.SessionFrontier {
+					sessions[i] = fmt.Sprintf("%.0f@%.1f", p.Y, p.X/1000)
+				}
+				fmt.Fprintf(out, "  \t  session frontier (tok/s/GPU@s per session, median): %s\n", strings.Join(sessions, "  "))
+			}
 		}
 		for _, c := range grp.Cheapest {
 			if len(c.Offers) == 0 {
