@@ -12,7 +12,7 @@ import (
 // points.csv or points.json, or with format "parquet" every table's files
 // as <table>/<point>.parquet. It returns how many points (or files) it
 // wrote and where.
-func (l *Lake) Export(ctx context.Context, sweepID, format, dir string) (n int, where string, err error) {
+func (l *Lake) Export(ctx context.Context, sweepID, format, dir string, done func(files, total int)) (n int, where string, err error) {
 	if format != "parquet" && format != "csv" && format != "json" {
 		return 0, "", fmt.Errorf("format %q: want parquet, csv or json", format)
 	}
@@ -27,7 +27,7 @@ func (l *Lake) Export(ctx context.Context, sweepID, format, dir string) (n int, 
 	if format == "parquet" {
 		n, err := l.DownloadSweep(ctx, m, func(table, pointID, _ string) string {
 			return filepath.Join(target, table, pointID+".parquet")
-		})
+		}, done)
 		return n, target, err
 	}
 	points, err := l.Points(ctx, m)

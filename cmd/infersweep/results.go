@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -139,10 +140,13 @@ func newResultsExportCommand(g *globalFlags) *cobra.Command {
 			return nil
 		},
 		RunE: withLake(g, func(cmd *cobra.Command, args []string, lake *results.Lake, _ bool) error {
-			if format != "parquet" && format != "csv" && format != "json" {
-				return usageError{fmt.Errorf("--format %q: want parquet, csv or json", format)}
+			var done func(files, total int)
+			if errOut := cmd.ErrOrStderr(); onTerminal(errOut) {
+				bar := countBar(errOut, "exporting", "files", time.Now())
+				done = func(files, total int) { bar(files, total, "") }
+				defer clearBar(errOut)
 			}
-			n, where, err := lake.Export(cmd.Context(), args[0], format, dir)
+			n, where, err := lake.Export(cmd.Context(), args[0], format, dir, done)
 			if err != nil {
 				return err
 			}
@@ -165,17 +169,34 @@ func newResultsPullCommand(g *globalFlags) *cobra.Command {
 		Use:   "pull",
 		Short: "Mirror committed sweeps into a local directory with the lake's layout",
 		Long: `pull copies every committed sweep's files and manifest into DIR with the same
-keys, so DuckDB, Spark or pandas read them offline:
+keys, so DuckDB, Spark or pandas read them offline. The lake is write-once and a
+sweep's manifest is copied last, so a sweep whose manifest is already in DIR is
+skipped: run it nightly to fetch only the new nights. Files are fetched 16 at a
+time and appear whole or not at all.
 
   SELECT * FROM read_parquet('DIR/v1/points/**/*.parquet', hive_partitioning=true, union_by_name=true)`,
 		Example: "  infersweep results pull --to ./lake --from 2026-11-01",
 		Args:    noArgs,
-		RunE: withLake(g, func(cmd *cobra.Command, _ []string, lake *results.Lake, _ bool) error {
-			sweeps, files, err := lake.Pull(cmd.Context(), dir, from, to)
+		RunE: withLake(g, func(cmd *cobra.Command, _ []string, lake *results.Lake, asJSON bool) error {
+			var progress func(results.PullProgress)
+			if errOut := cmd.ErrOrStderr(); onTerminal(errOut) {
+				bar := countBar(errOut, "pulling", "files", time.Now())
+				progress = func(p results.PullProgress) {
+					bar(p.Files, p.SweepFiles, fmt.Sprintf("of %s (sweep %d/%d)", p.SweepID, p.SweepsDone+1, p.Sweeps))
+				}
+				defer clearBar(errOut)
+			}
+			res, err := lake.Pull(cmd.Context(), dir, from, to, progress)
 			if err != nil {
 				return err
 			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "pulled %d sweeps, %d files into %s\n", sweeps, files, dir)
+			if asJSON {
+				return writeJSON(cmd.OutOrStdout(), struct {
+					Dir string `json:"dir"`
+					results.PullResult
+				}{dir, res})
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "pulled %d sweeps (%d already mirrored, skipped), %d files into %s\n", res.Sweeps-res.Skipped, res.Skipped, res.Files, dir)
 			return err
 		}),
 	}

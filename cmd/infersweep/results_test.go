@@ -82,9 +82,12 @@ func TestResultsCommands(t *testing.T) {
 
 	code, stdout, stderr = runCLI(t, "results", "pull", "--to", dir)
 	require.Equal(t, exitOK, code, stderr)
-	require.Equal(t, "pulled 1 sweeps, 3 files into "+dir+"\n", stdout)
+	require.Equal(t, "pulled 1 sweeps (0 already mirrored, skipped), 3 files into "+dir+"\n", stdout)
 	require.FileExists(t, filepath.Join(dir, "v1/points/dt=2026-11-27/hardware=sim-h200/sweep=s1/psim-h200.parquet"))
 	require.FileExists(t, filepath.Join(dir, "v1/manifests/dt=2026-11-27/sweep=s1.json"))
+	code, stdout, stderr = runCLI(t, "results", "pull", "--to", dir, "-o", "json")
+	require.Equal(t, exitOK, code, stderr)
+	require.JSONEq(t, `{"dir": "`+dir+`", "sweeps": 1, "already_mirrored": 1, "files": 0}`, stdout, "the second pull finds it mirrored")
 
 	code, stdout, stderr = runCLI(t, "report", "s1")
 	require.Equal(t, exitOK, code, stderr)
