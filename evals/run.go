@@ -30,8 +30,11 @@ type Config struct {
 	// question, as Task.Sampler picks them.
 	Fewshot Dataset
 	// Limit scores only the first Limit documents; 0 scores all.
-	Limit       int
-	Concurrency int // requests in flight at most; 0 means 64
+	Limit int
+	// Concurrency is the most requests in flight (lm-eval's
+	// num_concurrent); 0 means 64. At 1 the stop list also has "</s>",
+	// as lm-eval's sequential path adds its eos string.
+	Concurrency int
 	// Client defaults to one that keeps Concurrency connections open.
 	Client *http.Client
 	// OnProgress, when set, is called after each sample, never from two
@@ -40,7 +43,9 @@ type Config struct {
 	Logger     *slog.Logger
 }
 
-// Sample is one scored document, for --samples-out.
+// Sample is one scored document, for --samples-out. PromptSHA256 is
+// the text prompt's, or under chat the turns' JSON (role and content,
+// as lm-eval holds them).
 type Sample struct {
 	ID           int               `json:"id"`
 	PromptSHA256 string            `json:"prompt_sha256"`
