@@ -90,27 +90,41 @@ func (a *Activities) dataset(ctx context.Context, task evals.Task, name string) 
 	return ds, nil
 }
 
-// EvalMaxTokens is upstream's generation budget (run_lm_eval): the eval
-// context less 4096 tokens for the prompt (half of it when smaller), at
-// most 16384. The context is what compute_eval_context_length gives:
-// for an eval-only point its "context-length expansion", ISL+OSL+256;
-// otherwise the point's max-model-len. Where upstream then asks the
-// model's config for its native length, which no worker here knows,
-// ISL+OSL+256 stands in: the engine serves the benchmark, so it serves
-// that much.
+// EvalMaxTokens is upstream's generation budget (run_lm_eval,
+// evals.MaxTokensFor) for the point's eval context, what
+// compute_eval_context_length gives: for an eval-only point its
+// "context-length expansion", ISL+OSL+256; otherwise the point's
+// max-model-len. Where upstream then asks the model's config for its
+// native length, which no worker here knows, ISL+OSL+256 stands in: the
+// engine serves the benchmark, so it serves that much.
 func EvalMaxTokens(p sweep.Point) int {
 	ctx := p.ISL + p.OSL + 256
 	if !p.EvalOnly && p.MaxModelLen > 0 {
 		ctx = p.MaxModelLen
 	}
 	if ctx <= 0 {
-		ctx = 16384 // upstream's EVAL_MAX_MODEL_LEN fallback
+		ctx = evals.DefaultMaxModelLen // upstream's EVAL_MAX_MODEL_LEN fallback
 	}
-	out := ctx / 2
-	if ctx > 4096 {
-		out = ctx - 4096
+	return evals.MaxTokensFor(ctx)
+}
+
+// evalTaskFor is the task as the settings ask for it on the point: the
+// API's prompts, and the settings' budget, else upstream's for the
+// point under chat (stock lm-eval's 256 under completions).
+func evalTaskFor(name string, settings sweep.EvalSettings, p sweep.Point) (evals.Task, bool) {
+	api, err := evals.ParseAPI(settings.API)
+	if err != nil {
+		return evals.Task{}, false // validated when planned
 	}
-	return min(out, 16384)
+	task, ok := evals.Lookup(name, api)
+	switch {
+	case !ok:
+	case settings.MaxTokens > 0:
+		task.MaxTokens = settings.MaxTokens
+	case api == evals.APIChat:
+		task.MaxTokens = EvalMaxTokens(p)
+	}
+	return task, ok
 }
 
 // evaluate runs every configured task against the point's engine and
@@ -126,7 +140,7 @@ func (a *Activities) evaluate(ctx context.Context, in LoadInput) ([]results.Eval
 	defer stopBeat()
 	var rows []results.EvalRow
 	for _, name := range slices.Sorted(maps.Keys(settings.Tasks)) {
-		task, ok := evals.Lookup(name)
+		task, ok := evalTaskFor(name, settings, in.Point)
 		if !ok {
 			continue // validated when planned; a newer worker's task name
 		}
@@ -141,9 +155,9 @@ func (a *Activities) evaluate(ctx context.Context, in LoadInput) ([]results.Eval
 func (a *Activities) evalTask(ctx context.Context, in LoadInput, settings sweep.EvalSettings, task evals.Task) []results.EvalRow {
 	p := in.Point
 	conf := settings.Tasks[task.Name]
-	task.MaxTokens = EvalMaxTokens(p)
 	base := results.EvalRow{SweepID: in.SweepID, PointID: p.ID, Model: p.Model, ModelPrefix: p.ModelPrefix, Framework: p.Framework,
 		Precision: p.Precision, Runner: p.Runner, Conc: int32(p.Conc), Task: task.Name, LMEvalTask: task.LMEvalName, Metric: "exact_match",
+		API: string(task.API), PromptFormat: task.Format,
 		NumFewshot: int32(task.NumFewshot), Dataset: conf.Data, Limit: int32(settings.Limit), MaxTokens: int32(task.MaxTokens),
 		RecipeFingerprint: p.RecipeFingerprint, Start: time.Now().UTC()}
 	if p.Launch != nil {

@@ -11,13 +11,17 @@ import (
 	"time"
 )
 
-// completer asks an OpenAI-compatible server for one completion, with the
-// body lm-eval's local-completions model sends for generate_until.
+// completer asks an OpenAI-compatible server for one generation, with
+// the body lm-eval's local-completions or local-chat-completions model
+// sends for generate_until.
 type completer struct {
-	client *http.Client
-	url    string
-	apiKey string
-	model  string
+	client    *http.Client
+	url       string
+	apiKey    string
+	model     string
+	api       API
+	maxTokens int
+	stop      []string
 }
 
 type completionRequest struct {
@@ -31,15 +35,20 @@ type completionRequest struct {
 	Seed int `json:"seed"`
 }
 
-// attempts: lm-eval's API models retry a failed request (max_retries 3);
-// a transient 5xx or dropped connection should not void a long run.
-const attempts = 3
-
-func (c completer) complete(ctx context.Context, prompt string, t Task) (string, error) {
-	body, err := json.Marshal(completionRequest{Model: c.model, Prompt: prompt, MaxTokens: t.MaxTokens, Stop: t.Until, Seed: 1234})
-	if err != nil {
-		return "", err
+// request is one document's body and the prompt text its sample's hash
+// is taken over: the text prompt, or the chat history's JSON.
+func (c completer) request(t Task, shots []Doc, doc Doc) (body []byte, prompt string, err error) {
+	if c.api == APIChat {
+		msgs := t.Messages(shots, doc)
+		return chatBody(msgs, c.model, c.maxTokens, c.stop), messagesJSON(msgs), nil
 	}
+	prompt = t.Prompt(shots, doc)
+	body, err = json.Marshal(completionRequest{Model: c.model, Prompt: prompt, MaxTokens: c.maxTokens, Stop: c.stop, Seed: 1234})
+	return body, prompt, err
+}
+
+func (c completer) complete(ctx context.Context, body []byte) (string, error) {
+	attempts := c.api.attempts()
 	var last error
 	for try := range attempts {
 		if try > 0 {
@@ -81,16 +90,12 @@ func (c completer) post(ctx context.Context, body []byte) (text string, retry bo
 		retry = resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests
 		return "", retry, fmt.Errorf("POST %s: %s: %s", c.url, resp.Status, strings.TrimSpace(string(raw)))
 	}
-	var out struct {
-		Choices []struct {
-			Text string `json:"text"`
-		} `json:"choices"`
+	parse := parseCompletion
+	if c.api == APIChat {
+		parse = parseChat
 	}
-	if err := json.Unmarshal(raw, &out); err != nil {
-		return "", false, fmt.Errorf("POST %s: decode the completion: %w", c.url, err)
+	if text, err = parse(raw); err != nil {
+		return "", false, fmt.Errorf("POST %s: %w", c.url, err)
 	}
-	if len(out.Choices) == 0 {
-		return "", false, fmt.Errorf("POST %s: the completion has no choices", c.url)
-	}
-	return out.Choices[0].Text, false, nil
+	return text, false, nil
 }

@@ -20,16 +20,21 @@ import (
 // the target letter ignoring case.
 //
 // The YAML sets no generation_kwargs, so lm-eval stops at its
-// fewshot_delimiter "\n\n" (and the "</s>" upstream's eos_string adds).
-// lm-eval renders the prompt with keep_trailing_newline, so it ends in
-// "\n" as the YAML block does.
+// fewshot_delimiter "\n\n" (and, at concurrency 1 only, the "</s>"
+// upstream's eos_string adds). lm-eval renders the prompt with
+// keep_trailing_newline, so it ends in "\n" as the YAML block does. It
+// is sent as upstream sends it, one user turn to the chat API with
+// upstream's budget; Lookup gives it for the completions API too.
 func GPQA() Task {
 	return Task{
 		Name:       "gpqa",
 		LMEvalName: "gpqa_diamond_cot_n_shot",
 		NumFewshot: 0,
-		MaxTokens:  256,
-		Until:      []string{"\n\n", "</s>"},
+		API:        APIChat,
+		Format:     "inferencex",
+		Sampler:    SamplerDefault,
+		MaxTokens:  APIChat.DefaultMaxTokens(),
+		Until:      []string{"\n\n"},
 		Filters:    []Filter{{Name: "extract_abcd", regex: regexp.MustCompile(`(?i)\b\(?([A-D])\)?\b`), group: -1}},
 		text:       gpqaText,
 		match:      func(p, r string) bool { return strings.ToLower(p) == strings.ToLower(r) },
@@ -81,7 +86,7 @@ func shuffleGPQA(docs []Doc, repeats int, seed uint32) []Doc {
 	out := make([]Doc, 0, repeats*len(docs))
 	for range repeats {
 		for _, d := range docs {
-			perm := rng.sample(4)
+			perm := rng.sample(4, 4)
 			choices := make([]string, 4)
 			for i, j := range perm {
 				choices[i] = d.Choices[j]

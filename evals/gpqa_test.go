@@ -63,8 +63,11 @@ func TestPyRandomMatchesCPython(t *testing.T) {
 	// python3 -c 'import random; r=random.Random(3407); print([r.getrandbits(32) for _ in range(3)])'
 	r := newPyRandom(3407)
 	require.Equal(t, []uint32{244111517, 1800916962, 569954085}, []uint32{r.uint32(), r.uint32(), r.uint32()})
+	// python3 -c 'import random; r=random.Random(1234); print([r.getrandbits(32) for _ in range(3)])'
+	r = newPyRandom(1234)
+	require.Equal(t, []uint32{4150886329, 3342196574, 1892932127}, []uint32{r.uint32(), r.uint32(), r.uint32()})
 	r = newPyRandom(3407)
-	require.Equal(t, [][]int{{0, 1, 3, 2}, {1, 3, 2, 0}, {1, 3, 2, 0}, {2, 0, 3, 1}}, [][]int{r.sample(4), r.sample(4), r.sample(4), r.sample(4)})
+	require.Equal(t, [][]int{{0, 1, 3, 2}, {1, 3, 2, 0}, {1, 3, 2, 0}, {2, 0, 3, 1}}, [][]int{r.sample(4, 4), r.sample(4, 4), r.sample(4, 4), r.sample(4, 4)})
 }
 
 // The prompt is the YAML's doc_to_text rendered with lm-eval's
@@ -74,7 +77,8 @@ func TestGPQAPrompt(t *testing.T) {
 	doc := Doc{Question: "What is 2+2?", Choices: []string{"3", "4", "5", "22"}, Answer: "B"}
 	want := "What is 2+2?\n\n(A) 3\n(B) 4\n(C) 5\n(D) 22\n\nExpress your final answer as the corresponding option 'A', 'B', 'C', or 'D'.\n"
 	require.Equal(t, want, task.Prompt(nil, doc))
-	require.Equal(t, []string{"\n\n", "</s>"}, task.Until)
+	require.Equal(t, []string{"\n\n"}, task.Until)
+	require.Equal(t, []Message{{Role: "user", Content: want}}, task.Messages(nil, doc))
 }
 
 func TestGPQADatasetErrorsNameTheField(t *testing.T) {

@@ -61,8 +61,15 @@ func (f Filter) Apply(response string) string {
 type Task struct {
 	Name       string
 	NumFewshot int
-	// MaxTokens is lm-eval's max_gen_toks for API models (256) where the
-	// task sets none; Until are its stop sequences.
+	// API is where prompts go and how they are laid out (Lookup sets it).
+	API API
+	// Format names the task file the prompts and filters follow:
+	// "inferencex" (upstream's utils/evals YAML) or "lm-eval" (stock).
+	Format string
+	// Sampler picks each document's few-shot examples.
+	Sampler Sampler
+	// MaxTokens is the generation budget; Until are the task's stop
+	// sequences, before lm-eval adds its eos string.
 	MaxTokens int
 	Until     []string
 	Filters   []Filter
@@ -77,14 +84,20 @@ type Task struct {
 	shape   string            // a line's fields, for errors
 }
 
-// GSM8K is lm-eval's gsm8k task (gsm8k.yaml, version 3.0): 5-shot,
-// "Question: …\nAnswer:" prompts, generation until "Question:", scored by
-// exact_match under two filters.
+// GSM8K is stock lm-eval's gsm8k task (gsm8k.yaml, version 3.0) as the
+// completions API sends it: 5-shot, "Question: …\nAnswer:" prompts,
+// generation until "Question:", scored by exact_match under two filters.
+// The examples are the few-shot file's first five (first_n), where stock
+// lm-eval draws them at random, so a prompt is lm-eval's for the same
+// examples.
 func GSM8K() Task {
 	return Task{
 		Name:       "gsm8k",
 		NumFewshot: 5,
-		MaxTokens:  256,
+		API:        APICompletions,
+		Format:     "lm-eval",
+		Sampler:    SamplerFirstN,
+		MaxTokens:  StockMaxTokens,
 		Until:      []string{"Question:", "</s>", "<|im_end|>"},
 		LMEvalName: "gsm8k",
 		text:       docText,
@@ -98,13 +111,36 @@ func GSM8K() Task {
 	}
 }
 
-// Lookup returns the task called name.
-func Lookup(name string) (Task, bool) {
-	switch name {
-	case "gsm8k":
+// GSM8KInferenceX is upstream's gsm8k (InferenceX utils/evals/gsm8k.yaml
+// at 843c625), what its thresholds are set against: the question then
+// an instruction to end with "#### [number]", stops only at "</s>" and
+// "<|im_end|>" (a model asked to show its work writes "Question:" in
+// it), strict-match keeping the last "#### N" rather than the first, and
+// examples drawn by lm-eval's default sampler from the few-shot file (its
+// train split), sent as chat turns with upstream's budget.
+func GSM8KInferenceX() Task {
+	t := GSM8K()
+	t.API, t.Format, t.Sampler = APIChat, "inferencex", SamplerDefault
+	t.MaxTokens = APIChat.DefaultMaxTokens()
+	t.Until = []string{"</s>", "<|im_end|>"}
+	t.text = inferenceXText
+	t.Filters[0].group = -1
+	return t
+}
+
+// Lookup returns the task called name as the api sends it: GSM8K's
+// stock prompt under completions, upstream's under chat; GPQA has only
+// upstream's prompt, under either.
+func Lookup(name string, api API) (Task, bool) {
+	switch {
+	case name == "gsm8k" && api == APICompletions:
 		return GSM8K(), true
-	case "gpqa":
-		return GPQA(), true
+	case name == "gsm8k" && api == APIChat:
+		return GSM8KInferenceX(), true
+	case name == "gpqa" && (api == APIChat || api == APICompletions):
+		t := GPQA()
+		t.API, t.MaxTokens = api, api.DefaultMaxTokens()
+		return t, true
 	}
 	return Task{}, false
 }
@@ -112,8 +148,17 @@ func Lookup(name string) (Task, bool) {
 // TaskNames are the tasks Lookup knows, for help and errors.
 func TaskNames() []string { return []string{"gsm8k", "gpqa"} }
 
-// docText is gsm8k.yaml's doc_to_text.
+// docText is stock gsm8k.yaml's doc_to_text.
 func docText(d Doc) string { return "Question: " + d.Question + "\nAnswer:" }
+
+// GSM8KInstruction is what upstream's doc_to_text puts between the
+// question and "Answer:".
+const GSM8KInstruction = "End your response with the answer on the last line, formatted as: #### [number]"
+
+// inferenceXText is upstream's gsm8k.yaml doc_to_text.
+func inferenceXText(d Doc) string {
+	return "Question: " + d.Question + "\n" + GSM8KInstruction + "\nAnswer:"
+}
 
 // Prompt builds the text lm-eval sends for doc after the given few-shot
 // examples: each example is its text, the target delimiter " ", its answer

@@ -66,16 +66,24 @@ func TestExactMatchNormalizes(t *testing.T) {
 // build_qa_turn: each example "Question: …\nAnswer:" + " " + answer +
 // "\n\n", then the question's "Question: …\nAnswer:" with nothing after.
 func TestGSM8KPromptMatchesLMEval(t *testing.T) {
-	shots, err := ReadDataset("testdata/arithmetic-fewshot.jsonl")
-	require.NoError(t, err)
-	data, err := ReadDataset("testdata/arithmetic-200.jsonl")
-	require.NoError(t, err)
-	golden, err := os.ReadFile("testdata/gsm8k-5shot-prompt.golden")
-	require.NoError(t, err)
+	data, shots, golden := readGoldenCase(t, "testdata/gsm8k-5shot-prompt.golden")
 	task := GSM8K()
 	require.Equal(t, 5, task.NumFewshot)
 	require.Equal(t, string(golden), task.Prompt(shots.Docs[:task.NumFewshot], data.Docs[0]))
 	require.Equal(t, "Question: Q?\nAnswer:", task.Prompt(nil, Doc{Question: "Q?", Answer: "#### 1"}))
+}
+
+// readGoldenCase reads the generated sets, the 200 and the five, and a
+// golden file built from them.
+func readGoldenCase(t *testing.T, golden string) (set, five Dataset, want []byte) {
+	t.Helper()
+	set, err := ReadDataset("testdata/arithmetic-200.jsonl")
+	require.NoError(t, err)
+	five, err = ReadDataset("testdata/arithmetic-fewshot.jsonl")
+	require.NoError(t, err)
+	want, err = os.ReadFile(golden)
+	require.NoError(t, err)
+	return set, five, want
 }
 
 func TestMeanStderr(t *testing.T) {

@@ -3,9 +3,10 @@ package evals
 import "math/bits"
 
 // pyRandom is CPython's random.Random (MT19937, seeded as random.seed
-// seeds an int), far enough to draw random.sample(range(n), n): GPQA's
-// process_docs shuffles each question's options with it, so the letters
-// here are the letters lm-eval asked with.
+// seeds an int), far enough to draw random.sample(range(n), k): GPQA's
+// process_docs shuffles each question's options with it and lm-eval's
+// default few-shot sampler picks each question's examples with it, so the
+// letters and the examples here are the ones lm-eval asked with.
 type pyRandom struct {
 	mt [624]uint32
 	i  int
@@ -73,18 +74,48 @@ func (r *pyRandom) below(n int) int {
 	}
 }
 
-// sample is random.sample(range(n), n) for n up to 21, where CPython
-// draws from a shrinking pool.
-func (r *pyRandom) sample(n int) []int {
-	pool := make([]int, n)
-	for i := range pool {
-		pool[i] = i
+// sample is random.sample(range(n), k). CPython picks one of two
+// methods by size, and the draws differ between them: from a shrinking
+// pool where a list of n is smaller than a set of k (n at most setsize),
+// otherwise by redrawing any index already taken.
+func (r *pyRandom) sample(n, k int) []int {
+	out := make([]int, k)
+	if n <= sampleSetSize(k) {
+		pool := make([]int, n)
+		for i := range pool {
+			pool[i] = i
+		}
+		for i := range k {
+			j := r.below(n - i)
+			out[i] = pool[j]
+			pool[j] = pool[n-i-1]
+		}
+		return out
 	}
-	out := make([]int, n)
-	for i := range n {
-		j := r.below(n - i)
-		out[i] = pool[j]
-		pool[j] = pool[n-i-1]
+	taken := make(map[int]bool, k)
+	for i := range k {
+		j := r.below(n)
+		for taken[j] {
+			j = r.below(n)
+		}
+		taken[j] = true
+		out[i] = j
 	}
 	return out
+}
+
+// sampleSetSize is random.sample's setsize: 21, plus for k above 5 the
+// power of four 4**ceil(log(3k, 4)). CPython takes the logarithm in
+// floating point; the integer form agrees wherever 3k is not within a
+// rounding error of a power of four, which needs k above 10¹⁴.
+func sampleSetSize(k int) int {
+	size := 21
+	if k > 5 {
+		p := 1
+		for p < 3*k {
+			p *= 4
+		}
+		size += p
+	}
+	return size
 }

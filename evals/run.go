@@ -18,17 +18,23 @@ import (
 
 // Config is one evaluation of one task against one server.
 type Config struct {
-	BaseURL string // e.g. http://127.0.0.1:8000; /v1/completions is appended
+	// BaseURL is the server, e.g. http://127.0.0.1:8000; the task's API
+	// path (/v1/chat/completions or /v1/completions) is appended.
+	BaseURL string
 	APIKey  string // sent as a bearer token when set
 	Model   string
-	Task    Task
-	Data    Dataset
-	// Fewshot supplies the examples: the first Task.NumFewshot documents,
-	// in file order, precede every question.
+	// Task says what is asked and where (Lookup's, MaxTokens as wanted).
+	Task Task
+	Data Dataset
+	// Fewshot supplies the examples, Task.NumFewshot of them before each
+	// question, as Task.Sampler picks them.
 	Fewshot Dataset
 	// Limit scores only the first Limit documents; 0 scores all.
-	Limit       int
-	Concurrency int // requests in flight at most; 0 means 64
+	Limit int
+	// Concurrency is the most requests in flight (lm-eval's
+	// num_concurrent); 0 means 64. At 1 the stop list also has "</s>",
+	// as lm-eval's sequential path adds its eos string.
+	Concurrency int
 	// Client defaults to one that keeps Concurrency connections open.
 	Client *http.Client
 	// OnProgress, when set, is called after each sample, never from two
@@ -37,7 +43,9 @@ type Config struct {
 	Logger     *slog.Logger
 }
 
-// Sample is one scored document, for --samples-out.
+// Sample is one scored document, for --samples-out. PromptSHA256 is
+// the text prompt's, or under chat the turns' JSON (role and content,
+// as lm-eval holds them).
 type Sample struct {
 	ID           int               `json:"id"`
 	PromptSHA256 string            `json:"prompt_sha256"`
@@ -57,17 +65,24 @@ type Score struct {
 	Stderr *float64 `json:"stderr"`
 }
 
-// Result is an evaluation's outcome, naming the data it scored.
+// Result is an evaluation's outcome, naming the data it scored and how
+// it asked: the API, the task file the prompts follow, the few-shot
+// sampler, the generation budget and the stop list sent.
 type Result struct {
-	Task       string        `json:"task"`
-	Model      string        `json:"model"`
-	N          int           `json:"n"`
-	NumFewshot int           `json:"num_fewshot"`
-	Data       Dataset       `json:"data"`
-	Fewshot    *Dataset      `json:"fewshot,omitempty"`
-	Scores     []Score       `json:"scores"`
-	Duration   time.Duration `json:"duration_ns"`
-	Samples    []Sample      `json:"-"`
+	Task           string        `json:"task"`
+	Model          string        `json:"model"`
+	API            API           `json:"api"`
+	PromptFormat   string        `json:"prompt_format"`
+	FewshotSampler Sampler       `json:"fewshot_sampler,omitempty"`
+	MaxTokens      int           `json:"max_tokens"`
+	Stop           []string      `json:"stop"`
+	N              int           `json:"n"`
+	NumFewshot     int           `json:"num_fewshot"`
+	Data           Dataset       `json:"data"`
+	Fewshot        *Dataset      `json:"fewshot,omitempty"`
+	Scores         []Score       `json:"scores"`
+	Duration       time.Duration `json:"duration_ns"`
+	Samples        []Sample      `json:"-"`
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -87,6 +102,10 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("limit %d: want 0 (all) or more", c.Limit)
 	case c.Model == "":
 		return c, errors.New("model is required")
+	case c.Task.API != APIChat && c.Task.API != APICompletions:
+		return c, fmt.Errorf("%s: api %q: want one of %s", c.Task.Name, c.Task.API, strings.Join(APINames(), ", "))
+	case c.Task.MaxTokens < 1:
+		return c, fmt.Errorf("%s: max tokens %d: want at least 1", c.Task.Name, c.Task.MaxTokens)
 	case len(c.Fewshot.Docs) < c.Task.NumFewshot:
 		return c, fmt.Errorf("%s is %d-shot but the few-shot set has %d documents", c.Task.Name, c.Task.NumFewshot, len(c.Fewshot.Docs))
 	}
@@ -105,8 +124,11 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if cfg.Limit > 0 && cfg.Limit < len(docs) {
 		docs = docs[:cfg.Limit]
 	}
-	shots := cfg.Fewshot.Docs[:cfg.Task.NumFewshot]
-	c := completer{client: cfg.Client, url: strings.TrimRight(cfg.BaseURL, "/") + "/v1/completions", apiKey: cfg.APIKey, model: cfg.Model}
+	// Drawn before any request, in document order, as lm-eval builds its
+	// requests before it sends one.
+	shots := cfg.Task.fewshots(cfg.Fewshot.Docs, len(docs))
+	c := completer{client: cfg.Client, url: strings.TrimRight(cfg.BaseURL, "/") + cfg.Task.API.path(), apiKey: cfg.APIKey,
+		model: cfg.Model, api: cfg.Task.API, maxTokens: cfg.Task.MaxTokens, stop: stopSequences(cfg.Task.API, cfg.Task.Until, cfg.Concurrency)}
 	started := time.Now()
 	samples := make([]Sample, len(docs))
 	var mu sync.Mutex
@@ -115,8 +137,11 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	g.SetLimit(cfg.Concurrency)
 	for i, doc := range docs {
 		g.Go(func() error {
-			prompt := cfg.Task.Prompt(shots, doc)
-			response, err := c.complete(gctx, prompt, cfg.Task)
+			body, prompt, err := c.request(cfg.Task, shots[i], doc)
+			if err != nil {
+				return fmt.Errorf("document %d: %w", i, err)
+			}
+			response, err := c.complete(gctx, body)
 			if err != nil {
 				return fmt.Errorf("document %d: %w", i, err)
 			}
@@ -133,12 +158,13 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if err := g.Wait(); err != nil {
 		return Result{}, err
 	}
-	res := Result{Task: cfg.Task.Name, Model: cfg.Model, N: len(docs), NumFewshot: cfg.Task.NumFewshot, Data: cfg.Data,
+	res := Result{Task: cfg.Task.Name, Model: cfg.Model, API: c.api, PromptFormat: cfg.Task.Format, MaxTokens: c.maxTokens, Stop: c.stop,
+		N: len(docs), NumFewshot: cfg.Task.NumFewshot, Data: cfg.Data,
 		Scores: cfg.Task.aggregate(samples), Duration: time.Since(started), Samples: samples}
 	if cfg.Task.NumFewshot > 0 {
-		res.Fewshot = &cfg.Fewshot
+		res.Fewshot, res.FewshotSampler = &cfg.Fewshot, cfg.Task.Sampler
 	}
-	cfg.Logger.InfoContext(ctx, "eval finished", "task", res.Task, "n", res.N, "duration", res.Duration)
+	cfg.Logger.InfoContext(ctx, "eval finished", "task", res.Task, "api", res.API, "n", res.N, "duration", res.Duration)
 	return res, nil
 }
 

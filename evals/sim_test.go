@@ -12,13 +12,20 @@ import (
 	"github.com/infersweep/infersweep/evals"
 )
 
-func evalConfig(tb testing.TB, url string) evals.Config {
+func evalConfig(tb testing.TB, url string, api evals.API) evals.Config {
 	tb.Helper()
 	data, err := evals.ReadDataset("testdata/arithmetic-200.jsonl")
 	require.NoError(tb, err)
 	shots, err := evals.ReadDataset("testdata/arithmetic-fewshot.jsonl")
 	require.NoError(tb, err)
-	return evals.Config{BaseURL: url, Model: "llama-3.1-8b", Task: evals.GSM8K(), Data: data, Fewshot: shots, Concurrency: 64}
+	task, ok := evals.Lookup("gsm8k", api)
+	require.True(tb, ok)
+	if api == evals.APIChat {
+		// Upstream's budget for the simulated engine's 8192-token context,
+		// as its EVAL_MAX_MODEL_LEN would be.
+		task.MaxTokens = evals.MaxTokensFor(8192)
+	}
+	return evals.Config{BaseURL: url, Model: "llama-3.1-8b", Task: task, Data: data, Fewshot: shots, Concurrency: 64}
 }
 
 func waitReady(tb testing.TB, url string, cfg evals.Config) {
@@ -32,13 +39,21 @@ func waitReady(tb testing.TB, url string, cfg evals.Config) {
 	}, 10*time.Second, 20*time.Millisecond, url)
 }
 
+// Both APIs: upstream's chat turns (five examples drawn from the five
+// of the few-shot file) and stock lm-eval's text prompt.
 func TestGSM8KAgainstSimScoresItsAccuracy(t *testing.T) {
-	for _, accuracy := range []float64{0.95, 0.5} {
+	for _, tt := range []struct {
+		api      evals.API
+		accuracy float64
+	}{{evals.APIChat, 0.95}, {evals.APIChat, 0.5}, {evals.APICompletions, 0.95}, {evals.APICompletions, 0.5}} {
+		accuracy := tt.accuracy
 		url := simtest.Start(t, 50, accuracy)
-		cfg := evalConfig(t, url)
+		cfg := evalConfig(t, url, tt.api)
 		waitReady(t, url, cfg)
 		res, err := evals.Run(t.Context(), cfg)
 		require.NoError(t, err)
+		require.Equal(t, tt.api, res.API)
+		require.Equal(t, cfg.Task.MaxTokens, res.MaxTokens)
 		require.Equal(t, 200, res.N)
 		require.Len(t, res.Samples, 200)
 		// sha256sum testdata/arithmetic-200.jsonl
@@ -46,7 +61,7 @@ func TestGSM8KAgainstSimScoresItsAccuracy(t *testing.T) {
 		strict, flexible := res.Scores[0], res.Scores[1]
 		require.Equal(t, "strict-match", strict.Filter)
 		require.NotNil(t, strict.Stderr)
-		t.Logf("accuracy %.2f: strict %.3f ± %.3f, flexible %.3f", accuracy, strict.Value, *strict.Stderr, flexible.Value)
+		t.Logf("%s, accuracy %.2f: strict %.3f ± %.3f, flexible %.3f", tt.api, accuracy, strict.Value, *strict.Stderr, flexible.Value)
 		require.InDelta(t, accuracy, strict.Value, 3**strict.Stderr)
 		// The simulated answers end in "#### N", so both filters agree.
 		require.Equal(t, strict.Value, flexible.Value)
@@ -59,7 +74,7 @@ func TestGSM8KAgainstSimScoresItsAccuracy(t *testing.T) {
 // of that speed.
 func BenchmarkEvalAgainstSim(b *testing.B) {
 	url := simtest.Start(b, 1, 0.9)
-	cfg := evalConfig(b, url)
+	cfg := evalConfig(b, url, evals.APIChat)
 	waitReady(b, url, cfg)
 	samples := 0
 	for b.Loop() {
@@ -72,11 +87,13 @@ func BenchmarkEvalAgainstSim(b *testing.B) {
 
 func TestGPQAAgainstSimScoresItsAccuracy(t *testing.T) {
 	url := simtest.Start(t, 50, 0.7)
-	cfg := evalConfig(t, url)
+	cfg := evalConfig(t, url, evals.APIChat)
 	waitReady(t, url, cfg)
 	data, err := evals.GPQA().ReadDataset("testdata/gpqa-shaped-40.jsonl")
 	require.NoError(t, err)
 	cfg.Task, cfg.Data, cfg.Fewshot = evals.GPQA(), data, evals.Dataset{}
+	require.Equal(t, evals.APIChat, cfg.Task.API)
+	cfg.Task.MaxTokens = evals.MaxTokensFor(8192)
 	res, err := evals.Run(t.Context(), cfg)
 	require.NoError(t, err)
 	require.Equal(t, 80, res.N)
@@ -85,4 +102,15 @@ func TestGPQAAgainstSimScoresItsAccuracy(t *testing.T) {
 	t.Logf("accuracy 0.70: %.3f ± %.3f", s.Value, *s.Stderr)
 	require.InDelta(t, 0.7, s.Value, 3**s.Stderr)
 	require.Contains(t, res.Samples[0].Response, "The answer is (")
+}
+
+func TestServedMaxModelLenReadsTheModelList(t *testing.T) {
+	url := simtest.Start(t, 50, 0)
+	n, err := evals.ServedMaxModelLen(t.Context(), nil, url, "", "llama-3.1-8b")
+	require.NoError(t, err)
+	require.Equal(t, 8192, n)
+	require.Equal(t, 4096, evals.MaxTokensFor(n))
+	n, err = evals.ServedMaxModelLen(t.Context(), nil, url, "", "another-model")
+	require.NoError(t, err)
+	require.Zero(t, n, "a model the server does not list has no length")
 }

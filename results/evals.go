@@ -54,7 +54,14 @@ type EvalRow struct {
 	DatasetSHA256   string   `parquet:"dataset_sha256,dict" json:"dataset_sha256"`
 	FewshotSHA256   string   `parquet:"fewshot_sha256,dict" json:"fewshot_sha256,omitempty"`
 	Limit           int32    `parquet:"limit" json:"limit"`
-	MaxTokens       int32    `parquet:"max_tokens" json:"max_tokens"`
+	// API, PromptFormat and MaxTokens say how the eval asked: "chat"
+	// (upstream's) or "completions" (stock lm-eval's), the task file its
+	// prompts follow ("inferencex" or "lm-eval") and the generation
+	// budget. Rows written before they were recorded read "" for the
+	// first two: those asked stock lm-eval's prompt through completions.
+	API          string `parquet:"api,dict" json:"api"`
+	PromptFormat string `parquet:"prompt_format,dict" json:"prompt_format"`
+	MaxTokens    int32  `parquet:"max_tokens" json:"max_tokens"`
 	// RecipeFingerprint and LaunchFingerprint say what served the eval.
 	RecipeFingerprint string    `parquet:"recipe_fingerprint,dict" json:"recipe_fingerprint"`
 	LaunchFingerprint string    `parquet:"launch_fingerprint,dict" json:"launch_fingerprint,omitempty"`

@@ -27,6 +27,8 @@ func (s *Server) answerText(req *generateRequest, chat bool) (string, bool) {
 	}
 	var prompt string
 	if chat {
+		// The question is the last user turn, after any few-shot turns
+		// (evals' chat format, upstream's).
 		if len(req.Messages) == 0 {
 			return "", false
 		}
@@ -34,6 +36,19 @@ func (s *Server) answerText(req *generateRequest, chat bool) (string, bool) {
 	} else if json.Unmarshal(req.Prompt, &prompt) != nil {
 		return "", false
 	}
+	text, ok := s.answerPrompt(prompt)
+	if chat {
+		// A chat reply starts a turn of its own, not a continuation of
+		// "Answer:".
+		text = strings.TrimPrefix(text, " ")
+	}
+	return text, ok
+}
+
+// answerPrompt answers a GPQA-shaped or GSM8K-shaped question: the last
+// "Question: " line, in stock lm-eval's prompt or upstream's, whose
+// instruction follows on the next line.
+func (s *Server) answerPrompt(prompt string) (string, bool) {
 	if letter, ok := evals.SolveGPQA(prompt); ok {
 		sum := s.draw(prompt)
 		if !s.right(sum) {

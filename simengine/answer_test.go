@@ -15,19 +15,13 @@ import (
 
 func complete(t *testing.T, url, prompt string) (text, finish string) {
 	t.Helper()
-	body, err := json.Marshal(map[string]any{"model": "llama-3.1-8b", "prompt": prompt, "max_tokens": 256})
-	require.NoError(t, err)
-	resp, err := http.Post(url+"/v1/completions", "application/json", bytes.NewReader(body))
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode)
 	var out struct {
 		Choices []struct {
 			Text         string `json:"text"`
 			FinishReason string `json:"finish_reason"`
 		} `json:"choices"`
 	}
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+	postOK(t, url, "/v1/completions", map[string]any{"model": "llama-3.1-8b", "prompt": prompt, "max_tokens": 256}, &out)
 	return out.Choices[0].Text, out.Choices[0].FinishReason
 }
 
@@ -102,4 +96,40 @@ func TestAccuracyStreamsTheAnswer(t *testing.T) {
 		}
 	}
 	require.Equal(t, " "+doc.Answer, text.String())
+}
+
+// Evals' default format is upstream's: few-shot user and assistant turns,
+// then the question as the last user turn, to /v1/chat/completions. The
+// simulated model answers the last turn as it answers a text prompt.
+func TestAccuracyAnswersChatEvalPrompts(t *testing.T) {
+	cfg := serverConfig(t)
+	cfg.Accuracy = 1
+	_, url, _ := startSim(t, cfg)
+	waitReady(t, url)
+	docs := evals.GenerateArithmetic(5, 6)
+	rec, err := json.Marshal(evals.GenerateGPQA(7, 1)[0])
+	require.NoError(t, err)
+	gpqa, err := evals.GPQA().ParseDataset("g.jsonl", rec)
+	require.NoError(t, err)
+	tests := []struct {
+		name     string
+		messages []evals.Message
+		want     string
+	}{
+		{"gsm8k, upstream's prompt after five shots", evals.GSM8KInferenceX().Messages(docs[:5], docs[5]), docs[5].Answer},
+		{"gpqa", evals.GPQA().Messages(nil, gpqa.Docs[0]), "The answer is (" + gpqa.Docs[0].Answer + ")."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out struct {
+				Choices []struct {
+					Message      struct{ Content string } `json:"message"`
+					FinishReason string                   `json:"finish_reason"`
+				} `json:"choices"`
+			}
+			postOK(t, url, "/v1/chat/completions", map[string]any{"model": "llama-3.1-8b", "messages": tt.messages, "max_tokens": 2048}, &out)
+			require.Equal(t, tt.want, out.Choices[0].Message.Content)
+			require.Equal(t, "stop", out.Choices[0].FinishReason)
+		})
+	}
 }

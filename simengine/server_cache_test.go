@@ -12,8 +12,9 @@ import (
 	"github.com/infersweep/infersweep/simengine"
 )
 
-// postOK sends one request and waits for its answer.
-func postOK(t *testing.T, url, path string, body any) {
+// postOK sends one request and waits for its answer, decoded into the
+// first of out where one is given.
+func postOK(t *testing.T, url, path string, body any, out ...any) {
 	t.Helper()
 	b, err := json.Marshal(body)
 	require.NoError(t, err)
@@ -21,6 +22,9 @@ func postOK(t *testing.T, url, path string, body any) {
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
+	if len(out) > 0 {
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(out[0]))
+	}
 }
 
 // metricValue reads one unlabelled-but-for-the-model sample from a

@@ -18,7 +18,16 @@ type EvalSettings struct {
 	Tasks map[string]EvalTask `yaml:"tasks" json:"tasks"`
 	// Limit scores only the first Limit documents of each task (lm-eval's
 	// --limit, after process_docs); 0 scores them all, as upstream does.
-	Limit      int        `yaml:"limit" json:"limit"`
+	Limit int `yaml:"limit" json:"limit"`
+	// API is how the evals ask: "chat", upstream's (lm-eval's
+	// local-chat-completions with its chat template and upstream's task
+	// files), or "completions", stock lm-eval's prompt to /v1/completions,
+	// to reproduce stock numbers. Empty is chat.
+	API string `yaml:"api" json:"api,omitempty"`
+	// MaxTokens, where set, is every request's generation budget. 0 is
+	// upstream's budget from each point's context under chat, and stock
+	// lm-eval's 256 under completions.
+	MaxTokens  int        `yaml:"max_tokens" json:"max_tokens,omitempty"`
 	Thresholds Thresholds `yaml:"thresholds" json:"thresholds"`
 }
 
@@ -30,6 +39,9 @@ type EvalTask struct {
 
 // EvalTaskNames are the tasks package evals runs.
 var EvalTaskNames = []string{"gsm8k", "gpqa"}
+
+// EvalAPIs are the APIs package evals asks through, the default first.
+var EvalAPIs = []string{"chat", "completions"}
 
 // Thresholds are the lowest scores an eval may have, per task, with
 // overrides per model prefix (the master configs' model-prefix), as
@@ -69,6 +81,7 @@ func (t Thresholds) For(modelPrefix string, names ...string) (threshold float64,
 // gpqa_diamond_cot_n_shot named gpqa here.
 func DefaultEvalSettings() EvalSettings {
 	return EvalSettings{
+		API: EvalAPIs[0],
 		Tasks: map[string]EvalTask{
 			"gsm8k": {Data: "builtin:arithmetic-200.jsonl", Fewshot: "builtin:arithmetic-fewshot.jsonl"},
 			"gpqa":  {},
@@ -91,6 +104,12 @@ func (e EvalSettings) check(bad reportFunc) {
 	}
 	if e.Limit < 0 {
 		bad("evals.limit", "%d: want 0 (every document) or more", e.Limit)
+	}
+	if e.API != "" && !slices.Contains(EvalAPIs, e.API) {
+		bad("evals.api", "%q: want one of %v", e.API, EvalAPIs)
+	}
+	if e.MaxTokens < 0 {
+		bad("evals.max_tokens", "%d: want 0 (the API's default budget) or more", e.MaxTokens)
 	}
 	checkScores := func(path string, m map[string]float64) {
 		for _, task := range slices.Sorted(maps.Keys(m)) {

@@ -20,6 +20,9 @@ import (
 type evalFlags struct {
 	cfg         evals.Config
 	task        string
+	api         string
+	maxModelLen int
+	maxTokens   int
 	data        string
 	fewshotData string
 	numFewshot  int
@@ -31,15 +34,24 @@ func newEvalCommand(g *globalFlags) *cobra.Command {
 	f := &evalFlags{}
 	cmd := &cobra.Command{
 		Use:   "eval",
-		Short: "Score a served model's accuracy on a task, as lm-evaluation-harness does",
-		Long: `eval runs a task (gsm8k) against an OpenAI-compatible /v1/completions endpoint
-with lm-eval's prompts, filters, exact_match rules and standard errors, and
-names the dataset by its SHA-256. Datasets are your JSONL files in the task's
-published shape; few-shot examples are the first k lines of --fewshot-data.
+		Short: "Score a served model's accuracy on a task, as InferenceX runs lm-evaluation-harness",
+		Long: `eval runs a task (gsm8k, gpqa) against an OpenAI-compatible server as upstream
+InferenceX runs lm-eval, and names the dataset by its SHA-256: with --api chat
+(the default) upstream's task prompts go to /v1/chat/completions, the few-shot
+examples as user and assistant turns drawn as lm-eval's default sampler draws
+them from --fewshot-data (its train split), with max_tokens from upstream's
+budget (the context less 4096, or half of 4096 or less, at most 16384). With
+--api completions stock lm-eval's gsm8k prompt goes to /v1/completions with the
+first k lines of --fewshot-data and max_tokens 256, to reproduce stock lm-eval
+numbers. Filters, exact_match rules and standard errors are lm-eval's. Datasets
+are your JSONL files in the task's published shape.
 Exit status: 0 scored, 2 bad flags or a malformed dataset line, 1 a failed run.`,
-		Example: `  # 5-shot GSM8K against a local vLLM, every sample kept
+		Example: `  # 5-shot GSM8K against a local vLLM as upstream runs it, every sample kept
   infersweep eval --base-url http://127.0.0.1:8000 --model meta-llama/Llama-3.1-8B-Instruct \
     --task gsm8k --data gsm8k-test.jsonl --fewshot-data gsm8k-train.jsonl --samples-out samples.jsonl
+
+  # the same with stock lm-eval's prompt and budget (local-completions)
+  infersweep eval --api completions --data gsm8k-test.jsonl --fewshot-data gsm8k-train.jsonl
 
   # the generated arithmetic set against the simulated engine, as JSON
   infersweep eval generate --n 200 --seed 1 > set.jsonl
@@ -55,8 +67,11 @@ Exit status: 0 scored, 2 bad flags or a malformed dataset line, 1 a failed run.`
 	fl.StringVar(&f.cfg.Model, "model", "", "model name to request (default: the first one the server lists)")
 	fl.StringVar(&f.cfg.APIKey, "api-key", os.Getenv("OPENAI_API_KEY"), "bearer token (default $OPENAI_API_KEY)")
 	fl.StringVar(&f.task, "task", "gsm8k", "task: "+strings.Join(evals.TaskNames(), ", "))
+	fl.StringVar(&f.api, "api", string(evals.APIChat), "chat: upstream InferenceX's prompts to /v1/chat/completions; completions: stock lm-eval's to /v1/completions")
+	fl.IntVar(&f.maxModelLen, "max-model-len", 0, "the context upstream's chat budget is taken from (default: the max_model_len the server lists, else 16384)")
+	fl.IntVar(&f.maxTokens, "max-tokens", 0, "generation budget per request (default: upstream's budget for chat, 256 for completions)")
 	fl.StringVar(&f.data, "data", "", "the documents to score, JSONL in the task's shape (required)")
-	fl.StringVar(&f.fewshotData, "fewshot-data", "", "few-shot examples, JSONL in the task's shape; the first k are used")
+	fl.StringVar(&f.fewshotData, "fewshot-data", "", "few-shot examples, JSONL in the task's shape (gsm8k's train split)")
 	fl.IntVar(&f.numFewshot, "num-fewshot", -1, "few-shot examples per prompt (default: the task's, 5 for gsm8k)")
 	fl.IntVar(&f.cfg.Limit, "limit", 0, "score only the first N documents (0: all)")
 	fl.IntVar(&f.cfg.Concurrency, "concurrency", 64, "requests in flight at most")
@@ -68,12 +83,26 @@ Exit status: 0 scored, 2 bad flags or a malformed dataset line, 1 a failed run.`
 
 // resolve reads the task and datasets; every error is the caller's.
 func (f *evalFlags) resolve() error {
-	task, ok := evals.Lookup(f.task)
+	api, err := evals.ParseAPI(f.api)
+	if err != nil {
+		return fmt.Errorf("--%w", err)
+	}
+	task, ok := evals.Lookup(f.task, api)
 	if !ok {
 		return fmt.Errorf("--task %q: want one of %s", f.task, strings.Join(evals.TaskNames(), ", "))
 	}
 	if f.numFewshot >= 0 {
 		task.NumFewshot = f.numFewshot
+	}
+	switch {
+	case f.maxTokens < 0:
+		return fmt.Errorf("--max-tokens %d: want at least 1 (or 0, the API's default)", f.maxTokens)
+	case f.maxModelLen < 0:
+		return fmt.Errorf("--max-model-len %d: want at least 1 (or 0, the server's)", f.maxModelLen)
+	case f.maxModelLen > 0 && api == evals.APICompletions:
+		return errors.New("--max-model-len sets the chat budget; with --api completions pass --max-tokens")
+	case f.maxTokens > 0:
+		task.MaxTokens = f.maxTokens
 	}
 	f.cfg.Task = task
 	if f.data == "" {
@@ -82,7 +111,6 @@ func (f *evalFlags) resolve() error {
 	if f.cfg.Concurrency < 1 {
 		return fmt.Errorf("--concurrency %d: want at least 1", f.cfg.Concurrency)
 	}
-	var err error
 	if f.cfg.Data, err = task.ReadDataset(f.data); err != nil {
 		return err
 	}
@@ -114,6 +142,9 @@ func runEval(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *eval
 	if f.cfg.Model, err = loadgen.FindModel(ctx, f.cfg.BaseURL, f.cfg.Model, f.waitReady); err != nil {
 		return err
 	}
+	if f.cfg.Task.API == evals.APIChat && f.maxTokens == 0 {
+		f.cfg.Task.MaxTokens = evals.MaxTokensFor(f.contextLength(ctx))
+	}
 	if file, ok := errOut.(*os.File); ok && term.IsTerminal(int(file.Fd())) {
 		f.cfg.OnProgress = evalProgress(errOut, time.Now())
 	}
@@ -135,6 +166,23 @@ func runEval(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *eval
 	return printEval(out, res)
 }
 
+// contextLength is the context the chat budget is taken from: the
+// flag's, else the server's, else upstream's default. The server's is
+// what upstream's EVAL_MAX_MODEL_LEN is, the length it started it with.
+func (f *evalFlags) contextLength(ctx context.Context) int {
+	if f.maxModelLen > 0 {
+		return f.maxModelLen
+	}
+	n, err := evals.ServedMaxModelLen(ctx, nil, f.cfg.BaseURL, f.cfg.APIKey, f.cfg.Model)
+	if err != nil {
+		f.cfg.Logger.WarnContext(ctx, "no served context length; using upstream's default", "error", err, "max_model_len", evals.DefaultMaxModelLen)
+	}
+	if n <= 0 {
+		return evals.DefaultMaxModelLen
+	}
+	return n
+}
+
 // evalProgress draws a bar once a run has taken a couple of seconds:
 // short runs finish before a bar would help.
 func evalProgress(w io.Writer, started time.Time) func(done, total int) {
@@ -151,6 +199,7 @@ func evalProgress(w io.Writer, started time.Time) func(done, total int) {
 
 func printEval(out io.Writer, res evals.Result) error {
 	fmt.Fprintf(out, "task %s, model %s, n %d, %d-shot, %s\n", res.Task, res.Model, res.N, res.NumFewshot, res.Duration.Truncate(time.Millisecond))
+	fmt.Fprintf(out, "api %s, prompts %s, max_tokens %d, stop %q\n", res.API, res.PromptFormat, res.MaxTokens, res.Stop)
 	fmt.Fprintf(out, "data %s sha256:%s\n", res.Data.Path, res.Data.SHA256)
 	if res.Fewshot != nil {
 		fmt.Fprintf(out, "fewshot %s sha256:%s\n", res.Fewshot.Path, res.Fewshot.SHA256)

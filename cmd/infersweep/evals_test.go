@@ -123,6 +123,9 @@ func TestSweepEvalsMarkAccuracyFailedPoints(t *testing.T) {
 			require.EqualValues(t, 100, e.N)
 			require.Equal(t, "12a7bcd43c480135075883b2c26e7d04307e81970c008253bdd6d1977caee24c", e.DatasetSHA256)
 			require.Equal(t, 0.90, *e.Threshold)
+			// Upstream's chat format, its budget for the point's context
+			// (8192+1024+256 = 9472 tokens, less 4096).
+			require.Equal(t, []any{"chat", "inferencex", int32(5376)}, []any{e.API, e.PromptFormat, e.MaxTokens})
 			scores[e.PointID+" "+e.Filter] = *e.Value
 			t.Logf("%s %s %s: %.2f ± %.3f (pass %v), %.2f s", e.PointID[:8], e.Task, e.Filter, *e.Value, *e.Stderr, *e.Pass, e.DurationS)
 		case "gpqa":
