@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/infersweep/infersweep/evals"
 	"github.com/infersweep/infersweep/loadgen"
@@ -145,12 +144,13 @@ func runEval(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *eval
 	if f.cfg.Task.API == evals.APIChat && f.maxTokens == 0 {
 		f.cfg.Task.MaxTokens = evals.MaxTokensFor(f.contextLength(ctx))
 	}
-	if file, ok := errOut.(*os.File); ok && term.IsTerminal(int(file.Fd())) {
-		f.cfg.OnProgress = evalProgress(errOut, time.Now())
+	if onTerminal(errOut) {
+		bar := countBar(errOut, "scoring", "samples", time.Now())
+		f.cfg.OnProgress = func(done, total int) { bar(done, total, "") }
 	}
 	res, err := evals.Run(ctx, f.cfg)
 	if f.cfg.OnProgress != nil {
-		fmt.Fprint(errOut, "\r\033[K")
+		clearBar(errOut)
 	}
 	if err != nil {
 		return err
@@ -181,20 +181,6 @@ func (f *evalFlags) contextLength(ctx context.Context) int {
 		return evals.DefaultMaxModelLen
 	}
 	return n
-}
-
-// evalProgress draws a bar once a run has taken a couple of seconds:
-// short runs finish before a bar would help.
-func evalProgress(w io.Writer, started time.Time) func(done, total int) {
-	return func(done, total int) {
-		elapsed := time.Since(started)
-		if elapsed < 2*time.Second {
-			return
-		}
-		const width = 30
-		filled := width * done / total
-		fmt.Fprintf(w, "\rscoring [%s%s] %d/%d samples, %s", strings.Repeat("█", filled), strings.Repeat("░", width-filled), done, total, elapsed.Truncate(time.Second))
-	}
 }
 
 func printEval(out io.Writer, res evals.Result) error {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"golang.org/x/term"
 
 	"github.com/infersweep/infersweep/loadgen"
 	"github.com/infersweep/infersweep/sweep"
@@ -167,7 +166,7 @@ func runLoadgen(ctx context.Context, out, errOut io.Writer, g *globalFlags, f *l
 
 // progressBar draws on a terminal only; nil elsewhere.
 func progressBar(errOut io.Writer) func(loadgen.Progress) {
-	if file, ok := errOut.(*os.File); ok && term.IsTerminal(int(file.Fd())) {
+	if onTerminal(errOut) {
 		return loadgen.ProgressBar(errOut)
 	}
 	return nil
