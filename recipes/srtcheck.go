@@ -161,5 +161,3 @@ func firstNode(nodes ...*yaml.Node) *yaml.Node {
 	}
 	return nil
 }
-
-
