@@ -120,9 +120,9 @@ func configArgs(r specyaml.Reporter, path string, config *yaml.Node, drop []stri
 		val *yaml.Node
 	}
 	var items []kv
-	for i := 0; i+1 < len(config.Content); i += 2 {
-		if k := config.Content[i].Value; !slices.Contains(drop, k) {
-			items = append(items, kv{k, specyaml.Resolve(config.Content[i+1])})
+	for _, m := range members(config) {
+		if k := m[0].Value; !slices.Contains(drop, k) {
+			items = append(items, kv{k, m[1]})
 		}
 	}
 	// Python sorts the keys as written, before _ becomes -.
@@ -210,8 +210,8 @@ func frontendArgs(r specyaml.Reporter, n *yaml.Node) []string {
 		return nil
 	}
 	var args []string
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		key, v := n.Content[i].Value, specyaml.Resolve(n.Content[i+1])
+	for _, m := range members(n) {
+		key, v := m[0].Value, m[1]
 		b, isBool := specyaml.ParseBool(v)
 		switch {
 		case isBool && b:
@@ -238,13 +238,10 @@ func sortedNode(n *yaml.Node) *yaml.Node {
 	out.HeadComment, out.LineComment, out.FootComment = "", "", ""
 	switch n.Kind {
 	case yaml.MappingNode:
-		idx := make([]int, 0, len(n.Content)/2)
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			idx = append(idx, i)
-		}
-		slices.SortStableFunc(idx, func(a, b int) int { return strings.Compare(n.Content[a].Value, n.Content[b].Value) })
-		for _, i := range idx {
-			out.Content = append(out.Content, sortedNode(n.Content[i]), sortedNode(n.Content[i+1]))
+		kvs := members(n)
+		slices.SortStableFunc(kvs, func(a, b [2]*yaml.Node) int { return strings.Compare(a[0].Value, b[0].Value) })
+		for _, kv := range kvs {
+			out.Content = append(out.Content, sortedNode(kv[0]), sortedNode(kv[1]))
 		}
 	case yaml.SequenceNode:
 		for _, c := range n.Content {

@@ -161,18 +161,47 @@ func parseSrtRole(r specyaml.Reporter, f *srtFile, backend, res, configs *yaml.N
 	return rf
 }
 
-// child is key's value in mapping n, aliases resolved; nil where n is
-// no mapping or lacks key.
+// child is key's value in mapping n, aliases and merge keys resolved;
+// nil where n is no mapping or lacks key.
 func child(n *yaml.Node, key string) *yaml.Node {
-	if n = specyaml.Resolve(n); n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return specyaml.Resolve(n.Content[i+1])
+	for _, kv := range members(n) {
+		if kv[0].Value == key {
+			return kv[1]
 		}
 	}
 	return nil
+}
+
+// members are mapping n's key and value nodes in order, as PyYAML loads
+// them: values' aliases resolved, `<<` merge keys expanded (a key written
+// in n wins over a merged one, an earlier merged mapping over a later).
+func members(n *yaml.Node) [][2]*yaml.Node {
+	if n = specyaml.Resolve(n); n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	var own, merged [][2]*yaml.Node
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], specyaml.Resolve(n.Content[i+1])
+		if k.Tag != "!!merge" {
+			own, seen[k.Value] = append(own, [2]*yaml.Node{k, v}), true
+			continue
+		}
+		sources := []*yaml.Node{v}
+		if v.Kind == yaml.SequenceNode {
+			sources = v.Content
+		}
+		for _, src := range sources {
+			merged = append(merged, members(src)...)
+		}
+	}
+	out := own
+	for _, kv := range merged {
+		if !seen[kv[0].Value] {
+			out, seen[kv[0].Value] = append(out, kv), true
+		}
+	}
+	return out
 }
 
 // mapping is key's mapping in n; nil (reported) where it is something
@@ -226,13 +255,12 @@ func envOf(r specyaml.Reporter, n *yaml.Node, path string) []envVar {
 		return nil
 	}
 	var out []envVar
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		v := specyaml.Resolve(n.Content[i+1])
-		if v.Kind != yaml.ScalarNode {
-			r.At(v, specyaml.Join(path, n.Content[i].Value), "got %s, want a string", specyaml.KindName(v))
+	for _, kv := range members(n) {
+		if kv[1].Kind != yaml.ScalarNode {
+			r.At(kv[1], specyaml.Join(path, kv[0].Value), "got %s, want a string", specyaml.KindName(kv[1]))
 			continue
 		}
-		out = append(out, envVar{n.Content[i].Value, v.Value})
+		out = append(out, envVar{kv[0].Value, kv[1].Value})
 	}
 	return out
 }

@@ -179,6 +179,7 @@ func TestSrtSlurmConfigFlags(t *testing.T) {
 		{`speculative-config: '{"method": "mtp"}'`, `--speculative-config '{"method": "mtp"}'`},
 		{"b: 1\na: 2\nA_b: 3", "--A-b 3 --a 2 --b 1"},
 		{"model-path: /model\nserved-model-name: m\ntp: 4", "--tp 4"},
+		{"<<: {a: 1, b: 2}\nb: 3", "--a 1 --b 3"},
 	} {
 		var doc yaml.Node
 		require.NoError(t, yaml.Unmarshal([]byte(tc.yaml), &doc))
