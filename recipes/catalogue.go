@@ -2,12 +2,12 @@ package recipes
 
 import (
 	"embed"
+	"errors"
 	"fmt"
 	"maps"
 	"path"
 	"slices"
 	"sort"
-	"strings"
 	"sync"
 
 	"github.com/infersweep/infersweep/specyaml"
@@ -253,20 +253,40 @@ func Served(sweep.Point) bool {
 // point's launch: a sweep.Launcher. A point no recipe matches, or whose
 // recipe does not render for it, is a planning error; points that fail
 // alike are reported once, with their count.
-func Attach(points []sweep.Point, settings sweep.Settings, files []string, readFile func(string) ([]byte, error)) error {
+//
+// Where src names the upstream checkout, a Dynamo point's workers render
+// from its CONFIG_FILE srt-slurm recipe (SrtSlurm); one that cannot be
+// read, parsed, or deploys something else than the point says is a
+// planning error located in that file.
+func Attach(points []sweep.Point, settings sweep.Settings, src sweep.LaunchSources) error {
 	c := Default()
-	if len(files) > 0 {
+	if len(src.Recipes) > 0 {
 		var err error
-		if c, err = Load(readFile, files); err != nil {
+		if c, err = Load(src.ReadFile, src.Recipes); err != nil {
 			return err
 		}
 	}
-	return c.attach(points, settings)
+	return c.attach(points, settings, newSrtLoader(src))
 }
 
-func (c *Catalogue) attach(points []sweep.Point, settings sweep.Settings) error {
+// launch is Launch with the point's srt-slurm recipe where its recipe
+// renders from one.
+func (c *Catalogue) launch(p sweep.Point, srt *srtLoader) (*sweep.Launch, error) {
+	rc, err := c.Find(p)
+	if err != nil {
+		return nil, err
+	}
+	f, err := srt.forPoint(rc, p)
+	if err != nil {
+		return nil, err
+	}
+	return rc.render(p, f)
+}
+
+func (c *Catalogue) attach(points []sweep.Point, settings sweep.Settings, srt *srtLoader) error {
 	type problem struct {
 		example sweep.Point
+		err     error
 		count   int
 	}
 	problems := map[string]*problem{}
@@ -276,14 +296,14 @@ func (c *Catalogue) attach(points []sweep.Point, settings sweep.Settings) error 
 		if !Served(*p) {
 			continue
 		}
-		l, err := c.Launch(*p)
+		l, err := c.launch(*p, srt)
 		if err == nil {
 			p.Launch = withSettings(l, settings.EngineFor(*p))
 			continue
 		}
 		key := p.Entry + "\x00" + err.Error()
 		if problems[key] == nil {
-			problems[key] = &problem{example: *p}
+			problems[key] = &problem{example: *p, err: err}
 			order = append(order, key)
 		}
 		problems[key].count++
@@ -291,9 +311,19 @@ func (c *Catalogue) attach(points []sweep.Point, settings sweep.Settings) error 
 	var errs specyaml.Errors
 	for _, key := range order {
 		pr := problems[key]
-		_, msg, _ := strings.Cut(key, "\x00")
-		errs = append(errs, &specyaml.Error{File: "recipes", Path: "entry " + pr.example.Entry,
-			Msg: fmt.Sprintf("point %s (conc %d) and %d more of the entry: %s", pr.example.ID, pr.example.Conc, pr.count-1, msg)})
+		which := fmt.Sprintf("point %s (conc %d) and %d more of the entry", pr.example.ID, pr.example.Conc, pr.count-1)
+		var located specyaml.Errors
+		if errors.As(pr.err, &located) {
+			// A problem of the entry's srt-slurm recipe: where in it, then
+			// whose.
+			for _, e := range located {
+				at := *e
+				at.Msg = fmt.Sprintf("%s (entry %s: %s)", e.Msg, pr.example.Entry, which)
+				errs = append(errs, &at)
+			}
+			continue
+		}
+		errs = append(errs, &specyaml.Error{File: "recipes", Path: "entry " + pr.example.Entry, Msg: which + ": " + pr.err.Error()})
 	}
 	return errs.Err()
 }

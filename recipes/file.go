@@ -56,6 +56,9 @@ type Recipe struct {
 	// node: what they and the frontend register with (Dynamo's etcd and
 	// NATS), at .ControlAddr in their templates.
 	ControlPlane *ControlPlaneRecipe `yaml:"control-plane"`
+	// SrtSlurm renders the workers from the point's srt-slurm recipe
+	// where the plan has the upstream checkout (.Srt in templates).
+	SrtSlurm *SrtSlurm `yaml:"srt-slurm"`
 
 	at           string // file:line, for messages naming two recipes
 	templates    parsed
@@ -159,6 +162,12 @@ func check(r specyaml.Reporter, nodes specyaml.Nodes, path string, rc *Recipe) {
 	}
 	if _, ok := families[rc.Family]; !ok {
 		r.At(at("family"), specyaml.Join(path, "family"), "%q: want one of %s", rc.Family, strings.Join(familyNames(), ", "))
+	}
+	if rc.SrtSlurm != nil {
+		field := specyaml.Join(path, "srt-slurm")
+		if _, ok := srtParallelism[rc.SrtSlurm.Backend]; !ok || !rc.Match.Multinode {
+			r.At(at("srt-slurm"), field, "backend %q: want sglang, trtllm or vllm, on a multinode recipe", rc.SrtSlurm.Backend)
+		}
 	}
 	if rc.Match.Multinode {
 		checkRoles(r, nodes, path, rc)

@@ -28,7 +28,7 @@ func TestBadRecipeFiles(t *testing.T) {
 		{"not yaml", "recipes: [\n", []string{"bad.yaml:1:1: not valid YAML: did not find expected node content"}},
 		{"no recipes", "other: 1\n", []string{"bad.yaml:1:1: other: unknown field (want one of recipes)"}},
 		{"recipes not a list", "recipes: {a: 1}\n", []string{"bad.yaml:1:10: recipes: got a mapping, want a list"}},
-		{"unknown field", goodRecipe + "    flags: [--x]\n", []string{"bad.yaml:6:5: recipes[0].flags: unknown field (want one of name, source, match, family, image, command, env, files, ready, config-failures, mounts, stop-grace, roles, frontend, control-plane)"}},
+		{"unknown field", goodRecipe + "    flags: [--x]\n", []string{"bad.yaml:6:5: recipes[0].flags: unknown field (want one of name, source, match, family, image, command, env, files, ready, config-failures, mounts, stop-grace, roles, frontend, control-plane, srt-slurm)"}},
 		{"no name", "recipes:\n  - match: {framework: vllm}\n    family: vllm\n    command: x\n", []string{"bad.yaml:2:5: recipes[0].name: required"}},
 		{"bad name", "recipes:\n  - name: R_1\n    match: {framework: vllm}\n    family: vllm\n    command: x\n", []string{`bad.yaml:2:11: recipes[0].name: "R_1": lowercase letters, digits, '.' and '-'`}},
 		{"no framework", "recipes:\n  - name: r\n    match: {precision: [fp8]}\n    family: vllm\n    command: x\n", []string{"bad.yaml:3:12: recipes[0].match.framework: required: the framework the recipe starts (sim, vllm, sglang, trt, atom, ...)"}},

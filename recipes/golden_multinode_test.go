@@ -64,18 +64,7 @@ func TestMultinodeGoldenLaunches(t *testing.T) {
 			if tc.simulatedDRAM {
 				got = append(got, simulatedDRAMGolden(t))
 			}
-			if os.Getenv("UPDATE_GOLDEN") != "" {
-				data, err := yaml.Marshal(got)
-				require.NoError(t, err)
-				require.NoError(t, os.MkdirAll(filepath.Dir(tc.file), 0o755))
-				require.NoError(t, os.WriteFile(tc.file, data, 0o644))
-				return
-			}
-			data, err := os.ReadFile(tc.file)
-			require.NoError(t, err)
-			var want []multinodeGolden
-			require.NoError(t, yaml.Unmarshal(data, &want))
-			require.Equal(t, want, got)
+			compareGolden(t, tc.file, got)
 		})
 	}
 }
@@ -92,4 +81,22 @@ func simulatedDRAMGolden(t *testing.T) multinodeGolden {
 	}
 	t.Fatal("the snapshot has no multinode agentic point offloading to DRAM")
 	return multinodeGolden{}
+}
+
+// compareGolden compares got with the YAML golden file, or rewrites the
+// file under UPDATE_GOLDEN=1.
+func compareGolden[T any](t *testing.T, file string, got []T) {
+	t.Helper()
+	if os.Getenv("UPDATE_GOLDEN") != "" {
+		data, err := yaml.Marshal(got)
+		require.NoError(t, err)
+		require.NoError(t, os.MkdirAll(filepath.Dir(file), 0o755))
+		require.NoError(t, os.WriteFile(file, data, 0o644))
+		return
+	}
+	data, err := os.ReadFile(file)
+	require.NoError(t, err)
+	var want []T
+	require.NoError(t, yaml.Unmarshal(data, &want))
+	require.Equal(t, want, got)
 }

@@ -19,7 +19,7 @@ func upstreamMultinode(t *testing.T) *sweep.Plan {
 
 // planUpstream plans the snapshot's points that filters keep, launched by
 // launches (Attach or AttachSimulated).
-func planUpstream(t *testing.T, launches func([]sweep.Point, sweep.Settings, []string, func(string) ([]byte, error)) error, filters sweep.Filters) *sweep.Plan {
+func planUpstream(t *testing.T, launches sweep.Launcher, filters sweep.Filters) *sweep.Plan {
 	t.Helper()
 	dir := "../sweep/testdata/upstream"
 	plan, err := sweep.LoadPlan(sweep.Sources{Masters: []string{filepath.Join(dir, "nvidia-master.yaml"), filepath.Join(dir, "amd-master.yaml")},

@@ -53,6 +53,12 @@ type data struct {
 	NodeRank, NNodes, MasterAddr, Worker   string
 	PrefillURLs, DecodeURLs, WorkerURLs    string
 	ControlAddr                            string
+
+	// A Dynamo worker's srt-slurm recipe, and its frontend's part, where
+	// the recipe renders from one and the plan has the file (SrtSlurm);
+	// nil otherwise.
+	Srt         *srtRole
+	SrtFrontend *srtFrontend
 }
 
 func pointData(p sweep.Point) data {
@@ -202,8 +208,14 @@ func simModel(model string) string {
 
 // Render is the recipe's launch of p.
 func (rc *Recipe) Render(p sweep.Point) (*sweep.Launch, error) {
+	return rc.render(p, nil)
+}
+
+// render is Render with the point's srt-slurm recipe, where a multinode
+// recipe renders its workers from one.
+func (rc *Recipe) render(p sweep.Point, srt *srtFile) (*sweep.Launch, error) {
 	if rc.Match.Multinode {
-		return rc.renderRoles(p)
+		return rc.renderRoles(p, srt)
 	}
 	l, err := rc.renderLaunch(rc.templates, pointData(p), p.Image)
 	if err != nil {
@@ -251,8 +263,9 @@ func (rc *Recipe) renderLaunch(t parsed, d data, image string) (*sweep.Launch, e
 			if err != nil {
 				return nil, err
 			}
-			if v == "" && m.to == &l.Env {
-				// Exported only on some branches, as scripts do: unset here.
+			if v == "" && m.to == &l.Env || strings.TrimSpace(v) == "" && m.to == &l.Files {
+				// Exported or written only on some branches, as scripts
+				// do: unset, or not written, here.
 				continue
 			}
 			if *m.to == nil {

@@ -184,8 +184,8 @@ func roleData(p sweep.Point, shape sweep.RoleShape) data {
 
 // renderRoles is a multinode recipe's launch of p: its control plane's
 // where it has one, one launch per role of the deployment, and the
-// frontend's.
-func (rc *Recipe) renderRoles(p sweep.Point) (*sweep.Launch, error) {
+// frontend's; workers and frontend from srt where given.
+func (rc *Recipe) renderRoles(p sweep.Point, srt *srtFile) (*sweep.Launch, error) {
 	if len(p.Roles) == 0 {
 		return nil, fmt.Errorf("recipe %s (%s): point %s has no roles: plan it again so its deployment is shaped", rc.Name, rc.at, p.ID)
 	}
@@ -204,26 +204,22 @@ func (rc *Recipe) renderRoles(p sweep.Point) (*sweep.Launch, error) {
 		l.Roles = append(l.Roles, sweep.RoleLaunch{Role: sweep.RoleControlPlane, Launch: *cp})
 	}
 	for _, shape := range p.Roles {
-		t, ok := rc.roles[shape.Role]
-		if !ok {
-			return nil, fmt.Errorf("recipe %s (%s) has no %s role, which this deployment has", rc.Name, rc.at, shape.Role)
-		}
-		role, err := rc.renderLaunch(t, roleData(p, shape), p.Image)
+		role, err := rc.renderWorker(p, shape, srt)
 		if err != nil {
 			return nil, err
 		}
-		role.ReadyPath = fam.ready
-		if rr := rc.Roles[shape.Role]; rr.Ready != nil {
-			role.ReadyPath, role.ReadyPort = rr.Ready.Path, rr.Ready.Port
-		}
-		role.Mounts, role.StopGraceS = rc.Mounts, rc.StopGrace.Seconds()
-		role.ConfigFailures = append(append([]string(nil), fam.failures...), rc.ConfigFailures...)
-		role.Fingerprint = Fingerprint(role)
 		l.Roles = append(l.Roles, sweep.RoleLaunch{Role: shape.Role, Launch: *role})
 	}
-	front, err := rc.renderLaunch(rc.frontend, roleData(p, sweep.RoleShape{Role: sweep.RoleFrontend}), p.Image)
+	d := roleData(p, sweep.RoleShape{Role: sweep.RoleFrontend})
+	if srt != nil && rc.SrtSlurm.Frontend != "" {
+		d.SrtFrontend = srt.frontend()
+	}
+	front, err := rc.renderLaunch(rc.frontend, d, p.Image)
 	if err != nil {
 		return nil, err
+	}
+	if d.SrtFrontend != nil && rc.SrtSlurm.Environment {
+		front.Env = withEnv(front.Env, d.SrtFrontend.Env)
 	}
 	front.ReadyPath = fam.ready
 	if rc.Frontend.Ready != nil {
@@ -233,6 +229,49 @@ func (rc *Recipe) renderRoles(p sweep.Point) (*sweep.Launch, error) {
 	l.Roles = append(l.Roles, sweep.RoleLaunch{Role: sweep.RoleFrontend, Launch: *front})
 	l.Fingerprint = RolesFingerprint(l.Roles)
 	return l, nil
+}
+
+// renderWorker is the launch of each worker of one role.
+func (rc *Recipe) renderWorker(p sweep.Point, shape sweep.RoleShape, srt *srtFile) (*sweep.Launch, error) {
+	t, ok := rc.roles[shape.Role]
+	if !ok {
+		return nil, fmt.Errorf("recipe %s (%s) has no %s role, which this deployment has", rc.Name, rc.at, shape.Role)
+	}
+	d := roleData(p, shape)
+	if srt != nil {
+		var err error
+		if d.Srt, err = srt.role(shape.Role, p.Model); err != nil {
+			return nil, err
+		}
+	}
+	role, err := rc.renderLaunch(t, d, p.Image)
+	if err != nil {
+		return nil, err
+	}
+	if d.Srt != nil && rc.SrtSlurm.Environment {
+		role.Env = withEnv(role.Env, d.Srt.Env)
+	}
+	fam := families[rc.Family]
+	role.ReadyPath = fam.ready
+	if rr := rc.Roles[shape.Role]; rr.Ready != nil {
+		role.ReadyPath, role.ReadyPort = rr.Ready.Path, rr.Ready.Port
+	}
+	role.Mounts, role.StopGraceS = rc.Mounts, rc.StopGrace.Seconds()
+	role.ConfigFailures = append(append([]string(nil), fam.failures...), rc.ConfigFailures...)
+	role.Fingerprint = Fingerprint(role)
+	return role, nil
+}
+
+// withEnv is env with vars set over it in order, as srt-slurm layers a
+// worker's environment.
+func withEnv(env map[string]string, vars []envVar) map[string]string {
+	if len(vars) > 0 && env == nil {
+		env = map[string]string{}
+	}
+	for _, v := range vars {
+		env[v.Key] = v.Value
+	}
+	return env
 }
 
 // RolesFingerprint digests a deployment's launches, role by role in

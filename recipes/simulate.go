@@ -14,7 +14,7 @@ import (
 // simulator applies. The rows say so: their launch_recipe is the
 // simulator's. The settings' engine arguments are a real engine's and
 // are not passed.
-func AttachSimulated(points []sweep.Point, _ sweep.Settings, _ []string, _ func(string) ([]byte, error)) error {
+func AttachSimulated(points []sweep.Point, _ sweep.Settings, _ sweep.LaunchSources) error {
 	c := Default()
 	for i := range points {
 		p := &points[i]

@@ -90,14 +90,14 @@ func TestSettingsOverridesAreInTheLaunch(t *testing.T) {
 			Scenario: sweep.ScenarioFixedSeqLen, TP: 8, Conc: 4, MaxModelLen: 2048, Image: "vllm/vllm-openai:v1"}
 	}
 	plain := []sweep.Point{point("a")}
-	require.NoError(t, Attach(plain, sweep.DefaultSettings(), nil, nil))
+	require.NoError(t, Attach(plain, sweep.DefaultSettings(), sweep.LaunchSources{}))
 	settings := sweep.DefaultSettings()
 	settings.Engines = map[string]sweep.EngineSettings{
 		"vllm": {Args: []string{"--enforce-eager"}, Env: map[string]string{"VLLM_LOGGING_LEVEL": "DEBUG"}},
 		"b":    {Image: "vllm/vllm-openai:nightly"},
 	}
 	points := []sweep.Point{point("a"), point("b")}
-	require.NoError(t, Attach(points, settings, nil, nil))
+	require.NoError(t, Attach(points, settings, sweep.LaunchSources{}))
 	a, b := points[0].Launch, points[1].Launch
 	require.Equal(t, append(append([]string(nil), plain[0].Launch.Args...), "--enforce-eager"), a.Args)
 	require.Equal(t, map[string]string{"VLLM_LOGGING_LEVEL": "DEBUG"}, a.Env)

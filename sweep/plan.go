@@ -33,12 +33,25 @@ type Sources struct {
 	// when they start.
 	Recipes  []string
 	Launches Launcher
+	// Upstream is the root of the InferenceX checkout the masters come
+	// from, where a multinode entry's CONFIG_FILE (an srt-slurm recipe)
+	// is read; empty where there is none, and those recipes are not read.
+	Upstream string
 }
 
-// Launcher renders the engine launch of each point from recipe files
-// read with readFile, with the settings' engine overrides; its errors
-// name the file and line, or the entry.
-type Launcher func(points []Point, settings Settings, files []string, readFile func(string) ([]byte, error)) error
+// LaunchSources are what a Launcher reads besides the points: recipe
+// files, the upstream checkout's srt-slurm recipes, both through
+// ReadFile.
+type LaunchSources struct {
+	Recipes  []string
+	ReadFile func(string) ([]byte, error)
+	Upstream string
+}
+
+// Launcher renders the engine launch of each point from recipe files,
+// with the settings' engine overrides; its errors name the file and
+// line, or the entry.
+type Launcher func(points []Point, settings Settings, src LaunchSources) error
 
 // LoadPlan reads, validates and expands. It returns every error found in
 // every file (as Errors) and no plan when there is any.
@@ -94,7 +107,7 @@ func LoadPlan(src Sources, f Filters) (*Plan, error) {
 	points := Points(rows)
 	shapeDeployments(points, runners, settings.NodeHardware)
 	if src.Launches != nil {
-		if err := src.Launches(points, settings, src.Recipes, readFile); err != nil {
+		if err := src.Launches(points, settings, LaunchSources{Recipes: src.Recipes, ReadFile: readFile, Upstream: src.Upstream}); err != nil {
 			return nil, err
 		}
 	}

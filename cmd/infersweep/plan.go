@@ -32,6 +32,7 @@ func (f *planFlags) addFlags(fl *pflag.FlagSet) {
 	fl.StringVar(&f.src.Runners, "runners", "", "runners.yaml")
 	fl.StringVar(&f.src.Settings, "settings", "", "infersweep settings (workload, SLOs, prices, retries, pools, node hardware)")
 	fl.StringArrayVar(&f.src.Recipes, "recipes", nil, "engine recipe file beside the shipped catalogue (repeatable; a recipe named as a shipped one replaces it)")
+	fl.StringVar(&f.src.Upstream, "upstream-root", "", "InferenceX checkout the masters come from: Dynamo workers render from each entry's CONFIG_FILE srt-slurm recipe there")
 	f.filterFlags.addFlags(fl)
 }
 

@@ -223,6 +223,11 @@ search-space points, changed entries.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			if f.src.Upstream != "" {
+				// The control worker plans again from the lake, where the
+				// checkout's srt-slurm recipes are not kept.
+				return usageError{errors.New("--upstream-root: sweep run does not carry the srt-slurm recipes to the control worker yet; use it with sweep plan and recipe render")}
+			}
 			if _, err := f.load(); err != nil {
 				return err
 			}
