@@ -19,31 +19,13 @@ func engineProcAttr() *syscall.SysProcAttr {
 // after the grace period or when ctx ends. Windows has no SIGTERM: a
 // console engine is asked with taskkill without /F.
 func stopGroup(ctx context.Context, pid int, exited chan error, grace time.Duration) error {
-	select {
-	case err := <-exited:
-		exited <- err
-		return nil // already gone
-	default:
-	}
 	tree := strconv.Itoa(pid)
-	_ = exec.CommandContext(ctx, "taskkill", "/T", "/PID", tree).Run()
-	timer := time.NewTimer(grace)
-	defer timer.Stop()
-	select {
-	case <-exited:
-		return nil
-	case <-timer.C:
-	case <-ctx.Done():
-	}
-	if out, err := exec.Command("taskkill", "/T", "/F", "/PID", tree).CombinedOutput(); err != nil {
-		select {
-		case err := <-exited:
-			exited <- err
-			return nil // it ended while we asked
-		default:
-		}
-		return fmt.Errorf("kill engine process tree %d: %v: %s", pid, err, out)
-	}
-	<-exited
-	return nil
+	return stopEngine(ctx, exited, grace,
+		func() { _ = exec.CommandContext(ctx, "taskkill", "/T", "/PID", tree).Run() },
+		func() error {
+			if out, err := exec.Command("taskkill", "/T", "/F", "/PID", tree).CombinedOutput(); err != nil {
+				return fmt.Errorf("kill engine process tree %d: %v: %s", pid, err, out)
+			}
+			return nil
+		})
 }
