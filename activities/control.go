@@ -34,8 +34,16 @@ func (a *Activities) PlanSweep(ctx context.Context, in PlanInput) (PlanOutput, e
 	if in.Simulate {
 		launches = recipes.AttachSimulated
 	}
+	upstream := ""
+	if in.Upstream != "" {
+		var err error
+		if read, err = results.UpstreamReader(in.Upstream, read); err != nil {
+			return PlanOutput{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrConfig, nil)
+		}
+		upstream = results.UpstreamRoot
+	}
 	plan, err := sweep.LoadPlan(sweep.Sources{Masters: in.Masters, Runners: in.Runners, Settings: in.Settings, ReadFile: read,
-		Recipes: in.Recipes, Launches: launches}, in.Filters)
+		Recipes: in.Recipes, Launches: launches, Upstream: upstream}, in.Filters)
 	if err != nil {
 		var errs sweep.Errors
 		if errors.As(err, &errs) {
@@ -50,7 +58,7 @@ func (a *Activities) PlanSweep(ctx context.Context, in PlanInput) (PlanOutput, e
 		}
 		plan.Without(seen)
 	}
-	digest, err := configDigest(append(append(append([]string{}, in.Masters...), in.Runners, in.Settings, in.Filters.Changelog.File), in.Recipes...), read)
+	digest, err := configDigest(append(append(append([]string{}, in.Masters...), in.Runners, in.Settings, in.Filters.Changelog.File, in.Upstream), in.Recipes...), read)
 	if err != nil {
 		return PlanOutput{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrConfig, nil)
 	}

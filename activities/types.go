@@ -53,6 +53,10 @@ type PlanInput struct {
 	// Simulate launches every point on the simulated engine standing in
 	// for its framework (recipes.AttachSimulated).
 	Simulate bool `json:",omitempty"`
+	// Upstream, a lake ref to a results.UpstreamIndex, carries the
+	// InferenceX checkout's srt-slurm recipes the points launch from; ""
+	// plans without them (generic multinode launches).
+	Upstream string `json:",omitempty"`
 }
 
 // RunnerPlan is one hardware pool's share of a sweep.

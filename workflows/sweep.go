@@ -36,6 +36,9 @@ type SweepInput struct {
 	// its framework (`demo --simulate`). Absent from earlier histories,
 	// where it is false, so they replay unchanged.
 	Simulate bool `json:",omitempty"`
+	// Upstream names the checkout files the plan reads beyond the specs
+	// (activities.PlanInput.Upstream). Absent from earlier histories.
+	Upstream string `json:",omitempty"`
 	// MaxPointsPerRun bounds each pool run's history (0: the default).
 	MaxPointsPerRun int
 	// ChangedSince (a sweep id or spec digest) plans only what is new.
@@ -219,7 +222,7 @@ func planSweep(ctx workflow.Context, in SweepInput, nominal time.Time) (activiti
 	var plan activities.PlanOutput
 	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, planOptions), a.PlanSweep, activities.PlanInput{
 		SweepID: in.SweepID, Date: in.Date, Masters: in.Masters, Runners: in.Runners, Settings: in.Settings, Recipes: in.Recipes, Filters: in.Filters,
-		ChangedSince: in.ChangedSince, ChangedSinceLastOf: in.ChangedSinceLastOf, Simulate: in.Simulate,
+		ChangedSince: in.ChangedSince, ChangedSinceLastOf: in.ChangedSinceLastOf, Simulate: in.Simulate, Upstream: in.Upstream,
 	}).Get(ctx, &plan)
 	if err != nil {
 		return plan, fmt.Errorf("plan sweep %s: %w", in.SweepID, err)

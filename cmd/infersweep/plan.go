@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -246,4 +248,26 @@ func printPlanTable(out io.Writer, plan *sweep.Plan, points []plannedPoint) erro
 		fmt.Fprintf(tw, "  %s:\t%s\n", group.name, strings.Join(parts, ", "))
 	}
 	return tw.Flush()
+}
+
+// recordUpstream has the plan read files as os.ReadFile does and keeps
+// those it reads under --upstream-root, by checkout-relative path (the
+// srt-slurm recipes its multinode entries launch from), so `sweep run`
+// can keep them in the lake for a control worker that has no checkout.
+func (f *planFlags) recordUpstream() map[string][]byte {
+	files := map[string][]byte{}
+	root, err := filepath.Abs(f.src.Upstream)
+	if f.src.Upstream == "" || err != nil {
+		return files
+	}
+	f.src.ReadFile = func(name string) ([]byte, error) {
+		data, err := os.ReadFile(name)
+		if abs, absErr := filepath.Abs(name); err == nil && absErr == nil {
+			if rel, relErr := filepath.Rel(root, abs); relErr == nil && filepath.IsLocal(rel) {
+				files[filepath.ToSlash(rel)] = data
+			}
+		}
+		return data, err
+	}
+	return files
 }

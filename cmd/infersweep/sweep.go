@@ -200,10 +200,7 @@ func newSweepLsCommand(g *globalFlags) *cobra.Command {
 }
 
 func newSweepRunCommand(g *globalFlags) *cobra.Command {
-	f := &planFlags{}
-	var sweepID, date, changedSince string
-	var timeScale float64
-	var wait bool
+	r := &sweepRunFlags{}
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Start a durable sweep on the Temporal service and its worker pools",
@@ -213,6 +210,10 @@ runs a control worker and the example sim pools; a fleet runs 'infersweep worker
 With --wait it follows progress per pool and prints the results; Ctrl-C only
 stops following, the sweep goes on.
 
+--upstream-root DIR renders Dynamo workers from the entries' srt-slurm recipes in
+the InferenceX checkout DIR, and keeps the files it read in the lake for the
+control worker (which need not have the checkout).
+
 --changed-since SWEEP_OR_DIGEST sweeps the diff: only the points that earlier
 sweep did not plan (or that the spec stored in the lake as v1/specs/DIGEST.yaml
 does not expand to with these runners and settings): new images, new
@@ -221,65 +222,80 @@ search-space points, changed entries.`,
     --settings examples/settings.yaml --time-scale 10 --wait
   infersweep sweep run -f examples/sweep.yaml --runners examples/runners.yaml --changed-since 2026-11-26-3f2a1c`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			if f.src.Upstream != "" {
-				// The control worker plans again from the lake, where the
-				// checkout's srt-slurm recipes are not kept.
-				return usageError{errors.New("--upstream-root: sweep run does not carry the srt-slurm recipes to the control worker yet; use it with sweep plan and recipe render")}
-			}
-			if _, err := f.load(); err != nil {
-				return err
-			}
-			if date == "" {
-				date = time.Now().Format("2006-01-02")
-			}
-			if sweepID == "" {
-				sweepID = date + "-" + shortID()
-			}
-			if err := sweep.CheckName("--id", sweepID); err != nil {
-				return usageError{err}
-			}
-			if _, err := time.Parse(time.DateOnly, date); err != nil {
-				return usageError{fmt.Errorf("--date %q: want YYYY-MM-DD", date)}
-			}
-			c, err := dialFromEnv(ctx, g, cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			// The control worker may run on another machine: it reads the
-			// spec files from the lake, by content.
-			lake, err := openLake(ctx)
-			if err != nil {
-				return err
-			}
-			in := workflows.SweepInput{SweepID: sweepID, Date: date, Masters: f.src.Masters, Runners: f.src.Runners, Settings: f.src.Settings, Recipes: f.src.Recipes,
-				Filters: f.filters, TimeScale: timeScale, ChangedSince: changedSince}
-			run, err := sweepctl.Start(ctx, c, lake, in, func(path, digest string) { fmt.Fprintf(cmd.ErrOrStderr(), "%s: sha256 %s\n", path, digest) })
-			var pathErr *fs.PathError
-			if errors.As(err, &pathErr) {
-				return usageError{err}
-			}
-			if err != nil {
-				return err
-			}
-			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "started sweep %s (workflow %s)\n", sweepID, run.GetID())
-			if !wait {
-				return nil
-			}
-			return waitAndPrint(ctx, c, lake, run, sweepID, out, cmd.ErrOrStderr())
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return r.run(cmd, g) },
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&changedSince, "changed-since", "", "plan only points this sweep id or spec digest did not have")
-	f.addFlags(fl)
-	fl.StringVar(&sweepID, "id", "", "sweep id (default DATE-random)")
-	fl.StringVar(&date, "date", "", "the night the results belong to, YYYY-MM-DD (default today)")
-	fl.Float64Var(&timeScale, "time-scale", 1, "simulated engines run this many times faster than real time")
-	fl.BoolVar(&wait, "wait", false, "follow progress and print the results")
+	fl.StringVar(&r.changedSince, "changed-since", "", "plan only points this sweep id or spec digest did not have")
+	r.plan.addFlags(fl)
+	fl.StringVar(&r.sweepID, "id", "", "sweep id (default DATE-random)")
+	fl.StringVar(&r.date, "date", "", "the night the results belong to, YYYY-MM-DD (default today)")
+	fl.Float64Var(&r.timeScale, "time-scale", 1, "simulated engines run this many times faster than real time")
+	fl.BoolVar(&r.wait, "wait", false, "follow progress and print the results")
 	return cmd
+}
+
+// sweepRunFlags are `sweep run`'s: the plan's files and filters, and
+// how the sweep is named and followed.
+type sweepRunFlags struct {
+	plan                        planFlags
+	sweepID, date, changedSince string
+	timeScale                   float64
+	wait                        bool
+}
+
+// run validates the spec here, keeps its files (and the upstream
+// checkout's recipes it launches from) in the lake, and starts the sweep.
+func (r *sweepRunFlags) run(cmd *cobra.Command, g *globalFlags) error {
+	ctx := cmd.Context()
+	upstream := r.plan.recordUpstream()
+	if _, err := r.plan.load(); err != nil {
+		return err
+	}
+	if r.date == "" {
+		r.date = time.Now().Format("2006-01-02")
+	}
+	if r.sweepID == "" {
+		r.sweepID = r.date + "-" + shortID()
+	}
+	if err := sweep.CheckName("--id", r.sweepID); err != nil {
+		return usageError{err}
+	}
+	if _, err := time.Parse(time.DateOnly, r.date); err != nil {
+		return usageError{fmt.Errorf("--date %q: want YYYY-MM-DD", r.date)}
+	}
+	c, err := dialFromEnv(ctx, g, cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	// The control worker may run on another machine: it reads the
+	// spec files from the lake, by content.
+	lake, err := openLake(ctx)
+	if err != nil {
+		return err
+	}
+	in := workflows.SweepInput{SweepID: r.sweepID, Date: r.date, Masters: r.plan.src.Masters, Runners: r.plan.src.Runners, Settings: r.plan.src.Settings, Recipes: r.plan.src.Recipes,
+		Filters: r.plan.filters, TimeScale: r.timeScale, ChangedSince: r.changedSince}
+	if len(upstream) > 0 {
+		if in.Upstream, err = lake.PutUpstream(ctx, upstream); err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "%s: %d files kept in the lake (%s)\n", r.plan.src.Upstream, len(upstream), in.Upstream)
+	}
+	run, err := sweepctl.Start(ctx, c, lake, in, func(path, digest string) { fmt.Fprintf(cmd.ErrOrStderr(), "%s: sha256 %s\n", path, digest) })
+	var pathErr *fs.PathError
+	if errors.As(err, &pathErr) {
+		return usageError{err}
+	}
+	if err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	fmt.Fprintf(out, "started sweep %s (workflow %s)\n", r.sweepID, run.GetID())
+	if !r.wait {
+		return nil
+	}
+	return waitAndPrint(ctx, c, lake, run, r.sweepID, out, cmd.ErrOrStderr())
 }
 
 // waitAndPrint follows a sweep to its end and prints its points.

@@ -99,3 +99,35 @@ func TestPlanAndRunShareTheirFilters(t *testing.T) {
 		require.NotNil(t, run.Lookup(name), "run --%s", name)
 	}
 }
+
+// `sweep run --upstream-root` keeps, for a control worker without the
+// checkout, exactly the checkout files the plan read there: the entries'
+// srt-slurm recipes (and the masters when they live in it).
+func TestRecordUpstreamKeepsTheRecipesThePlanRead(t *testing.T) {
+	f := &planFlags{}
+	f.src = sweep.Sources{Masters: []string{"../../sweep/testdata/upstream/nvidia-master.yaml"}, Runners: "../../sweep/testdata/upstream/runners.yaml",
+		Upstream: "../../recipes/testdata/upstream"}
+	f.filters = sweep.Filters{MultiNode: true, ConfigKeys: []string{"dsv4-fp4-b200-dynamo-sglang-mtp"}}
+	files := f.recordUpstream()
+	plan, err := f.load()
+	require.NoError(t, err)
+	want := map[string]bool{}
+	for _, p := range plan.Points {
+		for _, s := range p.Prefill.AdditionalSettings {
+			if config, ok := strings.CutPrefix(s, "CONFIG_FILE="); ok {
+				// srt-slurm's recipes/ is upstream's copy of them.
+				if rest, ok := strings.CutPrefix(config, "recipes/"); ok {
+					config = "benchmarks/multi_node/srt-slurm-recipes/" + rest
+				}
+				want[config] = true
+			}
+		}
+	}
+	require.NotEmpty(t, want)
+	got := map[string]bool{}
+	for rel, data := range files {
+		require.NotEmpty(t, data, rel)
+		got[rel] = true
+	}
+	require.Equal(t, want, got)
+}
