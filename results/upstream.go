@@ -25,24 +25,33 @@ type UpstreamIndex struct {
 	Files map[string]string `json:"files"` // checkout-relative path (slashes) → spec digest
 }
 
-// PutUpstream keeps files (checkout-relative paths, with their bytes) in
-// the lake by content, then their index, and returns the index's ref
-// (lake:v1/specs/<digest>.yaml). Unchanged recipes are the same objects
-// night after night.
-func (l *Lake) PutUpstream(ctx context.Context, files map[string][]byte) (ref string, err error) {
+// NewUpstreamIndex indexes files (checkout-relative paths, with their
+// bytes) by content: the index's bytes, and each file's bytes by the
+// digest PutSpec keeps it under. Unchanged files are the same index.
+func NewUpstreamIndex(files map[string][]byte) (index []byte, byDigest map[string][]byte, err error) {
 	idx := UpstreamIndex{Files: map[string]string{}}
-	for _, rel := range slices.Sorted(maps.Keys(files)) {
-		_, digest, err := l.PutSpec(ctx, files[rel])
-		if err != nil {
-			return "", fmt.Errorf("keep %s in the lake: %w", rel, err)
-		}
-		idx.Files[rel] = digest
+	byDigest = map[string][]byte{}
+	for rel, data := range files {
+		digest := SpecDigest(data)
+		idx.Files[rel], byDigest[digest] = digest, data
 	}
-	body, err := json.Marshal(idx) // map keys sorted: one index, one digest
+	index, err = json.Marshal(idx) // map keys sorted: one index, one digest
+	return index, byDigest, err
+}
+
+// PutUpstream keeps files in the lake by content, then their index, and
+// returns the index's ref (lake:v1/specs/<digest>.yaml).
+func (l *Lake) PutUpstream(ctx context.Context, files map[string][]byte) (ref string, err error) {
+	index, byDigest, err := NewUpstreamIndex(files)
 	if err != nil {
 		return "", err
 	}
-	ref, _, err = l.PutSpec(ctx, body)
+	for _, digest := range slices.Sorted(maps.Keys(byDigest)) {
+		if _, _, err := l.PutSpec(ctx, byDigest[digest]); err != nil {
+			return "", fmt.Errorf("keep upstream file %s in the lake: %w", digest, err)
+		}
+	}
+	ref, _, err = l.PutSpec(ctx, index)
 	return ref, err
 }
 

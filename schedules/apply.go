@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"sort"
@@ -29,21 +30,24 @@ const definitionMemo = "infersweep_schedule"
 
 // definition is a schedule as applied: times, files by content, policies.
 type definition struct {
-	Note             string     `json:"note"`
-	Cron             []string   `json:"cron"`
-	At               []Calendar `json:"at"`
-	Zone             string     `json:"time_zone"`
-	Jitter           string     `json:"jitter"`
-	Specs            []specRef  `json:"spec"`
-	Runners          specRef    `json:"runners"`
-	Settings         *specRef   `json:"settings"`
-	Changelog        *specRef   `json:"changelog,omitempty"`
-	Filters          Filters    `json:"filters"`
-	Overlap          string     `json:"overlap"`
-	CatchupWindow    string     `json:"catchup_window"`
-	PauseOnFailure   bool       `json:"pause_on_failure"`
-	ChangedSinceLast bool       `json:"changed_since_last"`
-	TimeScale        float64    `json:"time_scale"`
+	Note      string     `json:"note"`
+	Cron      []string   `json:"cron"`
+	At        []Calendar `json:"at"`
+	Zone      string     `json:"time_zone"`
+	Jitter    string     `json:"jitter"`
+	Specs     []specRef  `json:"spec"`
+	Runners   specRef    `json:"runners"`
+	Settings  *specRef   `json:"settings"`
+	Changelog *specRef   `json:"changelog,omitempty"`
+	// Upstream is the index of the checkout files the plan read (its
+	// File the checkout), absent without upstream-root.
+	Upstream         *specRef `json:"upstream,omitempty"`
+	Filters          Filters  `json:"filters"`
+	Overlap          string   `json:"overlap"`
+	CatchupWindow    string   `json:"catchup_window"`
+	PauseOnFailure   bool     `json:"pause_on_failure"`
+	ChangedSinceLast bool     `json:"changed_since_last"`
+	TimeScale        float64  `json:"time_scale"`
 }
 
 // specRef names a file by path (for people) and sha256 (for the lake).
@@ -162,6 +166,16 @@ func define(s Schedule) (definition, map[string][]byte, error) {
 		}
 		def.Changelog = &r
 	}
+	if len(s.upstream) > 0 {
+		index, byDigest, err := results.NewUpstreamIndex(s.upstream)
+		if err != nil {
+			return def, nil, err
+		}
+		maps.Copy(files, byDigest)
+		digest := results.SpecDigest(index)
+		files[digest] = index
+		def.Upstream = &specRef{File: s.UpstreamRoot, Digest: digest}
+	}
 	return def, files, nil
 }
 
@@ -192,6 +206,10 @@ func actionOf(s Schedule, def definition) (*client.ScheduleWorkflowAction, *clie
 	if def.Settings != nil {
 		in.Settings = lakeRef(*def.Settings)
 		in.SpecDigests = append(in.SpecDigests, def.Settings.Digest)
+	}
+	if def.Upstream != nil {
+		in.Upstream = lakeRef(*def.Upstream)
+		in.SpecDigests = append(in.SpecDigests, def.Upstream.Digest)
 	}
 	if s.ChangedSinceLast {
 		in.ChangedSinceLastOf = s.ID

@@ -47,6 +47,14 @@ type Schedule struct {
 	ChangedSinceLast bool `yaml:"changed-since-last"`
 	// TimeScale speeds up simulated engines; 0 or 1 for real ones.
 	TimeScale float64 `yaml:"time-scale"`
+	// UpstreamRoot is the InferenceX checkout the specs come from: Dynamo
+	// workers render from the entries' srt-slurm recipes there, which
+	// apply keeps in the lake (sweep run --upstream-root).
+	UpstreamRoot string `yaml:"upstream-root"`
+
+	// upstream are the checkout files the schedule's plan read, by
+	// checkout-relative path (Parse fills it).
+	upstream map[string][]byte
 }
 
 // Calendar is "at 02:00 on mon,tue…".
@@ -140,12 +148,26 @@ func Parse(file string, data []byte) ([]Schedule, error) {
 		return nil, err
 	}
 	// The specs themselves must plan before anything is created.
-	for i, s := range out {
-		if _, err := sweep.LoadPlan(sweep.Sources{Masters: s.Specs, Runners: s.Runners, Settings: s.Settings, Launches: recipes.Attach}, s.Filters.sweep(s.Changelog)); err != nil {
-			r.At(items[i], fmt.Sprintf("schedules[%d] (%s)", i, s.ID), "its sweep does not plan:\n%v", err)
+	for i := range out {
+		if err := out[i].plan(); err != nil {
+			r.At(items[i], fmt.Sprintf("schedules[%d] (%s)", i, out[i].ID), "its sweep does not plan:\n%v", err)
 		}
 	}
 	return out, errs.Err()
+}
+
+// plan plans the schedule's sweep as its nights will, keeping what it
+// reads of the upstream checkout.
+func (s *Schedule) plan() error {
+	src := sweep.Sources{Masters: s.Specs, Runners: s.Runners, Settings: s.Settings, Launches: recipes.Attach, Upstream: s.UpstreamRoot}
+	if s.UpstreamRoot != "" {
+		var err error
+		if src.ReadFile, s.upstream, err = sweep.RecordUnder(s.UpstreamRoot); err != nil {
+			return err
+		}
+	}
+	_, err := sweep.LoadPlan(src, s.Filters.sweep(s.Changelog))
+	return err
 }
 
 // decodeSchedule reads one entry over the defaults (skip overlapping
@@ -193,6 +215,12 @@ func decodeSchedule(r specyaml.Reporter, item *yaml.Node, prefix, dir string) (S
 		s.Specs[k] = resolve(dir, s.Specs[k])
 	}
 	s.Runners, s.Settings, s.Changelog = resolve(dir, s.Runners), resolve(dir, s.Settings), resolve(dir, s.Changelog)
+	if s.UpstreamRoot != "" {
+		s.UpstreamRoot = resolve(dir, s.UpstreamRoot)
+		if info, err := os.Stat(s.UpstreamRoot); err != nil || !info.IsDir() {
+			bad("upstream-root", "%s: not a directory (want the InferenceX checkout the specs come from)", s.UpstreamRoot)
+		}
+	}
 	return s, nodes
 }
 

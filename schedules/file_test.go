@@ -1,6 +1,8 @@
 package schedules
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,7 +43,7 @@ func TestParseNamesFileLineAndField(t *testing.T) {
 		{"bad overlap", head + "    cron: ['@daily']\n    overlap: queue\n",
 			`s.yaml:6:14: schedules[0].overlap: "queue": want one of skip, buffer-one, buffer-all, cancel-other, terminate-other, allow-all`},
 		{"bad duration", head + "    cron: ['@daily']\n    jitter: soon\n", `s.yaml:6:13: schedules[0].jitter: got "soon", want a duration like 10m or 6h`},
-		{"unknown field", head + "    cron: ['@daily']\n    when: nightly\n", "s.yaml:6:5: schedules[0].when: unknown field (want one of id, note, cron, at, time-zone, jitter, spec, runners, settings, changelog, filters, overlap, catchup-window, pause-on-failure, paused, changed-since-last, time-scale)"},
+		{"unknown field", head + "    cron: ['@daily']\n    when: nightly\n", "s.yaml:6:5: schedules[0].when: unknown field (want one of id, note, cron, at, time-zone, jitter, spec, runners, settings, changelog, filters, overlap, catchup-window, pause-on-failure, paused, changed-since-last, time-scale, upstream-root)"},
 		{"duplicate id", head + "    cron: ['@daily']\n" + "  - id: nightly\n    cron: ['@daily']\n    spec: [../examples/sweep.yaml]\n    runners: ../examples/runners.yaml\n",
 			`s.yaml:6:9: schedules[1].id: "nightly" is defined twice`},
 		{"unknown filter", head + "    cron: ['@daily']\n    filters: {gpu: h100}\n", "s.yaml:6:15: schedules[0].filters.gpu: unknown field (want one of model-prefix, precision, framework, runner, seq-lens, config-keys, min-conc, max-conc, max-tp, max-ep, step-size, single-node, multi-node, scenario-type, no-evals, evals-only, all-evals, changelog-entry, changelog-last)"},
@@ -93,4 +95,34 @@ func TestScheduleNamesAChangelog(t *testing.T) {
 	in := action.Args[0].(workflows.SweepInput)
 	require.Equal(t, results.LakeRefPrefix+results.SpecKey(def.Changelog.Digest), in.Filters.Changelog.File)
 	require.Equal(t, 4, in.Filters.Changelog.Last)
+}
+
+// A schedule with upstream-root carries the checkout's srt-slurm recipes
+// its plan read to the lake by content, under an index its nights plan
+// from; a path that is not a directory is refused at its line.
+func TestScheduleCarriesTheUpstreamRecipesItPlansFrom(t *testing.T) {
+	body := "schedules:\n  - id: dynamo\n    cron: ['@daily']\n" +
+		"    spec: [../sweep/testdata/upstream/nvidia-master.yaml]\n    runners: ../sweep/testdata/upstream/runners.yaml\n" +
+		"    upstream-root: ../recipes/testdata/upstream\n" +
+		"    filters: { multi-node: true, config-keys: [dsv4-fp4-b200-dynamo-sglang-mtp] }\n"
+	scheds, err := Parse("../examples/s.yaml", []byte(body))
+	require.NoError(t, err)
+	def, files, err := define(scheds[0])
+	require.NoError(t, err)
+	require.NotNil(t, def.Upstream)
+	require.Equal(t, "../recipes/testdata/upstream", def.Upstream.File)
+	var index results.UpstreamIndex
+	require.NoError(t, json.Unmarshal(files[def.Upstream.Digest], &index))
+	require.Len(t, index.Files, 5, "the entry's five srt-slurm recipes")
+	for rel, digest := range index.Files {
+		require.True(t, strings.HasPrefix(rel, "benchmarks/multi_node/srt-slurm-recipes/sglang/deepseek-v4/"), rel)
+		require.Contains(t, files, digest, "uploaded with the specs")
+	}
+	action, _, err := actionOf(scheds[0], def)
+	require.NoError(t, err)
+	in := action.Args[0].(workflows.SweepInput)
+	require.Equal(t, results.LakeRefPrefix+results.SpecKey(def.Upstream.Digest), in.Upstream)
+
+	_, err = Parse("../examples/s.yaml", []byte(strings.Replace(body, "../recipes/testdata/upstream", "../nowhere", 1)))
+	require.ErrorContains(t, err, "s.yaml:6:20: schedules[0].upstream-root: ../nowhere: not a directory")
 }

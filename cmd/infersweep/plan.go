@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -250,24 +248,17 @@ func printPlanTable(out io.Writer, plan *sweep.Plan, points []plannedPoint) erro
 	return tw.Flush()
 }
 
-// recordUpstream has the plan read files as os.ReadFile does and keeps
-// those it reads under --upstream-root, by checkout-relative path (the
-// srt-slurm recipes its multinode entries launch from), so `sweep run`
-// can keep them in the lake for a control worker that has no checkout.
-func (f *planFlags) recordUpstream() map[string][]byte {
-	files := map[string][]byte{}
-	root, err := filepath.Abs(f.src.Upstream)
-	if f.src.Upstream == "" || err != nil {
-		return files
+// recordUpstream has the plan read its files through sweep.RecordUnder
+// --upstream-root, so `sweep run` can keep the checkout files it read in
+// the lake for a control worker that has no checkout.
+func (f *planFlags) recordUpstream() (map[string][]byte, error) {
+	if f.src.Upstream == "" {
+		return nil, nil
 	}
-	f.src.ReadFile = func(name string) ([]byte, error) {
-		data, err := os.ReadFile(name)
-		if abs, absErr := filepath.Abs(name); err == nil && absErr == nil {
-			if rel, relErr := filepath.Rel(root, abs); relErr == nil && filepath.IsLocal(rel) {
-				files[filepath.ToSlash(rel)] = data
-			}
-		}
-		return data, err
+	read, files, err := sweep.RecordUnder(f.src.Upstream)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("--upstream-root: %w", err)}
 	}
-	return files
+	f.src.ReadFile = read
+	return files, nil
 }

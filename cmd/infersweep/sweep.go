@@ -247,7 +247,10 @@ type sweepRunFlags struct {
 // checkout's recipes it launches from) in the lake, and starts the sweep.
 func (r *sweepRunFlags) run(cmd *cobra.Command, g *globalFlags) error {
 	ctx := cmd.Context()
-	upstream := r.plan.recordUpstream()
+	upstream, err := r.plan.recordUpstream()
+	if err != nil {
+		return err
+	}
 	if _, err := r.plan.load(); err != nil {
 		return err
 	}

@@ -108,7 +108,8 @@ func TestRecordUpstreamKeepsTheRecipesThePlanRead(t *testing.T) {
 	f.src = sweep.Sources{Masters: []string{"../../sweep/testdata/upstream/nvidia-master.yaml"}, Runners: "../../sweep/testdata/upstream/runners.yaml",
 		Upstream: "../../recipes/testdata/upstream"}
 	f.filters = sweep.Filters{MultiNode: true, ConfigKeys: []string{"dsv4-fp4-b200-dynamo-sglang-mtp"}}
-	files := f.recordUpstream()
+	files, err := f.recordUpstream()
+	require.NoError(t, err)
 	plan, err := f.load()
 	require.NoError(t, err)
 	want := map[string]bool{}
