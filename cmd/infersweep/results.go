@@ -139,7 +139,7 @@ func newResultsExportCommand(g *globalFlags) *cobra.Command {
 			}
 			return nil
 		},
-		RunE: withLake(g, func(cmd *cobra.Command, args []string, lake *results.Lake, _ bool) error {
+		RunE: withLake(g, func(cmd *cobra.Command, args []string, lake *results.Lake, asJSON bool) error {
 			var done func(files, total int)
 			if errOut := cmd.ErrOrStderr(); onTerminal(errOut) {
 				bar := countBar(errOut, "exporting", "files", time.Now())
@@ -149,6 +149,14 @@ func newResultsExportCommand(g *globalFlags) *cobra.Command {
 			n, where, err := lake.Export(cmd.Context(), args[0], format, dir, done)
 			if err != nil {
 				return err
+			}
+			if asJSON {
+				return writeJSON(cmd.OutOrStdout(), struct {
+					Sweep  string `json:"sweep"`
+					Format string `json:"format"`
+					Count  int    `json:"count"` // points, or files with parquet
+					Path   string `json:"path"`
+				}{args[0], format, n, where})
 			}
 			what := "points to"
 			if format == "parquet" {

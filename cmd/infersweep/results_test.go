@@ -80,6 +80,10 @@ func TestResultsCommands(t *testing.T) {
 	require.Len(t, lines, 3)
 	require.Contains(t, lines[0], "ttft_ms.median")
 
+	code, stdout, stderr = runCLI(t, "results", "export", "s1", "--format", "json", "--to", dir, "-o", "json")
+	require.Equal(t, exitOK, code, stderr)
+	require.JSONEq(t, `{"sweep": "s1", "format": "json", "count": 2, "path": "`+filepath.Join(dir, "s1", "points.json")+`"}`, stdout)
+
 	code, stdout, stderr = runCLI(t, "results", "pull", "--to", dir)
 	require.Equal(t, exitOK, code, stderr)
 	require.Equal(t, "pulled 1 sweeps (0 already mirrored, skipped), 3 files into "+dir+"\n", stdout)
