@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/infersweep/infersweep/devstack/devstacktest"
+	"github.com/infersweep/infersweep/workflows"
 )
 
 func freeAddr(t *testing.T) string {
@@ -83,6 +85,15 @@ func TestWorkerMetricsAfterATinySweep(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 200, health.StatusCode)
 	health.Body.Close()
+
+	// A script starts and follows a sweep with -o json: the result, not a table.
+	code, stdout, stderr = runCLIContext(ctx, t, "sweep", "run", "-f", spec, "--runners", runners, "--settings", settings, "--runner-type", "sim-h100",
+		"--max-conc", "8", "--time-scale", "20", "--id", "metrics-json", "--date", "2026-11-27", "--wait", "-o", "json")
+	require.Equal(t, exitOK, code, stderr)
+	var result workflows.SweepResult
+	require.NoError(t, json.Unmarshal([]byte(stdout), &result), stdout)
+	require.Equal(t, "metrics-json", result.SweepID)
+	require.Equal(t, map[string]int{"succeeded": 4}, result.Counts)
 
 	// Graceful stop: SIGTERM ends it cleanly, and its JSON logs carry the node.
 	require.NoError(t, worker.Process.Signal(os.Interrupt))

@@ -247,6 +247,10 @@ type sweepRunFlags struct {
 // checkout's recipes it launches from) in the lake, and starts the sweep.
 func (r *sweepRunFlags) run(cmd *cobra.Command, g *globalFlags) error {
 	ctx := cmd.Context()
+	asJSON, err := g.jsonOutput()
+	if err != nil {
+		return err
+	}
 	upstream, err := r.plan.recordUpstream()
 	if err != nil {
 		return err
@@ -294,6 +298,16 @@ func (r *sweepRunFlags) run(cmd *cobra.Command, g *globalFlags) error {
 		return err
 	}
 	out := cmd.OutOrStdout()
+	switch {
+	case asJSON && r.wait:
+		result, err := followSweep(ctx, c, run, cmd.ErrOrStderr())
+		if err != nil {
+			return err
+		}
+		return writeJSON(out, result)
+	case asJSON:
+		return writeJSON(out, map[string]string{"sweep_id": r.sweepID, "workflow_id": run.GetID(), "run_id": run.GetRunID()})
+	}
 	fmt.Fprintf(out, "started sweep %s (workflow %s)\n", r.sweepID, run.GetID())
 	if !r.wait {
 		return nil
