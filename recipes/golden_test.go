@@ -32,6 +32,8 @@ type goldenPoint struct {
 	DCPSize      int    `yaml:"dcp-size"`
 	GPUs         int    `yaml:"gpus"`
 	MaxModelLen  int    `yaml:"max-model-len"`
+	// EvalOnly: the sweep runs only the point's eval (--evals-only).
+	EvalOnly bool `yaml:"eval-only"`
 	// An agentic point's facts; a golden without scenario is fixed-seq-len.
 	Scenario         string `yaml:"scenario"`
 	KVOffloading     string `yaml:"kv-offloading"`
@@ -42,7 +44,8 @@ type goldenPoint struct {
 func (g goldenPoint) point() sweep.Point {
 	p := sweep.Point{Model: g.Model, ModelPrefix: g.ModelPrefix, Precision: g.Precision, Runner: sweep.PoolName(g.Runner), RunnerLabel: g.Runner,
 		Image: g.Image, Framework: g.Framework, SpecDecoding: g.SpecDecoding, ISL: g.ISL, OSL: g.OSL, Conc: g.Conc, TP: g.TP, EP: g.EP,
-		PP: g.PP, DPAttn: g.DPAttn, DCPSize: g.DCPSize, GPUs: g.GPUs, MaxModelLen: g.MaxModelLen, Scenario: sweep.ScenarioFixedSeqLen}
+		PP: g.PP, DPAttn: g.DPAttn, DCPSize: g.DCPSize, GPUs: g.GPUs, MaxModelLen: g.MaxModelLen, Scenario: sweep.ScenarioFixedSeqLen,
+		Eval: g.EvalOnly, EvalOnly: g.EvalOnly}
 	if g.Scenario != "" {
 		p.Scenario, p.KVOffloading, p.TotalCPUDRAMGB, p.DurationSeconds = g.Scenario, g.KVOffloading, g.TotalCPUDRAMGB, sweep.AgenticDurationSeconds
 	}

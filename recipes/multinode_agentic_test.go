@@ -1,6 +1,7 @@
 package recipes
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -119,4 +120,50 @@ func TestMultinodeAgenticRefusesWhatUpstreamCannotLaunch(t *testing.T) {
 			require.ErrorContains(t, err, tc.want)
 		})
 	}
+}
+
+// TestDSv4MI355XAgenticDisaggEvalOnly: an eval-only deployment drops what
+// server_sglang.sh's eval branch drops, fake MoE dispatch on both sides and
+// the decode's simulated acceptance, and changes nothing else.
+func TestDSv4MI355XAgenticDisaggEvalOnly(t *testing.T) {
+	fake := []string{"--ep-dispatch-algorithm", "fake"}
+	checked := 0
+	for _, p := range upstreamMultinodeAgentic(t) {
+		if p.Framework != "sglang-disagg" || p.Prefill.EP <= 1 {
+			continue
+		}
+		eval := p
+		eval.Eval, eval.EvalOnly = true, true
+		l, err := Default().Launch(eval)
+		require.NoError(t, err)
+		for i, r := range p.Launch.Roles {
+			got := l.Roles[i].Launch
+			want := r.Launch.Args
+			if at := indexOfRun(want, fake); at >= 0 {
+				want = append(append([]string(nil), want[:at]...), want[at+2:]...)
+			}
+			require.Equal(t, want, got.Args, "%s of conc %d", r.Role, p.Conc)
+			for k, v := range r.Launch.Env {
+				if strings.HasPrefix(k, "SGLANG_SIMULATE_ACC_") {
+					require.NotContains(t, got.Env, k, "%s of conc %d", r.Role, p.Conc)
+					continue
+				}
+				require.Equal(t, v, got.Env[k], "%s %s of conc %d", r.Role, k, p.Conc)
+			}
+		}
+		require.Contains(t, strings.Join(p.Launch.Roles[1].Launch.Args, " "), "--ep-dispatch-algorithm fake --moe-a2a-backend mori")
+		require.Equal(t, "2.49", p.Launch.Roles[1].Launch.Env["SGLANG_SIMULATE_ACC_LEN"])
+		checked++
+	}
+	require.Equal(t, 4, checked, "the DP+EP deployments")
+}
+
+// indexOfRun is where run starts in args, or -1.
+func indexOfRun(args, run []string) int {
+	for i := 0; i+len(run) <= len(args); i++ {
+		if slices.Equal(args[i:i+len(run)], run) {
+			return i
+		}
+	}
+	return -1
 }

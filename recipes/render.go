@@ -34,6 +34,21 @@ type data struct {
 	DPAttn                                                                          bool
 	Port, Host, Binary, TimeScale, Seed                                             string
 
+	// EvalOnly: the sweep runs only the point's accuracy eval (upstream's
+	// EVAL_ONLY=true), and scripts start their server for it on their
+	// eval-only branch. EvalMaxModelLen is the context that branch serves,
+	// benchmark_lib.sh's setup_eval_context: ISL+OSL+256 capped at the
+	// model's native max, which upstream reads from the node's HF config
+	// at run time. The cap is left out because it never binds: evals run
+	// at 8k1k only (9472 tokens), and every model the snapshot benchmarks
+	// is served well above that by upstream itself (--max-model-len 16384
+	// in its speedbench scripts for DeepSeek-R1/V4, Qwen3.5, GLM-5,
+	// Kimi-K2.5 and MiniMax-M3; 1048576 in its agentic ones for
+	// DeepSeek-V4, GLM-5.2 and Kimi-K3), as simengine's catalogue records
+	// (131072 and up for each).
+	EvalOnly        bool
+	EvalMaxModelLen int
+
 	// An agentic point's facts, as upstream's workflow exports them to its
 	// script: KV_OFFLOADING (none or dram; empty for fixed-seq-len),
 	// KV_OFFLOAD_BACKEND's name and version, TOTAL_CPU_DRAM_GB (the
@@ -66,7 +81,8 @@ func pointData(p sweep.Point) data {
 		Runner: or(p.RunnerLabel, p.Runner), Image: p.Image, SpecDecoding: specDecoding(p), TP: p.TP, EP: p.EP, PP: p.PP, DCPSize: p.DCPSize,
 		Conc: p.Conc, ISL: p.ISL, OSL: p.OSL, MaxModelLen: p.MaxModelLen, GPUs: p.GPUs, DPAttn: p.DPAttn,
 		Port: PortVar, Host: HostVar, Binary: BinaryVar, TimeScale: TimeScaleVar, Seed: SeedVar, Settings: map[string]string{},
-		Scenario: scenario(p), KVOffloading: p.KVOffloading, TotalCPUDRAMGB: p.TotalCPUDRAMGB, Duration: p.DurationSeconds}
+		Scenario: scenario(p), KVOffloading: p.KVOffloading, TotalCPUDRAMGB: p.TotalCPUDRAMGB, Duration: p.DurationSeconds,
+		EvalOnly: p.EvalOnly, EvalMaxModelLen: p.ISL + p.OSL + 256}
 	if p.KVOffloadBack != nil {
 		d.KVOffloadBackend, d.KVOffloadBackendVersion = p.KVOffloadBack.Name, p.KVOffloadBack.Version
 	}
