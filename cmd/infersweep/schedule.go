@@ -56,15 +56,11 @@ writes nothing.`,
 				return usageError{err}
 			}
 			ctx := cmd.Context()
-			c, err := dialFromEnv(ctx, g, cmd.ErrOrStderr())
+			c, lake, err := dialWithLake(ctx, g, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
 			defer c.Close()
-			lake, err := openLake(ctx)
-			if err != nil {
-				return err
-			}
 			changes, err := schedules.Apply(ctx, c, lake, scheds, dryRun)
 			if asJSON {
 				if jsonErr := writeJSON(cmd.OutOrStdout(), changes); jsonErr != nil {

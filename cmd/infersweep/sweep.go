@@ -50,6 +50,22 @@ func dialFromEnv(ctx context.Context, g *globalFlags, logOut io.Writer) (client.
 	return workers.Dial(ctx, tcfg, logger)
 }
 
+// dialWithLake dials Temporal and opens the lake: what starting work on
+// another machine's control worker needs, since it reads spec files from
+// the lake, by content. The caller closes the client.
+func dialWithLake(ctx context.Context, g *globalFlags, logOut io.Writer) (client.Client, *results.Lake, error) {
+	c, err := dialFromEnv(ctx, g, logOut)
+	if err != nil {
+		return nil, nil, err
+	}
+	lake, err := openLake(ctx)
+	if err != nil {
+		c.Close()
+		return nil, nil, err
+	}
+	return c, lake, nil
+}
+
 // withTemporal is a command body that talks to Temporal: the output
 // format is checked first (a usage error needs no server), then a client
 // is dialled from the environment and closed after.
@@ -270,17 +286,11 @@ func (r *sweepRunFlags) run(cmd *cobra.Command, g *globalFlags) error {
 	if _, err := time.Parse(time.DateOnly, r.date); err != nil {
 		return usageError{fmt.Errorf("--date %q: want YYYY-MM-DD", r.date)}
 	}
-	c, err := dialFromEnv(ctx, g, cmd.ErrOrStderr())
+	c, lake, err := dialWithLake(ctx, g, cmd.ErrOrStderr())
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	// The control worker may run on another machine: it reads the
-	// spec files from the lake, by content.
-	lake, err := openLake(ctx)
-	if err != nil {
-		return err
-	}
 	in := workflows.SweepInput{SweepID: r.sweepID, Date: r.date, Masters: r.plan.src.Masters, Runners: r.plan.src.Runners, Settings: r.plan.src.Settings, Recipes: r.plan.src.Recipes,
 		Filters: r.plan.filters, TimeScale: r.timeScale, ChangedSince: r.changedSince}
 	if len(upstream) > 0 {
