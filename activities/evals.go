@@ -98,7 +98,7 @@ func (a *Activities) dataset(ctx context.Context, task evals.Task, name string) 
 // native length, which no worker here knows, ISL+OSL+256 stands in: the
 // engine serves the benchmark, so it serves that much.
 func EvalMaxTokens(p sweep.Point) int {
-	ctx := p.ISL + p.OSL + 256
+	ctx := p.EvalMaxModelLen()
 	if !p.EvalOnly && p.MaxModelLen > 0 {
 		ctx = p.MaxModelLen
 	}

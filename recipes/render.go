@@ -82,7 +82,7 @@ func pointData(p sweep.Point) data {
 		Conc: p.Conc, ISL: p.ISL, OSL: p.OSL, MaxModelLen: p.MaxModelLen, GPUs: p.GPUs, DPAttn: p.DPAttn,
 		Port: PortVar, Host: HostVar, Binary: BinaryVar, TimeScale: TimeScaleVar, Seed: SeedVar, Settings: map[string]string{},
 		Scenario: scenario(p), KVOffloading: p.KVOffloading, TotalCPUDRAMGB: p.TotalCPUDRAMGB, Duration: p.DurationSeconds,
-		EvalOnly: p.EvalOnly, EvalMaxModelLen: p.ISL + p.OSL + 256}
+		EvalOnly: p.EvalOnly, EvalMaxModelLen: p.EvalMaxModelLen()}
 	if p.KVOffloadBack != nil {
 		d.KVOffloadBackend, d.KVOffloadBackendVersion = p.KVOffloadBack.Name, p.KVOffloadBack.Version
 	}

@@ -65,6 +65,12 @@ type Point struct {
 	Launch *Launch `json:"launch,omitempty"`
 }
 
+// EvalMaxModelLen is the context an eval-only point's engine serves:
+// benchmark_lib.sh's setup_eval_context, ISL+OSL+256. Upstream caps it at
+// the model's native context, read on the node; the cap never binds for
+// the models it benchmarks (recipes/render.go says why).
+func (p Point) EvalMaxModelLen() int { return p.ISL + p.OSL + 256 }
+
 // RunKey is what a point runs: its config and its engine launch. A point
 // whose recipe changed is a new run of the same config (--changed-since
 // plans it again); points planned before recipes have no launch.
